@@ -1,0 +1,2 @@
+//! Simulator benchmarks (filled in below).
+fn main() {}

@@ -1,0 +1,104 @@
+//! The headless front end: `archbench check` and `archbench simulate`.
+//!
+//! Arguments are parsed in two steps: [`args`] holds the raw flags as clap
+//! sees them, and each subcommand turns them into a validated config before
+//! doing any work. Errors travel as `anyhow` chains and are printed once, here.
+
+mod args;
+mod check;
+mod simulate;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+pub use args::{Args, Command};
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The input is invalid or the run failed.
+    pub const FAILURE: u8 = 1;
+    /// The command line is wrong.
+    pub const USAGE: u8 = 2;
+}
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => {
+            // clap prints help and version to stdout and exits 0 for them,
+            // and usage errors to stderr with exit code 2.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    run(args)
+}
+
+/// Runs parsed arguments, printing errors to stderr.
+pub fn run(args: Args) -> ExitCode {
+    let result = match args.command {
+        None => {
+            let mut help = <Args as clap::CommandFactory>::command();
+            let _ = help.print_help();
+            Ok(exit::OK)
+        }
+        Some(Command::Check(check)) => Ok(check::run(&check)),
+        Some(Command::Simulate(simulate)) => simulate::run(simulate),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+/// Loads and validates a project file. On any problem, prints every message
+/// (`file:line:column` for syntax, `file: place: message` for validation) and
+/// returns `None`.
+pub(crate) fn load_valid(path: &Path) -> Option<crate::model::ProjectFile> {
+    let file = match crate::model::file::load(path) {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!("{error}");
+            return None;
+        }
+    };
+    let problems = crate::model::validate(&file.project);
+    if problems.is_empty() {
+        return Some(file);
+    }
+    for problem in &problems {
+        eprintln!("{}: {problem}", path.display());
+    }
+    let count = problems.len();
+    eprintln!(
+        "{}: {count} problem{}",
+        path.display(),
+        if count == 1 { "" } else { "s" }
+    );
+    None
+}
+
+/// Writes `bytes` to `path` atomically, or to stdout when there is no path.
+pub(crate) fn emit(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if let Some(path) = path {
+        return crate::model::file::write_atomically(path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).context("cannot write to stdout")?;
+    out.flush().context("cannot write to stdout")
+}

@@ -1,0 +1,21 @@
+//! archbench: design a system of services, simulate it, measure it, compare.
+//!
+//! ```text
+//!   cli ──────────────┐
+//!    │                ▼
+//!    ├──────────►   sim  ──► stats
+//!    │                │
+//!    └──────────► model ◄─────┘
+//! ```
+//!
+//! - [`model`]: the document (projects, scenarios, services, links, workload),
+//!   its `.ron` format and validation. Plain data.
+//! - [`stats`]: fixed-memory latency histograms, summaries and report writers.
+//! - [`sim`]: the deterministic discrete-event simulator. Pure: no wall clock,
+//!   no I/O, no threads.
+//! - [`cli`]: the headless front end, `archbench check | simulate`.
+
+pub mod cli;
+pub mod model;
+pub mod sim;
+pub mod stats;

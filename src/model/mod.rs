@@ -1,0 +1,25 @@
+//! The document: projects, scenarios, services, links, workloads and
+//! distributions, with their `.ron` file format and validation.
+//!
+//! This layer is plain data. It knows nothing of the simulator, of egui or of
+//! tokio, so the CLI, the GUI and the load generator all share it.
+
+mod distribution;
+mod error;
+pub mod file;
+mod project;
+mod scenario;
+mod time;
+pub mod validate;
+mod workload;
+
+pub use distribution::{Distribution, DistributionError, LogNormalParams, Z_99};
+pub use error::{LoadError, Problem, SaveError};
+pub use file::ProjectFile;
+pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
+pub use scenario::{
+    Balancer, CallMode, IoModel, Link, Position, QueueCapacity, Scenario, Service, ServiceKind,
+};
+pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError};
+pub use validate::validate;
+pub use workload::{ArrivalProcess, Arrivals, RateChange, RateSegment, RequestClass, Workload};

@@ -1,0 +1,82 @@
+//! The project: the document a user saves, shares and commits.
+
+use serde::{Deserialize, Serialize};
+
+use super::scenario::Scenario;
+use super::time::TimeSpan;
+use super::workload::Workload;
+
+/// The project file format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A system to study: alternative architectures under one workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// The file format version; see [`FORMAT_VERSION`].
+    pub format: u32,
+    /// Shown in the title bar and reports.
+    pub name: String,
+    /// What the project is about; free text.
+    #[serde(default)]
+    pub description: String,
+    /// The load every scenario faces.
+    pub workload: Workload,
+    /// How long to simulate and with which seed.
+    #[serde(default)]
+    pub run: RunSettings,
+    /// The alternative architectures, in the order shown.
+    pub scenarios: Vec<Scenario>,
+}
+
+impl Project {
+    /// The index of the scenario called `name`.
+    pub fn scenario_index(&self, name: &str) -> Option<usize> {
+        self.scenarios.iter().position(|s| s.name == name)
+    }
+}
+
+/// When a run stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopCondition {
+    /// After this much simulated time beyond the warm-up.
+    Duration(TimeSpan),
+    /// After this many requests that arrived beyond the warm-up have finished.
+    Requests(u64),
+}
+
+/// How a simulation is run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// When each replication stops.
+    pub stop: StopCondition,
+    /// Simulated time at the start whose measurements are discarded.
+    #[serde(default)]
+    pub warmup: TimeSpan,
+    /// The seed of every random stream; the same seed gives the same results.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Independent repetitions, each with its own random streams.
+    #[serde(default = "one_replication")]
+    pub replications: u32,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn one_replication() -> u32 {
+    1
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            stop: StopCondition::Duration(TimeSpan::from_nanos(60_000_000_000)),
+            warmup: TimeSpan::from_nanos(5_000_000_000),
+            seed: default_seed(),
+            replications: one_replication(),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Durations as they are written in project files: `"12ms"`, `"1.5s"`, `"250us"`.
+//!
+//! A [`TimeSpan`] is a whole number of nanoseconds. It parses from a number
+//! followed by a unit and always prints in the largest unit that keeps the
+//! value at or above one, so the same span always saves to the same text.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A non-negative span of time, in whole nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeSpan(u64);
+
+/// Units accepted in time strings, largest first, with their length in nanoseconds.
+const UNITS: [(&str, u64); 7] = [
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("us", 1_000),
+    ("µs", 1_000),
+    ("ns", 1),
+];
+
+/// The longest span a project may name: one year, far beyond any sensible run,
+/// and far below where nanosecond arithmetic would overflow.
+pub const MAX_SPAN_NS: u64 = 365 * 24 * 3_600_000_000_000;
+
+impl TimeSpan {
+    /// No time at all.
+    pub const ZERO: Self = Self(0);
+
+    /// A span of `ns` nanoseconds.
+    pub const fn from_nanos(ns: u64) -> Self {
+        Self(ns)
+    }
+
+    /// A span of `ms` milliseconds, rounded to the nanosecond. Negative or
+    /// non-finite input gives zero.
+    pub fn from_millis_f64(ms: f64) -> Self {
+        Self::from_secs_f64(ms / 1e3)
+    }
+
+    /// A span of `secs` seconds, rounded to the nanosecond. Negative or
+    /// non-finite input gives zero; huge input saturates.
+    pub fn from_secs_f64(secs: f64) -> Self {
+        if secs.is_finite() && secs > 0.0 {
+            // `as` saturates for floats out of range, which is what we want.
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let ns = (secs * 1e9).round() as u64;
+            Self(ns)
+        } else {
+            Self(0)
+        }
+    }
+
+    /// The span in nanoseconds.
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// The span in seconds.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+
+    /// The span in milliseconds.
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+}
+
+/// Why a time string did not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TimeSpanError {
+    /// Nothing was given.
+    #[error("empty time; write a number and a unit, like \"12ms\"")]
+    Empty,
+    /// The unit is missing or unknown.
+    #[error("\"{0}\" needs a unit: ns, us, ms, s, m or h (like \"12ms\")")]
+    Unit(String),
+    /// The number is not a non-negative finite number.
+    #[error("\"{0}\" is not a non-negative time")]
+    Number(String),
+    /// The span is over [`MAX_SPAN_NS`].
+    #[error("\"{0}\" is longer than a year")]
+    TooLong(String),
+}
+
+impl FromStr for TimeSpan {
+    type Err = TimeSpanError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TimeSpanError::Empty);
+        }
+        let split = text
+            .find(|c: char| c.is_alphabetic() || c == 'µ')
+            .ok_or_else(|| TimeSpanError::Unit(text.to_owned()))?;
+        let (number, unit) = text.split_at(split);
+        let Some(&(_, unit_ns)) = UNITS.iter().find(|(name, _)| *name == unit.trim()) else {
+            return Err(TimeSpanError::Unit(text.to_owned()));
+        };
+        let value: f64 = number
+            .trim()
+            .parse()
+            .map_err(|_| TimeSpanError::Number(text.to_owned()))?;
+        if !value.is_finite() || value < 0.0 || number.trim().starts_with('-') {
+            return Err(TimeSpanError::Number(text.to_owned()));
+        }
+        let ns = value * unit_ns as f64;
+        if ns > MAX_SPAN_NS as f64 {
+            return Err(TimeSpanError::TooLong(text.to_owned()));
+        }
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(Self(ns.round() as u64))
+    }
+}
+
+impl fmt::Display for TimeSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("0ms");
+        }
+        // Seconds and below read best; minutes and hours only for whole values.
+        let (unit, unit_ns) = UNITS
+            .iter()
+            .copied()
+            .filter(|&(name, _)| name != "µs")
+            .find(|&(_, unit_ns)| {
+                self.0 >= unit_ns && (unit_ns <= 1_000_000_000 || self.0.is_multiple_of(unit_ns))
+            })
+            .unwrap_or(("ns", 1));
+        write!(f, "{}{unit}", self.0 as f64 / unit_ns as f64)
+    }
+}
+
+impl serde::Serialize for TimeSpan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TimeSpan {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimeSpan;
+
+    fn check(text: &str, ns: u64, printed: &str) {
+        let span: TimeSpan = text.parse().unwrap();
+        assert_eq!(span.as_nanos(), ns, "{text}");
+        assert_eq!(span.to_string(), printed, "{text}");
+        assert_eq!(printed.parse::<TimeSpan>().unwrap(), span, "{printed}");
+    }
+
+    #[test]
+    fn parses_and_prints_units() {
+        check("12ms", 12_000_000, "12ms");
+        check("1.5s", 1_500_000_000, "1.5s");
+        check("250us", 250_000, "250us");
+        check("250µs", 250_000, "250us");
+        check("1500ms", 1_500_000_000, "1.5s");
+        check("90s", 90_000_000_000, "90s");
+        check("2m", 120_000_000_000, "2m");
+        check("0.5ns", 1, "1ns");
+        check("0s", 0, "0ms");
+        check(" 3 ms ", 3_000_000, "3ms");
+    }
+
+    #[test]
+    fn refuses_bad_times() {
+        for bad in [
+            "",
+            "12",
+            "ms",
+            "-5ms",
+            "5 parsecs",
+            "NaNms",
+            "infs",
+            "1e30s",
+        ] {
+            assert!(bad.parse::<TimeSpan>().is_err(), "{bad:?} should not parse");
+        }
+    }
+}

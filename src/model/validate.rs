@@ -1,0 +1,384 @@
+//! Semantic checks of a parsed project. Every problem is reported at once,
+//! each naming its scenario, service or link, and field.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::distribution::Distribution;
+use super::error::Problem;
+use super::project::{FORMAT_VERSION, Project, StopCondition};
+use super::scenario::{CallMode, Scenario};
+use super::workload::{Arrivals, RateChange, Workload};
+
+/// Bounds that keep a hostile or mistaken file from exhausting memory.
+pub mod limits {
+    /// Services in one scenario.
+    pub const SERVICES: usize = 10_000;
+    /// Replicas of one service.
+    pub const REPLICAS: u32 = 10_000;
+    /// Workers in one replica.
+    pub const WORKERS: u32 = 1_000_000;
+    /// Calls one link makes per request.
+    pub const CALL_COUNT: u32 = 1_000;
+    /// Users in a closed workload.
+    pub const USERS: u32 = 1_000_000;
+    /// Replications of a run.
+    pub const REPLICATIONS: u32 = 10_000;
+    /// Values in an empirical distribution.
+    pub const EMPIRICAL_VALUES: usize = 100_000;
+    /// Scenarios in a project.
+    pub const SCENARIOS: usize = 1_000;
+    /// Request classes.
+    pub const CLASSES: usize = 1_000;
+    /// Open arrival rate, requests per second.
+    pub const RATE_RPS: f64 = 1e9;
+}
+
+/// Every problem with the project, in file order. Empty means valid.
+pub fn validate(project: &Project) -> Vec<Problem> {
+    let mut problems = Problems::default();
+    if project.format != FORMAT_VERSION {
+        problems.add(
+            "format".into(),
+            format!(
+                "unknown format version {}; this archbench reads version {FORMAT_VERSION}",
+                project.format
+            ),
+        );
+    }
+    workload(&mut problems, &project.workload);
+    run(&mut problems, project);
+    if project.scenarios.is_empty() {
+        problems.add(
+            "scenarios".into(),
+            "a project needs at least one scenario".into(),
+        );
+    }
+    if project.scenarios.len() > limits::SCENARIOS {
+        problems.add(
+            "scenarios".into(),
+            format!("at most {} scenarios are allowed", limits::SCENARIOS),
+        );
+    }
+    let mut names = BTreeSet::new();
+    for scenario in &project.scenarios {
+        let place = format!("scenario {:?}", scenario.name);
+        if scenario.name.trim().is_empty() {
+            problems.add(format!("{place} / name"), "a scenario needs a name".into());
+        } else if !names.insert(scenario.name.as_str()) {
+            problems.add(
+                format!("{place} / name"),
+                "two scenarios have this name".into(),
+            );
+        }
+        self::scenario(&mut problems, &place, scenario, &project.workload);
+    }
+    problems.0
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, place: String, message: String) {
+        self.0.push(Problem { place, message });
+    }
+
+    fn distribution(&mut self, place: String, distribution: &Distribution) {
+        if let Err(message) = distribution.check() {
+            self.add(place, message);
+        } else if let Distribution::Empirical(values) = distribution
+            && values.len() > limits::EMPIRICAL_VALUES
+        {
+            self.add(
+                place,
+                format!(
+                    "at most {} empirical values are allowed",
+                    limits::EMPIRICAL_VALUES
+                ),
+            );
+        }
+    }
+
+    fn rate(&mut self, place: String, rate: f64) {
+        if !rate.is_finite() || rate < 0.0 {
+            self.add(
+                place,
+                format!("a rate must be a finite number ≥ 0, got {rate}"),
+            );
+        } else if rate > limits::RATE_RPS {
+            self.add(
+                place,
+                format!("a rate above {:e} rps is not supported", limits::RATE_RPS),
+            );
+        }
+    }
+
+    fn count(&mut self, place: String, value: u32, min: u32, max: u32, what: &str) {
+        if value < min || value > max {
+            self.add(
+                place,
+                format!("{what} must be between {min} and {max}, got {value}"),
+            );
+        }
+    }
+}
+
+fn workload(problems: &mut Problems, workload: &Workload) {
+    match &workload.arrivals {
+        Arrivals::Open {
+            rate_rps, profile, ..
+        } => {
+            problems.rate("workload / arrivals / rate_rps".into(), *rate_rps);
+            let mut last_end = 0.0;
+            for (i, change) in profile.iter().enumerate() {
+                let place = format!("workload / arrivals / profile[{i}]");
+                let (start, end, rate) = match change {
+                    RateChange::Step { at, rate_rps } => (at, at, rate_rps),
+                    RateChange::Ramp { from, to, rate_rps } => (from, to, rate_rps),
+                };
+                problems.rate(format!("{place} / rate_rps"), *rate);
+                if start > end {
+                    problems.add(
+                        place.clone(),
+                        format!("the ramp ends ({end}) before it starts ({start})"),
+                    );
+                }
+                if start.as_secs_f64() < last_end {
+                    problems.add(
+                        place,
+                        "profile changes must be in time order and not overlap".into(),
+                    );
+                }
+                last_end = end.as_secs_f64();
+            }
+        }
+        Arrivals::Closed { users, think_time } => {
+            problems.count(
+                "workload / arrivals / users".into(),
+                *users,
+                1,
+                limits::USERS,
+                "users",
+            );
+            problems.distribution("workload / arrivals / think_time".into(), think_time);
+        }
+    }
+    if workload.classes.is_empty() {
+        problems.add(
+            "workload / classes".into(),
+            "a workload needs at least one request class".into(),
+        );
+    }
+    if workload.classes.len() > limits::CLASSES {
+        problems.add(
+            "workload / classes".into(),
+            format!("at most {} classes are allowed", limits::CLASSES),
+        );
+    }
+    let mut names = BTreeSet::new();
+    for class in &workload.classes {
+        let place = format!("workload / class {:?}", class.name);
+        if class.name.trim().is_empty() {
+            problems.add(
+                format!("{place} / name"),
+                "a request class needs a name".into(),
+            );
+        } else if !names.insert(class.name.as_str()) {
+            problems.add(
+                format!("{place} / name"),
+                "two request classes have this name".into(),
+            );
+        }
+        if !class.weight.is_finite() || class.weight < 0.0 {
+            problems.add(
+                format!("{place} / weight"),
+                format!("a weight must be a finite number ≥ 0, got {}", class.weight),
+            );
+        }
+    }
+    if !workload.classes.is_empty() && workload.classes.iter().all(|c| c.weight <= 0.0) {
+        problems.add(
+            "workload / classes".into(),
+            "at least one class needs a weight above 0".into(),
+        );
+    }
+}
+
+fn run(problems: &mut Problems, project: &Project) {
+    let run = &project.run;
+    match run.stop {
+        StopCondition::Duration(span) if span.as_nanos() == 0 => {
+            problems.add(
+                "run / stop".into(),
+                "the duration must be above zero".into(),
+            );
+        }
+        StopCondition::Requests(0) => {
+            problems.add(
+                "run / stop".into(),
+                "the request count must be at least 1".into(),
+            );
+        }
+        _ => {}
+    }
+    problems.count(
+        "run / replications".into(),
+        run.replications,
+        1,
+        limits::REPLICATIONS,
+        "replications",
+    );
+}
+
+fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload: &Workload) {
+    if scenario.services.is_empty() {
+        problems.add(
+            format!("{place} / services"),
+            "a scenario needs at least one service".into(),
+        );
+    }
+    if scenario.services.len() > limits::SERVICES {
+        problems.add(
+            format!("{place} / services"),
+            format!("at most {} services are allowed", limits::SERVICES),
+        );
+    }
+    let mut index = BTreeMap::new();
+    for (i, service) in scenario.services.iter().enumerate() {
+        let here = format!("{place} / service {:?}", service.name);
+        if service.name.trim().is_empty() {
+            problems.add(format!("{here} / name"), "a service needs a name".into());
+        } else if index.insert(service.name.as_str(), i).is_some() {
+            problems.add(
+                format!("{here} / name"),
+                "two services in this scenario have this name".into(),
+            );
+        }
+        problems.count(
+            format!("{here} / replicas"),
+            service.replicas,
+            1,
+            limits::REPLICAS,
+            "replicas",
+        );
+        problems.count(
+            format!("{here} / workers"),
+            service.workers,
+            1,
+            limits::WORKERS,
+            "workers",
+        );
+        problems.distribution(format!("{here} / service_time"), &service.service_time);
+    }
+    for class in &workload.classes {
+        if !class.name.is_empty() && !index.contains_key(class.entry.as_str()) {
+            problems.add(
+                format!("workload / class {:?} / entry", class.name),
+                format!("{place} has no service {:?} to enter at", class.entry),
+            );
+        }
+    }
+    let mut sync_edges: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for link in &scenario.links {
+        let here = format!("{place} / link {:?} -> {:?}", link.from, link.to);
+        let from = index.get(link.from.as_str()).copied();
+        let to = index.get(link.to.as_str()).copied();
+        if from.is_none() {
+            problems.add(
+                format!("{here} / from"),
+                format!("there is no service {:?}", link.from),
+            );
+        }
+        if to.is_none() {
+            problems.add(
+                format!("{here} / to"),
+                format!("there is no service {:?}", link.to),
+            );
+        }
+        if !(0.0..=1.0).contains(&link.probability) {
+            problems.add(
+                format!("{here} / probability"),
+                format!(
+                    "a probability must be between 0 and 1, got {}",
+                    link.probability
+                ),
+            );
+        }
+        problems.count(
+            format!("{here} / count"),
+            link.count,
+            1,
+            limits::CALL_COUNT,
+            "the call count",
+        );
+        problems.distribution(format!("{here} / latency"), &link.latency);
+        if let (Some(from), Some(to), CallMode::Sync) = (from, to, link.mode) {
+            sync_edges.entry(from).or_default().insert(to);
+        }
+    }
+    for cycle in sync_cycles(&sync_edges) {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&i| scenario.services[i].name.as_str())
+            .collect();
+        problems.add(
+            format!("{place} / links"),
+            format!(
+                "the sync calls {} form a cycle, so a request would never finish; make one of them async",
+                names.join(" -> ")
+            ),
+        );
+    }
+}
+
+/// Cycles in the graph of synchronous calls, each as the path that closes it
+/// (first node repeated at the end). One cycle is reported per back edge.
+fn sync_cycles(edges: &BTreeMap<usize, BTreeSet<usize>>) -> Vec<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let size = edges
+        .iter()
+        .flat_map(|(from, tos)| std::iter::once(*from).chain(tos.iter().copied()))
+        .max()
+        .map_or(0, |m| m + 1);
+    let mut marks = vec![Mark::New; size];
+    let mut cycles = Vec::new();
+    let empty = BTreeSet::new();
+    for root in 0..size {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        // Iterative depth-first search, so a long chain cannot overflow the stack.
+        let mut path = vec![root];
+        let mut iters = vec![edges.get(&root).unwrap_or(&empty).iter()];
+        marks[root] = Mark::OnPath;
+        while let Some(iter) = iters.last_mut() {
+            if let Some(&next) = iter.next() {
+                match marks[next] {
+                    Mark::New => {
+                        marks[next] = Mark::OnPath;
+                        path.push(next);
+                        iters.push(edges.get(&next).unwrap_or(&empty).iter());
+                    }
+                    Mark::OnPath => {
+                        let start = path.iter().position(|&n| n == next).unwrap_or(0);
+                        let mut cycle = path[start..].to_vec();
+                        cycle.push(next);
+                        cycles.push(cycle);
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                iters.pop();
+                if let Some(done) = path.pop() {
+                    marks[done] = Mark::Done;
+                }
+            }
+        }
+    }
+    cycles
+}

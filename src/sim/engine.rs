@@ -1,0 +1,909 @@
+//! One replication: the event loop and the state of every queue.
+//!
+//! # Ordering
+//! Events are ordered by (time, sequence number), where the sequence number
+//! counts scheduled events from zero. Two events at the same nanosecond run in
+//! the order they were scheduled. Nothing else (no hash order, no thread, no
+//! clock) affects the order, so a seed fixes the whole run.
+//!
+//! # A call's life
+//! A call arrives at a service (after half its link's round-trip time), waits
+//! for a worker on the replica its balancer picked, does one service-time draw
+//! of work, then makes its outgoing calls step by step, then answers (the
+//! answer reaches the caller after the other half of the round trip). Under
+//! blocking I/O the worker is held until the answer is sent; under async I/O
+//! it is released when the work is done.
+//!
+//! # Memory
+//! Calls in flight live in a slab that reuses freed slots, and every
+//! statistic is a counter, a time integral or a fixed-size histogram, so
+//! memory depends on the calls in flight, not on how many have been simulated.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+
+use crate::model::Balancer;
+use crate::stats::LatencyHistogram;
+
+use super::plan::{ArrivalPlan, Plan};
+use super::rng::Rng;
+use super::time::SimTime;
+
+type CallId = u32;
+const NO_PARENT: CallId = CallId::MAX;
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    OpenArrival,
+    UserRequest(u32),
+    CallArrive(CallId),
+    WorkDone(CallId),
+    Response(CallId),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Scheduled {
+    time: SimTime,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A request entering the system; its answer ends the request.
+    Root,
+    /// A synchronous call whose caller waits for it.
+    Child,
+    /// A fire-and-forget call; nobody waits.
+    Detached,
+}
+
+#[derive(Clone, Debug)]
+struct Call {
+    station: u32,
+    replica: u32,
+    parent: CallId,
+    role: Role,
+    class: u32,
+    user: u32,
+    arrived: SimTime,
+    return_delay: u64,
+    step: u32,
+    pending: u32,
+    failed: bool,
+    holds_worker: bool,
+}
+
+/// A count whose time integral is kept over the measured window.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Level {
+    value: i64,
+    last: SimTime,
+    /// Integral of the value over measured time, in value × nanoseconds.
+    pub area: f64,
+}
+
+impl Level {
+    #[inline]
+    fn change(&mut self, now: SimTime, from: SimTime, delta: i64) {
+        self.settle(now, from);
+        self.value += delta;
+    }
+
+    #[inline]
+    fn settle(&mut self, now: SimTime, from: SimTime) {
+        let start = self.last.max(from);
+        if now > start {
+            self.area += self.value as f64 * now.since(start) as f64;
+        }
+        self.last = now;
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Replica {
+    busy: u32,
+    outstanding: u32,
+    queue: VecDeque<CallId>,
+}
+
+/// Per-service measurements of one replication; summed across replications.
+#[derive(Clone, Debug, Default)]
+pub struct StationTally {
+    pub arrivals: u64,
+    pub completions: u64,
+    pub rejections: u64,
+    pub waited: u64,
+    pub started: u64,
+    pub service_ns: u128,
+    pub response: LatencyHistogram,
+    pub wait: LatencyHistogram,
+    /// Workers held.
+    pub busy: Level,
+    /// Workers doing their own work (not blocked on calls).
+    pub computing: Level,
+    /// Calls waiting for a worker.
+    pub queued: Level,
+    /// Calls admitted and not yet answered.
+    pub present: Level,
+}
+
+/// Per-class measurements of one replication.
+#[derive(Clone, Debug, Default)]
+pub struct ClassTally {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub latency: LatencyHistogram,
+}
+
+struct Station {
+    replicas: Vec<Replica>,
+    next_replica: u32,
+    service_rng: Rng,
+    balancer_rng: Rng,
+    tally: StationTally,
+    /// Calls present when measuring began, to tell growth from noise.
+    present_at_start: i64,
+}
+
+/// Why and where a replication found the system unstable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Saturation {
+    /// Index of the service named as the bottleneck.
+    pub station: usize,
+}
+
+/// When a replication ends.
+#[derive(Clone, Copy, Debug)]
+pub enum Stop {
+    /// At this simulated instant.
+    At(SimTime),
+    /// When this many requests that arrived after the warm-up have finished.
+    Requests(u64),
+}
+
+/// How long `advance` may run before returning.
+#[derive(Clone, Copy, Debug)]
+pub struct Slice {
+    pub max_events: u64,
+    pub until: SimTime,
+}
+
+/// Events between saturation checks.
+const CHECK_EVERY: u64 = 1 << 16;
+
+/// Calls in flight beyond which a run is declared saturated, whatever else.
+const MAX_IN_FLIGHT: usize = 2_000_000;
+
+/// One replication of a scenario: its plan and the engine state.
+pub struct Replication {
+    plan: std::sync::Arc<Plan>,
+    state: State,
+}
+
+impl Replication {
+    pub fn new(
+        plan: std::sync::Arc<Plan>,
+        seed: u64,
+        replication: u32,
+        warmup_ns: u64,
+        stop: Stop,
+    ) -> Self {
+        let state = State::new(&plan, seed, replication, warmup_ns, stop);
+        Self { plan, state }
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.state.now
+    }
+
+    /// Whether the replication has ended.
+    pub fn is_finished(&self) -> bool {
+        self.state.end.is_some()
+    }
+
+    /// How far through the replication, from 0 to 1.
+    pub fn progress(&self) -> f64 {
+        self.state.progress()
+    }
+
+    /// Runs events until the slice is used up or the replication ends.
+    pub fn advance(&mut self, slice: Slice) {
+        self.state.advance(&self.plan, slice);
+    }
+
+    /// The measurements, once finished.
+    pub fn into_outcome(self) -> Outcome {
+        self.state.into_outcome()
+    }
+}
+
+/// The engine state of one replication.
+struct State {
+    now: SimTime,
+    seq: u64,
+    heap: BinaryHeap<Scheduled>,
+    calls: Vec<Call>,
+    free: Vec<CallId>,
+    stations: Vec<Station>,
+    link_rngs: Vec<Rng>,
+    arrival_rng: Rng,
+    class_rng: Rng,
+    think_rng: Rng,
+    segment: usize,
+    measure_from: SimTime,
+    measuring: bool,
+    stop: Stop,
+    measured_requests: u64,
+    classes: Vec<ClassTally>,
+    events: u64,
+    end: Option<SimTime>,
+    saturation: Option<Saturation>,
+    stalled_checks: u32,
+    last_check: SimTime,
+}
+
+/// What a finished replication measured.
+pub struct Outcome {
+    pub measured_ns: u64,
+    pub stations: Vec<StationTally>,
+    pub classes: Vec<ClassTally>,
+    pub saturation: Option<Saturation>,
+    pub events: u64,
+}
+
+impl State {
+    fn new(plan: &Plan, seed: u64, replication: u32, warmup_ns: u64, stop: Stop) -> Self {
+        let stations = plan
+            .stations
+            .iter()
+            .map(|s| Station {
+                replicas: vec![Replica::default(); s.replicas as usize],
+                next_replica: 0,
+                service_rng: Rng::stream(seed, replication, &format!("service/{}", s.name)),
+                balancer_rng: Rng::stream(seed, replication, &format!("balancer/{}", s.name)),
+                tally: StationTally::default(),
+                present_at_start: 0,
+            })
+            .collect();
+        let mut replication = Self {
+            now: SimTime::ZERO,
+            seq: 0,
+            heap: BinaryHeap::new(),
+            calls: Vec::new(),
+            free: Vec::new(),
+            stations,
+            link_rngs: plan
+                .link_streams
+                .iter()
+                .map(|name| Rng::stream(seed, replication, name))
+                .collect(),
+            arrival_rng: Rng::stream(seed, replication, "arrivals"),
+            class_rng: Rng::stream(seed, replication, "classes"),
+            think_rng: Rng::stream(seed, replication, "think"),
+            segment: 0,
+            measure_from: SimTime(warmup_ns),
+            measuring: false,
+            stop,
+            measured_requests: 0,
+            classes: vec![ClassTally::default(); plan.classes.len()],
+            events: 0,
+            end: None,
+            saturation: None,
+            stalled_checks: 0,
+            last_check: SimTime::ZERO,
+        };
+        replication.start_arrivals(plan);
+        replication
+    }
+
+    /// How far through the replication, from 0 to 1.
+    fn progress(&self) -> f64 {
+        if self.end.is_some() {
+            return 1.0;
+        }
+        match self.stop {
+            Stop::At(end) => self.now.as_secs_f64() / end.as_secs_f64().max(1e-12),
+            Stop::Requests(n) if self.measuring => self.measured_requests as f64 / n as f64,
+            Stop::Requests(_) => 0.0,
+        }
+        .clamp(0.0, 1.0)
+    }
+
+    /// Runs events until the slice is used up or the replication ends.
+    fn advance(&mut self, plan: &Plan, slice: Slice) {
+        let mut budget = slice.max_events;
+        while budget > 0 && self.end.is_none() {
+            let Some(next) = self.heap.peek().copied() else {
+                // Nothing left to happen: the run is over.
+                let at = match self.stop {
+                    Stop::At(end) => end,
+                    Stop::Requests(_) => self.now,
+                };
+                self.finish(plan, at);
+                return;
+            };
+            if let Stop::At(end) = self.stop
+                && next.time > end
+            {
+                self.finish(plan, end);
+                return;
+            }
+            if next.time > slice.until {
+                return;
+            }
+            self.heap.pop();
+            self.now = next.time;
+            if !self.measuring && self.now >= self.measure_from {
+                self.begin_measuring();
+            }
+            self.dispatch(plan, next.event);
+            budget -= 1;
+            self.events += 1;
+            if self.events.is_multiple_of(CHECK_EVERY) {
+                self.check_saturation(plan);
+            }
+        }
+    }
+
+    /// The measurements, once finished.
+    fn into_outcome(self) -> Outcome {
+        let end = self.end.unwrap_or(self.now);
+        Outcome {
+            measured_ns: end.since(self.measure_from),
+            stations: self.stations.into_iter().map(|s| s.tally).collect(),
+            classes: self.classes,
+            saturation: self.saturation,
+            events: self.events,
+        }
+    }
+
+    fn begin_measuring(&mut self) {
+        self.measuring = true;
+        for station in &mut self.stations {
+            station.present_at_start = station.tally.present.value;
+        }
+    }
+
+    fn finish(&mut self, plan: &Plan, at: SimTime) {
+        let at = at.max(self.now);
+        if !self.measuring && at >= self.measure_from {
+            self.begin_measuring();
+        }
+        let from = self.measure_from;
+        for station in &mut self.stations {
+            let t = &mut station.tally;
+            for level in [&mut t.busy, &mut t.computing, &mut t.queued, &mut t.present] {
+                level.settle(at, from);
+            }
+        }
+        self.now = at;
+        self.end = Some(at);
+        if self.saturation.is_none() {
+            self.saturation = self.growing_station(plan, 500, 0.02);
+        }
+    }
+
+    fn schedule(&mut self, delay_ns: u64, event: Event) {
+        let time = self.now.after(delay_ns);
+        self.heap.push(Scheduled {
+            time,
+            seq: self.seq,
+            event,
+        });
+        self.seq += 1;
+    }
+
+    fn dispatch(&mut self, plan: &Plan, event: Event) {
+        match event {
+            Event::OpenArrival => {
+                let class = self.pick_class(plan);
+                self.start_root(plan, class, u32::MAX);
+                self.schedule_next_arrival(plan);
+            }
+            Event::UserRequest(user) => {
+                let class = self.pick_class(plan);
+                self.start_root(plan, class, user);
+            }
+            Event::CallArrive(call) => self.arrive(plan, call),
+            Event::WorkDone(call) => self.work_done(plan, call),
+            Event::Response(call) => self.response(plan, call),
+        }
+    }
+
+    // --- arrivals -----------------------------------------------------------
+
+    fn start_arrivals(&mut self, plan: &Plan) {
+        match &plan.arrivals {
+            ArrivalPlan::Open { .. } => self.schedule_next_arrival(plan),
+            ArrivalPlan::Closed { users, think_time } => {
+                // Users start out thinking, so they do not all arrive at once.
+                for user in 0..*users {
+                    let think = think_time.sample(&mut self.think_rng);
+                    self.schedule(think, Event::UserRequest(user));
+                }
+            }
+        }
+    }
+
+    /// Schedules the next open arrival after `now`, following the rate profile:
+    /// Poisson arrivals by thinning at the peak rate, constant ones by stepping
+    /// 1/rate at the current rate.
+    fn schedule_next_arrival(&mut self, plan: &Plan) {
+        let ArrivalPlan::Open {
+            process,
+            segments,
+            peak_rps,
+        } = &plan.arrivals
+        else {
+            return;
+        };
+        if *peak_rps <= 0.0 {
+            return;
+        }
+        let mut t = self.now.as_secs_f64();
+        loop {
+            match process {
+                crate::model::ArrivalProcess::Poisson => {
+                    t += self.arrival_rng.exp1() / peak_rps;
+                    let rate = rate_at(segments, &mut self.segment, t);
+                    if rate >= *peak_rps || self.arrival_rng.unit() * peak_rps < rate {
+                        break;
+                    }
+                }
+                crate::model::ArrivalProcess::Constant => {
+                    let rate = rate_at(segments, &mut self.segment, t);
+                    if rate > 0.0 {
+                        t += 1.0 / rate;
+                        break;
+                    }
+                    // No traffic now: skip to the next piece that has some.
+                    match segments[self.segment..]
+                        .iter()
+                        .find(|s| s.start > t && s.start_rps.max(s.end_rps) > 0.0)
+                    {
+                        Some(s) => t = s.start + 1e-9,
+                        None => return,
+                    }
+                }
+            }
+            if t > 1e9 {
+                return;
+            }
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "t is below 1e9 s"
+        )]
+        let at = SimTime((t * 1e9).round() as u64).max(self.now);
+        let delay = at.since(self.now);
+        self.schedule(delay, Event::OpenArrival);
+    }
+
+    fn pick_class(&mut self, plan: &Plan) -> u32 {
+        let classes = &plan.classes;
+        if classes.len() == 1 {
+            return 0;
+        }
+        let u = self.class_rng.unit();
+        let index = classes
+            .iter()
+            .position(|c| u < c.cumulative_weight)
+            .unwrap_or(classes.len() - 1);
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "classes are limited to 1,000"
+        )]
+        let index = index as u32;
+        index
+    }
+
+    fn start_root(&mut self, plan: &Plan, class: u32, user: u32) {
+        let entry = plan.classes[class as usize].entry;
+        let call = self.alloc(Call {
+            station: entry,
+            replica: 0,
+            parent: NO_PARENT,
+            role: Role::Root,
+            class,
+            user,
+            arrived: self.now,
+            return_delay: 0,
+            step: 0,
+            pending: 0,
+            failed: false,
+            holds_worker: false,
+        });
+        self.arrive(plan, call);
+    }
+
+    // --- calls --------------------------------------------------------------
+
+    fn alloc(&mut self, call: Call) -> CallId {
+        if let Some(id) = self.free.pop() {
+            self.calls[id as usize] = call;
+            id
+        } else {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "in-flight calls are capped far below 2^32"
+            )]
+            let id = self.calls.len() as CallId;
+            self.calls.push(call);
+            id
+        }
+    }
+
+    fn release(&mut self, call: CallId) {
+        self.free.push(call);
+    }
+
+    fn in_flight(&self) -> usize {
+        self.calls.len() - self.free.len()
+    }
+
+    fn arrive(&mut self, plan: &Plan, id: CallId) {
+        let now = self.now;
+        self.calls[id as usize].arrived = now;
+        let station_index = self.calls[id as usize].station as usize;
+        let spec = &plan.stations[station_index];
+        let replica = self.pick_replica(plan, station_index);
+        self.calls[id as usize].replica = replica;
+        let from = self.measure_from;
+        let measuring = self.measuring;
+        let station = &mut self.stations[station_index];
+        let r = &mut station.replicas[replica as usize];
+        let admitted = if r.busy < spec.workers {
+            r.busy += 1;
+            true
+        } else if spec
+            .queue_capacity
+            .is_none_or(|cap| r.queue.len() < cap as usize)
+        {
+            r.queue.push_back(id);
+            station.tally.queued.change(now, from, 1);
+            false
+        } else {
+            if measuring {
+                station.tally.rejections += 1;
+            }
+            self.calls[id as usize].failed = true;
+            self.answer(plan, id);
+            return;
+        };
+        r.outstanding += 1;
+        station.tally.present.change(now, from, 1);
+        if measuring {
+            station.tally.arrivals += 1;
+        }
+        if admitted {
+            station.tally.busy.change(now, from, 1);
+            self.start_work(plan, id);
+        }
+    }
+
+    fn pick_replica(&mut self, plan: &Plan, station_index: usize) -> u32 {
+        let spec = &plan.stations[station_index];
+        let n = spec.replicas;
+        if n == 1 {
+            return 0;
+        }
+        let station = &mut self.stations[station_index];
+        match spec.balancer {
+            Balancer::RoundRobin => {
+                let r = station.next_replica;
+                station.next_replica = (r + 1) % n;
+                r
+            }
+            Balancer::Random => station.balancer_rng.below(n),
+            Balancer::LeastOutstanding => {
+                let mut best = 0;
+                for (i, replica) in station.replicas.iter().enumerate() {
+                    if replica.outstanding < station.replicas[best].outstanding {
+                        best = i;
+                    }
+                }
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "replicas are limited to 10,000"
+                )]
+                let best = best as u32;
+                best
+            }
+            Balancer::PowerOfTwoChoices => {
+                let a = station.balancer_rng.below(n);
+                let b = (a + 1 + station.balancer_rng.below(n - 1)) % n;
+                let load = |r: u32| station.replicas[r as usize].outstanding;
+                if load(b) < load(a) { b } else { a }
+            }
+        }
+    }
+
+    /// The call has a worker: record its wait and start its own work.
+    fn start_work(&mut self, plan: &Plan, id: CallId) {
+        let now = self.now;
+        let from = self.measure_from;
+        let call = &mut self.calls[id as usize];
+        call.holds_worker = true;
+        let station_index = call.station as usize;
+        let waited = now.since(call.arrived);
+        let spec = &plan.stations[station_index];
+        let station = &mut self.stations[station_index];
+        let work = spec.service_time.sample(&mut station.service_rng);
+        station.tally.computing.change(now, from, 1);
+        if self.measuring {
+            let t = &mut station.tally;
+            t.started += 1;
+            t.service_ns += u128::from(work);
+            t.wait.record(waited);
+            if waited > 0 {
+                t.waited += 1;
+            }
+        }
+        self.schedule(work, Event::WorkDone(id));
+    }
+
+    /// Gives the worker to the next queued call, or frees it.
+    fn release_worker(&mut self, plan: &Plan, station_index: usize, replica: u32) {
+        let now = self.now;
+        let from = self.measure_from;
+        let station = &mut self.stations[station_index];
+        let r = &mut station.replicas[replica as usize];
+        if let Some(next) = r.queue.pop_front() {
+            station.tally.queued.change(now, from, -1);
+            self.start_work(plan, next);
+        } else {
+            r.busy -= 1;
+            station.tally.busy.change(now, from, -1);
+        }
+    }
+
+    fn work_done(&mut self, plan: &Plan, id: CallId) {
+        let call = &self.calls[id as usize];
+        let station_index = call.station as usize;
+        let replica = call.replica;
+        self.stations[station_index]
+            .tally
+            .computing
+            .change(self.now, self.measure_from, -1);
+        if !plan.stations[station_index].blocking {
+            self.calls[id as usize].holds_worker = false;
+            self.release_worker(plan, station_index, replica);
+        }
+        self.run_steps(plan, id);
+    }
+
+    /// Makes the call's outgoing calls from its current step on, until a step
+    /// must wait for answers or all steps are done.
+    fn run_steps(&mut self, plan: &Plan, id: CallId) {
+        loop {
+            let call = &self.calls[id as usize];
+            let steps = &plan.stations[call.station as usize].steps;
+            let Some(step) = steps.get(call.step as usize) else {
+                self.complete(plan, id);
+                return;
+            };
+            let mut pending = 0;
+            for spec in step {
+                if !self.link_rngs[spec.link].chance(spec.probability) {
+                    continue;
+                }
+                for _ in 0..spec.count {
+                    let rtt = spec.latency.sample(&mut self.link_rngs[spec.link]);
+                    let there = rtt / 2;
+                    let (parent, role) = if spec.sync {
+                        pending += 1;
+                        (id, Role::Child)
+                    } else {
+                        (NO_PARENT, Role::Detached)
+                    };
+                    let (class, user) =
+                        (self.calls[id as usize].class, self.calls[id as usize].user);
+                    let child = self.alloc(Call {
+                        station: spec.target,
+                        replica: 0,
+                        parent,
+                        role,
+                        class,
+                        user,
+                        arrived: self.now,
+                        return_delay: rtt - there,
+                        step: 0,
+                        pending: 0,
+                        failed: false,
+                        holds_worker: false,
+                    });
+                    if there == 0 {
+                        self.arrive(plan, child);
+                    } else {
+                        self.schedule(there, Event::CallArrive(child));
+                    }
+                }
+            }
+            let call = &mut self.calls[id as usize];
+            if pending > 0 {
+                call.pending = pending;
+                return;
+            }
+            call.step += 1;
+        }
+    }
+
+    /// An answer from a synchronous call reaches its caller.
+    fn response(&mut self, plan: &Plan, child: CallId) {
+        let (parent, failed) = {
+            let c = &self.calls[child as usize];
+            (c.parent, c.failed)
+        };
+        self.release(child);
+        let call = &mut self.calls[parent as usize];
+        call.pending -= 1;
+        call.failed |= failed;
+        if call.pending > 0 {
+            return;
+        }
+        if call.failed {
+            // A failed dependency fails the caller: it answers at once.
+            self.complete(plan, parent);
+        } else {
+            call.step += 1;
+            self.run_steps(plan, parent);
+        }
+    }
+
+    /// The call's work and calls are done: it answers.
+    fn complete(&mut self, plan: &Plan, id: CallId) {
+        let now = self.now;
+        let from = self.measure_from;
+        let (station_index, replica, holds_worker, arrived) = {
+            let c = &self.calls[id as usize];
+            (c.station as usize, c.replica, c.holds_worker, c.arrived)
+        };
+        if holds_worker {
+            self.calls[id as usize].holds_worker = false;
+            self.release_worker(plan, station_index, replica);
+        }
+        let measuring = self.measuring;
+        let station = &mut self.stations[station_index];
+        station.replicas[replica as usize].outstanding -= 1;
+        station.tally.present.change(now, from, -1);
+        if measuring {
+            station.tally.completions += 1;
+            station.tally.response.record(now.since(arrived));
+        }
+        self.answer(plan, id);
+    }
+
+    /// Sends the call's answer (or its failure) to whoever waits for it.
+    fn answer(&mut self, plan: &Plan, id: CallId) {
+        let call = &self.calls[id as usize];
+        match call.role {
+            Role::Child => {
+                let delay = call.return_delay;
+                self.schedule(delay, Event::Response(id));
+            }
+            Role::Detached => self.release(id),
+            Role::Root => {
+                let (class, user, arrived, failed) =
+                    (call.class, call.user, call.arrived, call.failed);
+                self.release(id);
+                if arrived >= self.measure_from {
+                    let tally = &mut self.classes[class as usize];
+                    if failed {
+                        tally.failed += 1;
+                    } else {
+                        tally.succeeded += 1;
+                        tally.latency.record(self.now.since(arrived));
+                    }
+                    self.measured_requests += 1;
+                    if let Stop::Requests(n) = self.stop
+                        && self.measured_requests >= n
+                    {
+                        self.finish(plan, self.now);
+                    }
+                }
+                if let ArrivalPlan::Closed { think_time, .. } = &plan.arrivals {
+                    let think = think_time.sample(&mut self.think_rng);
+                    self.schedule(think, Event::UserRequest(user));
+                }
+            }
+        }
+    }
+
+    // --- saturation ---------------------------------------------------------
+
+    fn check_saturation(&mut self, plan: &Plan) {
+        // Simulated time that stops moving means calls spawn calls at one
+        // instant forever (a loop of zero-time calls).
+        if self.now == self.last_check {
+            self.stalled_checks += 1;
+        } else {
+            self.stalled_checks = 0;
+        }
+        self.last_check = self.now;
+        let runaway = self.in_flight() > MAX_IN_FLIGHT || self.stalled_checks > 150;
+        let growing = self.growing_station(plan, 2_000, 0.05);
+        if runaway || growing.is_some() {
+            self.saturation = growing.or_else(|| {
+                Some(Saturation {
+                    station: self.busiest_station(plan, |_| true),
+                })
+            });
+            self.finish(plan, self.now);
+        }
+    }
+
+    /// The bottleneck among the services whose backlog grew by more than
+    /// `min_growth` calls and more than `share` of their arrivals since
+    /// measuring began: a backlog that grows in proportion to traffic is an
+    /// unstable queue, while a stable one only fluctuates.
+    fn growing_station(&self, plan: &Plan, min_growth: i64, share: f64) -> Option<Saturation> {
+        if !self.measuring {
+            return None;
+        }
+        let is_growing = |s: &Station| {
+            let growth = s.tally.present.value - s.present_at_start;
+            growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
+        };
+        if !self.stations.iter().any(is_growing) {
+            return None;
+        }
+        Some(Saturation {
+            station: self.busiest_station(plan, is_growing),
+        })
+    }
+
+    /// Of the stations passing `filter`, the one whose workers spent the
+    /// largest share of the measured time on their own work. Blocked callers
+    /// upstream of a bottleneck also queue, but do little work themselves.
+    fn busiest_station(&self, plan: &Plan, filter: impl Fn(&Station) -> bool) -> usize {
+        let elapsed = self.now.since(self.measure_from).max(1) as f64;
+        let mut best = (0, f64::MIN);
+        for (i, (station, spec)) in self.stations.iter().zip(&plan.stations).enumerate() {
+            if !filter(station) {
+                continue;
+            }
+            let mut computing = station.tally.computing;
+            computing.settle(self.now, self.measure_from);
+            let capacity = f64::from(spec.replicas) * f64::from(spec.workers);
+            let utilization = computing.area / elapsed / capacity;
+            if utilization > best.1 {
+                best = (i, utilization);
+            }
+        }
+        best.0
+    }
+}
+
+/// The open arrival rate at `t` seconds; `cursor` remembers the current piece.
+fn rate_at(segments: &[crate::model::RateSegment], cursor: &mut usize, t: f64) -> f64 {
+    while *cursor + 1 < segments.len() && t >= segments[*cursor].end {
+        *cursor += 1;
+    }
+    let s = &segments[*cursor];
+    if s.end.is_infinite() || s.end <= s.start {
+        return s.start_rps;
+    }
+    let f = ((t - s.start) / (s.end - s.start)).clamp(0.0, 1.0);
+    s.start_rps + f * (s.end_rps - s.start_rps)
+}

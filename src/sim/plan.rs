@@ -1,0 +1,166 @@
+//! A scenario compiled for the engine: names resolved to indices, links
+//! grouped into steps, distributions turned into samplers.
+
+use crate::model::{
+    ArrivalProcess, Arrivals, Balancer, CallMode, IoModel, Project, QueueCapacity, RateSegment,
+    ServiceKind,
+};
+
+use super::sample::Sampler;
+
+/// Everything the engine needs, with no strings on the hot path.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub scenario: String,
+    pub stations: Vec<Station>,
+    pub classes: Vec<Class>,
+    pub arrivals: ArrivalPlan,
+    /// Stable names for each link's random stream, by link index.
+    pub link_streams: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Station {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub replicas: u32,
+    pub workers: u32,
+    pub queue_capacity: Option<u32>,
+    pub service_time: Sampler,
+    pub balancer: Balancer,
+    pub blocking: bool,
+    /// Outgoing calls, step by step; calls in one step run in parallel.
+    pub steps: Vec<Vec<Call>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// Index into the link streams.
+    pub link: usize,
+    pub target: u32,
+    pub probability: f64,
+    pub count: u32,
+    pub latency: Sampler,
+    pub sync: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Class {
+    pub name: String,
+    pub entry: u32,
+    /// Running total of normalised weights; the last is 1.
+    pub cumulative_weight: f64,
+}
+
+#[derive(Clone, Debug)]
+pub enum ArrivalPlan {
+    Open {
+        process: ArrivalProcess,
+        segments: Vec<RateSegment>,
+        peak_rps: f64,
+    },
+    Closed {
+        users: u32,
+        think_time: Sampler,
+    },
+}
+
+impl Plan {
+    /// Compiles scenario `index` of a validated project.
+    pub fn new(project: &Project, index: usize) -> Self {
+        let scenario = &project.scenarios[index];
+        let station_of = |name: &str| {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "services are limited to 10,000"
+            )]
+            scenario.service_index(name).map(|i| i as u32)
+        };
+        let mut stations: Vec<Station> = scenario
+            .services
+            .iter()
+            .map(|s| Station {
+                name: s.name.clone(),
+                kind: s.kind,
+                replicas: s.replicas,
+                workers: s.workers,
+                queue_capacity: match s.queue {
+                    QueueCapacity::Unbounded => None,
+                    QueueCapacity::Bounded(n) => Some(n),
+                },
+                service_time: Sampler::new(&s.service_time),
+                balancer: s.balancer,
+                blocking: s.io == IoModel::Blocking,
+                steps: Vec::new(),
+            })
+            .collect();
+        // Group each caller's links into steps: a link without a parallel
+        // group is a step of its own; a group's step sits at its first link.
+        let mut group_step: Vec<Vec<(String, usize)>> = vec![Vec::new(); stations.len()];
+        let mut link_streams = Vec::with_capacity(scenario.links.len());
+        for (link_index, link) in scenario.links.iter().enumerate() {
+            let repeats = scenario.links[..link_index]
+                .iter()
+                .filter(|l| l.from == link.from && l.to == link.to)
+                .count();
+            link_streams.push(format!("link/{}->{}#{repeats}", link.from, link.to));
+            let (Some(from), Some(target)) = (station_of(&link.from), station_of(&link.to)) else {
+                continue;
+            };
+            let call = Call {
+                link: link_index,
+                target,
+                probability: link.probability,
+                count: link.count,
+                latency: Sampler::new(&link.latency),
+                sync: link.mode == CallMode::Sync,
+            };
+            let from = from as usize;
+            let steps = &mut stations[from].steps;
+            match &link.parallel_group {
+                None => steps.push(vec![call]),
+                Some(group) => {
+                    if let Some((_, step)) = group_step[from].iter().find(|(g, _)| g == group) {
+                        steps[*step].push(call);
+                    } else {
+                        group_step[from].push((group.clone(), steps.len()));
+                        steps.push(vec![call]);
+                    }
+                }
+            }
+        }
+        let total_weight: f64 = project.workload.classes.iter().map(|c| c.weight).sum();
+        let mut running = 0.0;
+        let classes = project
+            .workload
+            .classes
+            .iter()
+            .map(|c| {
+                running += c.weight / total_weight;
+                Class {
+                    name: c.name.clone(),
+                    entry: station_of(&c.entry).unwrap_or(0),
+                    cumulative_weight: running,
+                }
+            })
+            .collect();
+        let arrivals = match &project.workload.arrivals {
+            Arrivals::Open { process, .. } => ArrivalPlan::Open {
+                process: *process,
+                segments: project.workload.rate_segments(),
+                peak_rps: project.workload.peak_rate_rps().unwrap_or(0.0),
+            },
+            Arrivals::Closed { users, think_time } => ArrivalPlan::Closed {
+                users: *users,
+                think_time: Sampler::new(think_time),
+            },
+        };
+        Self {
+            scenario: scenario.name.clone(),
+            stations,
+            classes,
+            arrivals,
+            link_streams,
+        }
+    }
+}

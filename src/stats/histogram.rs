@@ -1,0 +1,165 @@
+//! A latency histogram in fixed memory that merges exactly.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// The longest latency recorded exactly: one day. Longer values are clamped to it.
+const HIGHEST_NS: u64 = 86_400_000_000_000;
+
+/// Latencies in nanoseconds, kept to three significant digits (0.1%) in
+/// fixed memory (about 300 KiB) whatever the count. The mean is exact: it
+/// comes from a running sum, not from the buckets.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    buckets: Histogram<u64>,
+    sum_ns: u128,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartialEq for LatencyHistogram {
+    fn eq(&self, other: &Self) -> bool {
+        self.sum_ns == other.sum_ns && self.buckets == other.buckets
+    }
+}
+
+impl LatencyHistogram {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        let Ok(buckets) = Histogram::new_with_bounds(1, HIGHEST_NS, 3) else {
+            unreachable!("the bounds are constants that hdrhistogram accepts")
+        };
+        Self { buckets, sum_ns: 0 }
+    }
+
+    /// Records one latency.
+    #[inline]
+    pub fn record(&mut self, ns: u64) {
+        let ns = ns.min(HIGHEST_NS);
+        self.buckets.saturating_record(ns);
+        self.sum_ns += u128::from(ns);
+    }
+
+    /// Adds every value recorded in `other`.
+    pub fn merge(&mut self, other: &Self) {
+        // Both were made with the same bounds, so adding cannot fail.
+        let _ = self.buckets.add(&other.buckets);
+        self.sum_ns += other.sum_ns;
+    }
+
+    /// How many values were recorded.
+    pub fn count(&self) -> u64 {
+        self.buckets.len()
+    }
+
+    /// The exact mean in nanoseconds; zero when empty.
+    pub fn mean_ns(&self) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => self.sum_ns as f64 / n as f64,
+        }
+    }
+
+    /// The value at quantile `q` in `[0, 1]`, in nanoseconds; zero when empty.
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.count() == 0 {
+            return 0;
+        }
+        self.buckets.value_at_quantile(q.clamp(0.0, 1.0))
+    }
+
+    /// The largest value recorded (to the histogram's precision).
+    pub fn max_ns(&self) -> u64 {
+        if self.count() == 0 {
+            0
+        } else {
+            self.buckets.max()
+        }
+    }
+
+    /// The fraction of values at or below `ns`.
+    pub fn fraction_at_or_below(&self, ns: u64) -> f64 {
+        if self.count() == 0 {
+            return 0.0;
+        }
+        self.buckets.quantile_below(ns)
+    }
+
+    /// The usual summary, in milliseconds.
+    pub fn summary(&self) -> LatencySummary {
+        let ms = |ns: u64| ns_to_ms(ns);
+        LatencySummary {
+            mean: self.mean_ns() / 1e6,
+            p50: ms(self.quantile_ns(0.5)),
+            p90: ms(self.quantile_ns(0.9)),
+            p99: ms(self.quantile_ns(0.99)),
+            p999: ms(self.quantile_ns(0.999)),
+            max: ms(self.max_ns()),
+        }
+    }
+}
+
+fn ns_to_ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Mean and percentiles of a latency distribution, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LatencyHistogram;
+
+    #[test]
+    fn quantiles_of_a_known_sample() {
+        let mut h = LatencyHistogram::new();
+        for ms in 1..=1000_u64 {
+            h.record(ms * 1_000_000);
+        }
+        assert_eq!(h.count(), 1000);
+        assert!((h.mean_ns() - 500.5e6).abs() < 1e-3);
+        let p99 = h.quantile_ns(0.99) as f64;
+        assert!((p99 / 990e6 - 1.0).abs() < 1e-3, "{p99}");
+        let s = h.summary();
+        assert!((s.p50 - 500.0).abs() < 0.5, "{s:?}");
+        assert!((s.max - 1000.0).abs() < 1.0, "{s:?}");
+    }
+
+    #[test]
+    fn merging_equals_recording_together() {
+        let (mut a, mut b, mut both) = (
+            LatencyHistogram::new(),
+            LatencyHistogram::new(),
+            LatencyHistogram::new(),
+        );
+        for v in 0..5000_u64 {
+            let ns = v * v * 37 + 1;
+            if v % 3 == 0 {
+                a.record(ns)
+            } else {
+                b.record(ns)
+            }
+            both.record(ns);
+        }
+        a.merge(&b);
+        assert_eq!(a, both);
+    }
+}

@@ -1,0 +1,14 @@
+//! Statistics: fixed-memory latency histograms, their summaries, and the
+//! reports that the simulator (and later the load generator) produce, with
+//! writers for text, JSON and CSV.
+//!
+//! Nothing here knows where the numbers came from; the same report types
+//! serve a simulation and a measurement, so they compare field by field.
+
+mod histogram;
+mod report;
+mod write;
+
+pub use histogram::{LatencyHistogram, LatencySummary};
+pub use report::{ClassReport, ScenarioReport, ServiceReport, SimulationReport};
+pub use write::{OutputFormat, write_report};
