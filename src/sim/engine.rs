@@ -138,8 +138,6 @@ pub struct StationTally {
     pub wait: LatencyHistogram,
     /// Workers held.
     pub busy: Level,
-    /// Workers doing their own work (not blocked on calls).
-    pub computing: Level,
     /// Calls waiting for a worker.
     pub queued: Level,
     /// Calls admitted and not yet answered.
@@ -392,7 +390,7 @@ impl State {
         let from = self.measure_from;
         for station in &mut self.stations {
             let t = &mut station.tally;
-            for level in [&mut t.busy, &mut t.computing, &mut t.queued, &mut t.present] {
+            for level in [&mut t.busy, &mut t.queued, &mut t.present] {
                 level.settle(at, from);
             }
         }
@@ -642,7 +640,6 @@ impl State {
     /// The call has a worker: record its wait and start its own work.
     fn start_work(&mut self, plan: &Plan, id: CallId) {
         let now = self.now;
-        let from = self.measure_from;
         let call = &mut self.calls[id as usize];
         call.holds_worker = true;
         let station_index = call.station as usize;
@@ -650,7 +647,6 @@ impl State {
         let spec = &plan.stations[station_index];
         let station = &mut self.stations[station_index];
         let work = spec.service_time.sample(&mut station.service_rng);
-        station.tally.computing.change(now, from, 1);
         if self.measuring {
             let t = &mut station.tally;
             t.started += 1;
@@ -682,10 +678,6 @@ impl State {
         let call = &self.calls[id as usize];
         let station_index = call.station as usize;
         let replica = call.replica;
-        self.stations[station_index]
-            .tally
-            .computing
-            .change(self.now, self.measure_from, -1);
         if !plan.stations[station_index].blocking {
             self.calls[id as usize].holds_worker = false;
             self.release_worker(plan, station_index, replica);
@@ -846,17 +838,17 @@ impl State {
         if runaway || growing.is_some() {
             self.saturation = growing.or_else(|| {
                 Some(Saturation {
-                    station: self.busiest_station(plan, |_| true),
+                    station: self.bottleneck(plan),
                 })
             });
             self.finish(plan, self.now);
         }
     }
 
-    /// The bottleneck among the services whose backlog grew by more than
-    /// `min_growth` calls and more than `share` of their arrivals since
-    /// measuring began: a backlog that grows in proportion to traffic is an
-    /// unstable queue, while a stable one only fluctuates.
+    /// Whether some service's backlog grew by more than `min_growth` calls
+    /// and more than `share` of its arrivals since measuring began: a backlog
+    /// that grows in proportion to traffic is an unstable queue, while a
+    /// stable one only fluctuates. Returns the bottleneck if so.
     fn growing_station(&self, plan: &Plan, min_growth: i64, share: f64) -> Option<Saturation> {
         if !self.measuring {
             return None;
@@ -865,33 +857,64 @@ impl State {
             let growth = s.tally.present.value - s.present_at_start;
             growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
         };
-        if !self.stations.iter().any(is_growing) {
-            return None;
-        }
-        Some(Saturation {
-            station: self.busiest_station(plan, is_growing),
+        self.stations.iter().any(is_growing).then(|| Saturation {
+            station: self.bottleneck(plan),
         })
     }
 
-    /// Of the stations passing `filter`, the one whose workers spent the
-    /// largest share of the measured time on their own work. Blocked callers
-    /// upstream of a bottleneck also queue, but do little work themselves.
-    fn busiest_station(&self, plan: &Plan, filter: impl Fn(&Station) -> bool) -> usize {
-        let elapsed = self.now.since(self.measure_from).max(1) as f64;
-        let mut best = (0, f64::MIN);
-        for (i, (station, spec)) in self.stations.iter().zip(&plan.stations).enumerate() {
-            if !filter(station) {
-                continue;
+    /// The service that limits the system. Callers blocked on a slow service
+    /// fill up too, so among the services whose workers are (nearly) all
+    /// held, it is the one with none such among the services it calls,
+    /// directly or not; ties go to the fuller one, then the first listed.
+    fn bottleneck(&self, plan: &Plan) -> usize {
+        let occupancy = self.occupancy(plan);
+        let full = |i: usize| occupancy[i] >= 0.98;
+        let downstream_full = |start: usize| {
+            let mut seen = vec![false; plan.stations.len()];
+            let mut stack = vec![start];
+            while let Some(i) = stack.pop() {
+                for call in plan.stations[i].steps.iter().flatten().filter(|c| c.sync) {
+                    let target = call.target as usize;
+                    if !seen[target] {
+                        if target != start && full(target) {
+                            return true;
+                        }
+                        seen[target] = true;
+                        stack.push(target);
+                    }
+                }
             }
-            let mut computing = station.tally.computing;
-            computing.settle(self.now, self.measure_from);
-            let capacity = f64::from(spec.replicas) * f64::from(spec.workers);
-            let utilization = computing.area / elapsed / capacity;
-            if utilization > best.1 {
-                best = (i, utilization);
+            false
+        };
+        let mut best: Option<usize> = None;
+        for i in 0..plan.stations.len() {
+            let candidate = !full(i) || !downstream_full(i);
+            let better = best.is_none_or(|b| (full(i), occupancy[i]) > (full(b), occupancy[b]));
+            if candidate && better {
+                best = Some(i);
             }
         }
-        best.0
+        best.unwrap_or(0)
+    }
+
+    /// The fraction of each service's workers held, averaged over the measured
+    /// time, or at this instant before measuring has begun.
+    fn occupancy(&self, plan: &Plan) -> Vec<f64> {
+        let elapsed = self.now.since(self.measure_from) as f64;
+        self.stations
+            .iter()
+            .zip(&plan.stations)
+            .map(|(station, spec)| {
+                let capacity = f64::from(spec.replicas) * f64::from(spec.workers);
+                let mut busy = station.tally.busy;
+                if self.measuring && elapsed > 0.0 {
+                    busy.settle(self.now, self.measure_from);
+                    busy.area / elapsed / capacity
+                } else {
+                    busy.value as f64 / capacity
+                }
+            })
+            .collect()
     }
 }
 

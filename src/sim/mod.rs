@@ -220,7 +220,6 @@ impl Totals {
             a.response.merge(&b.response);
             a.wait.merge(&b.wait);
             a.busy.area += b.busy.area;
-            a.computing.area += b.computing.area;
             a.queued.area += b.queued.area;
             a.present.area += b.present.area;
         });

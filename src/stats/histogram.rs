@@ -153,9 +153,9 @@ mod tests {
         for v in 0..5000_u64 {
             let ns = v * v * 37 + 1;
             if v % 3 == 0 {
-                a.record(ns)
+                a.record(ns);
             } else {
-                b.record(ns)
+                b.record(ns);
             }
             both.record(ns);
         }

@@ -52,7 +52,7 @@ fn write_scenario_text(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()
     if let Some(service) = &s.saturated_service {
         writeln!(
             out,
-            "  SATURATED: the queue at {service:?} grew without bound; the offered load exceeds its capacity"
+            "  SATURATED at {service:?}: the offered load exceeds its capacity and queues grow without bound"
         )?;
     } else if s.saturated {
         writeln!(out, "  SATURATED: a queue grew without bound")?;
