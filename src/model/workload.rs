@@ -100,6 +100,17 @@ pub struct RateSegment {
     pub end_rps: f64,
 }
 
+impl RateSegment {
+    /// Whether the rate is the same all along the piece.
+    #[expect(
+        clippy::float_cmp,
+        reason = "flat pieces are built with one value for both ends"
+    )]
+    pub fn is_flat(&self) -> bool {
+        self.start_rps == self.end_rps
+    }
+}
+
 impl Workload {
     /// The open rate profile as straight pieces covering all time from zero,
     /// in order. Empty for a closed workload. Assumes a validated profile.

@@ -22,7 +22,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::model::Balancer;
+use crate::model::{ArrivalProcess, Balancer, MAX_SPAN_NS, RateSegment};
 use crate::stats::LatencyHistogram;
 
 use super::plan::{ArrivalPlan, Plan};
@@ -90,6 +90,8 @@ struct Call {
     pending: u32,
     failed: bool,
     holds_worker: bool,
+    /// Whether the previous step's call was made (for repeated links).
+    made_previous: bool,
 }
 
 /// A count whose time integral is kept over the measured window.
@@ -443,55 +445,63 @@ impl State {
         }
     }
 
-    /// Schedules the next open arrival after `now`, following the rate profile:
-    /// Poisson arrivals by thinning at the peak rate, constant ones by stepping
-    /// 1/rate at the current rate.
+    /// Schedules the next open arrival after `now`, following the rate profile.
+    /// Poisson arrivals are drawn by thinning within each straight piece of
+    /// the profile at that piece's peak rate (exact for a non-homogeneous
+    /// Poisson process, and memoryless across piece boundaries); constant
+    /// ones step 1/rate at the current rate. Pieces with no traffic are
+    /// skipped, and when no traffic is left, arrivals stop.
     fn schedule_next_arrival(&mut self, plan: &Plan) {
         let ArrivalPlan::Open {
-            process,
-            segments,
-            peak_rps,
+            process, segments, ..
         } = &plan.arrivals
         else {
             return;
         };
-        if *peak_rps <= 0.0 {
-            return;
-        }
         let mut t = self.now.as_secs_f64();
         loop {
-            match process {
-                crate::model::ArrivalProcess::Poisson => {
-                    t += self.arrival_rng.exp1() / peak_rps;
-                    let rate = rate_at(segments, &mut self.segment, t);
-                    if rate >= *peak_rps || self.arrival_rng.unit() * peak_rps < rate {
-                        break;
-                    }
+            while self.segment + 1 < segments.len() && t >= segments[self.segment].end {
+                self.segment += 1;
+            }
+            let piece = &segments[self.segment];
+            let peak = piece.start_rps.max(piece.end_rps);
+            if peak <= 0.0 {
+                if piece.end.is_infinite() {
+                    return;
                 }
-                crate::model::ArrivalProcess::Constant => {
-                    let rate = rate_at(segments, &mut self.segment, t);
-                    if rate > 0.0 {
-                        t += 1.0 / rate;
-                        break;
-                    }
-                    // No traffic now: skip to the next piece that has some.
-                    match segments[self.segment..]
-                        .iter()
-                        .find(|s| s.start > t && s.start_rps.max(s.end_rps) > 0.0)
-                    {
-                        Some(s) => t = s.start + 1e-9,
-                        None => return,
-                    }
+                t = piece.end;
+                continue;
+            }
+            let next = match process {
+                ArrivalProcess::Poisson => t + self.arrival_rng.exp1() / peak,
+                ArrivalProcess::Constant => t + 1.0 / rate_in(piece, t).max(peak * 1e-6),
+            };
+            if next >= piece.end {
+                // Past this piece: Poisson restarts at its end (memoryless);
+                // constant spacing keeps its gap only within a flat piece.
+                if *process == ArrivalProcess::Poisson || !piece.is_flat() {
+                    t = piece.end;
+                    continue;
                 }
             }
-            if t > 1e9 {
-                return;
+            t = next;
+            let accept = match process {
+                ArrivalProcess::Poisson => {
+                    piece.is_flat() || self.arrival_rng.unit() * peak < rate_in(piece, t)
+                }
+                ArrivalProcess::Constant => true,
+            };
+            if accept {
+                break;
             }
+        }
+        if t > MAX_SPAN_NS as f64 / 1e9 {
+            return;
         }
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
-            reason = "t is below 1e9 s"
+            reason = "t is below a year"
         )]
         let at = SimTime((t * 1e9).round() as u64).max(self.now);
         let delay = at.since(self.now);
@@ -531,6 +541,7 @@ impl State {
             pending: 0,
             failed: false,
             holds_worker: false,
+            made_previous: false,
         });
         self.arrive(plan, call);
     }
@@ -695,11 +706,19 @@ impl State {
                 self.complete(plan, id);
                 return;
             };
+            let made_previous = call.made_previous;
             let mut pending = 0;
+            let mut made_any = false;
             for spec in step {
-                if !self.link_rngs[spec.link].chance(spec.probability) {
+                let make = if spec.repeats_previous {
+                    made_previous
+                } else {
+                    self.link_rngs[spec.link].chance(spec.probability)
+                };
+                if !make {
                     continue;
                 }
+                made_any = true;
                 for _ in 0..spec.count {
                     let rtt = spec.latency.sample(&mut self.link_rngs[spec.link]);
                     let there = rtt / 2;
@@ -724,6 +743,7 @@ impl State {
                         pending: 0,
                         failed: false,
                         holds_worker: false,
+                        made_previous: false,
                     });
                     if there == 0 {
                         self.arrive(plan, child);
@@ -733,6 +753,7 @@ impl State {
                 }
             }
             let call = &mut self.calls[id as usize];
+            call.made_previous = made_any;
             if pending > 0 {
                 call.pending = pending;
                 return;
@@ -918,15 +939,11 @@ impl State {
     }
 }
 
-/// The open arrival rate at `t` seconds; `cursor` remembers the current piece.
-fn rate_at(segments: &[crate::model::RateSegment], cursor: &mut usize, t: f64) -> f64 {
-    while *cursor + 1 < segments.len() && t >= segments[*cursor].end {
-        *cursor += 1;
+/// The rate within `piece` at `t` seconds.
+fn rate_in(piece: &RateSegment, t: f64) -> f64 {
+    if piece.end.is_infinite() || piece.end <= piece.start {
+        return piece.start_rps;
     }
-    let s = &segments[*cursor];
-    if s.end.is_infinite() || s.end <= s.start {
-        return s.start_rps;
-    }
-    let f = ((t - s.start) / (s.end - s.start)).clamp(0.0, 1.0);
-    s.start_rps + f * (s.end_rps - s.start_rps)
+    let f = ((t - piece.start) / (piece.end - piece.start)).clamp(0.0, 1.0);
+    piece.start_rps + f * (piece.end_rps - piece.start_rps)
 }

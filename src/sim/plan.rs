@@ -3,7 +3,7 @@
 
 use crate::model::{
     ArrivalProcess, Arrivals, Balancer, CallMode, IoModel, Project, QueueCapacity, RateSegment,
-    ServiceKind,
+    Scenario, ServiceKind,
 };
 
 use super::sample::Sampler;
@@ -42,6 +42,9 @@ pub struct Call {
     pub count: u32,
     pub latency: Sampler,
     pub sync: bool,
+    /// A later repetition of a sequential link with a count: made exactly
+    /// when the previous step's call was made, without a new draw.
+    pub repeats_previous: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +60,6 @@ pub enum ArrivalPlan {
     Open {
         process: ArrivalProcess,
         segments: Vec<RateSegment>,
-        peak_rps: f64,
     },
     Closed {
         users: u32,
@@ -94,41 +96,7 @@ impl Plan {
                 steps: Vec::new(),
             })
             .collect();
-        // Group each caller's links into steps: a link without a parallel
-        // group is a step of its own; a group's step sits at its first link.
-        let mut group_step: Vec<Vec<(String, usize)>> = vec![Vec::new(); stations.len()];
-        let mut link_streams = Vec::with_capacity(scenario.links.len());
-        for (link_index, link) in scenario.links.iter().enumerate() {
-            let repeats = scenario.links[..link_index]
-                .iter()
-                .filter(|l| l.from == link.from && l.to == link.to)
-                .count();
-            link_streams.push(format!("link/{}->{}#{repeats}", link.from, link.to));
-            let (Some(from), Some(target)) = (station_of(&link.from), station_of(&link.to)) else {
-                continue;
-            };
-            let call = Call {
-                link: link_index,
-                target,
-                probability: link.probability,
-                count: link.count,
-                latency: Sampler::new(&link.latency),
-                sync: link.mode == CallMode::Sync,
-            };
-            let from = from as usize;
-            let steps = &mut stations[from].steps;
-            match &link.parallel_group {
-                None => steps.push(vec![call]),
-                Some(group) => {
-                    if let Some((_, step)) = group_step[from].iter().find(|(g, _)| g == group) {
-                        steps[*step].push(call);
-                    } else {
-                        group_step[from].push((group.clone(), steps.len()));
-                        steps.push(vec![call]);
-                    }
-                }
-            }
-        }
+        let link_streams = group_links_into_steps(scenario, &mut stations);
         let total_weight: f64 = project.workload.classes.iter().map(|c| c.weight).sum();
         let mut running = 0.0;
         let classes = project
@@ -148,7 +116,6 @@ impl Plan {
             Arrivals::Open { process, .. } => ArrivalPlan::Open {
                 process: *process,
                 segments: project.workload.rate_segments(),
-                peak_rps: project.workload.peak_rate_rps().unwrap_or(0.0),
             },
             Arrivals::Closed { users, think_time } => ArrivalPlan::Closed {
                 users: *users,
@@ -163,4 +130,67 @@ impl Plan {
             link_streams,
         }
     }
+}
+
+/// Groups each caller's links into steps and returns each link's stream name.
+/// A link without a parallel group is a step of its own (one per call when it
+/// has a count); a group's step sits at its first link.
+fn group_links_into_steps(scenario: &Scenario, stations: &mut [Station]) -> Vec<String> {
+    let station_of = |name: &str| {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "services are limited to 10,000"
+        )]
+        scenario.service_index(name).map(|i| i as u32)
+    };
+    let mut group_step: Vec<Vec<(String, usize)>> = vec![Vec::new(); stations.len()];
+    let mut link_streams = Vec::with_capacity(scenario.links.len());
+    for (link_index, link) in scenario.links.iter().enumerate() {
+        let repeats = scenario.links[..link_index]
+            .iter()
+            .filter(|l| l.from == link.from && l.to == link.to)
+            .count();
+        link_streams.push(format!("link/{}->{}#{repeats}", link.from, link.to));
+        let (Some(from), Some(target)) = (station_of(&link.from), station_of(&link.to)) else {
+            continue;
+        };
+        let call = Call {
+            link: link_index,
+            target,
+            probability: link.probability,
+            count: link.count,
+            latency: Sampler::new(&link.latency),
+            sync: link.mode == CallMode::Sync,
+            repeats_previous: false,
+        };
+        let from = from as usize;
+        let steps = &mut stations[from].steps;
+        match &link.parallel_group {
+            // A sequential link with a count makes its calls one after
+            // another: one step each, all decided by the first.
+            None => {
+                let repeats = call.count;
+                steps.push(vec![Call {
+                    count: 1,
+                    ..call.clone()
+                }]);
+                for _ in 1..repeats {
+                    steps.push(vec![Call {
+                        count: 1,
+                        repeats_previous: true,
+                        ..call.clone()
+                    }]);
+                }
+            }
+            Some(group) => {
+                if let Some((_, step)) = group_step[from].iter().find(|(g, _)| g == group) {
+                    steps[*step].push(call);
+                } else {
+                    group_step[from].push((group.clone(), steps.len()));
+                    steps.push(vec![call]);
+                }
+            }
+        }
+    }
+    link_streams
 }

@@ -1,0 +1,244 @@
+//! The `archbench` binary: exit codes, the JSON schema's fixed fields, the
+//! overrides, and that `simulate` refuses an invalid file as `check` does.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn archbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn invalid_file() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("archbench-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("invalid.ron");
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/projects/three-tier.ron"
+    ))
+    .unwrap();
+    std::fs::write(
+        &path,
+        good.replacen("workers: 8", "workers: 0", 1).replacen(
+            "probability: 0.2",
+            "probability: -0.2",
+            1,
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn no_subcommand_prints_help() {
+    let out = archbench(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("simulate"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn check_exit_codes() {
+    assert_eq!(
+        archbench(&["check", "projects/three-tier.ron"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let invalid = invalid_file();
+    let out = archbench(&["check", invalid.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(r#"scenario "baseline" / service "web" / workers"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains("probability"), "{stderr}");
+    assert!(stderr.contains("2 problems"), "{stderr}");
+    assert_eq!(archbench(&["check"]).status.code(), Some(2));
+    assert_eq!(
+        archbench(&["check", "a.ron", "--bogus"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        archbench(&["check", "no/such/file.ron"]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn simulate_refuses_an_invalid_file_with_the_same_messages() {
+    let invalid = invalid_file();
+    let checked = archbench(&["check", invalid.to_str().unwrap()]);
+    let simulated = archbench(&["simulate", invalid.to_str().unwrap()]);
+    assert_eq!(simulated.status.code(), Some(1));
+    assert_eq!(text(&simulated.stderr), text(&checked.stderr));
+    assert!(simulated.stdout.is_empty());
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let out = archbench(&[
+        "simulate",
+        "projects/monolith-vs-microservices.ron",
+        "--format",
+        "json",
+        "--duration",
+        "20s",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenarios = json["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    for s in scenarios {
+        for field in [
+            "scenario",
+            "requests",
+            "throughput_rps",
+            "saturated",
+            "services",
+        ] {
+            assert!(!s[field].is_null(), "missing {field}");
+        }
+        for p in ["mean", "p50", "p90", "p99", "p999", "max"] {
+            assert!(s["latency_ms"][p].is_f64(), "latency_ms.{p}");
+        }
+        for service in s["services"].as_array().unwrap() {
+            for field in ["name", "utilization", "mean_queue_length", "rejected"] {
+                assert!(!service[field].is_null(), "services[].{field}");
+            }
+            assert!(
+                service["response_ms"]["mean"].is_f64() && service["response_ms"]["p99"].is_f64()
+            );
+        }
+        // 20 s measured at 600 rps.
+        let requests = s["requests"].as_u64().unwrap();
+        assert!((11_000..13_000).contains(&requests), "{requests}");
+    }
+}
+
+#[test]
+fn overrides_apply() {
+    let run = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["simulate", "projects/three-tier.ron", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = archbench(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let json = run(&["--rate", "200", "--requests", "5000", "--seed", "9"]);
+    let s = &json["scenarios"][0];
+    assert_eq!(json["seed"], 9);
+    assert_eq!(s["requests"], 5000);
+    let rps = s["throughput_rps"].as_f64().unwrap();
+    assert!((rps / 200.0 - 1.0).abs() < 0.06, "{rps}");
+    assert_eq!(
+        run(&["--seed", "9", "--requests", "5000", "--rate", "200"]),
+        json,
+        "same seed, same report"
+    );
+}
+
+#[test]
+fn impossible_overrides_are_refused() {
+    for args in [
+        &["--rate=-3"][..],
+        &["--rate", "NaN"],
+        &["--requests", "0"],
+        &["--duration", "0s"],
+        &["--scenario", "nope"],
+    ] {
+        let mut all = vec!["simulate", "projects/three-tier.ron"];
+        all.extend_from_slice(args);
+        let out = archbench(&all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).starts_with("error: "),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = archbench(&[
+        "simulate",
+        "projects/three-tier.ron",
+        "--duration",
+        "ten seconds",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn output_goes_to_a_file_and_csv_has_a_row_per_service() {
+    let path = std::env::temp_dir().join(format!("archbench-cli-out-{}.csv", std::process::id()));
+    let out = archbench(&[
+        "simulate",
+        "projects/ml-inference.ron",
+        "--format",
+        "csv",
+        "--duration",
+        "5s",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    // Header, overall, one class, five services.
+    assert_eq!(lines.len(), 8, "{csv}");
+    let columns = lines[0].split(',').count();
+    assert!(
+        lines.iter().all(|l| l.split(',').count() == columns),
+        "{csv}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("cached,service,model-server,"))
+    );
+}
+
+#[test]
+fn closed_workloads_refuse_a_rate() {
+    let dir = std::env::temp_dir().join(format!("archbench-cli-closed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("closed.ron");
+    let text_in = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/projects/three-tier.ron"
+    ))
+    .unwrap();
+    std::fs::write(
+        &path,
+        text_in.replacen(
+            "Open(process: Poisson, rate_rps: 1500.0)",
+            r#"Closed(users: 50, think_time: "exp:100ms")"#,
+            1,
+        ),
+    )
+    .unwrap();
+    let out = archbench(&["simulate", path.to_str().unwrap(), "--rate", "100"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("closed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        archbench(&["simulate", path.to_str().unwrap(), "--duration", "5s"])
+            .status
+            .code(),
+        Some(0)
+    );
+}

@@ -1,0 +1,384 @@
+//! Engine behaviour beyond the textbook queues: saturation verdicts, stepping
+//! and cancelling, blocking versus async I/O, balancers, call counts, async
+//! calls, network time, closed workloads, rate profiles and class mixes.
+
+use std::sync::atomic::AtomicBool;
+
+use archbench::model::{
+    ArrivalProcess, Arrivals, Balancer, IoModel, Link, QueueCapacity, RateChange, RequestClass,
+    StopCondition, TimeSpan,
+};
+use archbench::sim::{Budget, SimError, SimTime, Simulation, simulate_scenario};
+
+use crate::support::{
+    assert_theory, async_link, dist, each, link, open_project, replicate, service, single_station,
+};
+
+fn seconds(s: f64) -> TimeSpan {
+    TimeSpan::from_secs_f64(s)
+}
+
+#[test]
+fn overload_ends_early_with_a_saturated_verdict() {
+    // ρ = 1.2: the queue grows by 200 requests a second forever. A one-hour
+    // run must stop on its own long before, naming the service.
+    let mut project = single_station(1200.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(3600.0));
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(report.saturated);
+    assert_eq!(report.saturated_service.as_deref(), Some("server"));
+    assert!(
+        report.measured_s < 600.0,
+        "stopped early: {}",
+        report.measured_s
+    );
+}
+
+#[test]
+fn stable_heavy_load_is_not_called_saturated() {
+    let mut project = single_station(970.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(2000.0));
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(!report.saturated, "ρ = 0.97 is stable");
+}
+
+#[test]
+fn the_bottleneck_is_named_below_blocked_callers() {
+    // front (blocking, 64 workers) -> middle (blocking, 64 workers) -> slow
+    // (async, 1 worker, 1 ms). At 1,100 rps only `slow` lacks capacity; the
+    // blocked callers above it fill up too but are not the cause.
+    let mut front = service("front", "100us", 64);
+    front.io = IoModel::Blocking;
+    let mut middle = service("middle", "100us", 64);
+    middle.io = IoModel::Blocking;
+    let mut project = open_project(
+        1100.0,
+        vec![
+            front,
+            middle,
+            service("slow", "exp:1ms", 1),
+            service("idle", "exp:1ms", 4),
+        ],
+        vec![
+            link("front", "middle"),
+            link("middle", "slow"),
+            link("front", "idle"),
+        ],
+        1,
+    );
+    project.run.stop = StopCondition::Duration(seconds(600.0));
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(report.saturated);
+    assert_eq!(report.saturated_service.as_deref(), Some("slow"));
+}
+
+#[test]
+fn stepping_gives_the_same_result_as_running_through() {
+    let mut project = single_station(800.0, "exp:1ms", 2, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(50.0));
+    project.run.replications = 3;
+    let whole = Simulation::new(&project, 0)
+        .unwrap()
+        .run(&AtomicBool::new(false))
+        .unwrap();
+
+    let mut stepped = Simulation::new(&project, 0).unwrap();
+    let mut last = 0.0;
+    let mut slices = 0;
+    while !stepped.step(Budget::Events(997)) {
+        let progress = stepped.progress();
+        assert!(progress >= last && progress <= 1.0, "{last} -> {progress}");
+        last = progress;
+        slices += 1;
+    }
+    assert!(slices > 100);
+    assert!((stepped.progress() - 1.0).abs() < 1e-12);
+    let stepped = stepped.report();
+    assert_eq!(stepped.requests, whole.requests);
+    assert_eq!(stepped.latency, whole.latency);
+}
+
+#[test]
+fn a_time_budget_stops_at_that_simulated_time() {
+    let mut project = single_station(100.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(100.0));
+    let mut sim = Simulation::new(&project, 0).unwrap();
+    assert!(!sim.step(Budget::Until(SimTime(10_000_000_000))));
+    assert!(sim.now() <= SimTime(10_000_000_000));
+    assert!(sim.now() > SimTime(9_000_000_000), "{}", sim.now());
+    assert!((sim.progress() - 0.1).abs() < 0.01, "{}", sim.progress());
+}
+
+#[test]
+fn cancelling_returns_cancelled() {
+    let mut project = single_station(100.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(1e6));
+    let cancel = AtomicBool::new(true);
+    let result = Simulation::new(&project, 0).unwrap().run(&cancel);
+    assert!(matches!(result, Err(SimError::Cancelled)));
+}
+
+#[test]
+fn utilisation_counts_blocked_time_only_under_blocking_io() {
+    // Utilisation = λ · E[worker holding time] / workers (Little's law on
+    // the workers). Async: holding = own work = 2 ms. Blocking: own work
+    // plus the downstream response time.
+    for io in [IoModel::Async, IoModel::Blocking] {
+        let mut caller = service("caller", "exp:2ms", 8);
+        caller.io = io;
+        let project = open_project(
+            1000.0,
+            vec![caller, service("callee", "exp:1ms", 2)],
+            vec![link("caller", "callee")],
+            200_000,
+        );
+        let report = simulate_scenario(&project, 0).unwrap();
+        let (caller, downstream) = (&report.services[0], &report.services[1]);
+        let holding_ms = match io {
+            IoModel::Async => caller.service_time_ms,
+            IoModel::Blocking => caller.service_time_ms + downstream.response_ms.mean,
+        };
+        let expected = caller.throughput_rps * holding_ms / 1e3 / 8.0;
+        assert!(
+            (caller.utilization / expected - 1.0).abs() < 0.01,
+            "{io:?}: utilisation {} vs λ·E[hold]/c = {expected}",
+            caller.utilization
+        );
+    }
+}
+
+#[test]
+fn random_balancing_splits_poisson_traffic_into_independent_mm1s() {
+    // Random routing thins a Poisson stream into Poisson streams, so four
+    // replicas behind a random balancer are four M/M/1 queues at λ/4:
+    // λ = 3200/s, μ = 1000/s, mean = 1/(1000 − 800) = 5 ms.
+    let mut s = service("server", "exp:1ms", 1);
+    s.replicas = 4;
+    s.balancer = Balancer::Random;
+    let project = open_project(3200.0, vec![s], Vec::new(), 300_000);
+    let means = each(&replicate(&project, 10), |r| r.latency_ms.mean);
+    assert_theory("random balancer", &means, 5.0, 0.03);
+}
+
+#[test]
+fn smarter_balancers_cut_the_wait() {
+    let mean_for = |balancer| {
+        let mut s = service("server", "exp:1ms", 1);
+        s.replicas = 4;
+        s.balancer = balancer;
+        let project = open_project(3400.0, vec![s], Vec::new(), 300_000);
+        simulate_scenario(&project, 0).unwrap().latency_ms.mean
+    };
+    let random = mean_for(Balancer::Random);
+    let round_robin = mean_for(Balancer::RoundRobin);
+    let two_choices = mean_for(Balancer::PowerOfTwoChoices);
+    let least = mean_for(Balancer::LeastOutstanding);
+    assert!(
+        round_robin < 0.8 * random,
+        "rr {round_robin} vs random {random}"
+    );
+    assert!(
+        two_choices < 0.6 * random,
+        "p2c {two_choices} vs random {random}"
+    );
+    assert!(least < two_choices, "least {least} vs p2c {two_choices}");
+}
+
+#[test]
+fn call_counts_multiply_downstream_traffic() {
+    let sequential = Link {
+        count: 3,
+        ..link("api", "db")
+    };
+    let project = open_project(
+        100.0,
+        vec![service("api", "0ms", 100), service("db", "1ms", 100)],
+        vec![sequential],
+        20_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    let db = &report.services[1];
+    assert_eq!(db.arrivals, 3 * report.services[0].arrivals);
+    // Three sequential 1 ms calls with no queueing: exactly 3 ms.
+    assert!(
+        (report.latency_ms.mean - 3.0).abs() < 0.01,
+        "{}",
+        report.latency_ms.mean
+    );
+
+    let parallel = Link {
+        count: 3,
+        parallel_group: Some("all".into()),
+        ..link("api", "db")
+    };
+    let project = open_project(
+        100.0,
+        vec![service("api", "0ms", 100), service("db", "1ms", 100)],
+        vec![parallel],
+        20_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(
+        (report.latency_ms.mean - 1.0).abs() < 0.01,
+        "{}",
+        report.latency_ms.mean
+    );
+}
+
+#[test]
+fn network_latency_is_a_round_trip_per_call() {
+    let slow_link = Link {
+        latency: dist("4ms"),
+        ..link("api", "db")
+    };
+    let project = open_project(
+        50.0,
+        vec![service("api", "1ms", 100), service("db", "2ms", 100)],
+        vec![slow_link],
+        5_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    // 1 ms own work + 4 ms round trip + 2 ms at db; db's own response is 2 ms.
+    assert!(
+        (report.latency_ms.mean - 7.0).abs() < 0.01,
+        "{}",
+        report.latency_ms.mean
+    );
+    assert!((report.services[1].response_ms.mean - 2.0).abs() < 0.01);
+}
+
+#[test]
+fn async_calls_do_not_delay_the_caller() {
+    let project = open_project(
+        100.0,
+        vec![service("api", "1ms", 100), service("audit", "50ms", 100)],
+        vec![async_link("api", "audit")],
+        20_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(
+        (report.latency_ms.mean - 1.0).abs() < 0.01,
+        "{}",
+        report.latency_ms.mean
+    );
+    let audit = &report.services[1];
+    assert!((audit.throughput_rps / report.throughput_rps - 1.0).abs() < 0.02);
+}
+
+#[test]
+fn rejections_downstream_fail_the_request() {
+    // db has one worker and no waiting room: M/M/1/1 with ρ = 1 rejects half.
+    let mut db = service("db", "exp:1ms", 1);
+    db.queue = QueueCapacity::Bounded(0);
+    let project = open_project(
+        1000.0,
+        vec![service("api", "0ms", 1000), db],
+        vec![link("api", "db")],
+        200_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    let share = report.failed as f64 / (report.failed + report.requests) as f64;
+    assert!((share - 0.5).abs() < 0.01, "{share}");
+    assert_eq!(report.failed, report.services[1].rejected);
+}
+
+#[test]
+fn closed_workload_obeys_the_response_time_law() {
+    // N users, think time Z: throughput X = N / (Z + R) exactly, on average.
+    let mut project = single_station(1.0, "exp:2ms", 1, QueueCapacity::Unbounded, 200_000);
+    project.workload.arrivals = Arrivals::Closed {
+        users: 20,
+        think_time: dist("exp:50ms"),
+    };
+    let report = simulate_scenario(&project, 0).unwrap();
+    let r = report.latency_ms.mean / 1e3;
+    let expected = 20.0 / (0.050 + r);
+    assert!(
+        (report.throughput_rps / expected - 1.0).abs() < 0.01,
+        "X {} vs N/(Z+R) {expected}",
+        report.throughput_rps
+    );
+    assert!(!report.saturated, "a closed system cannot run away");
+}
+
+#[test]
+fn rate_profiles_shape_the_arrivals() {
+    // Constant spacing makes counts exact: 100/s for 30 s, then 300/s for
+    // 30 s, then a ramp from 300/s to 0 over 30 s (4,500 more).
+    let mut project = single_station(100.0, "10us", 1, QueueCapacity::Unbounded, 1);
+    let Arrivals::Open {
+        process, profile, ..
+    } = &mut project.workload.arrivals
+    else {
+        unreachable!()
+    };
+    *process = ArrivalProcess::Constant;
+    *profile = vec![
+        RateChange::Step {
+            at: seconds(30.0),
+            rate_rps: 300.0,
+        },
+        RateChange::Ramp {
+            from: seconds(60.0),
+            to: seconds(90.0),
+            rate_rps: 0.0,
+        },
+    ];
+    project.run.stop = StopCondition::Duration(seconds(120.0));
+    let report = simulate_scenario(&project, 0).unwrap();
+    let total = (report.requests + report.failed) as f64;
+    assert!((total - 16_500.0).abs() <= 3.0, "{total}");
+
+    // Poisson thinning gives the same expectation; 16,500 ± 3σ (σ ≈ 128).
+    let Arrivals::Open { process, .. } = &mut project.workload.arrivals else {
+        unreachable!()
+    };
+    *process = ArrivalProcess::Poisson;
+    let report = simulate_scenario(&project, 0).unwrap();
+    let total = (report.requests + report.failed) as f64;
+    assert!((total - 16_500.0).abs() <= 385.0, "{total}");
+}
+
+#[test]
+fn class_mix_follows_the_weights() {
+    let mut project = open_project(
+        500.0,
+        vec![service("web", "exp:1ms", 4), service("api", "exp:1ms", 4)],
+        Vec::new(),
+        100_000,
+    );
+    project.workload.classes = vec![
+        RequestClass {
+            name: "browse".into(),
+            weight: 3.0,
+            entry: "web".into(),
+        },
+        RequestClass {
+            name: "call".into(),
+            weight: 1.0,
+            entry: "api".into(),
+        },
+    ];
+    let report = simulate_scenario(&project, 0).unwrap();
+    let browse = report.classes[0].requests as f64 / report.requests as f64;
+    // Binomial share 0.75 with n = 100,000: σ = 0.0014.
+    assert!((browse - 0.75).abs() < 0.006, "{browse}");
+    // Each measured browse request entered at web; a few are still in flight at the stop.
+    assert!(
+        report.services[0]
+            .arrivals
+            .abs_diff(report.classes[0].requests)
+            < 50
+    );
+}
+
+#[test]
+fn warmup_is_discarded() {
+    let mut project = single_station(100.0, "1ms", 1, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(10.0));
+    project.run.warmup = seconds(90.0);
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!((report.measured_s - 10.0).abs() < 1e-9);
+    // About 1,000 requests in the 10 s measured, not the 10,000 simulated.
+    assert!(report.requests < 1_200, "{}", report.requests);
+}

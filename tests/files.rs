@@ -1,0 +1,414 @@
+//! Project files: every bundled example loads, validates, simulates, obeys
+//! Little's law and round-trips byte for byte; every kind of bad input gets a
+//! clear error naming its place, and none panics.
+
+use std::path::{Path, PathBuf};
+
+use archbench::model::file::{self, MAX_FILE_BYTES};
+use archbench::model::{LoadError, ProjectFile, validate};
+
+fn examples() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/projects"))
+            .expect("projects/ exists")
+            .map(|entry| entry.expect("readable").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "ron"))
+            .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 3,
+        "the three examples of the core issue at least"
+    );
+    paths
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("archbench-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+#[test]
+fn every_example_starts_with_a_comment_and_is_valid() {
+    for path in examples() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("// "),
+            "{}: starts with a comment on what it shows",
+            path.display()
+        );
+        let loaded = file::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let problems = validate(&loaded.project);
+        assert!(problems.is_empty(), "{}: {problems:?}", path.display());
+        assert!(!loaded.header.is_empty());
+    }
+}
+
+#[test]
+fn every_example_round_trips_byte_for_byte() {
+    for path in examples() {
+        let loaded = file::load(&path).unwrap();
+        let text = file::to_text(&loaded).unwrap();
+        let again = file::parse(&text, &path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(again, loaded, "{}: parse(save(p)) == p", path.display());
+        assert_eq!(
+            file::to_text(&again).unwrap(),
+            text,
+            "{}: saving is stable",
+            path.display()
+        );
+        // Through the disk, atomically.
+        let out = scratch(path.file_name().unwrap().to_str().unwrap());
+        file::save(&loaded, &out).unwrap();
+        assert_eq!(file::load(&out).unwrap(), loaded);
+    }
+}
+
+#[test]
+fn littles_law_holds_for_every_service_in_every_example() {
+    for path in examples() {
+        let loaded = file::load(&path).unwrap();
+        let report = archbench::sim::simulate(&loaded.project, None).unwrap();
+        for scenario in &report.scenarios {
+            assert!(
+                !scenario.saturated,
+                "{}: {} is stable at its own rate",
+                path.display(),
+                scenario.scenario
+            );
+            assert!(scenario.requests > 1000);
+            for s in &scenario.services {
+                // L (time-average number present) = λ (completions per second)
+                // × W (mean response time). The two sides are measured
+                // independently: one integrates counts over time, the other
+                // averages per-call times.
+                let l = s.mean_in_service;
+                let lambda_w = s.throughput_rps * s.response_ms.mean / 1e3;
+                assert!(
+                    (l - lambda_w).abs() <= 0.005 * l.max(1e-3),
+                    "{} / {} / {}: L = {l}, λW = {lambda_w}",
+                    path.display(),
+                    scenario.scenario,
+                    s.name
+                );
+            }
+        }
+    }
+}
+
+// --- bad input -----------------------------------------------------------
+
+const VALID: &str = r#"(
+    format: 1,
+    name: "bad input",
+    workload: (
+        arrivals: Open(process: Poisson, rate_rps: 100.0),
+        classes: [(name: "all", entry: "gateway")],
+    ),
+    run: (stop: Requests(1000)),
+    scenarios: [
+        (
+            name: "main",
+            services: [
+                (name: "gateway", workers: 4, service_time: "exp:1ms"),
+                (name: "api", workers: 4, service_time: "exp:2ms"),
+                (name: "db", workers: 4, service_time: "exp:3ms"),
+            ],
+            links: [
+                (from: "gateway", to: "api"),
+                (from: "api", to: "db"),
+            ],
+        ),
+    ],
+)"#;
+
+fn parse(text: &str) -> Result<ProjectFile, LoadError> {
+    file::parse(text, Path::new("bad.ron"))
+}
+
+/// The validation messages for `VALID` with `from` replaced by `to`.
+fn problems_after(from: &str, to: &str) -> Vec<String> {
+    assert!(VALID.contains(from), "{from}");
+    let text = VALID.replacen(from, to, 1);
+    let project = parse(&text).unwrap_or_else(|e| panic!("{e}")).project;
+    validate(&project).iter().map(ToString::to_string).collect()
+}
+
+/// Asserts that exactly one problem is reported, mentioning every fragment.
+fn check_problem(from: &str, to: &str, fragments: &[&str]) {
+    let problems = problems_after(from, to);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    for fragment in fragments {
+        assert!(
+            problems[0].contains(fragment),
+            "{:?} should mention {fragment:?}",
+            problems[0]
+        );
+    }
+}
+
+#[test]
+fn the_template_is_valid() {
+    assert_eq!(problems_after("gateway", "gateway"), Vec::<String>::new());
+}
+
+#[test]
+fn link_to_a_missing_service() {
+    check_problem(
+        r#"(from: "api", to: "db")"#,
+        r#"(from: "api", to: "ghost")"#,
+        &[
+            r#"scenario "main" / link "api" -> "ghost" / to"#,
+            r#"no service "ghost""#,
+        ],
+    );
+}
+
+#[test]
+fn zero_workers_or_replicas() {
+    check_problem(
+        r#"(name: "api", workers: 4"#,
+        r#"(name: "api", workers: 0"#,
+        &[
+            r#"scenario "main" / service "api" / workers"#,
+            "between 1 and",
+        ],
+    );
+    check_problem(
+        r#"(name: "db", workers: 4"#,
+        r#"(name: "db", replicas: 0, workers: 4"#,
+        &[r#"service "db" / replicas"#],
+    );
+}
+
+#[test]
+fn negative_or_nan_rate() {
+    for rate in ["-5.0", "NaN", "inf"] {
+        check_problem(
+            "rate_rps: 100.0",
+            &format!("rate_rps: {rate}"),
+            &["workload / arrivals / rate_rps", "finite number"],
+        );
+    }
+}
+
+#[test]
+fn cycle_of_sync_calls() {
+    check_problem(
+        r#"(from: "api", to: "db"),"#,
+        r#"(from: "api", to: "db"), (from: "db", to: "gateway"),"#,
+        &[
+            r#"scenario "main" / links"#,
+            "gateway -> api -> db -> gateway",
+            "cycle",
+        ],
+    );
+    // The same loop is fine when one call is fire-and-forget.
+    assert!(problems_after(
+        r#"(from: "api", to: "db"),"#,
+        r#"(from: "api", to: "db"), (from: "db", to: "gateway", probability: 0.1, mode: Async),"#
+    )
+    .is_empty());
+}
+
+#[test]
+fn probability_outside_zero_one() {
+    check_problem(
+        r#"(from: "api", to: "db")"#,
+        r#"(from: "api", to: "db", probability: 1.5)"#,
+        &[r#"link "api" -> "db" / probability"#, "between 0 and 1"],
+    );
+}
+
+#[test]
+fn impossible_distribution_parameters() {
+    check_problem(
+        r#"service_time: "exp:2ms""#,
+        r#"service_time: "lognormal:10ms,p99=5ms""#,
+        &[r#"service "api" / service_time"#, "above its mean"],
+    );
+    check_problem(
+        r#"service_time: "exp:2ms""#,
+        r#"service_time: "uniform:5ms..1ms""#,
+        &[r#"service "api" / service_time"#, "above its maximum"],
+    );
+}
+
+#[test]
+fn entry_service_that_does_not_exist() {
+    check_problem(
+        r#"entry: "gateway""#,
+        r#"entry: "front-door""#,
+        &[
+            r#"workload / class "all" / entry"#,
+            r#"scenario "main" has no service "front-door""#,
+        ],
+    );
+}
+
+#[test]
+fn every_problem_is_listed_at_once() {
+    let text = VALID
+        .replacen("rate_rps: 100.0", "rate_rps: -1.0", 1)
+        .replacen(
+            r#"(name: "api", workers: 4"#,
+            r#"(name: "api", workers: 0"#,
+            1,
+        )
+        .replacen(
+            r#"(from: "api", to: "db")"#,
+            r#"(from: "api", to: "nowhere", probability: 2.0)"#,
+            1,
+        )
+        .replacen(r#"entry: "gateway""#, r#"entry: "lobby""#, 1);
+    let problems = validate(&parse(&text).unwrap().project);
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+}
+
+#[test]
+fn unknown_format_version() {
+    let error = parse(&VALID.replacen("format: 1", "format: 99", 1)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            LoadError::UnknownFormat {
+                found: 99,
+                current: 1,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("unknown format version 99"));
+    // A newer file's new fields do not hide the real reason.
+    let newer = VALID.replacen("format: 1,", "format: 2, autoscaling_v9: (on: true),", 1);
+    assert!(matches!(
+        parse(&newer).unwrap_err(),
+        LoadError::UnknownFormat { found: 2, .. }
+    ));
+    let missing = parse(&VALID.replacen("format: 1,", "", 1)).unwrap_err();
+    assert!(
+        matches!(missing, LoadError::MissingFormat { .. }),
+        "{missing}"
+    );
+}
+
+#[test]
+fn syntax_errors_name_file_line_and_column() {
+    // Line 6 of the template is `        classes: [(name: "all", entry: "gateway")],`;
+    // breaking the string's closing quote makes the error land on that line.
+    let text = VALID.replacen(r#"classes: [(name: "all","#, "classes: [(name: all,", 1);
+    let error = parse(&text).unwrap_err();
+    let LoadError::Syntax { line, column, .. } = &error else {
+        panic!("expected a syntax error, got {error}");
+    };
+    assert_eq!(*line, 6, "{error}");
+    assert!(*column > 1, "{error}");
+    assert!(error.to_string().starts_with("bad.ron:6:"), "{error}");
+}
+
+#[test]
+fn misspelt_fields_are_refused_with_their_position() {
+    let text = VALID.replacen(
+        "workers: 4, service_time: \"exp:2ms\"",
+        "wrokers: 4, service_time: \"exp:2ms\"",
+        1,
+    );
+    let error = parse(&text).unwrap_err();
+    assert!(
+        matches!(error, LoadError::Syntax { line: 14, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("wrokers"), "{error}");
+}
+
+#[test]
+fn bad_times_and_distributions_are_syntax_errors_with_position() {
+    for (bad, says) in [
+        (r#""exp:2parsecs""#, "unit"),
+        (r#""weibull:2ms""#, "unknown distribution"),
+        (r#""-2ms""#, "non-negative"),
+    ] {
+        let text = VALID.replacen(r#""exp:2ms""#, bad, 1);
+        let error = parse(&text).unwrap_err();
+        assert!(
+            matches!(error, LoadError::Syntax { line: 14, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains(says),
+            "{error} should say {says}"
+        );
+    }
+}
+
+#[test]
+fn huge_files_are_refused_before_reading() {
+    let path = scratch("huge.ron");
+    let mut text = String::from("// padding\n");
+    while text.len() as u64 <= MAX_FILE_BYTES {
+        text.push_str(&"// ".repeat(10_000));
+        text.push('\n');
+    }
+    std::fs::write(&path, &text).unwrap();
+    let error = file::load(&path).unwrap_err();
+    assert!(matches!(error, LoadError::TooLarge { .. }), "{error}");
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let depth = 200_000;
+    let text = format!(
+        "(format: 1, name: {}{})",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let error = parse(&text).unwrap_err();
+    assert!(matches!(error, LoadError::Syntax { .. }), "{error}");
+}
+
+#[test]
+fn hostile_sizes_are_refused_by_validation() {
+    check_problem(
+        r#"(name: "db", workers: 4"#,
+        r#"(name: "db", replicas: 4000000000, workers: 4"#,
+        &["replicas"],
+    );
+    check_problem(
+        r#"(from: "api", to: "db")"#,
+        r#"(from: "api", to: "db", count: 100000)"#,
+        &["count"],
+    );
+}
+
+#[test]
+fn files_that_are_not_text_or_not_there() {
+    let path = scratch("binary.ron");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    assert!(matches!(
+        file::load(&path).unwrap_err(),
+        LoadError::Syntax { line: 1, .. }
+    ));
+    let error = file::load(&scratch("missing.ron")).unwrap_err();
+    assert!(matches!(error, LoadError::Io { .. }));
+    assert!(error.to_string().contains("missing.ron"), "{error}");
+}
+
+#[test]
+fn a_failed_save_leaves_the_old_file_whole() {
+    let path = scratch("keep.ron");
+    let loaded = parse(VALID).unwrap();
+    file::save(&loaded, &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    // Saving into a folder that does not exist fails without touching the original.
+    let error = file::save(&loaded, &scratch("no/such/folder/keep.ron")).unwrap_err();
+    assert!(error.to_string().contains("keep.ron"), "{error}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // No temporary files are left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -1,0 +1,10 @@
+//! The integration tests, one binary. Each module's first line says what it covers.
+
+mod support;
+
+mod cli;
+mod determinism;
+mod engine;
+mod files;
+mod layering;
+mod theory;
