@@ -412,3 +412,23 @@ fn a_failed_save_leaves_the_old_file_whole() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn the_complete_example_in_the_format_docs_is_valid_and_runs() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/project-format.md"
+    ))
+    .unwrap();
+    let start = doc.find("```ron\n").expect("a ron block") + "```ron\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let loaded = parse(&doc[start..end]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(validate(&loaded.project), Vec::new());
+    let report = archbench::sim::simulate(&loaded.project, None).unwrap();
+    let scenario = &report.scenarios[0];
+    assert_eq!(scenario.replications, 3);
+    assert_eq!(scenario.classes.len(), 2);
+    // admin-api calls db three times in a row; the API calls it with p = 0.3.
+    let db = scenario.services.iter().find(|s| s.name == "db").unwrap();
+    assert!(db.arrivals > 0);
+}
