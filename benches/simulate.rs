@@ -14,7 +14,7 @@ fn load(name: &str) -> Project {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
     let mut project = file::load(&path).expect("bench project loads").project;
     project.run.stop = StopCondition::Requests(REQUESTS);
-    project.run.warmup = archbench::model::TimeSpan::ZERO;
+    project.run.warmup = Some(archbench::model::TimeSpan::ZERO);
     project
 }
 

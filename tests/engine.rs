@@ -376,7 +376,7 @@ fn class_mix_follows_the_weights() {
 fn warmup_is_discarded() {
     let mut project = single_station(100.0, "1ms", 1, QueueCapacity::Unbounded, 1);
     project.run.stop = StopCondition::Duration(seconds(10.0));
-    project.run.warmup = seconds(90.0);
+    project.run.warmup = Some(seconds(90.0));
     let report = simulate_scenario(&project, 0).unwrap();
     assert!((report.measured_s - 10.0).abs() < 1e-9);
     // About 1,000 requests in the 10 s measured, not the 10,000 simulated.

@@ -21,7 +21,9 @@ fn check_mm1(rho: f64, requests: u64, precision: f64) {
     let project = single_station(lambda, "exp:1ms", 1, QueueCapacity::Unbounded, requests);
     let mut project = project;
     // Start measuring once the queue has forgotten that it started empty.
-    project.run.warmup = archbench::model::TimeSpan::from_secs_f64(2000.0 / mu / (1.0 - rho));
+    project.run.warmup = Some(archbench::model::TimeSpan::from_secs_f64(
+        2000.0 / mu / (1.0 - rho),
+    ));
     let runs = replicate(&project, RUNS);
     let scale_ms = 1000.0 / (mu - lambda);
     let mean = each(&runs, |r| r.latency_ms.mean);

@@ -24,6 +24,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Simulate a project and report latency, throughput and utilisation.
     Simulate(SimulateArgs),
+    /// Simulate at many loads (or replica counts) and report the curves,
+    /// the maximum sustainable throughput and the knee.
+    Sweep(SweepArgs),
 }
 
 /// `archbench check`.
@@ -41,6 +44,25 @@ pub struct SimulateArgs {
     /// Only this scenario (default: all of them).
     #[arg(long)]
     pub scenario: Option<String>,
+    /// Scale the open workload to this total rate (requests per second).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here instead of stdout (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Exit with code 3 when a latency objective is missed.
+    #[arg(long)]
+    pub fail_on_slo: bool,
+}
+
+/// Run overrides shared by `simulate` and `sweep`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
     /// Seed for every random stream (default: the project's).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -50,15 +72,51 @@ pub struct SimulateArgs {
     /// Requests to measure after the warm-up.
     #[arg(long)]
     pub requests: Option<u64>,
-    /// Scale the open workload to this total rate (requests per second).
+    /// Independent replications (default: the project's).
     #[arg(long)]
-    pub rate: Option<f64>,
+    pub replications: Option<u32>,
+    /// Add replications until the 95% interval of p99 is within this much,
+    /// like 2% (at least ten replications).
+    #[arg(long)]
+    pub precision: Option<String>,
+    /// Warm-up to discard, like 10s; `auto` chooses it by MSER-5.
+    #[arg(long)]
+    pub warmup: Option<String>,
+}
+
+/// `archbench sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The project file (.ron).
+    pub file: PathBuf,
+    /// Total rates to sweep, `A..B` (requests per second) or `auto`; with
+    /// `--replicas`, the one rate to hold.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Sweep a service's replica count instead: `SERVICE=A..B`.
+    #[arg(long)]
+    pub replicas: Option<String>,
+    /// Points in the sweep (for `auto`, per round).
+    #[arg(long, default_value_t = 10)]
+    pub steps: u32,
+    /// Only this scenario (default: all of them).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Threads to run points on (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the report here instead of stdout (atomically).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Exit with code 3 when a scenario misses a latency objective at the
+    /// project's own rate or below (for a replicas sweep, at the most replicas).
+    #[arg(long)]
+    pub fail_on_slo: bool,
 }
 
 /// Report formats on the command line.

@@ -1,4 +1,4 @@
-//! The headless front end: `archbench check` and `archbench simulate`.
+//! The headless front end: `archbench check`, `simulate` and `sweep`.
 //!
 //! Arguments are parsed in two steps: [`args`] holds the raw flags as clap
 //! sees them, and each subcommand turns them into a validated config before
@@ -6,7 +6,9 @@
 
 mod args;
 mod check;
+mod overrides;
 mod simulate;
+mod sweep;
 
 use std::io::Write;
 use std::path::Path;
@@ -24,6 +26,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// The command line is wrong.
     pub const USAGE: u8 = 2;
+    /// A latency objective was missed (with `--fail-on-slo`).
+    pub const SLO_FAILED: u8 = 3;
 }
 
 /// Parses the process arguments and runs the command.
@@ -54,6 +58,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         Some(Command::Check(check)) => Ok(check::run(&check)),
         Some(Command::Simulate(simulate)) => simulate::run(simulate),
+        Some(Command::Sweep(sweep)) => sweep::run(sweep),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,11 +2,11 @@
 
 use anyhow::{Context as _, bail};
 
-use crate::model::{Project, StopCondition};
+use crate::model::Project;
 use crate::stats::{OutputFormat, write_report};
 
 use super::args::SimulateArgs;
-use super::{emit, exit, load_valid};
+use super::{emit, exit, load_valid, overrides};
 
 /// The validated form of [`SimulateArgs`].
 struct SimulateConfig {
@@ -14,26 +14,13 @@ struct SimulateConfig {
     scenario: Option<String>,
     format: OutputFormat,
     output: Option<std::path::PathBuf>,
+    fail_on_slo: bool,
 }
 
 impl SimulateConfig {
     /// Applies the overrides to the loaded project, refusing impossible ones.
     fn new(args: SimulateArgs, mut project: Project) -> anyhow::Result<Self> {
-        if let Some(seed) = args.seed {
-            project.run.seed = seed;
-        }
-        if let Some(duration) = args.duration {
-            if duration.as_nanos() == 0 {
-                bail!("--duration must be above zero");
-            }
-            project.run.stop = StopCondition::Duration(duration);
-        }
-        if let Some(requests) = args.requests {
-            if requests == 0 {
-                bail!("--requests must be at least 1");
-            }
-            project.run.stop = StopCondition::Requests(requests);
-        }
+        overrides::apply(&args.run, &mut project)?;
         if let Some(rate) = args.rate {
             if !rate.is_finite() || rate <= 0.0 {
                 bail!("--rate must be a positive number of requests per second, got {rate}");
@@ -58,11 +45,13 @@ impl SimulateConfig {
             scenario: args.scenario,
             format: args.format.into(),
             output: args.output,
+            fail_on_slo: args.fail_on_slo,
         })
     }
 }
 
-/// Exit 0 on success, 1 when the file is invalid.
+/// Exit 0 on success, 1 when the file is invalid, 3 when `--fail-on-slo`
+/// and an objective is missed.
 pub fn run(args: SimulateArgs) -> anyhow::Result<u8> {
     let Some(file) = load_valid(&args.file) else {
         return Ok(exit::FAILURE);
@@ -72,5 +61,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<u8> {
     let mut bytes = Vec::new();
     write_report(&report, config.format, &mut bytes).context("cannot format the report")?;
     emit(config.output.as_deref(), &bytes)?;
-    Ok(exit::OK)
+    let missed = report.scenarios.iter().any(|s| !s.slo_pass);
+    Ok(if config.fail_on_slo && missed {
+        exit::SLO_FAILED
+    } else {
+        exit::OK
+    })
 }

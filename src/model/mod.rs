@@ -7,6 +7,7 @@
 mod distribution;
 mod error;
 pub mod file;
+mod objective;
 mod project;
 mod scenario;
 mod time;
@@ -16,6 +17,7 @@ mod workload;
 pub use distribution::{Distribution, DistributionError, LogNormalParams, Z_99};
 pub use error::{LoadError, Problem, SaveError};
 pub use file::ProjectFile;
+pub use objective::{LatencyStatistic, LatencyTarget, Objective};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
     Balancer, CallMode, IoModel, Link, Position, QueueCapacity, Scenario, Service, ServiceKind,

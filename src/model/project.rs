@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::objective::Objective;
 use super::scenario::Scenario;
 use super::time::TimeSpan;
 use super::workload::Workload;
@@ -25,6 +26,9 @@ pub struct Project {
     /// How long to simulate and with which seed.
     #[serde(default)]
     pub run: RunSettings,
+    /// Latency objectives every scenario should meet.
+    #[serde(default)]
+    pub objectives: Vec<Objective>,
     /// The alternative architectures, in the order shown.
     pub scenarios: Vec<Scenario>,
 }
@@ -51,15 +55,36 @@ pub enum StopCondition {
 pub struct RunSettings {
     /// When each replication stops.
     pub stop: StopCondition,
-    /// Simulated time at the start whose measurements are discarded.
+    /// Simulated time at the start whose measurements are discarded. When
+    /// none is given, the simulator chooses it (MSER-5 on a pilot run).
     #[serde(default)]
-    pub warmup: TimeSpan,
+    pub warmup: Option<TimeSpan>,
     /// The seed of every random stream; the same seed gives the same results.
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// Independent repetitions, each with its own random streams.
     #[serde(default = "one_replication")]
     pub replications: u32,
+    /// Whether scenarios share random streams (the same arrivals, and the
+    /// same draws at services of the same name), so that their differences
+    /// come from the architecture rather than from chance.
+    #[serde(default = "yes")]
+    pub common_random_numbers: bool,
+    /// When set, keep adding replications (at least ten) until the 95%
+    /// interval of the p99 latency is within this fraction of it, e.g. 0.02.
+    #[serde(default)]
+    pub precision: Option<f64>,
+    /// The most replications the precision rule may run.
+    #[serde(default = "default_max_replications")]
+    pub max_replications: u32,
+}
+
+fn default_max_replications() -> u32 {
+    200
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_seed() -> u64 {
@@ -74,9 +99,12 @@ impl Default for RunSettings {
     fn default() -> Self {
         Self {
             stop: StopCondition::Duration(TimeSpan::from_nanos(60_000_000_000)),
-            warmup: TimeSpan::from_nanos(5_000_000_000),
+            warmup: Some(TimeSpan::from_nanos(5_000_000_000)),
             seed: default_seed(),
             replications: one_replication(),
+            common_random_numbers: true,
+            precision: None,
+            max_replications: default_max_replications(),
         }
     }
 }

@@ -228,6 +228,31 @@ fn run(problems: &mut Problems, project: &Project) {
         limits::REPLICATIONS,
         "replications",
     );
+    if let Some(precision) = run.precision
+        && !(precision > 0.0 && precision < 1.0)
+    {
+        problems.add(
+            "run / precision".into(),
+            format!("the precision is a fraction between 0 and 1 (0.02 for 2%), got {precision}"),
+        );
+    }
+    problems.count(
+        "run / max_replications".into(),
+        run.max_replications,
+        run.replications.clamp(1, limits::REPLICATIONS),
+        limits::REPLICATIONS,
+        "max_replications",
+    );
+    for (i, objective) in project.objectives.iter().enumerate() {
+        if let Some(class) = &objective.class
+            && !project.workload.classes.iter().any(|c| &c.name == class)
+        {
+            problems.add(
+                format!("objectives[{i}] / class"),
+                format!("there is no request class {class:?}"),
+            );
+        }
+    }
 }
 
 fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload: &Workload) {

@@ -200,14 +200,19 @@ pub struct Replication {
 }
 
 impl Replication {
+    /// A replication; with `trace_cap` above zero it also records the first
+    /// `trace_cap` successful requests and ends when it has them.
     pub fn new(
         plan: std::sync::Arc<Plan>,
         seed: u64,
         replication: u32,
         warmup_ns: u64,
         stop: Stop,
+        trace_cap: usize,
     ) -> Self {
-        let state = State::new(&plan, seed, replication, warmup_ns, stop);
+        let mut state = State::new(&plan, seed, replication, warmup_ns, stop);
+        state.trace_cap = trace_cap;
+        state.trace.reserve(trace_cap);
         Self { plan, state }
     }
 
@@ -260,6 +265,10 @@ struct State {
     saturation: Option<Saturation>,
     stalled_checks: u32,
     last_check: SimTime,
+    /// (completion time, latency) of the first successful requests, for
+    /// choosing a warm-up; the replication ends when it is full.
+    trace: Vec<(u64, u64)>,
+    trace_cap: usize,
 }
 
 /// What a finished replication measured.
@@ -269,6 +278,8 @@ pub struct Outcome {
     pub classes: Vec<ClassTally>,
     pub saturation: Option<Saturation>,
     pub events: u64,
+    /// The trace asked for with `trace_cap`, in completion order.
+    pub trace: Vec<(u64, u64)>,
 }
 
 impl State {
@@ -311,6 +322,8 @@ impl State {
             saturation: None,
             stalled_checks: 0,
             last_check: SimTime::ZERO,
+            trace: Vec::new(),
+            trace_cap: 0,
         };
         replication.start_arrivals(plan);
         replication
@@ -369,6 +382,7 @@ impl State {
     fn into_outcome(self) -> Outcome {
         let end = self.end.unwrap_or(self.now);
         Outcome {
+            trace: self.trace,
             measured_ns: end.since(self.measure_from),
             stations: self.stations.into_iter().map(|s| s.tally).collect(),
             classes: self.classes,
@@ -385,6 +399,9 @@ impl State {
     }
 
     fn finish(&mut self, plan: &Plan, at: SimTime) {
+        if self.end.is_some() {
+            return;
+        }
         let at = at.max(self.now);
         if !self.measuring && at >= self.measure_from {
             self.begin_measuring();
@@ -828,6 +845,14 @@ impl State {
                         tally.succeeded += 1;
                         tally.latency.record(self.now.since(arrived));
                     }
+                }
+                if !failed && self.trace.len() < self.trace_cap {
+                    self.trace.push((self.now.0, self.now.since(arrived)));
+                    if self.trace.len() == self.trace_cap {
+                        self.finish(plan, self.now);
+                    }
+                }
+                if arrived >= self.measure_from {
                     self.measured_requests += 1;
                     if let Stop::Requests(n) = self.stop
                         && self.measured_requests >= n
@@ -883,39 +908,8 @@ impl State {
         })
     }
 
-    /// The service that limits the system. Callers blocked on a slow service
-    /// fill up too, so among the services whose workers are (nearly) all
-    /// held, it is the one with none such among the services it calls,
-    /// directly or not; ties go to the fuller one, then the first listed.
     fn bottleneck(&self, plan: &Plan) -> usize {
-        let occupancy = self.occupancy(plan);
-        let full = |i: usize| occupancy[i] >= 0.98;
-        let downstream_full = |start: usize| {
-            let mut seen = vec![false; plan.stations.len()];
-            let mut stack = vec![start];
-            while let Some(i) = stack.pop() {
-                for call in plan.stations[i].steps.iter().flatten().filter(|c| c.sync) {
-                    let target = call.target as usize;
-                    if !seen[target] {
-                        if target != start && full(target) {
-                            return true;
-                        }
-                        seen[target] = true;
-                        stack.push(target);
-                    }
-                }
-            }
-            false
-        };
-        let mut best: Option<usize> = None;
-        for i in 0..plan.stations.len() {
-            let candidate = !full(i) || !downstream_full(i);
-            let better = best.is_none_or(|b| (full(i), occupancy[i]) > (full(b), occupancy[b]));
-            if candidate && better {
-                best = Some(i);
-            }
-        }
-        best.unwrap_or(0)
+        bottleneck(plan, &self.occupancy(plan))
     }
 
     /// The fraction of each service's workers held, averaged over the measured
@@ -937,6 +931,41 @@ impl State {
             })
             .collect()
     }
+}
+
+/// The service that limits the system, given the fraction of each service's
+/// workers held. Callers blocked on a slow service fill up too, so among the
+/// services whose workers are (nearly) all held, it is the one with none such
+/// among the services it calls, directly or not; otherwise simply the fullest.
+/// Ties go to the first listed.
+pub fn bottleneck(plan: &Plan, occupancy: &[f64]) -> usize {
+    let full = |i: usize| occupancy[i] >= 0.98;
+    let downstream_full = |start: usize| {
+        let mut seen = vec![false; plan.stations.len()];
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            for call in plan.stations[i].steps.iter().flatten().filter(|c| c.sync) {
+                let target = call.target as usize;
+                if !seen[target] {
+                    if target != start && full(target) {
+                        return true;
+                    }
+                    seen[target] = true;
+                    stack.push(target);
+                }
+            }
+        }
+        false
+    };
+    let mut best: Option<usize> = None;
+    for i in 0..plan.stations.len() {
+        let candidate = !full(i) || !downstream_full(i);
+        let better = best.is_none_or(|b| (full(i), occupancy[i]) > (full(b), occupancy[b]));
+        if candidate && better {
+            best = Some(i);
+        }
+    }
+    best.unwrap_or(0)
 }
 
 /// The rate within `piece` at `t` seconds.

@@ -1,29 +1,43 @@
 //! The simulator: a deterministic discrete-event simulation of a scenario.
 //!
-//! It is a pure library. It reads no clock, does no I/O and starts no
-//! thread; a seed fixes every result. The GUI drives it in slices
-//! ([`Simulation::step`]) and may drop it at any time to cancel; the CLI
-//! runs it to the end ([`simulate`]).
+//! It is a pure library. It reads no clock, does no I/O, and starts threads
+//! only to run the points of a sweep in parallel; a seed fixes every result.
+//! The GUI drives a [`Simulation`] in slices ([`Simulation::step`]) and may
+//! drop it at any time to cancel; the CLI runs it to the end ([`simulate`]).
 //!
-//! See [`engine`](self) docs for the ordering contract and a call's life.
+//! A simulation of one scenario runs, in order:
+//! 1. a pilot replication, only when the project gives no warm-up: its first
+//!    successful requests feed MSER-5 ([`warmup`]), which chooses the
+//!    warm-up every replication then discards;
+//! 2. the replications, each with its own random streams. With a precision
+//!    target it keeps adding replications (at least ten) until the 95%
+//!    interval of the p99 is narrow enough, or the cap is reached.
+//!
+//! The engine's docs give the ordering contract and a call's life.
 
+pub mod analytic;
 mod engine;
 mod plan;
 mod rng;
 mod sample;
+mod sweep;
 mod time;
+pub mod warmup;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::model::{Problem, Project, StopCondition, validate};
+use crate::model::{LatencyStatistic, Objective, Problem, Project, StopCondition, validate};
 use crate::stats::{
-    ClassReport, LatencyHistogram, ScenarioReport, ServiceReport, SimulationReport,
+    ClassReport, Comparison, Confidence, Interval, LatencyHistogram, ObjectiveResult,
+    ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport,
 };
 
+pub use analytic::Prediction;
 pub use engine::Saturation;
 pub use rng::Rng;
 pub use sample::Sampler;
+pub use sweep::{SweepAxis, SweepSpec, sweep};
 pub use time::SimTime;
 
 use engine::{ClassTally, Outcome, Replication, Slice, StationTally, Stop};
@@ -43,6 +57,9 @@ pub enum SimError {
         /// The names there are.
         available: Vec<String>,
     },
+    /// A sweep was asked for something the project cannot do.
+    #[error("{0}")]
+    Sweep(String),
     /// The run was cancelled before it finished.
     #[error("the simulation was cancelled")]
     Cancelled,
@@ -65,16 +82,33 @@ pub enum Budget {
     Until(SimTime),
 }
 
+/// Successful requests the pilot run records for MSER-5.
+const PILOT_REQUESTS: usize = 100_000;
+
+/// Replications the precision rule runs at the least.
+const MIN_PRECISION_REPLICATIONS: u32 = 10;
+
 /// A running simulation of one scenario over all its replications.
 pub struct Simulation {
     plan: Arc<Plan>,
     seed: u64,
-    warmup_ns: u64,
     stop: Stop,
+    warmup_ns: u64,
+    warmup_method: &'static str,
     replications: u32,
+    precision: Option<f64>,
+    max_replications: u32,
     current: u32,
-    running: Option<Replication>,
+    phase: Phase,
     totals: Totals,
+    objectives: Vec<Objective>,
+    prediction: Prediction,
+}
+
+enum Phase {
+    Pilot(Replication),
+    Replicating(Replication),
+    Done,
 }
 
 #[derive(Default)]
@@ -84,6 +118,7 @@ struct Totals {
     classes: Vec<ClassTally>,
     saturation: Option<Saturation>,
     events: u64,
+    replications: Vec<ReplicationSummary>,
 }
 
 impl Simulation {
@@ -101,33 +136,63 @@ impl Simulation {
         }
         let plan = Arc::new(Plan::new(project, scenario));
         let run = &project.run;
-        let warmup_ns = run.warmup.as_nanos();
+        // Independent streams per scenario unless they share common random numbers.
+        let seed = if run.common_random_numbers {
+            run.seed
+        } else {
+            Rng::stream(run.seed, 0, &format!("scenario/{}", plan.scenario)).next_u64()
+        };
         let stop = match run.stop {
-            StopCondition::Duration(d) => Stop::At(SimTime(warmup_ns.saturating_add(d.as_nanos()))),
+            StopCondition::Duration(d) => Stop::At(SimTime(d.as_nanos())),
             StopCondition::Requests(n) => Stop::Requests(n),
         };
         let mut simulation = Self {
             plan,
-            seed: run.seed,
-            warmup_ns,
+            seed,
             stop,
+            warmup_ns: run.warmup.map_or(0, crate::model::TimeSpan::as_nanos),
+            warmup_method: "configured",
             replications: run.replications,
+            precision: run.precision,
+            max_replications: run.max_replications,
             current: 0,
-            running: None,
+            phase: Phase::Done,
             totals: Totals::default(),
+            objectives: project.objectives.clone(),
+            prediction: analytic::predict(project, scenario),
         };
-        simulation.start_replication();
+        simulation.phase = if run.warmup.is_none() {
+            simulation.warmup_method = "mser-5";
+            Phase::Pilot(Replication::new(
+                Arc::clone(&simulation.plan),
+                simulation.seed,
+                u32::MAX,
+                0,
+                simulation.stop_after_warmup(0),
+                PILOT_REQUESTS,
+            ))
+        } else {
+            Phase::Replicating(simulation.replication(0))
+        };
         Ok(simulation)
     }
 
-    fn start_replication(&mut self) {
-        self.running = Some(Replication::new(
+    fn stop_after_warmup(&self, warmup_ns: u64) -> Stop {
+        match self.stop {
+            Stop::At(duration) => Stop::At(SimTime(warmup_ns.saturating_add(duration.0))),
+            requests @ Stop::Requests(_) => requests,
+        }
+    }
+
+    fn replication(&self, index: u32) -> Replication {
+        Replication::new(
             Arc::clone(&self.plan),
             self.seed,
-            self.current,
+            index,
             self.warmup_ns,
-            self.stop,
-        ));
+            self.stop_after_warmup(self.warmup_ns),
+            0,
+        )
     }
 
     /// The scenario's name.
@@ -137,27 +202,61 @@ impl Simulation {
 
     /// Whether every replication has finished.
     pub fn is_finished(&self) -> bool {
-        self.running.is_none()
+        matches!(self.phase, Phase::Done)
     }
 
-    /// Progress over all replications, from 0 to 1.
+    /// Replications the run expects to need: the configured count, or with a
+    /// precision target an estimate from the interval so far.
+    fn expected_replications(&self) -> u32 {
+        let Some(target) = self.precision else {
+            return self.replications.max(1);
+        };
+        let floor = self.replications.max(MIN_PRECISION_REPLICATIONS);
+        let p99s: Vec<f64> = self.totals.replications.iter().map(|r| r.p99_ms).collect();
+        let estimate = Interval::of_mean(&p99s).map_or(floor, |ci| {
+            // The half-width shrinks as 1/√n.
+            let ratio = ci.half_width() / (target * ci.estimate.abs().max(1e-12));
+            let needed = (p99s.len() as f64 * ratio * ratio).ceil();
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "clamped below"
+            )]
+            let needed = needed.min(f64::from(self.max_replications)) as u32;
+            needed.max(floor)
+        });
+        estimate.clamp(
+            self.current + u32::from(!self.is_finished()),
+            self.max_replications.max(floor),
+        )
+    }
+
+    /// Progress over all replications (and the pilot), from 0 to 1.
     pub fn progress(&self) -> f64 {
-        let within = self.running.as_ref().map_or(0.0, Replication::progress);
-        (f64::from(self.current) + within) / f64::from(self.replications.max(1))
+        let (done, within) = match &self.phase {
+            Phase::Pilot(pilot) => return 0.05 * pilot.progress(),
+            Phase::Replicating(r) => (self.current, r.progress()),
+            Phase::Done => return 1.0,
+        };
+        let fraction = (f64::from(done) + within) / f64::from(self.expected_replications().max(1));
+        let start = if self.warmup_method == "mser-5" {
+            0.05
+        } else {
+            0.0
+        };
+        start + (1.0 - start) * fraction.min(1.0)
     }
 
     /// Simulated time in the current replication.
     pub fn now(&self) -> SimTime {
-        self.running
-            .as_ref()
-            .map_or(SimTime::ZERO, Replication::now)
+        match &self.phase {
+            Phase::Pilot(r) | Phase::Replicating(r) => r.now(),
+            Phase::Done => SimTime::ZERO,
+        }
     }
 
     /// Does up to `budget` of work; returns true once everything has finished.
     pub fn step(&mut self, budget: Budget) -> bool {
-        let Some(replication) = self.running.as_mut() else {
-            return true;
-        };
         let slice = match budget {
             Budget::Events(n) => Slice {
                 max_events: n,
@@ -168,18 +267,55 @@ impl Simulation {
                 until: t,
             },
         };
-        replication.advance(slice);
-        if replication.is_finished() {
-            let Some(done) = self.running.take() else {
-                return true;
-            };
-            self.totals.absorb(done.into_outcome());
-            self.current += 1;
-            if self.current < self.replications {
-                self.start_replication();
+        match &mut self.phase {
+            Phase::Done => return true,
+            Phase::Pilot(pilot) => {
+                pilot.advance(slice);
+                if pilot.is_finished() {
+                    let Phase::Pilot(pilot) = std::mem::replace(&mut self.phase, Phase::Done)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    let trace = pilot.into_outcome().trace;
+                    let latencies: Vec<f64> = trace.iter().map(|&(_, l)| l as f64).collect();
+                    let cut = warmup::mser5(&latencies);
+                    self.warmup_ns = cut.checked_sub(1).map_or(0, |i| trace[i].0);
+                    self.phase = Phase::Replicating(self.replication(0));
+                }
+            }
+            Phase::Replicating(replication) => {
+                replication.advance(slice);
+                if replication.is_finished() {
+                    let Phase::Replicating(done) = std::mem::replace(&mut self.phase, Phase::Done)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    self.totals.absorb(done.into_outcome());
+                    self.current += 1;
+                    if self.wants_another_replication() {
+                        self.phase = Phase::Replicating(self.replication(self.current));
+                    }
+                }
             }
         }
-        self.running.is_none()
+        self.is_finished()
+    }
+
+    fn wants_another_replication(&self) -> bool {
+        if self.current < self.replications {
+            return true;
+        }
+        let Some(target) = self.precision else {
+            return false;
+        };
+        if self.current >= self.max_replications {
+            return false;
+        }
+        if self.current < MIN_PRECISION_REPLICATIONS {
+            return true;
+        }
+        let p99s: Vec<f64> = self.totals.replications.iter().map(|r| r.p99_ms).collect();
+        Interval::of_mean(&p99s).is_none_or(|ci| ci.half_width() > target * ci.estimate.abs())
     }
 
     /// Runs to the end, checking `cancel` between slices.
@@ -194,7 +330,28 @@ impl Simulation {
 
     /// The report of the finished replications (all of them once finished).
     pub fn report(&self) -> ScenarioReport {
-        self.totals.report(&self.plan, self.current)
+        let mut report = self.totals.report(&self.plan, self.current);
+        report.warmup_s = self.warmup_ns as f64 / 1e9;
+        self.warmup_method.clone_into(&mut report.warmup_method);
+        self.apply_prediction(&mut report);
+        report.objectives = check_objectives(&self.objectives, &report);
+        report.slo_pass = report.objectives.iter().all(|o| o.pass);
+        report
+    }
+
+    fn apply_prediction(&self, report: &mut ScenarioReport) {
+        let prediction = &self.prediction;
+        report.analytic_ms = prediction.end_to_end_ms;
+        report.analytic_method.clone_from(&prediction.method);
+        report
+            .analytic_assumptions_broken
+            .clone_from(&prediction.broken);
+        if let (Some(analytic), Some(confidence)) = (prediction.end_to_end_ms, &report.confidence) {
+            report.analytic_outside_interval = !confidence.mean_ms.contains(analytic);
+        }
+        for (service, analytic) in report.services.iter_mut().zip(&prediction.services_ms) {
+            service.analytic_ms = *analytic;
+        }
     }
 
     /// Events processed so far, over all replications.
@@ -203,8 +360,45 @@ impl Simulation {
     }
 }
 
+/// Checks each objective against the report. A saturated run, or one with no
+/// successful request to measure, fails every objective.
+fn check_objectives(objectives: &[Objective], report: &ScenarioReport) -> Vec<ObjectiveResult> {
+    objectives
+        .iter()
+        .map(|objective| {
+            let histogram = match &objective.class {
+                None => &report.latency,
+                Some(name) => report
+                    .classes
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .map_or(&report.latency, |c| &c.latency),
+            };
+            let value_ms = statistic_ms(histogram, objective.latency.statistic);
+            let measurable = histogram.count() > 0 && !report.saturated;
+            ObjectiveResult {
+                objective: objective.latency.to_string(),
+                class: objective.class.clone(),
+                value_ms,
+                pass: measurable && objective.latency.is_met_by(value_ms),
+            }
+        })
+        .collect()
+}
+
+fn statistic_ms(histogram: &LatencyHistogram, statistic: LatencyStatistic) -> f64 {
+    match statistic {
+        LatencyStatistic::Mean => histogram.mean_ns() / 1e6,
+        LatencyStatistic::Max => histogram.max_ns() as f64 / 1e6,
+        LatencyStatistic::Percentile(_) => {
+            histogram.quantile_ns(statistic.quantile().unwrap_or(1.0)) as f64 / 1e6
+        }
+    }
+}
+
 impl Totals {
     fn absorb(&mut self, outcome: Outcome) {
+        self.replications.push(summarise(&outcome));
         self.measured_ns += outcome.measured_ns;
         self.events += outcome.events;
         if self.saturation.is_none() {
@@ -239,13 +433,6 @@ impl Totals {
                 0.0
             }
         };
-        let time_average = |area: f64| {
-            if self.measured_ns > 0 {
-                area / self.measured_ns as f64
-            } else {
-                0.0
-            }
-        };
         let mut overall = LatencyHistogram::new();
         let classes: Vec<ClassReport> = plan
             .classes
@@ -267,41 +454,25 @@ impl Totals {
                 }
             })
             .collect();
-        let services = plan
-            .stations
-            .iter()
-            .zip(
-                self.stations
-                    .iter()
-                    .chain(std::iter::repeat(&StationTally::default())),
-            )
-            .map(|(spec, t)| {
-                let workers = f64::from(spec.replicas) * f64::from(spec.workers);
-                ServiceReport {
-                    name: spec.name.clone(),
-                    kind: format!("{:?}", spec.kind),
-                    utilization: time_average(t.busy.area) / workers,
-                    mean_queue_length: time_average(t.queued.area),
-                    mean_in_service: time_average(t.present.area),
-                    arrivals: t.arrivals,
-                    throughput_rps: per_second(t.completions),
-                    rejected: t.rejections,
-                    waited_fraction: if t.started > 0 {
-                        t.waited as f64 / t.started as f64
-                    } else {
-                        0.0
-                    },
-                    response_ms: t.response.summary(),
-                    wait_ms: t.wait.summary(),
-                    service_time_ms: if t.started > 0 {
-                        t.service_ns as f64 / t.started as f64 / 1e6
-                    } else {
-                        0.0
-                    },
-                }
-            })
-            .collect();
+        let services = self.services(plan, seconds);
+        let occupancy: Vec<f64> = services.iter().map(|s| s.utilization).collect();
         let requests = classes.iter().map(|c| c.requests).sum();
+        let column =
+            |f: fn(&ReplicationSummary) -> f64| self.replications.iter().map(f).collect::<Vec<_>>();
+        let confidence = match (
+            Interval::of_mean(&column(|r| r.mean_ms)),
+            Interval::of_mean(&column(|r| r.p99_ms)),
+            Interval::of_mean(&column(|r| r.throughput_rps)),
+        ) {
+            (Some(mean_ms), Some(p99_ms), Some(throughput_rps)) => Some(Confidence {
+                level: 0.95,
+                method: "independent replications, Student t".to_owned(),
+                mean_ms,
+                p99_ms,
+                throughput_rps,
+            }),
+            _ => None,
+        };
         ScenarioReport {
             scenario: plan.scenario.clone(),
             requests,
@@ -313,12 +484,114 @@ impl Totals {
                 .saturation
                 .as_ref()
                 .map(|s| plan.stations[s.station].name.clone()),
+            bottleneck: plan
+                .stations
+                .get(engine::bottleneck(plan, &occupancy))
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            warmup_s: 0.0,
+            warmup_method: String::new(),
             measured_s: seconds,
             replications,
+            confidence,
+            analytic_ms: None,
+            analytic_method: None,
+            analytic_assumptions_broken: Vec::new(),
+            analytic_outside_interval: false,
+            objectives: Vec::new(),
+            slo_pass: true,
             classes,
             services,
             latency: overall,
+            per_replication: self.replications.clone(),
         }
+    }
+}
+
+impl Totals {
+    fn services(&self, plan: &Plan, seconds: f64) -> Vec<ServiceReport> {
+        let per_second = |count: u64| {
+            if seconds > 0.0 {
+                count as f64 / seconds
+            } else {
+                0.0
+            }
+        };
+        let time_average = |area: f64| {
+            if self.measured_ns > 0 {
+                area / self.measured_ns as f64
+            } else {
+                0.0
+            }
+        };
+        plan.stations
+            .iter()
+            .enumerate()
+            .zip(
+                self.stations
+                    .iter()
+                    .chain(std::iter::repeat(&StationTally::default())),
+            )
+            .map(|((index, spec), t)| {
+                let workers = f64::from(spec.replicas) * f64::from(spec.workers);
+                let means: Vec<f64> = self
+                    .replications
+                    .iter()
+                    .map(|r| r.service_mean_ms[index])
+                    .collect();
+                ServiceReport {
+                    name: spec.name.clone(),
+                    kind: format!("{:?}", spec.kind),
+                    utilization: time_average(t.busy.area) / workers,
+                    mean_queue_length: time_average(t.queued.area),
+                    mean_in_service: time_average(t.present.area),
+                    arrivals: t.arrivals,
+                    throughput_rps: per_second(t.completions),
+                    rejected: t.rejections,
+                    waited_fraction: ratio(t.waited, t.started),
+                    response_ms: t.response.summary(),
+                    wait_ms: t.wait.summary(),
+                    service_time_ms: if t.started > 0 {
+                        t.service_ns as f64 / t.started as f64 / 1e6
+                    } else {
+                        0.0
+                    },
+                    analytic_ms: None,
+                    response_mean_interval: Interval::of_mean(&means),
+                }
+            })
+            .collect()
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+/// The headline figures of one replication.
+fn summarise(outcome: &Outcome) -> ReplicationSummary {
+    let mut latency = LatencyHistogram::new();
+    for class in &outcome.classes {
+        latency.merge(&class.latency);
+    }
+    let seconds = outcome.measured_ns as f64 / 1e9;
+    ReplicationSummary {
+        mean_ms: latency.mean_ns() / 1e6,
+        p99_ms: latency.quantile_ns(0.99) as f64 / 1e6,
+        throughput_rps: if seconds > 0.0 {
+            latency.count() as f64 / seconds
+        } else {
+            0.0
+        },
+        service_mean_ms: outcome
+            .stations
+            .iter()
+            .map(|s| s.response.mean_ns() / 1e6)
+            .collect(),
     }
 }
 
@@ -337,7 +610,8 @@ pub fn simulate_scenario(project: &Project, scenario: usize) -> Result<ScenarioR
     Simulation::new(project, scenario)?.run(&AtomicBool::new(false))
 }
 
-/// Simulates every scenario of `project` (or just `only`, by name).
+/// Simulates every scenario of `project` (or just `only`, by name), and
+/// compares each with the first.
 pub fn simulate(project: &Project, only: Option<&str>) -> Result<SimulationReport, SimError> {
     let indices: Vec<usize> = match only {
         None => (0..project.scenarios.len()).collect(),
@@ -356,13 +630,38 @@ pub fn simulate(project: &Project, only: Option<&str>) -> Result<SimulationRepor
     if !problems.is_empty() {
         return Err(SimError::Invalid(problems));
     }
-    let scenarios = indices
+    let scenarios: Vec<ScenarioReport> = indices
         .into_iter()
         .map(|i| simulate_scenario(project, i))
         .collect::<Result<_, _>>()?;
+    let comparisons = compare(&scenarios, project.run.common_random_numbers);
     Ok(SimulationReport {
         project: project.name.clone(),
         seed: project.run.seed,
         scenarios,
+        comparisons,
     })
+}
+
+/// Paired differences B − A of each scenario against the first, over the
+/// replications both ran (replication r of each used the same streams when
+/// common random numbers are on).
+pub fn compare(scenarios: &[ScenarioReport], common_random_numbers: bool) -> Vec<Comparison> {
+    let Some((baseline, rest)) = scenarios.split_first() else {
+        return Vec::new();
+    };
+    rest.iter()
+        .filter_map(|other| {
+            let pairs = baseline.per_replication.iter().zip(&other.per_replication);
+            let mean: Vec<f64> = pairs.clone().map(|(a, b)| b.mean_ms - a.mean_ms).collect();
+            let p99: Vec<f64> = pairs.map(|(a, b)| b.p99_ms - a.p99_ms).collect();
+            Some(Comparison {
+                baseline: baseline.scenario.clone(),
+                scenario: other.scenario.clone(),
+                common_random_numbers,
+                mean_ms: Interval::of_mean(&mean)?,
+                p99_ms: Interval::of_mean(&p99)?,
+            })
+        })
+        .collect()
 }

@@ -6,9 +6,14 @@
 //! serve a simulation and a measurement, so they compare field by field.
 
 mod histogram;
+mod interval;
 mod report;
 mod write;
 
 pub use histogram::{LatencyHistogram, LatencySummary};
-pub use report::{ClassReport, ScenarioReport, ServiceReport, SimulationReport};
-pub use write::{OutputFormat, write_report};
+pub use interval::{Interval, t_975};
+pub use report::{
+    ClassReport, Comparison, Confidence, ObjectiveResult, ReplicationSummary, ScenarioReport,
+    ServiceReport, SimulationReport, SweepPoint, SweepReport, SweepScenario,
+};
+pub use write::{OutputFormat, write_report, write_sweep};

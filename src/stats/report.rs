@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::histogram::{LatencyHistogram, LatencySummary};
+use super::interval::Interval;
 
 /// Results for every scenario that was run.
 #[derive(Clone, Debug, Serialize)]
@@ -14,6 +15,66 @@ pub struct SimulationReport {
     pub seed: u64,
     /// One entry per scenario, in project order.
     pub scenarios: Vec<ScenarioReport>,
+    /// Each scenario against the first (B − A), when replications allow an
+    /// interval.
+    pub comparisons: Vec<Comparison>,
+}
+
+/// The paired difference between two scenarios over the same replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// The scenario compared against (A).
+    pub baseline: String,
+    /// The scenario compared (B).
+    pub scenario: String,
+    /// Whether both used common random numbers; pairing then removes the
+    /// noise the two share.
+    pub common_random_numbers: bool,
+    /// B − A of the mean end-to-end latency, with its 95% interval.
+    pub mean_ms: Interval,
+    /// B − A of the p99 end-to-end latency, with its 95% interval.
+    pub p99_ms: Interval,
+}
+
+/// How confident the figures are, from independent replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct Confidence {
+    /// The level of the intervals: 0.95.
+    pub level: f64,
+    /// How they were computed.
+    pub method: String,
+    /// The mean end-to-end latency.
+    pub mean_ms: Interval,
+    /// The p99 end-to-end latency.
+    pub p99_ms: Interval,
+    /// The throughput.
+    pub throughput_rps: Interval,
+}
+
+/// One latency objective checked against a result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveResult {
+    /// The objective as written, like `p99 <= 200ms`.
+    pub objective: String,
+    /// The class it applies to; none for all requests.
+    pub class: Option<String>,
+    /// The measured value of the statistic.
+    pub value_ms: f64,
+    /// Whether it holds.
+    pub pass: bool,
+}
+
+/// The headline figures of one replication, for intervals and comparisons.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ReplicationSummary {
+    /// Mean end-to-end latency.
+    pub mean_ms: f64,
+    /// p99 end-to-end latency.
+    pub p99_ms: f64,
+    /// Successful requests per second.
+    pub throughput_rps: f64,
+    /// Mean response time of each service, in scenario order.
+    pub service_mean_ms: Vec<f64>,
 }
 
 /// Results for one scenario, over all its replications.
@@ -33,10 +94,32 @@ pub struct ScenarioReport {
     pub saturated: bool,
     /// The service that saturated first, when `saturated`.
     pub saturated_service: Option<String>,
+    /// The service that limits the system: the fullest service with no
+    /// fuller service below it in the call graph.
+    pub bottleneck: String,
+    /// Simulated seconds discarded at the start of each replication.
+    pub warmup_s: f64,
+    /// How the warm-up was chosen: `configured` or `mser-5`.
+    pub warmup_method: String,
     /// Simulated seconds measured (after warm-up), summed over replications.
     pub measured_s: f64,
     /// Independent replications run.
     pub replications: u32,
+    /// 95% intervals from the replications, when there are at least two.
+    pub confidence: Option<Confidence>,
+    /// The mean end-to-end latency from queueing theory, when the model fits
+    /// its assumptions.
+    pub analytic_ms: Option<f64>,
+    /// Whether `analytic_ms` is exact (product form) or an approximation.
+    pub analytic_method: Option<String>,
+    /// The assumptions of the analytic model that this scenario breaks.
+    pub analytic_assumptions_broken: Vec<String>,
+    /// True when the simulation's interval for the mean excludes `analytic_ms`.
+    pub analytic_outside_interval: bool,
+    /// The project's latency objectives, checked.
+    pub objectives: Vec<ObjectiveResult>,
+    /// Whether every objective holds (true when there are none).
+    pub slo_pass: bool,
     /// Per request class.
     pub classes: Vec<ClassReport>,
     /// Per service, in the scenario's order.
@@ -44,6 +127,9 @@ pub struct ScenarioReport {
     /// The end-to-end histogram behind `latency_ms`.
     #[serde(skip)]
     pub latency: LatencyHistogram,
+    /// Each replication's headline figures.
+    #[serde(skip)]
+    pub per_replication: Vec<ReplicationSummary>,
 }
 
 /// Results for one request class.
@@ -93,4 +179,59 @@ pub struct ServiceReport {
     pub wait_ms: LatencySummary,
     /// Mean of the service's own work per request.
     pub service_time_ms: f64,
+    /// The mean response time from queueing theory, when the model fits.
+    pub analytic_ms: Option<f64>,
+    /// 95% interval of the mean response time over replications.
+    pub response_mean_interval: Option<Interval>,
+}
+
+/// The results of a sweep: one curve per scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepReport {
+    /// The project's name.
+    pub project: String,
+    /// What was varied: `rate`, or `replicas:SERVICE`.
+    pub axis: String,
+    /// One curve per scenario, in project order.
+    pub scenarios: Vec<SweepScenario>,
+}
+
+/// One scenario's curve.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepScenario {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The points, in increasing order of the swept value.
+    pub points: Vec<SweepPoint>,
+    /// The largest offered load at which achieved throughput is at least 99%
+    /// of offered and nothing saturated.
+    pub max_throughput_rps: Option<f64>,
+    /// Where p99 starts to rise steeply: the offered load at which p99 first
+    /// reaches twice its value at the lowest swept load (interpolated).
+    pub knee_rps: Option<f64>,
+    /// The service that saturates first as load grows.
+    pub first_saturated: Option<String>,
+    /// The highest offered load at which every objective holds.
+    pub max_rps_within_slo: Option<f64>,
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepPoint {
+    /// Offered load, requests per second.
+    pub offered_rps: f64,
+    /// The swept service's replica count, for a replicas sweep.
+    pub replicas: Option<u32>,
+    /// Achieved (successful) throughput.
+    pub achieved_rps: f64,
+    /// End-to-end latency.
+    pub latency_ms: LatencySummary,
+    /// The utilisation of the busiest service.
+    pub max_utilization: f64,
+    /// The limiting service.
+    pub bottleneck: String,
+    /// Whether a queue grew without bound.
+    pub saturated: bool,
+    /// Whether every objective holds (true when there are none).
+    pub slo_pass: bool,
 }

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::histogram::LatencySummary;
-use super::report::{ScenarioReport, SimulationReport};
+use super::report::{ScenarioReport, SimulationReport, SweepReport};
 
 /// How a report is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,6 +39,28 @@ fn write_text(report: &SimulationReport, out: &mut dyn Write) -> io::Result<()> 
         writeln!(out)?;
         write_scenario_text(scenario, out)?;
     }
+    if !report.comparisons.is_empty() {
+        writeln!(out)?;
+        for c in &report.comparisons {
+            let pairing = if c.common_random_numbers {
+                "paired, common random numbers"
+            } else {
+                "paired"
+            };
+            writeln!(
+                out,
+                "{:?} − {:?}: mean {:+.3} ms [{:+.3}, {:+.3}], p99 {:+.3} ms [{:+.3}, {:+.3}] (95%, {pairing})",
+                c.scenario,
+                c.baseline,
+                c.mean_ms.estimate,
+                c.mean_ms.low,
+                c.mean_ms.high,
+                c.p99_ms.estimate,
+                c.p99_ms.low,
+                c.p99_ms.high
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -57,6 +79,7 @@ fn write_scenario_text(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()
     } else if s.saturated {
         writeln!(out, "  SATURATED: a queue grew without bound")?;
     }
+    write_scenario_notes(s, out)?;
     writeln!(
         out,
         "  {:<20} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -94,20 +117,80 @@ fn write_scenario_text(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()
     writeln!(out)?;
     writeln!(
         out,
-        "  {:<20} {:>7} {:>10} {:>10} {:>12} {:>12} {:>10}",
-        "service", "util", "mean queue", "rps", "mean resp ms", "p99 resp ms", "rejected"
+        "  {:<20} {:>7} {:>10} {:>10} {:>12} {:>12} {:>10} {:>12}",
+        "service",
+        "util",
+        "mean queue",
+        "rps",
+        "mean resp ms",
+        "p99 resp ms",
+        "rejected",
+        "analytic ms"
     )?;
     for service in &s.services {
         writeln!(
             out,
-            "  {:<20} {:>6.1}% {:>10.2} {:>10.1} {:>12.3} {:>12.3} {:>10}",
+            "  {:<20} {:>6.1}% {:>10.2} {:>10.1} {:>12.3} {:>12.3} {:>10} {:>12}",
             truncate(&service.name, 20),
             service.utilization * 100.0,
             service.mean_queue_length,
             service.throughput_rps,
             service.response_ms.mean,
             service.response_ms.p99,
-            service.rejected
+            service.rejected,
+            service
+                .analytic_ms
+                .map_or_else(|| "-".to_owned(), |a| format!("{a:.3}"))
+        )?;
+    }
+    Ok(())
+}
+
+/// Warm-up, bottleneck, intervals, the analytic figure and the objectives.
+fn write_scenario_notes(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "  warm-up discarded: {:.3} s ({}); bottleneck: {:?}",
+        s.warmup_s, s.warmup_method, s.bottleneck
+    )?;
+    if let Some(c) = &s.confidence {
+        writeln!(
+            out,
+            "  95% intervals over {} replications: mean {:.3} ± {:.3} ms, p99 {:.3} ± {:.3} ms, throughput {:.1} ± {:.1} rps",
+            s.replications,
+            c.mean_ms.estimate,
+            c.mean_ms.half_width(),
+            c.p99_ms.estimate,
+            c.p99_ms.half_width(),
+            c.throughput_rps.estimate,
+            c.throughput_rps.half_width()
+        )?;
+    }
+    match (s.analytic_ms, &s.analytic_method) {
+        (Some(analytic), Some(method)) => {
+            let flag = if s.analytic_outside_interval {
+                "  (outside the simulation's interval)"
+            } else {
+                ""
+            };
+            writeln!(out, "  analytic mean: {analytic:.3} ms ({method}){flag}")?;
+        }
+        _ => writeln!(
+            out,
+            "  analytic mean: none; {}",
+            s.analytic_assumptions_broken.join("; ")
+        )?,
+    }
+    for o in &s.objectives {
+        let class = o
+            .class
+            .as_deref()
+            .map_or(String::new(), |c| format!(" for {c:?}"));
+        let verdict = if o.pass { "pass" } else { "FAIL" };
+        writeln!(
+            out,
+            "  objective {}{class}: {:.3} ms, {verdict}",
+            o.objective, o.value_ms
         )?;
     }
     Ok(())
@@ -214,5 +297,110 @@ fn csv_field(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_owned()
+    }
+}
+
+/// Writes a sweep in `format`.
+pub fn write_sweep(
+    report: &SweepReport,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+            writeln!(out)
+        }
+        OutputFormat::Csv => {
+            writeln!(
+                out,
+                "scenario,offered_rps,replicas,achieved_rps,mean_ms,p50_ms,p99_ms,p999_ms,max_utilization,bottleneck,saturated,slo_pass"
+            )?;
+            for s in &report.scenarios {
+                for p in &s.points {
+                    let l = &p.latency_ms;
+                    writeln!(
+                        out,
+                        "{},{},{},{},{},{},{},{},{},{},{},{}",
+                        csv_field(&s.scenario),
+                        p.offered_rps,
+                        p.replicas.map_or_else(String::new, |r| r.to_string()),
+                        p.achieved_rps,
+                        l.mean,
+                        l.p50,
+                        l.p99,
+                        l.p999,
+                        p.max_utilization,
+                        csv_field(&p.bottleneck),
+                        p.saturated,
+                        p.slo_pass
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        OutputFormat::Text => {
+            writeln!(out, "{}: sweep of {}", report.project, report.axis)?;
+            for s in &report.scenarios {
+                writeln!(out)?;
+                writeln!(out, "scenario {:?}", s.scenario)?;
+                writeln!(
+                    out,
+                    "  {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6}  {:<20} notes",
+                    "offered",
+                    "replicas",
+                    "achieved",
+                    "mean ms",
+                    "p50 ms",
+                    "p99 ms",
+                    "p99.9 ms",
+                    "util",
+                    "bottleneck",
+                )?;
+                for p in &s.points {
+                    let mut notes = Vec::new();
+                    if p.saturated {
+                        notes.push("SATURATED");
+                    }
+                    if !p.slo_pass {
+                        notes.push("misses SLO");
+                    }
+                    let l = &p.latency_ms;
+                    writeln!(
+                        out,
+                        "  {:>10.1} {:>8} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>5.1}%  {:<20} {}",
+                        p.offered_rps,
+                        p.replicas.map_or_else(|| "-".to_owned(), |r| r.to_string()),
+                        p.achieved_rps,
+                        l.mean,
+                        l.p50,
+                        l.p99,
+                        l.p999,
+                        p.max_utilization * 100.0,
+                        truncate(&p.bottleneck, 20),
+                        notes.join(", ")
+                    )?;
+                }
+                let rps =
+                    |v: Option<f64>| v.map_or_else(|| "none".to_owned(), |r| format!("{r:.1} rps"));
+                writeln!(
+                    out,
+                    "  maximum sustainable throughput: {}",
+                    rps(s.max_throughput_rps)
+                )?;
+                writeln!(out, "  knee (p99 doubles): {}", rps(s.knee_rps))?;
+                if let Some(service) = &s.first_saturated {
+                    writeln!(out, "  saturates first: {service:?}")?;
+                }
+                if s.max_rps_within_slo.is_some() || s.points.iter().any(|p| !p.slo_pass) {
+                    writeln!(
+                        out,
+                        "  highest load within the objectives: {}",
+                        rps(s.max_rps_within_slo)
+                    )?;
+                }
+            }
+            Ok(())
+        }
     }
 }

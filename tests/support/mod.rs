@@ -59,10 +59,14 @@ pub fn open_project(
         },
         run: RunSettings {
             stop: StopCondition::Requests(requests),
-            warmup: TimeSpan::from_nanos(0),
+            warmup: Some(TimeSpan::from_nanos(0)),
+            common_random_numbers: true,
+            precision: None,
+            max_replications: 200,
             seed: 1,
             replications: 1,
         },
+        objectives: Vec::new(),
         scenarios: vec![Scenario {
             name: "test".into(),
             description: String::new(),

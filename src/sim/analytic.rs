@@ -1,0 +1,428 @@
+//! Queueing theory for the models that fit it, to cross-check the simulation.
+//!
+//! - Open workloads: an open Jackson network. Each replica is an M/M/c queue
+//!   (Erlang C) fed by Poisson traffic split at random; network latency is a
+//!   pure delay. Exact under the assumptions below.
+//! - Closed workloads: exact Mean Value Analysis, load-dependent for
+//!   multi-worker replicas, with think time and network latency as delays.
+//! - When the only broken assumption is the shape of a service time (or
+//!   evenly spaced arrivals), open networks get the Allen–Cunneen
+//!   approximation for G/G/c instead, labelled as an approximation.
+//!
+//! The assumptions: Poisson arrivals at a constant rate (open) or a fixed
+//! population (closed); exponential service times; unbounded FCFS queues;
+//! async I/O, or blocking only at services that make no synchronous calls;
+//! no parallel fan-out; one replica or random balancing; no loops of calls.
+
+use crate::model::{
+    ArrivalProcess, Arrivals, Balancer, CallMode, Distribution, IoModel, Project, QueueCapacity,
+    Scenario,
+};
+
+/// What theory predicts for one scenario.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prediction {
+    /// Mean end-to-end latency, milliseconds.
+    pub end_to_end_ms: Option<f64>,
+    /// Mean response time of each service (downstream calls included), ms.
+    pub services_ms: Vec<Option<f64>>,
+    /// How it was computed, when it was.
+    pub method: Option<String>,
+    /// The assumptions this scenario breaks, in the user's words.
+    pub broken: Vec<String>,
+}
+
+/// Largest closed population solved exactly (the recursion is O(N²) per station).
+const MAX_MVA_USERS: u32 = 5_000;
+
+/// The assumptions scenario `scenario` breaks: first those that rule out any
+/// formula, then those (service-time shape, even spacing) that only rule out
+/// an exact one.
+fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, Vec<String>) {
+    let mut broken = Vec::new();
+    let mut shape_only = Vec::new();
+    match &project.workload.arrivals {
+        Arrivals::Open {
+            process, profile, ..
+        } => {
+            if *process == ArrivalProcess::Constant {
+                shape_only.push("arrivals are evenly spaced, not Poisson".to_owned());
+            }
+            if !profile.is_empty() {
+                broken.push("the arrival rate changes over time (a rate profile)".to_owned());
+            }
+        }
+        Arrivals::Closed { users, .. } => {
+            if *users > MAX_MVA_USERS {
+                broken.push(format!(
+                    "{users} users is beyond exact MVA here (at most {MAX_MVA_USERS})"
+                ));
+            }
+        }
+    }
+    for service in &scenario.services {
+        let name = &service.name;
+        if !is_exponential(&service.service_time) {
+            shape_only.push(format!(
+                "service {name:?}: service time {} is not exponential",
+                service.service_time
+            ));
+        }
+        if service.queue != QueueCapacity::Unbounded {
+            broken.push(format!(
+                "service {name:?}: its queue is bounded, so requests are lost"
+            ));
+        }
+        let calls_sync = scenario
+            .links
+            .iter()
+            .any(|l| l.from == *name && l.mode == CallMode::Sync);
+        if service.io == IoModel::Blocking && calls_sync {
+            broken.push(format!(
+                "service {name:?}: blocking I/O holds workers during downstream calls"
+            ));
+        }
+        if service.replicas > 1 && service.balancer != Balancer::Random {
+            broken.push(format!(
+                "service {name:?}: {:?} balancing over replicas is not a random split",
+                service.balancer
+            ));
+        }
+    }
+    if scenario.links.iter().any(|l| l.parallel_group.is_some()) {
+        broken.push("parallel fan-out: a caller waits for the slowest of several calls".to_owned());
+    }
+    (broken, shape_only)
+}
+
+/// Predicts scenario `index` of a validated project.
+pub fn predict(project: &Project, index: usize) -> Prediction {
+    let scenario = &project.scenarios[index];
+    let (mut broken, mut shape_only) = broken_assumptions(project, scenario);
+    let Some(order) = topological_order(scenario) else {
+        broken.push("calls form a loop".to_owned());
+        return Prediction {
+            broken,
+            ..Prediction::default()
+        };
+    };
+    let closed = matches!(project.workload.arrivals, Arrivals::Closed { .. });
+    let approximate = !shape_only.is_empty();
+    if approximate && closed {
+        broken.append(&mut shape_only);
+    }
+    if !broken.is_empty() {
+        broken.append(&mut shape_only);
+        return Prediction {
+            broken,
+            ..Prediction::default()
+        };
+    }
+
+    let visits = visits(project, scenario, &order);
+    let residence = match &project.workload.arrivals {
+        Arrivals::Open {
+            rate_rps, process, ..
+        } => {
+            let arrival_scv = if *process == ArrivalProcess::Constant {
+                0.0
+            } else {
+                1.0
+            };
+            match open_residence(scenario, &visits, *rate_rps, arrival_scv) {
+                Ok(r) => r,
+                Err(reason) => {
+                    return Prediction {
+                        broken: vec![reason],
+                        ..Prediction::default()
+                    };
+                }
+            }
+        }
+        Arrivals::Closed { users, think_time } => {
+            mva_residence(scenario, &visits, *users, think_time.mean_secs())
+        }
+    };
+    // Response time of each service: its residence plus its synchronous
+    // calls, in reverse topological order so callees come first.
+    let mut response = vec![0.0; scenario.services.len()];
+    for &i in order.iter().rev() {
+        let name = &scenario.services[i].name;
+        let mut total = residence[i];
+        for link in scenario
+            .links
+            .iter()
+            .filter(|l| l.from == *name && l.mode == CallMode::Sync)
+        {
+            if let Some(j) = scenario.service_index(&link.to) {
+                total += link.probability
+                    * f64::from(link.count)
+                    * (link.latency.mean_secs() + response[j]);
+            }
+        }
+        response[i] = total;
+    }
+    let total_weight: f64 = project.workload.classes.iter().map(|c| c.weight).sum();
+    let end_to_end: f64 = project
+        .workload
+        .classes
+        .iter()
+        .filter_map(|c| {
+            scenario
+                .service_index(&c.entry)
+                .map(|i| c.weight / total_weight * response[i])
+        })
+        .sum();
+    let method = match (closed, approximate) {
+        (true, _) => "exact: mean value analysis (closed network)",
+        (false, false) => "exact: open Jackson network of M/M/c queues",
+        (false, true) => "approximate: Allen–Cunneen for G/G/c queues",
+    };
+    Prediction {
+        end_to_end_ms: Some(end_to_end * 1e3),
+        services_ms: response.iter().map(|r| Some(r * 1e3)).collect(),
+        method: Some(method.to_owned()),
+        broken: shape_only,
+    }
+}
+
+fn is_exponential(distribution: &Distribution) -> bool {
+    match distribution {
+        Distribution::Exponential { .. } => true,
+        Distribution::Gamma { shape, .. } => (shape - 1.0).abs() < 1e-12,
+        Distribution::Erlang { k, .. } => *k == 1,
+        // A service that takes no time is a pass-through.
+        Distribution::Constant(t) => t.as_nanos() == 0,
+        _ => false,
+    }
+}
+
+/// Services in an order where every caller precedes its callees (all links),
+/// or none if the links form a loop.
+fn topological_order(scenario: &Scenario) -> Option<Vec<usize>> {
+    let n = scenario.services.len();
+    let mut indegree = vec![0_usize; n];
+    let edges: Vec<(usize, usize)> = scenario
+        .links
+        .iter()
+        .filter_map(|l| {
+            Some((
+                scenario.service_index(&l.from)?,
+                scenario.service_index(&l.to)?,
+            ))
+        })
+        .collect();
+    for &(_, to) in &edges {
+        indegree[to] += 1;
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).rev().collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for &(from, to) in &edges {
+            if from == i {
+                indegree[to] -= 1;
+                if indegree[to] == 0 {
+                    ready.push(to);
+                }
+            }
+        }
+    }
+    (order.len() == n).then_some(order)
+}
+
+/// Mean visits to each service per request (sync and async calls alike).
+fn visits(project: &Project, scenario: &Scenario, order: &[usize]) -> Vec<f64> {
+    let mut visits = vec![0.0; scenario.services.len()];
+    let total_weight: f64 = project.workload.classes.iter().map(|c| c.weight).sum();
+    for class in &project.workload.classes {
+        if let Some(i) = scenario.service_index(&class.entry) {
+            visits[i] += class.weight / total_weight;
+        }
+    }
+    for &i in order {
+        let name = &scenario.services[i].name;
+        for link in scenario.links.iter().filter(|l| l.from == *name) {
+            if let Some(j) = scenario.service_index(&link.to) {
+                visits[j] += visits[i] * link.probability * f64::from(link.count);
+            }
+        }
+    }
+    visits
+}
+
+/// Erlang's C formula: the probability of waiting in M/M/c with offered load `a`.
+pub fn erlang_c(servers: u32, offered: f64) -> f64 {
+    let c = f64::from(servers);
+    if offered >= c {
+        return 1.0;
+    }
+    // Build a^k/k! iteratively and normalise, stable for large c.
+    let mut term = 1.0;
+    let mut sum = 0.0;
+    for k in 0..servers {
+        sum += term;
+        term *= offered / f64::from(k + 1);
+    }
+    let tail = term * c / (c - offered);
+    tail / (sum + tail)
+}
+
+/// Mean residence (wait + own work) per visit at each service, open network.
+fn open_residence(
+    scenario: &Scenario,
+    visits: &[f64],
+    rate_rps: f64,
+    arrival_scv: f64,
+) -> Result<Vec<f64>, String> {
+    scenario
+        .services
+        .iter()
+        .zip(visits)
+        .map(|(service, &v)| {
+            let mean = service.service_time.mean_secs();
+            if mean == 0.0 {
+                return Ok(0.0);
+            }
+            let lambda = rate_rps * v / f64::from(service.replicas);
+            let c = service.workers;
+            let offered = lambda * mean;
+            if offered >= f64::from(c) {
+                return Err(format!(
+                    "service {:?} is offered {:.0}% of its capacity, so no steady state exists",
+                    service.name,
+                    offered / f64::from(c) * 100.0
+                ));
+            }
+            let wait_mm_c = erlang_c(c, offered) * mean / (f64::from(c) - offered);
+            let service_scv = service.service_time.second_moment_secs2() / (mean * mean) - 1.0;
+            // Allen–Cunneen: scale the M/M/c wait by (ca² + cs²) / 2; exact when both are 1.
+            Ok(mean + wait_mm_c * (arrival_scv + service_scv) / 2.0)
+        })
+        .collect()
+}
+
+/// Mean residence per visit at each service for a closed population, by exact
+/// (load-dependent) mean value analysis. Think time and network latency are
+/// delays; each replica is one station with its share of the visits.
+fn mva_residence(scenario: &Scenario, visits: &[f64], users: u32, think_s: f64) -> Vec<f64> {
+    struct Station {
+        visits: f64,
+        mean: f64,
+        workers: u32,
+        /// p(j jobs at the station | population), for load-dependent stations.
+        marginal: Vec<f64>,
+        queue: f64,
+        residence: f64,
+    }
+    let mut stations: Vec<Station> = scenario
+        .services
+        .iter()
+        .zip(visits)
+        .map(|(s, &v)| Station {
+            visits: v / f64::from(s.replicas),
+            mean: s.service_time.mean_secs(),
+            workers: s.workers,
+            marginal: vec![1.0],
+            queue: 0.0,
+            residence: s.service_time.mean_secs(),
+        })
+        .collect();
+    let replicas: Vec<f64> = scenario
+        .services
+        .iter()
+        .map(|s| f64::from(s.replicas))
+        .collect();
+    let network: f64 = scenario
+        .links
+        .iter()
+        .filter(|l| l.mode == CallMode::Sync)
+        .filter_map(|l| {
+            let i = scenario.service_index(&l.from)?;
+            Some(visits[i] * l.probability * f64::from(l.count) * l.latency.mean_secs())
+        })
+        .sum();
+    for n in 1..=users {
+        for st in &mut stations {
+            st.residence = if st.mean == 0.0 {
+                0.0
+            } else if st.workers >= users {
+                st.mean // never waits: a delay
+            } else if st.workers == 1 {
+                st.mean * (1.0 + st.queue)
+            } else {
+                // R(n) = Σ_j j / μ(j) · p(j−1 | n−1), μ(j) = min(j, c) / S.
+                (1..=n as usize)
+                    .map(|j| {
+                        let rate = (j.min(st.workers as usize)) as f64 / st.mean;
+                        j as f64 / rate * st.marginal.get(j - 1).copied().unwrap_or(0.0)
+                    })
+                    .sum()
+            };
+        }
+        let cycle: f64 = think_s
+            + network
+            + stations
+                .iter()
+                .zip(&replicas)
+                .map(|(st, r)| st.visits * r * st.residence)
+                .sum::<f64>();
+        let throughput = f64::from(n) / cycle;
+        for st in &mut stations {
+            st.queue = throughput * st.visits * st.residence;
+            if st.workers > 1 && st.workers < users && st.mean > 0.0 {
+                let mut next = vec![0.0; n as usize + 1];
+                for (j, p) in next.iter_mut().enumerate().skip(1) {
+                    let rate = (j.min(st.workers as usize)) as f64 / st.mean;
+                    *p = throughput * st.visits / rate
+                        * st.marginal.get(j - 1).copied().unwrap_or(0.0);
+                }
+                next[0] = (1.0 - next[1..].iter().sum::<f64>()).max(0.0);
+                st.marginal = next;
+            }
+        }
+    }
+    stations.iter().map(|st| st.residence).collect()
+}
+
+/// The open arrival rate at which the first service would have all its
+/// workers held, ignoring queueing: each visit holds a worker for its own
+/// mean work, plus (under blocking I/O) its synchronous calls' latency and
+/// work below. A rough capacity, for choosing where a sweep should look.
+/// None when the calls loop.
+pub fn capacity_rps(project: &Project, index: usize) -> Option<f64> {
+    let scenario = &project.scenarios[index];
+    let order = topological_order(scenario)?;
+    let visits = visits(project, scenario, &order);
+    let mut response = vec![0.0; scenario.services.len()];
+    let mut holding = vec![0.0; scenario.services.len()];
+    for &i in order.iter().rev() {
+        let service = &scenario.services[i];
+        let mut calls = 0.0;
+        for link in scenario
+            .links
+            .iter()
+            .filter(|l| l.from == service.name && l.mode == CallMode::Sync)
+        {
+            if let Some(j) = scenario.service_index(&link.to) {
+                calls += link.probability
+                    * f64::from(link.count)
+                    * (link.latency.mean_secs() + response[j]);
+            }
+        }
+        let own = service.service_time.mean_secs();
+        response[i] = own + calls;
+        holding[i] = if service.io == IoModel::Blocking {
+            own + calls
+        } else {
+            own
+        };
+    }
+    scenario
+        .services
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| visits[i] > 0.0 && holding[i] > 0.0)
+        .map(|(i, s)| f64::from(s.replicas) * f64::from(s.workers) / (visits[i] * holding[i]))
+        .min_by(f64::total_cmp)
+}

@@ -1,0 +1,371 @@
+//! Sweeps: the same project simulated at many offered loads (or replica
+//! counts), every point in parallel, reduced to curves, the maximum
+//! sustainable throughput, the knee and the highest load within the SLO.
+//!
+//! Each point is an independent simulation with the project's own seed, so a
+//! point's result does not depend on which thread ran it or when, and
+//! neighbouring points share their random streams (smooth curves).
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use crate::model::{Arrivals, Project};
+use crate::stats::{ScenarioReport, SweepPoint, SweepReport, SweepScenario};
+
+use super::{SimError, Simulation, analytic};
+
+/// What a sweep varies.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepAxis {
+    /// The total open arrival rate, from `from` to `to` in `steps` even steps.
+    Rate {
+        /// Lowest rate, requests per second.
+        from: f64,
+        /// Highest rate.
+        to: f64,
+        /// Points, at least two.
+        steps: u32,
+    },
+    /// The rate, from low to past saturation, chosen automatically: `steps`
+    /// points from a tenth to 1.3 times a capacity estimate, extended
+    /// upwards until some point saturates or falls short of its offered load.
+    RateAuto {
+        /// Points per round, at least two.
+        steps: u32,
+    },
+    /// The replica count of one service, from `from` to `to`, at the
+    /// project's rate or at `rate`.
+    Replicas {
+        /// The service's name (in every scenario that has it).
+        service: String,
+        /// Fewest replicas.
+        from: u32,
+        /// Most replicas.
+        to: u32,
+        /// The total open rate to hold, if not the project's.
+        rate: Option<f64>,
+    },
+}
+
+/// A sweep to run.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    /// What to vary.
+    pub axis: SweepAxis,
+    /// Only this scenario, or all.
+    pub scenario: Option<String>,
+    /// Threads to use; zero means one per core.
+    pub threads: usize,
+}
+
+/// Rounds of extension `RateAuto` makes before it gives up looking for saturation.
+const AUTO_ROUNDS: usize = 6;
+
+/// Runs a sweep. `cancel` is checked between points.
+pub fn sweep(
+    project: &Project,
+    spec: &SweepSpec,
+    cancel: &AtomicBool,
+) -> Result<SweepReport, SimError> {
+    let problems = crate::model::validate(project);
+    if !problems.is_empty() {
+        return Err(SimError::Invalid(problems));
+    }
+    let scenarios: Vec<usize> = match &spec.scenario {
+        None => (0..project.scenarios.len()).collect(),
+        Some(name) => {
+            vec![
+                project
+                    .scenario_index(name)
+                    .ok_or_else(|| SimError::UnknownScenario {
+                        name: name.clone(),
+                        available: project.scenarios.iter().map(|s| s.name.clone()).collect(),
+                    })?,
+            ]
+        }
+    };
+    let open = matches!(project.workload.arrivals, Arrivals::Open { .. });
+    let mut curves = Vec::new();
+    let axis_name = match &spec.axis {
+        SweepAxis::Replicas { service, .. } => format!("replicas:{service}"),
+        _ => "rate".to_owned(),
+    };
+    for &index in &scenarios {
+        let points = match &spec.axis {
+            SweepAxis::Rate { from, to, steps } => {
+                check_rate_sweep(open, *from, *to, *steps)?;
+                let jobs: Vec<Project> = even_rates(*from, *to, *steps)
+                    .into_iter()
+                    .map(|rate| at_rate(project, rate))
+                    .collect();
+                run_points(&jobs, index, spec.threads, cancel, None)?
+            }
+            SweepAxis::RateAuto { steps } => {
+                auto_rate(project, index, *steps, spec.threads, cancel, open)?
+            }
+            SweepAxis::Replicas {
+                service,
+                from,
+                to,
+                rate,
+            } => {
+                if *from == 0 || from > to {
+                    return Err(SimError::Sweep(format!(
+                        "replicas run from at least 1 upwards, got {from}..{to}"
+                    )));
+                }
+                let Some(position) = project.scenarios[index].service_index(service) else {
+                    if spec.scenario.is_some() || scenarios.len() == 1 {
+                        return Err(SimError::Sweep(format!(
+                            "scenario {:?} has no service {service:?}",
+                            project.scenarios[index].name
+                        )));
+                    }
+                    continue;
+                };
+                if rate.is_some() && !open {
+                    return Err(SimError::Sweep(
+                        "--rate applies to open workloads; this one is closed".into(),
+                    ));
+                }
+                let jobs: Vec<Project> = (*from..=*to)
+                    .map(|replicas| {
+                        let mut p = rate.map_or_else(|| project.clone(), |r| at_rate(project, r));
+                        p.scenarios[index].services[position].replicas = replicas;
+                        p
+                    })
+                    .collect();
+                run_points(&jobs, index, spec.threads, cancel, Some(*from))?
+            }
+        };
+        curves.push(curve(
+            project.scenarios[index].name.clone(),
+            points,
+            !project.objectives.is_empty(),
+        ));
+    }
+    if curves.is_empty() {
+        return Err(SimError::Sweep(
+            "no scenario has the service to sweep".into(),
+        ));
+    }
+    Ok(SweepReport {
+        project: project.name.clone(),
+        axis: axis_name,
+        scenarios: curves,
+    })
+}
+
+fn check_rate_sweep(open: bool, from: f64, to: f64, steps: u32) -> Result<(), SimError> {
+    if !open {
+        return Err(SimError::Sweep(
+            "a rate sweep needs an open workload; this one is closed (users and think time)".into(),
+        ));
+    }
+    if !(from.is_finite() && to.is_finite() && from > 0.0 && to >= from) {
+        return Err(SimError::Sweep(format!(
+            "the rate range must be positive and rising, got {from}..{to}"
+        )));
+    }
+    if steps < 2 || to <= from {
+        return Err(SimError::Sweep(format!(
+            "a sweep needs at least two distinct points, got {steps}"
+        )));
+    }
+    Ok(())
+}
+
+fn even_rates(from: f64, to: f64, steps: u32) -> Vec<f64> {
+    (0..steps)
+        .map(|i| from + (to - from) * f64::from(i) / f64::from(steps - 1))
+        .collect()
+}
+
+fn at_rate(project: &Project, rate: f64) -> Project {
+    let mut p = project.clone();
+    p.workload.scale_to_rate(rate);
+    p
+}
+
+/// Starts at a tenth of the estimated capacity and extends upwards until the
+/// system saturates or stops keeping up.
+fn auto_rate(
+    project: &Project,
+    index: usize,
+    steps: u32,
+    threads: usize,
+    cancel: &AtomicBool,
+    open: bool,
+) -> Result<Vec<SweepPoint>, SimError> {
+    if !open {
+        return Err(SimError::Sweep(
+            "a rate sweep needs an open workload; this one is closed".into(),
+        ));
+    }
+    let steps = steps.max(2);
+    let capacity = analytic::capacity_rps(project, index)
+        .filter(|c| c.is_finite() && *c > 0.0)
+        .unwrap_or_else(|| project.workload.peak_rate_rps().unwrap_or(1.0).max(1.0) * 2.0);
+    let (mut low, mut high) = (0.1 * capacity, 1.3 * capacity);
+    let mut points = Vec::new();
+    for _ in 0..AUTO_ROUNDS {
+        let jobs: Vec<Project> = even_rates(low, high, steps)
+            .into_iter()
+            .map(|r| at_rate(project, r))
+            .collect();
+        let round = run_points(&jobs, index, threads, cancel, None)?;
+        let past = round
+            .iter()
+            .any(|p| p.saturated || p.achieved_rps < 0.99 * p.offered_rps);
+        points.extend(round);
+        if past {
+            break;
+        }
+        let width = high - low;
+        (low, high) = (high + width / f64::from(steps - 1), high + 2.0 * width);
+    }
+    Ok(points)
+}
+
+/// Simulates scenario `index` of each project on up to `threads` threads and
+/// reduces each to its sweep point, in the order given.
+fn run_points(
+    jobs: &[Project],
+    index: usize,
+    threads: usize,
+    cancel: &AtomicBool,
+    first_replicas: Option<u32>,
+) -> Result<Vec<SweepPoint>, SimError> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    }
+    .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<SweepPoint, SimError>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for worker in 0..threads {
+            let (next, results) = (&next, &results);
+            let spawned = std::thread::Builder::new()
+                .name(format!("sweep-{worker}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(project) = jobs.get(i) else { break };
+                        let point = if cancel.load(Ordering::Relaxed) {
+                            Err(SimError::Cancelled)
+                        } else {
+                            Simulation::new(project, index)
+                                .and_then(|s| s.run(cancel))
+                                .map(|report| {
+                                    #[expect(
+                                        clippy::cast_possible_truncation,
+                                        reason = "replica counts are u32"
+                                    )]
+                                    let replicas = first_replicas.map(|first| first + i as u32);
+                                    point(project, &report, replicas)
+                                })
+                        };
+                        results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(point);
+                    }
+                });
+            if spawned.is_err() {
+                // Too few threads is slower, not wrong: the others take the work.
+                break;
+            }
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(SimError::Cancelled)))
+        .collect()
+}
+
+/// One point from a full report; the histograms are dropped here, so a
+/// sweep's memory does not grow with its points.
+fn point(project: &Project, report: &ScenarioReport, replicas: Option<u32>) -> SweepPoint {
+    let offered_rps = match &project.workload.arrivals {
+        Arrivals::Open { rate_rps, .. } => *rate_rps,
+        // A closed system offers what it achieves.
+        Arrivals::Closed { .. } => report.throughput_rps,
+    };
+    SweepPoint {
+        offered_rps,
+        replicas,
+        achieved_rps: report.throughput_rps,
+        latency_ms: report.latency_ms,
+        max_utilization: report
+            .services
+            .iter()
+            .map(|s| s.utilization)
+            .fold(0.0, f64::max),
+        bottleneck: report
+            .saturated_service
+            .clone()
+            .unwrap_or_else(|| report.bottleneck.clone()),
+        saturated: report.saturated,
+        slo_pass: report.slo_pass,
+    }
+}
+
+/// Reduces a scenario's points to its curve and headline figures.
+fn curve(scenario: String, mut points: Vec<SweepPoint>, has_objectives: bool) -> SweepScenario {
+    points.sort_by(|a, b| {
+        a.replicas
+            .cmp(&b.replicas)
+            .then(a.offered_rps.total_cmp(&b.offered_rps))
+    });
+    let sustainable = |p: &&SweepPoint| !p.saturated && p.achieved_rps >= 0.99 * p.offered_rps;
+    let max_throughput_rps = points
+        .iter()
+        .filter(sustainable)
+        .map(|p| p.offered_rps)
+        .reduce(f64::max);
+    let first_saturated = points
+        .iter()
+        .find(|p| p.saturated)
+        .or_else(|| points.last())
+        .map(|p| p.bottleneck.clone());
+    let max_rps_within_slo = has_objectives
+        .then(|| {
+            points
+                .iter()
+                .filter(|p| p.slo_pass && !p.saturated)
+                .map(|p| p.offered_rps)
+                .reduce(f64::max)
+        })
+        .flatten();
+    SweepScenario {
+        scenario,
+        knee_rps: knee(&points),
+        points,
+        max_throughput_rps,
+        first_saturated,
+        max_rps_within_slo,
+    }
+}
+
+/// The offered load at which p99 first reaches twice its value at the lowest
+/// swept load, interpolated linearly between the two points around it. None
+/// when it never does, or for sweeps that do not vary the rate.
+pub fn knee(points: &[SweepPoint]) -> Option<f64> {
+    let first = points.first()?;
+    if points.iter().any(|p| p.replicas.is_some()) || first.latency_ms.p99 <= 0.0 {
+        return None;
+    }
+    let threshold = 2.0 * first.latency_ms.p99;
+    points.windows(2).find_map(|pair| {
+        let (a, b) = (&pair[0], &pair[1]);
+        (b.latency_ms.p99 >= threshold).then(|| {
+            let rise = b.latency_ms.p99 - a.latency_ms.p99;
+            let f = if rise > 0.0 {
+                (threshold - a.latency_ms.p99) / rise
+            } else {
+                1.0
+            };
+            a.offered_rps + f.clamp(0.0, 1.0) * (b.offered_rps - a.offered_rps)
+        })
+    })
+}
