@@ -427,27 +427,7 @@ fn mser5_removes_an_initial_overload() {
 // --- analytic cross-check ------------------------------------------------------
 
 fn jackson_project() -> archbench::model::Project {
-    open_project(
-        300.0,
-        vec![
-            service("gateway", "exp:1ms", 1),
-            service("a", "exp:2ms", 1),
-            service("b", "exp:5ms", 1),
-            service("c", "exp:3ms", 1),
-        ],
-        vec![
-            link("gateway", "a"),
-            Link {
-                probability: 0.3,
-                ..link("gateway", "b")
-            },
-            Link {
-                probability: 0.6,
-                ..link("a", "c")
-            },
-        ],
-        200_000,
-    )
+    crate::support::jackson_network(200_000)
 }
 
 #[test]

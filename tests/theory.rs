@@ -9,7 +9,9 @@
 
 use archbench::model::QueueCapacity;
 
-use crate::support::{assert_theory, each, link, open_project, replicate, service, single_station};
+use crate::support::{
+    assert_theory, each, jackson_network, link, open_project, replicate, service, single_station,
+};
 
 const RUNS: u64 = 10;
 
@@ -174,27 +176,7 @@ fn open_jackson_network() {
     //   b:       λ  90, μ 200   → 9.0909 ms
     // End to end: 1.4286 + 5 + 0.6·6.5217 + 0.3·9.0909 = 13.0689 ms.
     let lambda = 300.0;
-    let project = open_project(
-        lambda,
-        vec![
-            service("gateway", "exp:1ms", 1),
-            service("a", "exp:2ms", 1),
-            service("b", "exp:5ms", 1),
-            service("c", "exp:3ms", 1),
-        ],
-        vec![
-            link("gateway", "a"),
-            archbench::model::Link {
-                probability: 0.3,
-                ..link("gateway", "b")
-            },
-            archbench::model::Link {
-                probability: 0.6,
-                ..link("a", "c")
-            },
-        ],
-        400_000,
-    );
+    let project = jackson_network(400_000);
     let stations = [
         ("gateway", 1000.0, 1.0),
         ("a", 500.0, 1.0),

@@ -4,6 +4,25 @@
 //! This layer is plain data. It knows nothing of the simulator, of egui or of
 //! tokio, so the CLI, the GUI and the load generator all share it.
 
+/// Implements `Serialize` and `Deserialize` through `Display` and `FromStr`,
+/// for the types that a project file writes as one string.
+macro_rules! serde_as_text {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod distribution;
 mod error;
 pub mod file;

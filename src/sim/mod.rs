@@ -605,6 +605,20 @@ fn merge_all<T: Default>(into: &mut Vec<T>, from: Vec<T>, merge: impl Fn(&mut T,
     }
 }
 
+/// The indices of every scenario, or of the one called `only`.
+pub fn scenario_indices(project: &Project, only: Option<&str>) -> Result<Vec<usize>, SimError> {
+    match only {
+        None => Ok((0..project.scenarios.len()).collect()),
+        Some(name) => project
+            .scenario_index(name)
+            .map(|i| vec![i])
+            .ok_or_else(|| SimError::UnknownScenario {
+                name: name.to_owned(),
+                available: project.scenarios.iter().map(|s| s.name.clone()).collect(),
+            }),
+    }
+}
+
 /// Simulates scenario `scenario` of `project` to the end.
 pub fn simulate_scenario(project: &Project, scenario: usize) -> Result<ScenarioReport, SimError> {
     Simulation::new(project, scenario)?.run(&AtomicBool::new(false))
@@ -613,19 +627,7 @@ pub fn simulate_scenario(project: &Project, scenario: usize) -> Result<ScenarioR
 /// Simulates every scenario of `project` (or just `only`, by name), and
 /// compares each with the first.
 pub fn simulate(project: &Project, only: Option<&str>) -> Result<SimulationReport, SimError> {
-    let indices: Vec<usize> = match only {
-        None => (0..project.scenarios.len()).collect(),
-        Some(name) => {
-            vec![
-                project
-                    .scenario_index(name)
-                    .ok_or_else(|| SimError::UnknownScenario {
-                        name: name.to_owned(),
-                        available: project.scenarios.iter().map(|s| s.name.clone()).collect(),
-                    })?,
-            ]
-        }
-    };
+    let indices = scenario_indices(project, only)?;
     let problems = validate(project);
     if !problems.is_empty() {
         return Err(SimError::Invalid(problems));

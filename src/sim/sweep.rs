@@ -71,19 +71,7 @@ pub fn sweep(
     if !problems.is_empty() {
         return Err(SimError::Invalid(problems));
     }
-    let scenarios: Vec<usize> = match &spec.scenario {
-        None => (0..project.scenarios.len()).collect(),
-        Some(name) => {
-            vec![
-                project
-                    .scenario_index(name)
-                    .ok_or_else(|| SimError::UnknownScenario {
-                        name: name.clone(),
-                        available: project.scenarios.iter().map(|s| s.name.clone()).collect(),
-                    })?,
-            ]
-        }
-    };
+    let scenarios = super::scenario_indices(project, spec.scenario.as_deref())?;
     let open = matches!(project.workload.arrivals, Arrivals::Open { .. });
     let mut curves = Vec::new();
     let axis_name = match &spec.axis {

@@ -76,6 +76,33 @@ pub fn open_project(
     }
 }
 
+/// The open Jackson network of the theory tests: gateway (exp:1ms) calls a
+/// (exp:2ms), then b (exp:5ms) with probability 0.3; a calls c (exp:3ms)
+/// with probability 0.6; 300 requests/s, async I/O, one worker each.
+pub fn jackson_network(requests: u64) -> Project {
+    open_project(
+        300.0,
+        vec![
+            service("gateway", "exp:1ms", 1),
+            service("a", "exp:2ms", 1),
+            service("b", "exp:5ms", 1),
+            service("c", "exp:3ms", 1),
+        ],
+        vec![
+            link("gateway", "a"),
+            Link {
+                probability: 0.3,
+                ..link("gateway", "b")
+            },
+            Link {
+                probability: 0.6,
+                ..link("a", "c")
+            },
+        ],
+        requests,
+    )
+}
+
 /// A single station: M/G/c, or M/G/c/K with a bounded queue.
 pub fn single_station(
     rate_rps: f64,
