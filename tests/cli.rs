@@ -242,3 +242,161 @@ fn closed_workloads_refuse_a_rate() {
         Some(0)
     );
 }
+
+#[test]
+fn sweep_json_has_the_documented_shape() {
+    let out = archbench(&[
+        "sweep",
+        "projects/three-tier.ron",
+        "--rate",
+        "500..3000",
+        "--steps",
+        "6",
+        "--duration",
+        "20s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenario = &json["scenarios"][0];
+    assert_eq!(scenario["scenario"], "baseline");
+    for field in ["max_throughput_rps", "knee_rps"] {
+        assert!(scenario.get(field).is_some(), "{field}");
+    }
+    let points = scenario["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    for p in points {
+        for field in [
+            "offered_rps",
+            "achieved_rps",
+            "max_utilization",
+            "bottleneck",
+            "saturated",
+        ] {
+            assert!(!p[field].is_null(), "points[].{field}");
+        }
+        for stat in ["mean", "p50", "p99", "p999"] {
+            assert!(p["latency_ms"][stat].is_f64(), "latency_ms.{stat}");
+        }
+    }
+    assert_eq!(points[0]["offered_rps"], 500.0);
+    assert_eq!(points[5]["offered_rps"], 3000.0);
+    assert_eq!(
+        points[5]["saturated"], true,
+        "3,000 rps is past the web tier's capacity (about 2,600)"
+    );
+}
+
+#[test]
+fn fail_on_slo_exit_codes() {
+    // three-tier.ron asks for p99 <= 50 ms, which holds at its own 1,500 rps.
+    let simulate = |extra: &[&str]| {
+        let mut all = vec!["simulate", "projects/three-tier.ron", "--duration", "20s"];
+        all.extend_from_slice(extra);
+        archbench(&all).status.code()
+    };
+    assert_eq!(simulate(&["--fail-on-slo"]), Some(0));
+    assert_eq!(
+        simulate(&["--fail-on-slo", "--rate", "3000"]),
+        Some(3),
+        "overloaded, the objective fails"
+    );
+    assert_eq!(
+        simulate(&["--rate", "3000"]),
+        Some(0),
+        "without the flag a miss is only reported"
+    );
+    let sweep = |range: &str| {
+        archbench(&[
+            "sweep",
+            "projects/three-tier.ron",
+            "--rate",
+            range,
+            "--steps",
+            "3",
+            "--duration",
+            "20s",
+            "--fail-on-slo",
+        ])
+        .status
+        .code()
+    };
+    assert_eq!(sweep("500..1500"), Some(0));
+    assert_eq!(
+        sweep("500..3000"),
+        Some(0),
+        "misses above the project's own rate do not fail it"
+    );
+    assert_eq!(sweep("1500..1600"), Some(0));
+}
+
+#[test]
+fn precision_and_replications_from_the_command_line() {
+    let out = archbench(&[
+        "simulate",
+        "projects/ml-inference.ron",
+        "--duration",
+        "5s",
+        "--precision",
+        "3%",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &json["scenarios"][0];
+    assert!(s["replications"].as_u64().unwrap() >= 10);
+    let p99 = &s["confidence"]["p99_ms"];
+    let half = (p99["high"].as_f64().unwrap() - p99["low"].as_f64().unwrap()) / 2.0;
+    assert!(half <= 0.03 * p99["estimate"].as_f64().unwrap());
+    for bad in ["0%", "150%", "fast"] {
+        let out = archbench(&["simulate", "projects/ml-inference.ron", "--precision", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+    }
+    let out = archbench(&[
+        "simulate",
+        "projects/ml-inference.ron",
+        "--duration",
+        "5s",
+        "--warmup",
+        "auto",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["scenarios"][0]["warmup_method"], "mser-5");
+}
+
+#[test]
+fn sweep_usage_errors() {
+    for args in [
+        &["sweep", "projects/three-tier.ron"][..],
+        &["sweep", "projects/three-tier.ron", "--rate", "fast"],
+        &["sweep", "projects/three-tier.ron", "--replicas", "web"],
+        &["sweep", "projects/three-tier.ron", "--replicas", "web=0..3"],
+        &[
+            "sweep",
+            "projects/three-tier.ron",
+            "--replicas",
+            "ghost=1..3",
+        ],
+        &[
+            "sweep",
+            "projects/three-tier.ron",
+            "--rate",
+            "100..200",
+            "--steps",
+            "1",
+        ],
+    ] {
+        let out = archbench(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).starts_with("error: "), "{args:?}");
+    }
+}

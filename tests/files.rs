@@ -22,10 +22,16 @@ fn examples() -> Vec<PathBuf> {
     paths
 }
 
+/// A path in this run's scratch folder; `name` may include a subfolder, so a
+/// test that lists its folder can have one to itself.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("archbench-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+    let path = std::env::temp_dir()
+        .join(format!("archbench-tests-{}", std::process::id()))
+        .join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("temp dir");
+    }
+    path
 }
 
 #[test]
@@ -396,12 +402,16 @@ fn files_that_are_not_text_or_not_there() {
 
 #[test]
 fn a_failed_save_leaves_the_old_file_whole() {
-    let path = scratch("keep.ron");
+    let path = scratch("alone/keep.ron");
     let loaded = parse(VALID).unwrap();
     file::save(&loaded, &path).unwrap();
     let before = std::fs::read(&path).unwrap();
     // Saving into a folder that does not exist fails without touching the original.
-    let error = file::save(&loaded, &scratch("no/such/folder/keep.ron")).unwrap_err();
+    let error = file::save(
+        &loaded,
+        &path.with_file_name("no-such-folder").join("keep.ron"),
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("keep.ron"), "{error}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
     // No temporary files are left beside it.
