@@ -591,3 +591,30 @@ fn allen_cunneen_is_offered_as_an_approximation_and_is_exact_for_mg1() {
         p.end_to_end_ms
     );
 }
+
+#[test]
+fn mva_matches_the_textbook_interactive_system() {
+    // The classic interactive system solved by hand with MVA: one server
+    // with mean service 0.5 s, users thinking 1 s on average.
+    //   n = 1: R = 0.5,                      X = 1/1.5      = 0.6667
+    //   n = 2: R = 0.5 (1 + 0.6667·0.5)      = 0.6667, X = 2/1.6667 = 1.2
+    //   n = 3: R = 0.5 (1 + 1.2·0.6667)      = 0.9,    X = 3/1.9    = 1.5789
+    for (users, response_ms, throughput) in [
+        (1, 500.0, 0.666_667),
+        (2, 666.667, 1.2),
+        (3, 900.0, 1.578_947),
+    ] {
+        let mut project = single_station(1.0, "exp:500ms", 1, QueueCapacity::Unbounded, 1);
+        project.workload.arrivals = Arrivals::Closed {
+            users,
+            think_time: dist("exp:1s"),
+        };
+        let r = analytic::predict(&project, 0).end_to_end_ms.unwrap();
+        assert!(
+            (r / response_ms - 1.0).abs() < 5e-5,
+            "N = {users}: R = {r} ms"
+        );
+        let x = f64::from(users) / (1.0 + r / 1e3);
+        assert!((x / throughput - 1.0).abs() < 5e-5, "N = {users}: X = {x}");
+    }
+}
