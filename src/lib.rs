@@ -13,9 +13,14 @@
 //! - [`stats`]: fixed-memory latency histograms, summaries and report writers.
 //! - [`sim`]: the deterministic discrete-event simulator. Pure: no wall clock,
 //!   no I/O, no threads.
-//! - [`cli`]: the headless front end, `archbench check | simulate`.
+//! - `loadgen` (feature `loadgen`): the live load generator and a target
+//!   server, on tokio. It reads the wall clock and the network.
+//! - [`cli`]: the headless front end, `archbench check | simulate | sweep |
+//!   load | target`.
 
 pub mod cli;
+#[cfg(feature = "loadgen")]
+pub mod loadgen;
 pub mod model;
 pub mod sim;
 pub mod stats;

@@ -8,4 +8,6 @@ mod determinism;
 mod engine;
 mod files;
 mod layering;
+#[cfg(feature = "loadgen")]
+mod loadgen;
 mod theory;

@@ -27,6 +27,109 @@ pub enum Command {
     /// Simulate at many loads (or replica counts) and report the curves,
     /// the maximum sustainable throughput and the knee.
     Sweep(SweepArgs),
+    /// Drive a real HTTP endpoint (or a project's endpoints) at a set rate
+    /// or with a set number of users, and measure it.
+    #[cfg(feature = "loadgen")]
+    Load(LoadArgs),
+    /// Serve HTTP on 127.0.0.1 with a chosen service time, to aim `load` at.
+    #[cfg(feature = "loadgen")]
+    Target(TargetArgs),
+}
+
+/// `archbench load`.
+#[cfg(feature = "loadgen")]
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// A URL (http:// or https://), or a project file whose entry services
+    /// have endpoints.
+    pub target: String,
+    /// Open loop: requests per second on a fixed schedule (for a project,
+    /// scales its workload to this total).
+    #[arg(long, conflicts_with = "users")]
+    pub rate: Option<f64>,
+    /// Closed loop: this many users, each waiting for its answer.
+    #[arg(long)]
+    pub users: Option<u32>,
+    /// Closed loop: each user's pause between requests, like 100ms or exp:1s.
+    #[arg(long, requires = "users")]
+    pub think: Option<String>,
+    /// How long to run, like 30s (at most 24h).
+    #[arg(long)]
+    pub duration: Option<TimeSpan>,
+    /// Connections sending the open-loop schedule.
+    #[arg(long, default_value_t = 64)]
+    pub connections: u32,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s")]
+    pub timeout: TimeSpan,
+    /// HTTP method (for a URL).
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// A request header, `Name: value`; values may use `${ENV_VAR}`. Repeatable.
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+    /// The request body, or @FILE to read it from a file.
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Speak HTTP/2.
+    #[arg(long)]
+    pub http2: bool,
+    /// Accept any TLS certificate (self-signed test servers).
+    #[arg(long)]
+    pub insecure: bool,
+    /// For a project: the scenario whose endpoints to drive (default: the first).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// A check on the result, like p99<200ms or errors<1%; exit 3 if one fails. Repeatable.
+    #[arg(long = "threshold")]
+    pub thresholds: Vec<String>,
+    /// Output format; hgrm is `HdrHistogram`'s percentile distribution.
+    #[arg(long, value_enum, default_value_t = LoadFormat::Text)]
+    pub format: LoadFormat,
+    /// Write the report here instead of stdout (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Report formats of `load`.
+#[cfg(feature = "loadgen")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LoadFormat {
+    /// Tables for people.
+    Text,
+    /// The schema of docs/results-format.md.
+    Json,
+    /// One row per second.
+    Csv,
+    /// `HdrHistogram`'s percentile distribution of the corrected latency.
+    Hgrm,
+}
+
+/// `archbench target`.
+#[cfg(feature = "loadgen")]
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Service time per request, in the project file's syntax (exp:5ms, …).
+    #[arg(long, default_value = "0ms")]
+    pub service_time: String,
+    /// Requests served at once.
+    #[arg(long, default_value_t = 64)]
+    pub workers: u32,
+    /// Stall completely for this long…
+    #[arg(long, requires = "every")]
+    pub stall: Option<TimeSpan>,
+    /// …at the end of every period this long.
+    #[arg(long, requires = "stall")]
+    pub every: Option<TimeSpan>,
+    /// Fraction of requests answered with status 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Seed for the service-time and error draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `archbench check`.

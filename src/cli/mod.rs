@@ -1,4 +1,5 @@
-//! The headless front end: `archbench check`, `simulate` and `sweep`.
+//! The headless front end: `archbench check`, `simulate`, `sweep`, and with
+//! the `loadgen` feature `load` and `target`.
 //!
 //! Arguments are parsed in two steps: [`args`] holds the raw flags as clap
 //! sees them, and each subcommand turns them into a validated config before
@@ -6,9 +7,13 @@
 
 mod args;
 mod check;
+#[cfg(feature = "loadgen")]
+mod load;
 mod overrides;
 mod simulate;
 mod sweep;
+#[cfg(feature = "loadgen")]
+mod target;
 
 use std::io::Write;
 use std::path::Path;
@@ -59,6 +64,10 @@ pub fn run(args: Args) -> ExitCode {
         Some(Command::Check(check)) => Ok(check::run(&check)),
         Some(Command::Simulate(simulate)) => simulate::run(simulate),
         Some(Command::Sweep(sweep)) => sweep::run(sweep),
+        #[cfg(feature = "loadgen")]
+        Some(Command::Load(load)) => load::run(&load),
+        #[cfg(feature = "loadgen")]
+        Some(Command::Target(target)) => target::run(&target),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,5 +1,7 @@
 //! A scenario: one candidate architecture, a graph of services and the calls between them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::distribution::Distribution;
@@ -160,6 +162,31 @@ pub struct Service {
     /// Where it is drawn.
     #[serde(default)]
     pub position: Position,
+    /// Where a live load test sends requests that enter here.
+    #[serde(default)]
+    pub endpoint: Option<Endpoint>,
+}
+
+/// A real HTTP endpoint bound to an entry service, for `archbench load FILE`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// `http://` or `https://` URL.
+    pub url: String,
+    /// The HTTP method.
+    #[serde(default = "get")]
+    pub method: String,
+    /// Request headers. A value may name environment variables as
+    /// `${NAME}`, read when the test starts, so secrets stay out of files.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The request body, if any.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+fn get() -> String {
+    "GET".to_owned()
 }
 
 fn one() -> u32 {
@@ -179,6 +206,7 @@ impl Service {
             balancer: Balancer::RoundRobin,
             io: IoModel::Blocking,
             position: Position::default(),
+            endpoint: None,
         }
     }
 }

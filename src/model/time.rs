@@ -138,6 +138,12 @@ impl fmt::Display for TimeSpan {
 
 serde_as_text!(TimeSpan);
 
+impl From<TimeSpan> for std::time::Duration {
+    fn from(span: TimeSpan) -> Self {
+        Self::from_nanos(span.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::TimeSpan;

@@ -294,6 +294,11 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             "workers",
         );
         problems.distribution(format!("{here} / service_time"), &service.service_time);
+        if let Some(endpoint) = &service.endpoint {
+            for message in endpoint_problems(endpoint) {
+                problems.add(format!("{here} / endpoint"), message);
+            }
+        }
     }
     for class in &workload.classes {
         if !class.name.is_empty() && !index.contains_key(class.entry.as_str()) {
@@ -303,6 +308,29 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             );
         }
     }
+    let sync_edges = links(problems, place, scenario, &index);
+    for cycle in sync_cycles(&sync_edges) {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&i| scenario.services[i].name.as_str())
+            .collect();
+        problems.add(
+            format!("{place} / links"),
+            format!(
+                "the sync calls {} form a cycle, so a request would never finish; make one of them async",
+                names.join(" -> ")
+            ),
+        );
+    }
+}
+
+/// Checks each link and returns the graph of synchronous calls.
+fn links(
+    problems: &mut Problems,
+    place: &str,
+    scenario: &Scenario,
+    index: &BTreeMap<&str, usize>,
+) -> BTreeMap<usize, BTreeSet<usize>> {
     let mut sync_edges: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for link in &scenario.links {
         let here = format!("{place} / link {:?} -> {:?}", link.from, link.to);
@@ -341,19 +369,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             sync_edges.entry(from).or_default().insert(to);
         }
     }
-    for cycle in sync_cycles(&sync_edges) {
-        let names: Vec<&str> = cycle
-            .iter()
-            .map(|&i| scenario.services[i].name.as_str())
-            .collect();
-        problems.add(
-            format!("{place} / links"),
-            format!(
-                "the sync calls {} form a cycle, so a request would never finish; make one of them async",
-                names.join(" -> ")
-            ),
-        );
-    }
+    sync_edges
 }
 
 /// Cycles in the graph of synchronous calls, each as the path that closes it
@@ -406,4 +422,40 @@ fn sync_cycles(edges: &BTreeMap<usize, BTreeSet<usize>>) -> Vec<Vec<usize>> {
         }
     }
     cycles
+}
+
+/// What is wrong with an endpoint binding, if anything.
+pub fn endpoint_problems(endpoint: &super::scenario::Endpoint) -> Vec<String> {
+    let mut problems = Vec::new();
+    let url = endpoint.url.trim();
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        None => problems.push(format!(
+            "the url {url:?} must start with http:// or https://"
+        )),
+        Some(rest) if rest.split(['/', '?']).next().is_none_or(str::is_empty) => {
+            problems.push(format!("the url {url:?} has no host"));
+        }
+        Some(_) => {}
+    }
+    let is_token = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if !is_token(&endpoint.method) {
+        problems.push(format!("{:?} is not an HTTP method", endpoint.method));
+    }
+    for (name, value) in &endpoint.headers {
+        if !is_token(name) {
+            problems.push(format!("{name:?} is not a header name"));
+        }
+        if value.contains(['\r', '\n']) {
+            problems.push(format!("the header {name:?} has a line break in its value"));
+        }
+    }
+    problems
 }

@@ -22,9 +22,10 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::model::{ArrivalProcess, Balancer, MAX_SPAN_NS, RateSegment};
+use crate::model::{Balancer, MAX_SPAN_NS};
 use crate::stats::LatencyHistogram;
 
+use super::arrivals::ArrivalClock;
 use super::plan::{ArrivalPlan, Plan};
 use super::rng::Rng;
 use super::time::SimTime;
@@ -251,10 +252,9 @@ struct State {
     free: Vec<CallId>,
     stations: Vec<Station>,
     link_rngs: Vec<Rng>,
-    arrival_rng: Rng,
+    arrivals: Option<ArrivalClock>,
     class_rng: Rng,
     think_rng: Rng,
-    segment: usize,
     measure_from: SimTime,
     measuring: bool,
     stop: Stop,
@@ -308,10 +308,16 @@ impl State {
                 .iter()
                 .map(|name| Rng::stream(seed, replication, name))
                 .collect(),
-            arrival_rng: Rng::stream(seed, replication, "arrivals"),
+            arrivals: match &plan.arrivals {
+                ArrivalPlan::Open { process, segments } => Some(ArrivalClock::from_segments(
+                    *process,
+                    segments.clone(),
+                    Rng::stream(seed, replication, "arrivals"),
+                )),
+                ArrivalPlan::Closed { .. } => None,
+            },
             class_rng: Rng::stream(seed, replication, "classes"),
             think_rng: Rng::stream(seed, replication, "think"),
-            segment: 0,
             measure_from: SimTime(warmup_ns),
             measuring: false,
             stop,
@@ -435,7 +441,7 @@ impl State {
             Event::OpenArrival => {
                 let class = self.pick_class(plan);
                 self.start_root(plan, class, u32::MAX);
-                self.schedule_next_arrival(plan);
+                self.schedule_next_arrival();
             }
             Event::UserRequest(user) => {
                 let class = self.pick_class(plan);
@@ -451,7 +457,7 @@ impl State {
 
     fn start_arrivals(&mut self, plan: &Plan) {
         match &plan.arrivals {
-            ArrivalPlan::Open { .. } => self.schedule_next_arrival(plan),
+            ArrivalPlan::Open { .. } => self.schedule_next_arrival(),
             ArrivalPlan::Closed { users, think_time } => {
                 // Users start out thinking, so they do not all arrive at once.
                 for user in 0..*users {
@@ -462,59 +468,17 @@ impl State {
         }
     }
 
-    /// Schedules the next open arrival after `now`, following the rate profile.
-    /// Poisson arrivals are drawn by thinning within each straight piece of
-    /// the profile at that piece's peak rate (exact for a non-homogeneous
-    /// Poisson process, and memoryless across piece boundaries); constant
-    /// ones step 1/rate at the current rate. Pieces with no traffic are
-    /// skipped, and when no traffic is left, arrivals stop.
-    fn schedule_next_arrival(&mut self, plan: &Plan) {
-        let ArrivalPlan::Open {
-            process, segments, ..
-        } = &plan.arrivals
+    /// Schedules the next open arrival, if any traffic is left.
+    fn schedule_next_arrival(&mut self) {
+        let Some(clock) = self.arrivals.as_mut() else {
+            return;
+        };
+        let Some(t) = clock
+            .next_arrival()
+            .filter(|t| *t <= MAX_SPAN_NS as f64 / 1e9)
         else {
             return;
         };
-        let mut t = self.now.as_secs_f64();
-        loop {
-            while self.segment + 1 < segments.len() && t >= segments[self.segment].end {
-                self.segment += 1;
-            }
-            let piece = &segments[self.segment];
-            let peak = piece.start_rps.max(piece.end_rps);
-            if peak <= 0.0 {
-                if piece.end.is_infinite() {
-                    return;
-                }
-                t = piece.end;
-                continue;
-            }
-            let next = match process {
-                ArrivalProcess::Poisson => t + self.arrival_rng.exp1() / peak,
-                ArrivalProcess::Constant => t + 1.0 / rate_in(piece, t).max(peak * 1e-6),
-            };
-            if next >= piece.end {
-                // Past this piece: Poisson restarts at its end (memoryless);
-                // constant spacing keeps its gap only within a flat piece.
-                if *process == ArrivalProcess::Poisson || !piece.is_flat() {
-                    t = piece.end;
-                    continue;
-                }
-            }
-            t = next;
-            let accept = match process {
-                ArrivalProcess::Poisson => {
-                    piece.is_flat() || self.arrival_rng.unit() * peak < rate_in(piece, t)
-                }
-                ArrivalProcess::Constant => true,
-            };
-            if accept {
-                break;
-            }
-        }
-        if t > MAX_SPAN_NS as f64 / 1e9 {
-            return;
-        }
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
@@ -966,13 +930,4 @@ pub fn bottleneck(plan: &Plan, occupancy: &[f64]) -> usize {
         }
     }
     best.unwrap_or(0)
-}
-
-/// The rate within `piece` at `t` seconds.
-fn rate_in(piece: &RateSegment, t: f64) -> f64 {
-    if piece.end.is_infinite() || piece.end <= piece.start {
-        return piece.start_rps;
-    }
-    let f = ((t - piece.start) / (piece.end - piece.start)).clamp(0.0, 1.0);
-    piece.start_rps + f * (piece.end_rps - piece.start_rps)
 }

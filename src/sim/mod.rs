@@ -16,6 +16,7 @@
 //! The engine's docs give the ordering contract and a call's life.
 
 pub mod analytic;
+mod arrivals;
 mod engine;
 mod plan;
 mod rng;
@@ -34,6 +35,7 @@ use crate::stats::{
 };
 
 pub use analytic::Prediction;
+pub use arrivals::ArrivalClock;
 pub use engine::Saturation;
 pub use rng::Rng;
 pub use sample::Sampler;

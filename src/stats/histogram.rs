@@ -28,12 +28,68 @@ impl PartialEq for LatencyHistogram {
 }
 
 impl LatencyHistogram {
-    /// An empty histogram.
+    /// An empty histogram: three significant digits (0.1%) up to a day,
+    /// about 300 KiB.
     pub fn new() -> Self {
-        let Ok(buckets) = Histogram::new_with_bounds(1, HIGHEST_NS, 3) else {
+        Self::with_precision(3)
+    }
+
+    /// An empty histogram with two significant digits (1%) up to a day,
+    /// about 40 KiB: for the many per-connection recorders of a load test.
+    /// Merge histograms of the same precision only.
+    pub fn coarse() -> Self {
+        Self::with_precision(2)
+    }
+
+    fn with_precision(significant_digits: u8) -> Self {
+        let Ok(buckets) = Histogram::new_with_bounds(1, HIGHEST_NS, significant_digits) else {
             unreachable!("the bounds are constants that hdrhistogram accepts")
         };
         Self { buckets, sum_ns: 0 }
+    }
+
+    /// Empties it, keeping its memory.
+    pub fn clear(&mut self) {
+        self.buckets.reset();
+        self.sum_ns = 0;
+    }
+
+    /// The percentile distribution as `HdrHistogram` prints it: rows of
+    /// (value in ns, quantile, count at or below), with `ticks` steps per
+    /// halving of the distance to 100%.
+    pub fn percentile_distribution(&self, ticks: u32) -> Vec<(u64, f64, u64)> {
+        if self.count() == 0 {
+            return Vec::new();
+        }
+        let mut cumulative = 0;
+        self.buckets
+            .iter_quantiles(ticks)
+            .map(|step| {
+                cumulative += step.count_since_last_iteration();
+                (
+                    self.buckets.highest_equivalent(step.value_iterated_to()),
+                    step.quantile_iterated_to(),
+                    cumulative,
+                )
+            })
+            .collect()
+    }
+
+    /// Standard deviation in nanoseconds (from the buckets).
+    pub fn stdev_ns(&self) -> f64 {
+        if self.count() == 0 {
+            0.0
+        } else {
+            self.buckets.stdev()
+        }
+    }
+
+    /// The histogram's bucket layout, as `.hgrm` footers print it:
+    /// (bucket count, sub-bucket count).
+    pub fn layout(&self) -> (u8, usize) {
+        let buckets = self.buckets.buckets();
+        let counts = self.buckets.distinct_values();
+        (buckets, 2 * counts / (usize::from(buckets) + 1))
     }
 
     /// Records one latency.

@@ -1,6 +1,8 @@
 //! The results of a run: what the JSON output holds, field for field.
 //! docs/results-format.md documents this schema; keep them in step.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::histogram::{LatencyHistogram, LatencySummary};
@@ -234,4 +236,99 @@ pub struct SweepPoint {
     pub saturated: bool,
     /// Whether every objective holds (true when there are none).
     pub slo_pass: bool,
+}
+
+/// The results of a live load test. Where a field means the same as in a
+/// simulation report it has the same name.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadReport {
+    /// The URLs driven, in order.
+    pub targets: Vec<String>,
+    /// How load was offered, like `open 2000 rps` or `closed 50 users`.
+    pub mode: String,
+    /// Seconds the schedule ran.
+    pub duration_s: f64,
+    /// Requests the open-loop schedule called for (closed loop: requests sent).
+    pub scheduled: u64,
+    /// Responses received, whatever their status.
+    pub requests: u64,
+    /// Scheduled requests never sent (the schedule ended first) or still
+    /// unanswered when the run's grace period ran out.
+    pub dropped: u64,
+    /// Responses per second of the run.
+    pub throughput_rps: f64,
+    /// Latency from each request's intended send time to its response (the
+    /// schedule's time for open loop), free of coordinated omission.
+    pub latency_ms: LatencySummary,
+    /// Latency from the actual send to the response, as tools without a
+    /// schedule report it; kept to show the difference.
+    pub uncorrected_latency_ms: LatencySummary,
+    /// Failed requests by kind: `connect_refused`, `timeout`, `reset`, `tls`,
+    /// `http_5xx`, `other`.
+    pub errors: BTreeMap<String, u64>,
+    /// Responses by status code.
+    pub status: BTreeMap<String, u64>,
+    /// Request bytes written (bodies and headers as sent on the wire is not
+    /// known to HTTP/2; this counts request bodies and header text).
+    pub bytes_sent: u64,
+    /// Response body bytes read.
+    pub bytes_received: u64,
+    /// True when the generator itself could not keep the schedule: its own
+    /// scheduling delay (p99 of a 10 ms heartbeat's lateness) exceeded 10 ms.
+    pub generator_saturated: bool,
+    /// The generator's scheduling delay: p99 and max lateness of its heartbeat, ms.
+    pub generator_lag_ms: LagSummary,
+    /// Requests sent more than 10 ms after their intended time because every
+    /// connection was still waiting for a response.
+    pub sent_late: u64,
+    /// Closed loop: the mean pause, measured, between a user's answer and its
+    /// next request (the think time asked for, plus the timer's lateness).
+    pub think_ms: Option<f64>,
+    /// One point per second of the run.
+    pub intervals: Vec<IntervalPoint>,
+    /// The `--threshold` checks, in order.
+    pub thresholds: Vec<ThresholdResult>,
+    /// The histogram behind `latency_ms`.
+    #[serde(skip)]
+    pub latency: LatencyHistogram,
+    /// The histogram behind `uncorrected_latency_ms`.
+    #[serde(skip)]
+    pub uncorrected_latency: LatencyHistogram,
+}
+
+/// The generator's own scheduling delay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LagSummary {
+    /// 99th percentile, ms.
+    pub p99: f64,
+    /// Largest, ms.
+    pub max: f64,
+}
+
+/// One second of a load test.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IntervalPoint {
+    /// Seconds from the start (the interval is [second, second + 1)).
+    pub second: u64,
+    /// Responses completed in it.
+    pub requests: u64,
+    /// Responses per second.
+    pub throughput_rps: f64,
+    /// Median latency of those responses, ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Failed requests in it.
+    pub errors: u64,
+}
+
+/// One `--threshold` check.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ThresholdResult {
+    /// As written, like `p99<200ms`.
+    pub threshold: String,
+    /// The measured value (ms for latencies, a fraction for errors).
+    pub value: f64,
+    /// Whether it holds.
+    pub pass: bool,
 }

@@ -2,8 +2,9 @@
 
 use std::io::{self, Write};
 
+use super::histogram::LatencyHistogram;
 use super::histogram::LatencySummary;
-use super::report::{ScenarioReport, SimulationReport, SweepReport};
+use super::report::{LoadReport, ScenarioReport, SimulationReport, SweepReport};
 
 /// How a report is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -403,4 +404,144 @@ pub fn write_sweep(
             Ok(())
         }
     }
+}
+
+/// Writes a load test report in `format`.
+pub fn write_load(
+    report: &LoadReport,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+            writeln!(out)
+        }
+        OutputFormat::Csv => {
+            writeln!(out, "second,requests,throughput_rps,p50_ms,p99_ms,errors")?;
+            for i in &report.intervals {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{}",
+                    i.second, i.requests, i.throughput_rps, i.p50_ms, i.p99_ms, i.errors
+                )?;
+            }
+            Ok(())
+        }
+        OutputFormat::Text => write_load_text(report, out),
+    }
+}
+
+fn write_load_text(r: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} against {} for {:.1} s",
+        r.mode,
+        r.targets.join(", "),
+        r.duration_s
+    )?;
+    if r.generator_saturated {
+        writeln!(
+            out,
+            "  GENERATOR SATURATED: archbench itself fell behind (scheduling delay p99 {:.1} ms); the figures understate what the target can do",
+            r.generator_lag_ms.p99
+        )?;
+    }
+    if r.sent_late > 0 {
+        writeln!(
+            out,
+            "  behind schedule: {} requests went out more than 10 ms late because every connection was busy; their latency counts from the scheduled time",
+            r.sent_late
+        )?;
+    }
+    writeln!(
+        out,
+        "  requests {}  scheduled {}  dropped {}  throughput {:.1} rps  sent {} B  received {} B",
+        r.requests, r.scheduled, r.dropped, r.throughput_rps, r.bytes_sent, r.bytes_received
+    )?;
+    writeln!(
+        out,
+        "  {:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "latency (ms)", "mean", "p50", "p90", "p99", "p99.9", "max"
+    )?;
+    for (label, l) in [
+        ("from schedule", &r.latency_ms),
+        ("from send (uncorrected)", &r.uncorrected_latency_ms),
+    ] {
+        writeln!(
+            out,
+            "  {:<22} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+            label, l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+        )?;
+    }
+    let status: Vec<String> = r.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    writeln!(
+        out,
+        "  status  {}",
+        if status.is_empty() {
+            "none".to_owned()
+        } else {
+            status.join(", ")
+        }
+    )?;
+    let errors: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    writeln!(
+        out,
+        "  errors  {}",
+        if errors.is_empty() {
+            "none".to_owned()
+        } else {
+            errors.join(", ")
+        }
+    )?;
+    for t in &r.thresholds {
+        writeln!(
+            out,
+            "  threshold {}: {:.4}, {}",
+            t.threshold,
+            t.value,
+            if t.pass { "pass" } else { "FAIL" }
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `histogram` as `HdrHistogram`'s standard percentile distribution
+/// (values in milliseconds), which the `HdrHistogram` plotter reads.
+pub fn write_hgrm(histogram: &LatencyHistogram, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:>12} {:>14} {:>10} {:>14}",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    )?;
+    writeln!(out)?;
+    for (value_ns, quantile, count) in histogram.percentile_distribution(5) {
+        let value_ms = value_ns as f64 / 1e6;
+        if quantile < 1.0 {
+            writeln!(
+                out,
+                "{value_ms:>12.3} {quantile:>2.12} {count:>10} {:>14.2}",
+                1.0 / (1.0 - quantile)
+            )?;
+        } else {
+            writeln!(out, "{value_ms:>12.3} {quantile:>2.12} {count:>10}")?;
+        }
+    }
+    let (buckets, sub_buckets) = histogram.layout();
+    writeln!(
+        out,
+        "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
+        histogram.mean_ns() / 1e6,
+        histogram.stdev_ns() / 1e6
+    )?;
+    writeln!(
+        out,
+        "#[Max     = {:>12.3}, Total count    = {:>12}]",
+        histogram.max_ns() as f64 / 1e6,
+        histogram.count()
+    )?;
+    writeln!(
+        out,
+        "#[Buckets = {buckets:>12}, SubBuckets     = {sub_buckets:>12}]"
+    )
 }

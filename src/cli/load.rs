@@ -1,0 +1,186 @@
+//! `archbench load TARGET`: drive real endpoints and measure them.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use crate::loadgen::{self, LoadPlan, Pacing, RequestSpec, Target, Threshold};
+use crate::model::{Arrivals, Distribution, Project, StopCondition};
+use crate::stats::{OutputFormat, write_hgrm, write_load};
+
+use super::args::{LoadArgs, LoadFormat};
+use super::{emit, exit, load_valid};
+
+/// Builds the plan for a URL.
+fn url_plan(args: &LoadArgs) -> anyhow::Result<(Vec<Target>, Pacing, Duration)> {
+    let body = match &args.body {
+        Some(text) => match text.strip_prefix('@') {
+            Some(path) => {
+                std::fs::read(path).with_context(|| format!("cannot read the body from {path}"))?
+            }
+            None => text.clone().into_bytes(),
+        },
+        None => Vec::new(),
+    };
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .with_context(|| format!("--header {h:?}: write it as 'Name: value'"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let target = Target::new(&RequestSpec {
+        url: args.target.clone(),
+        method: args.method.clone(),
+        headers,
+        body,
+        weight: 1.0,
+    })?;
+    let pacing = match (args.rate, args.users) {
+        (Some(rate), _) => loadgen::constant_rate(rate, args.connections),
+        (None, Some(users)) => Pacing::Closed {
+            users,
+            think: think(args.think.as_deref())?,
+        },
+        (None, None) => bail!(
+            "say how to load {}: --rate RPS (open loop) or --users N (closed loop)",
+            args.target
+        ),
+    };
+    let Some(duration) = args.duration else {
+        bail!("--duration is required, like --duration 30s");
+    };
+    Ok((vec![target], pacing, duration.into()))
+}
+
+fn think(text: Option<&str>) -> anyhow::Result<Distribution> {
+    let think: Distribution = text
+        .unwrap_or("0ms")
+        .parse()
+        .with_context(|| format!("--think {text:?}"))?;
+    think.check().map_err(|m| anyhow::anyhow!("--think: {m}"))?;
+    Ok(think)
+}
+
+/// Builds the plan for a project: its workload against its entry services' endpoints.
+fn project_plan(
+    args: &LoadArgs,
+    project: &Project,
+) -> anyhow::Result<(Vec<Target>, Pacing, Duration)> {
+    let index = match &args.scenario {
+        Some(name) => project
+            .scenario_index(name)
+            .with_context(|| format!("no scenario is called {name:?}"))?,
+        None => 0,
+    };
+    let scenario = &project.scenarios[index];
+    let mut targets = Vec::new();
+    for class in &project.workload.classes {
+        let Some(service) = scenario.services.iter().find(|s| s.name == class.entry) else {
+            bail!(
+                "class {:?} enters at {:?}, which scenario {:?} lacks",
+                class.name,
+                class.entry,
+                scenario.name
+            );
+        };
+        let Some(endpoint) = &service.endpoint else {
+            bail!(
+                "scenario {:?} / service {:?}: no endpoint to load; add endpoint: (url: \"http://…\") to it",
+                scenario.name,
+                service.name
+            );
+        };
+        let target = Target::new(&RequestSpec {
+            url: endpoint.url.clone(),
+            method: endpoint.method.clone(),
+            headers: endpoint
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            body: endpoint.body.clone().unwrap_or_default().into_bytes(),
+            weight: class.weight,
+        })
+        .with_context(|| {
+            format!(
+                "scenario {:?} / service {:?} / endpoint",
+                scenario.name, service.name
+            )
+        })?;
+        targets.push(target);
+    }
+    let mut workload = project.workload.clone();
+    if let Some(rate) = args.rate
+        && !workload.scale_to_rate(rate)
+    {
+        bail!("--rate applies to open workloads; this project's workload is closed");
+    }
+    let pacing = match (&workload.arrivals, args.users) {
+        (_, Some(users)) => Pacing::Closed {
+            users,
+            think: think(args.think.as_deref())?,
+        },
+        (Arrivals::Open { process, .. }, None) => Pacing::Open {
+            process: *process,
+            segments: workload.rate_segments(),
+            connections: args.connections,
+            seed: project.run.seed,
+        },
+        (Arrivals::Closed { users, think_time }, None) => Pacing::Closed {
+            users: *users,
+            think: think_time.clone(),
+        },
+    };
+    let duration = match (args.duration, project.run.stop) {
+        (Some(d), _) | (None, StopCondition::Duration(d)) => d.into(),
+        (None, StopCondition::Requests(_)) => {
+            bail!("the project stops by request count; give --duration")
+        }
+    };
+    Ok((targets, pacing, duration))
+}
+
+/// Exit 0 on success, 1 on bad input, 3 when a threshold fails.
+pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
+    let is_url = args.target.starts_with("http://") || args.target.starts_with("https://");
+    let (targets, pacing, duration) = if is_url {
+        url_plan(args)?
+    } else {
+        let Some(file) = load_valid(std::path::Path::new(&args.target)) else {
+            return Ok(exit::FAILURE);
+        };
+        project_plan(args, &file.project)?
+    };
+    let thresholds = args
+        .thresholds
+        .iter()
+        .map(|t| t.parse::<Threshold>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = LoadPlan {
+        targets,
+        pacing,
+        duration,
+        timeout: args.timeout.into(),
+        http2: args.http2,
+        insecure: args.insecure,
+        thresholds,
+    };
+    let report = loadgen::run(plan)?;
+    let mut bytes = Vec::new();
+    match args.format {
+        LoadFormat::Hgrm => write_hgrm(&report.latency, &mut bytes),
+        LoadFormat::Text => write_load(&report, OutputFormat::Text, &mut bytes),
+        LoadFormat::Json => write_load(&report, OutputFormat::Json, &mut bytes),
+        LoadFormat::Csv => write_load(&report, OutputFormat::Csv, &mut bytes),
+    }
+    .context("cannot format the report")?;
+    emit(args.output.as_deref(), &bytes)?;
+    Ok(if report.thresholds.iter().all(|t| t.pass) {
+        exit::OK
+    } else {
+        exit::SLO_FAILED
+    })
+}

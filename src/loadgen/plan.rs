@@ -1,0 +1,425 @@
+//! What a load test does, validated before anything is sent: targets,
+//! pacing, limits and thresholds. Nothing here touches the network.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::Method;
+use hyper::header::{HeaderName, HeaderValue};
+
+use crate::model::{ArrivalProcess, Distribution, LatencyStatistic, RateSegment};
+
+use super::error::LoadError;
+
+/// The most requests per second a plan may ask for.
+pub const MAX_RATE_RPS: f64 = 1_000_000.0;
+/// The longest a run may last.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// The most connections (open loop) or users (closed loop).
+pub const MAX_CONNECTIONS: u32 = 10_000;
+
+/// One URL to drive, with its request.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The URL as given.
+    pub url: String,
+    /// `https`.
+    pub tls: bool,
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// `host:port` as sent in `Host` and `:authority`.
+    pub authority: String,
+    /// Path and query, at least `/`.
+    pub path: String,
+    /// Method.
+    pub method: Method,
+    /// Headers, environment variables already expanded.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Body (empty for none).
+    pub body: Bytes,
+    /// Relative share of requests.
+    pub weight: f64,
+}
+
+/// Raw request settings, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct RequestSpec {
+    /// `http://` or `https://` URL.
+    pub url: String,
+    /// Method name.
+    pub method: String,
+    /// `(name, value)` pairs; values may contain `${NAME}`.
+    pub headers: Vec<(String, String)>,
+    /// Body text.
+    pub body: Vec<u8>,
+    /// Relative share.
+    pub weight: f64,
+}
+
+impl Target {
+    /// Validates a request spec, expanding `${NAME}` in header values from
+    /// the environment.
+    pub fn new(spec: &RequestSpec) -> Result<Self, LoadError> {
+        let bad = |message: String| LoadError::Plan(format!("{}: {message}", spec.url));
+        let (tls, rest) = if let Some(rest) = spec.url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = spec.url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(bad("the URL must start with http:// or https://".into()));
+        };
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(split);
+        if authority.is_empty() || authority.contains('@') {
+            return Err(bad("the URL needs a host (and no user info)".into()));
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port))
+                if !host.ends_with(']') || authority.starts_with('[') && !port.contains(']') =>
+            {
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| bad(format!("{port:?} is not a port")))?;
+                (
+                    host.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_owned(),
+                    port,
+                )
+            }
+            _ => (
+                authority
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+                if tls { 443 } else { 80 },
+            ),
+        };
+        if host.is_empty() {
+            return Err(bad("the URL needs a host".into()));
+        }
+        let path = if path.is_empty() {
+            "/".to_owned()
+        } else if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
+        let method = Method::from_bytes(spec.method.as_bytes())
+            .map_err(|_| bad(format!("{:?} is not an HTTP method", spec.method)))?;
+        let mut headers = Vec::new();
+        for (name, value) in &spec.headers {
+            let expanded = expand_env(value).map_err(|var| {
+                bad(format!(
+                    "header {name:?} names ${{{var}}}, which is not set in the environment"
+                ))
+            })?;
+            let name = HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| bad(format!("{name:?} is not a header name")))?;
+            let value = HeaderValue::from_str(expanded.trim())
+                .map_err(|_| bad(format!("the value of header {name} is not valid")))?;
+            headers.push((name, value));
+        }
+        if !(spec.weight.is_finite() && spec.weight >= 0.0) {
+            return Err(bad(format!(
+                "the weight {} must be a finite number ≥ 0",
+                spec.weight
+            )));
+        }
+        Ok(Self {
+            url: spec.url.clone(),
+            tls,
+            authority: authority.to_owned(),
+            host,
+            port,
+            path,
+            method,
+            headers,
+            body: Bytes::from(spec.body.clone()),
+            weight: spec.weight,
+        })
+    }
+}
+
+/// Replaces each `${NAME}` with the environment variable NAME; the error is
+/// the first name that is not set.
+pub fn expand_env(text: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = &rest[start + 2..start + end];
+        out.push_str(&std::env::var(name).map_err(|_| name.to_owned())?);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// How requests are paced.
+#[derive(Clone, Debug)]
+pub enum Pacing {
+    /// A schedule fixed in advance (like wrk2): request k is due at its own
+    /// time whatever happens to earlier ones, and its latency counts from then.
+    Open {
+        /// Evenly spaced (the usual) or Poisson.
+        process: ArrivalProcess,
+        /// The rate over time, as pieces from time zero.
+        segments: Vec<RateSegment>,
+        /// How many connections send the scheduled requests.
+        connections: u32,
+        /// Seed of a Poisson schedule.
+        seed: u64,
+    },
+    /// Users that each wait for their answer, think, and ask again.
+    Closed {
+        /// How many users (one connection each).
+        users: u32,
+        /// The pause between an answer and the next request.
+        think: Distribution,
+    },
+}
+
+/// A threshold that decides a run's exit code: `p99<200ms`, `errors<1%`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    /// As written.
+    pub text: String,
+    /// What is bounded.
+    pub metric: ThresholdMetric,
+    /// The bound: milliseconds, or a fraction for errors.
+    pub limit: f64,
+    /// `<=` rather than `<`.
+    pub inclusive: bool,
+}
+
+/// What a threshold bounds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ThresholdMetric {
+    /// A statistic of the (corrected) latency.
+    Latency(LatencyStatistic),
+    /// Failed requests over all requests.
+    Errors,
+}
+
+impl std::str::FromStr for Threshold {
+    type Err = LoadError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            LoadError::Plan(format!(
+                "threshold {text:?}: write a statistic, < or <=, and a limit, like p99<200ms or errors<1%"
+            ))
+        };
+        let (name, inclusive, limit) = if let Some((n, l)) = text.split_once("<=") {
+            (n, true, l)
+        } else {
+            let (n, l) = text.split_once('<').ok_or_else(bad)?;
+            (n, false, l)
+        };
+        let (name, limit) = (name.trim(), limit.trim());
+        if name == "errors" {
+            let fraction = match limit.strip_suffix('%') {
+                Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+                None => limit.parse::<f64>(),
+            }
+            .map_err(|_| bad())?;
+            if !(0.0..=1.0).contains(&fraction) {
+                return Err(bad());
+            }
+            return Ok(Self {
+                text: text.trim().to_owned(),
+                metric: ThresholdMetric::Errors,
+                limit: fraction,
+                inclusive,
+            });
+        }
+        let target: crate::model::LatencyTarget =
+            format!("{name} <= {limit}").parse().map_err(|_| bad())?;
+        Ok(Self {
+            text: text.trim().to_owned(),
+            metric: ThresholdMetric::Latency(target.statistic),
+            limit: target.limit.as_millis_f64(),
+            inclusive,
+        })
+    }
+}
+
+impl Threshold {
+    /// Whether `value` meets it.
+    pub fn holds(&self, value: f64) -> bool {
+        if self.inclusive {
+            value <= self.limit
+        } else {
+            value < self.limit
+        }
+    }
+}
+
+/// A whole load test, validated.
+#[derive(Clone, Debug)]
+pub struct LoadPlan {
+    /// Where requests go.
+    pub targets: Vec<Target>,
+    /// How they are paced.
+    pub pacing: Pacing,
+    /// How long the schedule runs.
+    pub duration: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Speak HTTP/2 (ALPN over TLS, prior knowledge over plain TCP).
+    pub http2: bool,
+    /// Accept any TLS certificate (self-signed test servers).
+    pub insecure: bool,
+    /// Checks on the result.
+    pub thresholds: Vec<Threshold>,
+}
+
+impl LoadPlan {
+    /// Checks every bound; the message names the offending setting.
+    pub fn validate(&self) -> Result<(), LoadError> {
+        let bad = |m: String| Err(LoadError::Plan(m));
+        if self.targets.is_empty() {
+            return bad("there is nothing to load: no target".into());
+        }
+        if self.targets.iter().all(|t| t.weight <= 0.0) {
+            return bad("at least one target needs a weight above 0".into());
+        }
+        if self.duration.is_zero() || self.duration > MAX_DURATION {
+            return bad(format!(
+                "the duration must be above zero and at most 24h, got {:?}",
+                self.duration
+            ));
+        }
+        if self.timeout.is_zero() || self.timeout > Duration::from_secs(600) {
+            return bad(format!(
+                "the timeout must be above zero and at most 10m, got {:?}",
+                self.timeout
+            ));
+        }
+        match &self.pacing {
+            Pacing::Open {
+                segments,
+                connections,
+                ..
+            } => {
+                let peak = segments
+                    .iter()
+                    .map(|s| s.start_rps.max(s.end_rps))
+                    .fold(0.0, f64::max);
+                if !(peak.is_finite() && peak > 0.0 && peak <= MAX_RATE_RPS) {
+                    return bad(format!(
+                        "the rate must be above 0 and at most {MAX_RATE_RPS} rps, got {peak}"
+                    ));
+                }
+                if *connections == 0 || *connections > MAX_CONNECTIONS {
+                    return bad(format!(
+                        "connections must be between 1 and {MAX_CONNECTIONS}, got {connections}"
+                    ));
+                }
+            }
+            Pacing::Closed { users, think } => {
+                if *users == 0 || *users > MAX_CONNECTIONS {
+                    return bad(format!(
+                        "users must be between 1 and {MAX_CONNECTIONS}, got {users}"
+                    ));
+                }
+                think
+                    .check()
+                    .map_err(|m| LoadError::Plan(format!("think time: {m}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How the mode reads in a report: `open 2000 rps` or `closed 50 users`.
+    pub fn describe(&self) -> String {
+        match &self.pacing {
+            Pacing::Open {
+                segments,
+                connections,
+                ..
+            } => {
+                let rate = segments.first().map_or(0.0, |s| s.start_rps);
+                let shape = if segments.len() > 1 {
+                    " (with a profile)"
+                } else {
+                    ""
+                };
+                format!("open {rate} rps{shape} over {connections} connections")
+            }
+            Pacing::Closed { users, think } => format!("closed {users} users thinking {think}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RequestSpec, Target, Threshold, ThresholdMetric};
+
+    fn target(url: &str) -> Result<Target, super::LoadError> {
+        Target::new(&RequestSpec {
+            url: url.into(),
+            method: "GET".into(),
+            weight: 1.0,
+            ..RequestSpec::default()
+        })
+    }
+
+    #[test]
+    fn urls_are_split_into_their_parts() {
+        let t = target("http://127.0.0.1:8080/api/v1?x=1").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str(), t.tls),
+            ("127.0.0.1", 8080, "/api/v1?x=1", false)
+        );
+        let t = target("https://example.test").unwrap();
+        assert_eq!(
+            (t.port, t.path.as_str(), t.tls, t.authority.as_str()),
+            (443, "/", true, "example.test")
+        );
+        let t = target("http://[::1]:9000/").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
+        for bad in ["ftp://x", "http://", "http://host:99999/", "localhost:80"] {
+            assert!(target(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_values_read_the_environment() {
+        // A name no environment sets: setting variables is unsafe in tests.
+        let name = "ARCHBENCH_TEST_TOKEN_PLAN";
+        let spec = |value: &str| RequestSpec {
+            url: "http://127.0.0.1/".into(),
+            method: "GET".into(),
+            headers: vec![("authorization".into(), value.into())],
+            weight: 1.0,
+            ..RequestSpec::default()
+        };
+        assert!(
+            Target::new(&spec(&format!("Bearer ${{{name}}}"))).is_err(),
+            "unset variables are refused"
+        );
+        assert_eq!(super::expand_env("a${}b").unwrap_err(), "");
+        assert_eq!(super::expand_env("plain").unwrap(), "plain");
+    }
+
+    #[test]
+    fn thresholds_parse() {
+        let t: Threshold = "p99<200ms".parse().unwrap();
+        assert!((t.limit - 200.0).abs() < 1e-12);
+        assert!(t.holds(199.9) && !t.holds(200.0));
+        let t: Threshold = "errors<=1%".parse().unwrap();
+        assert_eq!(t.metric, ThresholdMetric::Errors);
+        assert!(t.holds(0.01));
+        for bad in ["p99>200ms", "errors<200%", "p42<1ms", "latency"] {
+            assert!(bad.parse::<Threshold>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Recording off the hot path: each worker fills a [`Snapshot`] for the
+//! current second and sends it over a bounded channel when the second ends;
+//! the [`Collector`] merges snapshots into totals and one point per second.
+//! Memory is fixed per worker and per open second, whatever the request count.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::stats::{IntervalPoint, LatencyHistogram};
+
+use super::client::Failure;
+
+/// What one worker measured during one second.
+pub struct Snapshot {
+    /// Seconds since the start of the schedule.
+    pub second: u64,
+    /// Latency from the intended send time.
+    pub corrected: LatencyHistogram,
+    /// Latency from the actual send.
+    pub uncorrected: LatencyHistogram,
+    /// Responses by status code.
+    pub status: BTreeMap<u16, u64>,
+    /// Failures by kind, in [`Failure::ALL`] order.
+    pub failures: [u64; 5],
+    /// Request bytes written.
+    pub bytes_sent: u64,
+    /// Response body bytes read.
+    pub bytes_received: u64,
+    /// Requests sent more than 10 ms after their intended time.
+    pub sent_late: u64,
+    /// Closed loop: the pauses between a user's answer and its next send.
+    pub think_ns: u64,
+    /// How many such pauses.
+    pub thinks: u64,
+}
+
+impl Snapshot {
+    /// An empty snapshot for `second`.
+    pub fn new(second: u64) -> Self {
+        Self {
+            second,
+            corrected: LatencyHistogram::coarse(),
+            uncorrected: LatencyHistogram::coarse(),
+            status: BTreeMap::new(),
+            failures: [0; 5],
+            bytes_sent: 0,
+            bytes_received: 0,
+            sent_late: 0,
+            think_ns: 0,
+            thinks: 0,
+        }
+    }
+
+    /// Failed requests: transport failures and 5xx answers.
+    pub fn errors(&self) -> u64 {
+        self.failures.iter().sum::<u64>() + self.server_errors()
+    }
+
+    fn server_errors(&self) -> u64 {
+        self.status.range(500..600).map(|(_, n)| n).sum()
+    }
+
+    /// Records a failure.
+    pub fn fail(&mut self, failure: Failure) {
+        let index = Failure::ALL.iter().position(|f| *f == failure).unwrap_or(4);
+        self.failures[index] += 1;
+    }
+
+    fn absorb(&mut self, other: &Self) {
+        self.corrected.merge(&other.corrected);
+        self.uncorrected.merge(&other.uncorrected);
+        for (code, n) in &other.status {
+            *self.status.entry(*code).or_default() += n;
+        }
+        for (a, b) in self.failures.iter_mut().zip(other.failures) {
+            *a += b;
+        }
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        self.sent_late += other.sent_late;
+        self.think_ns += other.think_ns;
+        self.thinks += other.thinks;
+    }
+}
+
+/// Everything measured, merged.
+pub struct Totals {
+    /// All snapshots added together.
+    pub all: Snapshot,
+    /// One point per second, in order.
+    pub intervals: Vec<IntervalPoint>,
+}
+
+/// Merges snapshots. Seconds more than `lag` behind the newest are closed
+/// into points (a worker holds a second's data at most while one request is
+/// in flight, so `lag` is the timeout plus a margin); data that arrives for a
+/// closed second still counts in the totals.
+pub struct Collector {
+    all: Snapshot,
+    open: BTreeMap<u64, Snapshot>,
+    closed: Vec<IntervalPoint>,
+    lag: u64,
+    live: Arc<Mutex<Vec<IntervalPoint>>>,
+}
+
+impl Collector {
+    /// A collector that publishes closed points to `live` as it goes.
+    pub fn new(lag_seconds: u64, live: Arc<Mutex<Vec<IntervalPoint>>>) -> Self {
+        Self {
+            all: Snapshot::new(0),
+            open: BTreeMap::new(),
+            closed: Vec::new(),
+            lag: lag_seconds,
+            live,
+        }
+    }
+
+    /// Adds a worker's snapshot.
+    pub fn add(&mut self, snapshot: &Snapshot) {
+        self.all.absorb(snapshot);
+        let closed_up_to = self.closed.last().map_or(0, |p| p.second + 1);
+        if snapshot.second >= closed_up_to {
+            self.open
+                .entry(snapshot.second)
+                .or_insert_with(|| Snapshot::new(snapshot.second))
+                .absorb(snapshot);
+        }
+    }
+
+    /// Closes seconds older than `now_second − lag`.
+    pub fn close_before(&mut self, now_second: u64) {
+        let limit = now_second.saturating_sub(self.lag);
+        self.close_while(|second| second < limit, 1.0);
+    }
+
+    /// Closes every second; the last lasted `last_fraction` of a second.
+    pub fn finish(mut self, last_fraction: f64) -> Totals {
+        self.close_while(|_| true, last_fraction);
+        Totals {
+            all: self.all,
+            intervals: self.closed,
+        }
+    }
+
+    fn close_while(&mut self, keep_closing: impl Fn(u64) -> bool, last_fraction: f64) {
+        let mut published = false;
+        while let Some(entry) = self.open.first_entry() {
+            let second = *entry.key();
+            if !keep_closing(second) {
+                break;
+            }
+            let snapshot = entry.remove();
+            // Fill seconds in which nothing finished, so the series has no gaps.
+            let mut next = self.closed.last().map_or(0, |p| p.second + 1);
+            while next < second {
+                self.closed.push(point(&Snapshot::new(next), 1.0));
+                next += 1;
+            }
+            let length = if self.open.is_empty() {
+                last_fraction.clamp(1e-3, 1.0)
+            } else {
+                1.0
+            };
+            self.closed.push(point(&snapshot, length));
+            published = true;
+        }
+        if published {
+            let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+            live.clone_from(&self.closed);
+        }
+    }
+}
+
+fn point(snapshot: &Snapshot, length_s: f64) -> IntervalPoint {
+    let requests = snapshot.corrected.count();
+    IntervalPoint {
+        second: snapshot.second,
+        requests,
+        throughput_rps: requests as f64 / length_s,
+        p50_ms: snapshot.corrected.quantile_ns(0.5) as f64 / 1e6,
+        p99_ms: snapshot.corrected.quantile_ns(0.99) as f64 / 1e6,
+        errors: snapshot.errors(),
+    }
+}

@@ -1,0 +1,247 @@
+//! The hot path: one worker per connection (open loop) or per user (closed
+//! loop), with the pacing as a strategy rather than a copy of the loop.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::sim::{ArrivalClock, Rng, Sampler};
+
+use super::client::{Connection, Failure};
+use super::plan::Target;
+use super::recorder::Snapshot;
+
+/// A request sent more than this after its intended time counts as late.
+const LATE: Duration = Duration::from_millis(10);
+
+/// The open-loop schedule, shared by the connections: whichever connection
+/// is free claims the next request and sends it at its due time.
+pub struct Schedule {
+    clock: ArrivalClock,
+    duration_s: f64,
+    /// Evenly spaced schedules start at zero, so a run of D seconds at R
+    /// requests per second schedules exactly D·R requests.
+    offset: Option<f64>,
+    exhausted: bool,
+    /// Requests the schedule has handed out (its length, by the end).
+    pub scheduled: u64,
+}
+
+impl Schedule {
+    /// A schedule of `duration_s` seconds from `clock`; `from_zero` shifts
+    /// it so the first request is due at once (for evenly spaced ones).
+    pub fn new(clock: ArrivalClock, duration_s: f64, from_zero: bool) -> Self {
+        Self {
+            clock,
+            duration_s,
+            offset: if from_zero { None } else { Some(0.0) },
+            exhausted: false,
+            scheduled: 0,
+        }
+    }
+
+    /// The next request's due time, in seconds from the start.
+    pub fn claim(&mut self) -> Option<f64> {
+        if self.exhausted {
+            return None;
+        }
+        let next = self
+            .clock
+            .next_arrival()
+            .map(|t| t - *self.offset.get_or_insert(t));
+        // The tolerance absorbs rounding in the sum of many equal gaps.
+        let Some(t) = next.filter(|t| *t < self.duration_s - 1e-9) else {
+            self.exhausted = true;
+            return None;
+        };
+        self.scheduled += 1;
+        Some(t)
+    }
+}
+
+/// How a worker paces its requests.
+pub enum Pace {
+    /// Claim due times from the shared schedule.
+    Open(Arc<Mutex<Schedule>>),
+    /// Think, then send at once.
+    Closed {
+        /// Think time in nanoseconds.
+        think: Sampler,
+        /// Its random stream.
+        rng: Rng,
+    },
+}
+
+/// What every worker shares.
+pub struct Shared {
+    /// The schedule's time zero.
+    pub start: Instant,
+    /// When the schedule ends.
+    pub end: Instant,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// The targets and their cumulative weights (last is 1).
+    pub targets: Vec<(Target, f64)>,
+    /// Requests scheduled but never answered: not sent before the end, or
+    /// abandoned in flight when the run stopped.
+    pub dropped: AtomicU64,
+    /// Requests sent by closed-loop users.
+    pub sent: AtomicU64,
+}
+
+/// Runs one worker until the schedule ends or `stop` turns true.
+pub async fn run(
+    shared: Arc<Shared>,
+    mut connection: Connection,
+    mut pace: Pace,
+    mut target_rng: Rng,
+    snapshots: mpsc::Sender<Snapshot>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut snapshot = Snapshot::new(0);
+    // When the last answer came, to measure the pause before the next send.
+    let mut answered: Option<Instant> = None;
+    if let Pace::Closed { think, rng } = &mut pace {
+        // Users start out thinking, so they do not all arrive at once.
+        let pause = Duration::from_nanos(think.sample(rng));
+        if sleep_or_stop(shared.start + pause, &mut stop).await {
+            return;
+        }
+    }
+    loop {
+        let due = match &mut pace {
+            Pace::Open(schedule) => {
+                let claimed = schedule
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .claim();
+                let Some(t) = claimed else { break };
+                shared.start + Duration::from_secs_f64(t)
+            }
+            Pace::Closed { .. } => Instant::now(),
+        };
+        // A request claimed after its due time found every connection busy:
+        // the wait is the server's doing and its latency counts from the due
+        // time. One claimed in time waits for its due time on a free
+        // connection, and any lateness then is the generator's own timer
+        // (about a millisecond), so its latency counts from the actual send.
+        let backlogged = matches!(pace, Pace::Open(_)) && Instant::now() > due;
+        if Instant::now() >= shared.end || *stop.borrow() {
+            if matches!(pace, Pace::Open(_)) {
+                shared.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            break;
+        }
+        // Hand in the last second's data before waiting, so it is never held long.
+        flush_if_stale(&mut snapshot, &shared, &snapshots).await;
+        if due > Instant::now() && sleep_or_stop(due, &mut stop).await {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            break;
+        }
+        let sent = Instant::now();
+        if backlogged && sent.saturating_duration_since(due) > LATE {
+            snapshot.sent_late += 1;
+        }
+        let latency_from = if backlogged { due } else { sent };
+        if matches!(pace, Pace::Closed { .. }) {
+            shared.sent.fetch_add(1, Ordering::Relaxed);
+            if let Some(answered) = answered {
+                snapshot.think_ns += nanos(sent - answered);
+                snapshot.thinks += 1;
+            }
+        }
+        let target = pick(&shared.targets, &mut target_rng);
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(shared.timeout, connection.send(target)) => outcome,
+            _ = stop.wait_for(|stopped| *stopped) => {
+                shared.dropped.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        };
+        let done = Instant::now();
+        let second = done.saturating_duration_since(shared.start).as_secs();
+        if second != snapshot.second {
+            let full = std::mem::replace(&mut snapshot, Snapshot::new(second));
+            if snapshots.send(full).await.is_err() {
+                return;
+            }
+        }
+        snapshot.bytes_sent += request_bytes(target);
+        match outcome {
+            Ok(Ok(answer)) => {
+                snapshot.corrected.record(nanos(done - latency_from));
+                snapshot.uncorrected.record(nanos(done - sent));
+                *snapshot.status.entry(answer.status).or_default() += 1;
+                snapshot.bytes_received += answer.bytes;
+            }
+            Ok(Err(failure)) => snapshot.fail(failure),
+            Err(_elapsed) => {
+                // The connection may be mid-response: start a fresh one.
+                connection = connection.reset();
+                snapshot.fail(Failure::Timeout);
+            }
+        }
+        answered = Some(done);
+        if let Pace::Closed { think, rng } = &mut pace {
+            flush_if_stale(&mut snapshot, &shared, &snapshots).await;
+            let pause = Duration::from_nanos(think.sample(rng));
+            if sleep_or_stop(Instant::now() + pause, &mut stop).await {
+                break;
+            }
+        }
+    }
+    let _ = snapshots.send(snapshot).await;
+}
+
+/// Sends the snapshot if its second is over, and starts a new one.
+async fn flush_if_stale(
+    snapshot: &mut Snapshot,
+    shared: &Shared,
+    snapshots: &mpsc::Sender<Snapshot>,
+) {
+    let second = Instant::now()
+        .saturating_duration_since(shared.start)
+        .as_secs();
+    if second != snapshot.second {
+        let full = std::mem::replace(snapshot, Snapshot::new(second));
+        let _ = snapshots.send(full).await;
+    }
+}
+
+/// Sleeps until `until`; true if told to stop first.
+async fn sleep_or_stop(until: Instant, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep_until(until) => false,
+        _ = stop.wait_for(|stopped| *stopped) => true,
+    }
+}
+
+fn pick<'t>(targets: &'t [(Target, f64)], rng: &mut Rng) -> &'t Target {
+    if targets.len() == 1 {
+        return &targets[0].0;
+    }
+    let u = rng.unit();
+    targets
+        .iter()
+        .find(|(_, cumulative)| u < *cumulative)
+        .map_or(&targets[targets.len() - 1].0, |(t, _)| t)
+}
+
+/// Request line, headers and body, as HTTP/1.1 would put them on the wire.
+fn request_bytes(target: &Target) -> u64 {
+    let line = target.method.as_str().len() + target.path.len() + 12;
+    let host = target.authority.len() + 8;
+    let headers: usize = target
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    (line + host + headers + 2 + target.body.len()) as u64
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}

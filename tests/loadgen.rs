@@ -1,0 +1,609 @@
+//! The live load generator against real HTTP servers on 127.0.0.1 started in
+//! the test (the built-in target, and a TLS server): rate accuracy,
+//! coordinated omission, failures by kind, the closed loop's response-time
+//! law, thresholds, HTTP/2 and TLS, and measurement against simulation.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "these tests check wall-clock timing"
+)]
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use archbench::loadgen::{self, LoadPlan, Pacing, RequestSpec, Target, TargetConfig, TargetServer};
+use archbench::model::Distribution;
+use archbench::stats::LoadReport;
+
+/// Load tests measure time: run them one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn target_server(service_time: &str, workers: u32) -> TargetServer {
+    TargetServer::start(&TargetConfig {
+        service_time: service_time.parse().unwrap(),
+        workers,
+        ..TargetConfig::default()
+    })
+    .unwrap()
+}
+
+fn target(url: &str) -> Target {
+    Target::new(&RequestSpec {
+        url: url.into(),
+        method: "GET".into(),
+        weight: 1.0,
+        ..RequestSpec::default()
+    })
+    .unwrap()
+}
+
+fn plan(url: &str, pacing: Pacing, seconds: f64) -> LoadPlan {
+    LoadPlan {
+        targets: vec![target(url)],
+        pacing,
+        duration: Duration::from_secs_f64(seconds),
+        timeout: Duration::from_secs(5),
+        http2: false,
+        insecure: false,
+        thresholds: Vec::new(),
+    }
+}
+
+fn failures(report: &LoadReport) -> u64 {
+    report
+        .errors
+        .iter()
+        .filter(|(k, _)| k.as_str() != "http_5xx")
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Every scheduled request is a response, a failure, or dropped.
+fn assert_accounted(report: &LoadReport) {
+    assert_eq!(
+        report.requests + failures(report) + report.dropped,
+        report.scheduled,
+        "responses {} + failures {} + dropped {} != scheduled {}",
+        report.requests,
+        failures(report),
+        report.dropped,
+        report.scheduled
+    );
+}
+
+#[test]
+fn the_rate_is_kept_at_2000_per_second() {
+    let _serial = serial();
+    let server = target_server("0ms", 64);
+    let report = loadgen::run(plan(
+        &server.url(),
+        loadgen::constant_rate(2000.0, 32),
+        10.0,
+    ))
+    .unwrap();
+    assert_eq!(report.scheduled, 20_000);
+    assert_accounted(&report);
+    let achieved = report.requests as f64 / 10.0;
+    assert!(
+        (achieved / 2000.0 - 1.0).abs() < 0.01,
+        "achieved {achieved} rps"
+    );
+    assert_eq!(report.status.get("200"), Some(&report.requests));
+    assert!(
+        report.intervals.len() >= 10,
+        "{} intervals",
+        report.intervals.len()
+    );
+}
+
+#[test]
+fn coordinated_omission_is_corrected() {
+    let _serial = serial();
+    // A baseline without stalls, for the uncorrected comparison.
+    let quiet = target_server("0ms", 64);
+    let baseline =
+        loadgen::run(plan(&quiet.url(), loadgen::constant_rate(1000.0, 10), 3.0)).unwrap();
+    drop(quiet);
+    // The target freezes for 1 s in every 10 s: a fraction f = 0.1 of
+    // scheduled requests fall in a freeze and wait for its end, uniformly
+    // 0 to 1 s. So the corrected p99 is about 1 − 0.01/f = 0.9 s and the
+    // p95 about 1 − 0.05/f = 0.5 s.
+    let stalling = TargetServer::start(&TargetConfig {
+        stall: Some((Duration::from_secs(1), Duration::from_secs(10))),
+        ..TargetConfig::default()
+    })
+    .unwrap();
+    let report = loadgen::run(plan(
+        &stalling.url(),
+        loadgen::constant_rate(1000.0, 10),
+        30.0,
+    ))
+    .unwrap();
+    let p99 = report.latency_ms.p99 / 1e3;
+    let p95 = report.latency.quantile_ns(0.95) as f64 / 1e9;
+    assert!((0.85..=1.05).contains(&p99), "corrected p99 {p99} s");
+    assert!((0.40..=0.65).contains(&p95), "corrected p95 {p95} s");
+    // Without correction the stalls hide: only the ten requests in flight
+    // per stall see them.
+    assert!(
+        report.uncorrected_latency_ms.p99 < 10.0 * baseline.latency_ms.p99.max(0.1),
+        "uncorrected p99 {} ms vs baseline {} ms",
+        report.uncorrected_latency_ms.p99,
+        baseline.latency_ms.p99
+    );
+    assert!(
+        report.sent_late > 1000,
+        "the backlog after each stall is reported: {}",
+        report.sent_late
+    );
+    assert_accounted(&report);
+}
+
+#[test]
+fn refused_connections_are_counted_and_the_run_ends_on_time() {
+    let _serial = serial();
+    // A port that was free a moment ago and has nothing listening now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let began = Instant::now();
+    let report = loadgen::run(plan(
+        &format!("http://127.0.0.1:{port}/"),
+        loadgen::constant_rate(100.0, 4),
+        2.0,
+    ))
+    .unwrap();
+    assert!(began.elapsed() < Duration::from_secs(5));
+    assert_eq!(report.requests, 0);
+    assert_eq!(
+        report.errors["connect_refused"],
+        report.scheduled - report.dropped
+    );
+    assert!(report.errors["connect_refused"] > 150);
+    assert_accounted(&report);
+}
+
+#[test]
+fn timeouts_are_counted() {
+    let _serial = serial();
+    let server = target_server("400ms", 64);
+    let mut p = plan(&server.url(), loadgen::constant_rate(50.0, 64), 2.0);
+    p.timeout = Duration::from_millis(100);
+    let report = loadgen::run(p).unwrap();
+    assert_eq!(report.requests, 0);
+    assert!(report.errors["timeout"] >= 95, "{:?}", report.errors);
+    assert_accounted(&report);
+}
+
+#[test]
+fn a_target_that_dies_mid_run_is_counted_and_the_results_kept() {
+    let _serial = serial();
+    let server = target_server("1ms", 64);
+    let began = Instant::now();
+    let handle =
+        loadgen::start(plan(&server.url(), loadgen::constant_rate(200.0, 8), 3.0)).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    drop(server);
+    let report = handle.join().unwrap();
+    assert!(began.elapsed() < Duration::from_secs(6), "ended on time");
+    assert!(
+        report.requests > 150,
+        "the first second was kept: {}",
+        report.requests
+    );
+    let broken = report.errors["connect_refused"] + report.errors["reset"];
+    assert!(broken > 200, "{:?}", report.errors);
+    assert_accounted(&report);
+}
+
+#[test]
+fn the_closed_loop_obeys_the_response_time_law() {
+    let _serial = serial();
+    // N users thinking Z: throughput X = N / (Z + R), R measured.
+    let server = target_server("exp:5ms", 8);
+    let pacing = Pacing::Closed {
+        users: 20,
+        think: "exp:20ms".parse().unwrap(),
+    };
+    let report = loadgen::run(plan(&server.url(), pacing, 6.0)).unwrap();
+    // Z is the pause as it happened: the 20 ms asked for plus the timer's
+    // lateness, which the report gives.
+    let z = report.think_ms.unwrap() / 1e3;
+    assert!((0.019..0.023).contains(&z), "think {z}");
+    let r = report.latency_ms.mean / 1e3;
+    let expected = 20.0 / (z + r);
+    assert!(
+        (report.throughput_rps / expected - 1.0).abs() < 0.05,
+        "X {} vs N/(Z+R) {expected}",
+        report.throughput_rps
+    );
+    assert_eq!(
+        report.latency_ms, report.uncorrected_latency_ms,
+        "a closed loop has no schedule to correct for"
+    );
+}
+
+#[test]
+fn measurement_agrees_with_simulation_of_the_same_mm8() {
+    let _serial = serial();
+    // exp:5ms on 8 workers at 50% load: 800 requests/s.
+    let server = target_server("exp:5ms", 8);
+    let report =
+        loadgen::run(plan(&server.url(), loadgen::constant_rate(800.0, 32), 10.0)).unwrap();
+    let project = {
+        let mut s = archbench::model::Service::new(
+            "server",
+            archbench::model::ServiceKind::Service,
+            "exp:5ms".parse().unwrap(),
+        );
+        s.workers = 8;
+        s.io = archbench::model::IoModel::Async;
+        let mut p = crate::support::open_project(800.0, vec![s], Vec::new(), 400_000);
+        p.run.warmup = Some(archbench::model::TimeSpan::from_secs_f64(1.0));
+        p
+    };
+    let simulated = archbench::sim::simulate_scenario(&project, 0)
+        .unwrap()
+        .latency_ms
+        .mean;
+    let measured = report.latency_ms.mean;
+    assert!(
+        (measured / simulated - 1.0).abs() < 0.15,
+        "measured {measured} ms, simulated {simulated} ms"
+    );
+}
+
+#[test]
+fn thresholds_pass_and_fail() {
+    let _serial = serial();
+    let server = TargetServer::start(&TargetConfig {
+        error_rate: 0.5,
+        ..TargetConfig::default()
+    })
+    .unwrap();
+    let mut p = plan(&server.url(), loadgen::constant_rate(200.0, 4), 1.0);
+    p.thresholds = vec![
+        "p99<5s".parse().unwrap(),
+        "p99<1us".parse().unwrap(),
+        "errors<1%".parse().unwrap(),
+        "errors<90%".parse().unwrap(),
+    ];
+    let report = loadgen::run(p).unwrap();
+    let passes: Vec<bool> = report.thresholds.iter().map(|t| t.pass).collect();
+    assert_eq!(
+        passes,
+        vec![true, false, false, true],
+        "{:?}",
+        report.thresholds
+    );
+    // Half the answers are injected 500s.
+    let share = report.errors["http_5xx"] as f64 / report.requests as f64;
+    assert!((share - 0.5).abs() < 0.1, "{share}");
+}
+
+#[test]
+fn http2_over_plain_tcp() {
+    let _serial = serial();
+    let server = target_server("0ms", 16);
+    let mut p = plan(&server.url(), loadgen::constant_rate(300.0, 4), 1.0);
+    p.http2 = true;
+    let report = loadgen::run(p).unwrap();
+    assert_eq!(
+        report.status.get("200"),
+        Some(&300),
+        "{:?} {:?}",
+        report.status,
+        report.errors
+    );
+}
+
+mod tls {
+    //! A TLS server with a self-signed certificate, made in the test.
+
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use tokio_rustls::TlsAcceptor;
+    use tokio_rustls::rustls::{self, pki_types::PrivateKeyDer};
+
+    /// Serves "ok" over TLS (HTTP/1.1 or HTTP/2 by ALPN) on a free port;
+    /// returns the port. The server lives until the process ends.
+    pub fn serve() -> u16 {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key = PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::Builder::new()
+            .name("test-tls-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    loop {
+                        let Ok((stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let acceptor = acceptor.clone();
+                        tokio::spawn(async move {
+                            let Ok(stream) = acceptor.accept(stream).await else {
+                                return;
+                            };
+                            let service = hyper::service::service_fn(|_request| async {
+                                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                                    Bytes::from_static(b"ok"),
+                                )))
+                            });
+                            let _ =
+                                hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                        });
+                    }
+                });
+            })
+            .unwrap();
+        port
+    }
+}
+
+#[test]
+fn tls_with_http1_and_http2_and_certificate_checks() {
+    let _serial = serial();
+    let port = tls::serve();
+    let url = format!("https://localhost:{port}/");
+    for http2 in [false, true] {
+        let mut p = plan(&url, loadgen::constant_rate(100.0, 2), 1.0);
+        p.http2 = http2;
+        p.insecure = true;
+        let report = loadgen::run(p).unwrap();
+        assert_eq!(
+            report.status.get("200"),
+            Some(&100),
+            "http2 {http2}: {:?}",
+            report.errors
+        );
+        assert_eq!(report.bytes_received, 200);
+    }
+    // Without --insecure the self-signed certificate is refused, as a TLS error.
+    let report = loadgen::run(plan(&url, loadgen::constant_rate(50.0, 2), 1.0)).unwrap();
+    assert_eq!(report.requests, 0);
+    assert_eq!(
+        report.errors["tls"],
+        report.scheduled - report.dropped,
+        "{:?}",
+        report.errors
+    );
+}
+
+#[test]
+fn the_cli_drives_a_url_and_a_project_and_sets_exit_codes() {
+    let _serial = serial();
+    let server = target_server("1ms", 16);
+    let binary = env!("CARGO_BIN_EXE_archbench");
+    let run = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let url = server.url();
+    let ok = run(&[
+        "load",
+        &url,
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+        "--threshold",
+        "p99<2s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    for field in [
+        "requests",
+        "throughput_rps",
+        "latency_ms",
+        "uncorrected_latency_ms",
+        "errors",
+        "status",
+        "generator_saturated",
+        "intervals",
+    ] {
+        assert!(!json[field].is_null(), "{field}");
+    }
+    assert_eq!(json["requests"], 100);
+    let failed = run(&[
+        "load",
+        &url,
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+        "--threshold",
+        "p99<1us",
+    ]);
+    assert_eq!(failed.status.code(), Some(3));
+    // HdrHistogram's percentile distribution.
+    let hgrm = run(&[
+        "load",
+        &url,
+        "--rate",
+        "100",
+        "--duration",
+        "1s",
+        "--format",
+        "hgrm",
+    ]);
+    let text = String::from_utf8(hgrm.stdout).unwrap();
+    assert!(text.trim_start().starts_with("Value"), "{text}");
+    assert!(
+        text.contains("#[Mean") && text.contains("Total count    =          100"),
+        "{text}"
+    );
+    let values: Vec<f64> = text
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        values.windows(2).all(|w| w[0] <= w[1]),
+        "values rise with the percentile"
+    );
+    // A header naming an unset variable is refused before any request.
+    let unset = run(&[
+        "load",
+        &url,
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+        "--header",
+        "Authorization: Bearer ${ARCHBENCH_SURELY_UNSET_1234}",
+    ]);
+    assert_eq!(unset.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("ARCHBENCH_SURELY_UNSET_1234"));
+    // Bounds.
+    for bad in [
+        &["--rate", "5000000", "--duration", "1s"][..],
+        &["--rate", "10", "--duration", "48h"],
+        &["--rate", "10"],
+    ] {
+        let mut args = vec!["load", url.as_str()];
+        args.extend_from_slice(bad);
+        assert_eq!(run(&args).status.code(), Some(1), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_cli_drives_a_projects_bound_endpoints() {
+    let _serial = serial();
+    let server = target_server("1ms", 16);
+    let binary = env!("CARGO_BIN_EXE_archbench");
+    let run = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let url = server.url();
+    // A project whose entry service is bound to the target.
+    let dir = std::env::temp_dir().join(format!("archbench-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bound.ron");
+    std::fs::write(
+        &path,
+        format!(
+            r#"(format: 1, name: "bound",
+                workload: (arrivals: Open(process: Constant, rate_rps: 50.0), classes: [(name: "all", entry: "api")]),
+                run: (stop: Duration("1s")),
+                scenarios: [(name: "s", services: [(name: "api", service_time: "1ms", endpoint: (url: "{url}", headers: {{"x-path": "${{PATH}}"}}))])])"#
+        ),
+    )
+    .unwrap();
+    let out = run(&["load", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["requests"], 50);
+    let unbound = std::fs::read_to_string(&path).unwrap();
+    let unbound = unbound.split(", endpoint:").next().unwrap().to_owned() + ")])])";
+    std::fs::write(&path, unbound).unwrap();
+    let out = run(&["load", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(r#"service "api": no endpoint"#),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_target_command_prints_its_address_and_serves() {
+    let _serial = serial();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["target", "--service-time", "exp:1ms", "--workers", "4"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    assert!(address.starts_with("127.0.0.1:"));
+    let report = loadgen::run(plan(
+        &format!("http://{address}/"),
+        loadgen::constant_rate(100.0, 4),
+        1.0,
+    ));
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(report.unwrap().status.get("200"), Some(&100));
+}
+
+#[test]
+fn bad_target_settings_are_refused() {
+    for config in [
+        TargetConfig {
+            workers: 0,
+            ..TargetConfig::default()
+        },
+        TargetConfig {
+            error_rate: 1.5,
+            ..TargetConfig::default()
+        },
+        TargetConfig {
+            stall: Some((Duration::from_secs(2), Duration::from_secs(1))),
+            ..TargetConfig::default()
+        },
+        TargetConfig {
+            service_time: Distribution::LogNormal {
+                mean: archbench::model::TimeSpan::from_nanos(10),
+                p99: archbench::model::TimeSpan::from_nanos(5),
+            },
+            ..TargetConfig::default()
+        },
+    ] {
+        assert!(TargetServer::start(&config).is_err());
+    }
+}
