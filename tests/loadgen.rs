@@ -62,6 +62,14 @@ fn failures(report: &LoadReport) -> u64 {
         .sum()
 }
 
+/// Runs the archbench binary.
+fn archbench_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// Every scheduled request is a response, a failure, or dropped.
 fn assert_accounted(report: &LoadReport) {
     assert_eq!(
@@ -401,13 +409,7 @@ fn tls_with_http1_and_http2_and_certificate_checks() {
 fn the_cli_drives_a_url_and_a_project_and_sets_exit_codes() {
     let _serial = serial();
     let server = target_server("1ms", 16);
-    let binary = env!("CARGO_BIN_EXE_archbench");
-    let run = |args: &[&str]| {
-        std::process::Command::new(binary)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = archbench_cli;
     let url = server.url();
     let ok = run(&[
         "load",
@@ -508,13 +510,7 @@ fn the_cli_drives_a_url_and_a_project_and_sets_exit_codes() {
 fn the_cli_drives_a_projects_bound_endpoints() {
     let _serial = serial();
     let server = target_server("1ms", 16);
-    let binary = env!("CARGO_BIN_EXE_archbench");
-    let run = |args: &[&str]| {
-        std::process::Command::new(binary)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = archbench_cli;
     let url = server.url();
     // A project whose entry service is bound to the target.
     let dir = std::env::temp_dir().join(format!("archbench-load-{}", std::process::id()));

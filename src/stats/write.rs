@@ -18,6 +18,12 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// Pretty JSON and a final newline.
+fn write_json(value: &impl serde::Serialize, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
 /// Writes `report` in `format`.
 pub fn write_report(
     report: &SimulationReport,
@@ -26,10 +32,7 @@ pub fn write_report(
 ) -> io::Result<()> {
     match format {
         OutputFormat::Text => write_text(report, out),
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
-            writeln!(out)
-        }
+        OutputFormat::Json => write_json(report, out),
         OutputFormat::Csv => write_csv(report, out),
     }
 }
@@ -308,10 +311,7 @@ pub fn write_sweep(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
-            writeln!(out)
-        }
+        OutputFormat::Json => write_json(report, out),
         OutputFormat::Csv => {
             writeln!(
                 out,
@@ -413,10 +413,7 @@ pub fn write_load(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
-            writeln!(out)
-        }
+        OutputFormat::Json => write_json(report, out),
         OutputFormat::Csv => {
             writeln!(out, "second,requests,throughput_rps,p50_ms,p99_ms,errors")?;
             for i in &report.intervals {
