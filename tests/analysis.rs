@@ -17,6 +17,7 @@ fn seconds(s: f64) -> TimeSpan {
 }
 
 fn run_sweep(project: &archbench::model::Project, axis: SweepAxis) -> SweepReport {
+    let _cpu = crate::support::cpu_heavy();
     let spec = SweepSpec {
         axis,
         scenario: None,
@@ -371,6 +372,7 @@ fn the_precision_rule_stops_and_its_interval_covers_the_true_p99() {
     // until the 95% interval of p99 is within 5%. A 95% interval should
     // cover the truth in about 47.5 of 50; fewer than 44 has probability
     // about 1% for a correct interval.
+    let _cpu = crate::support::cpu_heavy();
     let truth = 100f64.ln() / 500.0 * 1e3;
     let mut covered = 0;
     for trial in 0..50 {

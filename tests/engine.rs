@@ -162,6 +162,7 @@ fn random_balancing_splits_poisson_traffic_into_independent_mm1s() {
 
 #[test]
 fn smarter_balancers_cut_the_wait() {
+    let _cpu = crate::support::cpu_heavy();
     let mean_for = |balancer| {
         let mut s = service("server", "exp:1ms", 1);
         s.replicas = 4;

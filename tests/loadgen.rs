@@ -8,18 +8,16 @@
     reason = "these tests check wall-clock timing"
 )]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use archbench::loadgen::{self, LoadPlan, Pacing, RequestSpec, Target, TargetConfig, TargetServer};
 use archbench::model::Distribution;
 use archbench::stats::LoadReport;
 
-/// Load tests measure time: run them one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+/// Load tests measure time: one at a time, and never beside a CPU-heavy
+/// simulation test.
+fn serial() -> std::sync::RwLockWriteGuard<'static, ()> {
+    crate::support::timing_sensitive()
 }
 
 fn target_server(service_time: &str, workers: u32) -> TargetServer {

@@ -6,6 +6,7 @@
 #  2. memory: peak RSS of a 10-million-request run, archbench against oha.
 #
 #   bash benches/peers/loadgen.sh [SECONDS]     (default 10)
+#   SKIP_MEMORY=1 bash benches/peers/loadgen.sh  (only the ceiling)
 # Installs wrk and nginx-light (apt) and oha (cargo install, ~6 min) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -73,6 +74,7 @@ read -r cpu rss _ < <(echo "$out" | stats)
 archbench_rps=$(echo "$requests / $seconds" | bc -l)
 printf '%-10s %12s %12.0f %14.2f %10s\n' archbench "$requests" "$archbench_rps" "$(echo "$cpu * 1000000 / $requests" | bc -l)" "$rss"
 
+[ "${SKIP_MEMORY:-}" = 1 ] && exit 0
 echo
 echo "memory for a 10,000,000-request run (50 connections):"
 read -r _ rss wall < <(measure oha --no-tui -c 50 -n 10000000 --output-format json "$url" | stats)

@@ -171,14 +171,9 @@ impl Connection {
             self.sender = Some(self.connect(target).await?);
         }
         let uri = if self.http2 {
-            format!(
-                "{}://{}{}",
-                if target.tls { "https" } else { "http" },
-                target.authority,
-                target.path
-            )
+            target.absolute_uri.clone()
         } else {
-            target.path.clone()
+            target.origin_uri.clone()
         };
         let mut builder = Request::builder().method(target.method.clone()).uri(uri);
         if !self.http2 {

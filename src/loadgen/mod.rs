@@ -107,24 +107,52 @@ pub fn start(plan: LoadPlan) -> Result<LoadHandle, LoadError> {
     let (stop, stopped) = watch::channel(false);
     let live = Arc::new(Mutex::new(Vec::new()));
     let published = Arc::clone(&live);
-    let thread = std::thread::Builder::new()
-        .name("loadgen".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .thread_name("loadgen-worker")
-                .enable_all()
-                .build()
-                .map_err(|source| LoadError::Io {
-                    what: "cannot start the load generator's runtime".into(),
-                    source,
-                })?;
-            Ok(runtime.block_on(drive(plan, stopped, published)))
-        })
-        .map_err(|source| LoadError::Io {
-            what: "cannot start the load generator's thread".into(),
+    let io = |what: &'static str| {
+        move |source| LoadError::Io {
+            what: what.into(),
             source,
-        })?;
+        }
+    };
+    // One single-threaded runtime per core, like wrk's event loop per
+    // thread: a worker and its connection stay on one thread, so a request
+    // costs no cross-thread wake-ups. The first runtime also runs the
+    // collector, the heartbeat and the orchestration.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut helpers = Vec::new();
+    for index in 1..cores {
+        let runtime = single_threaded().map_err(io("cannot start a load generator runtime"))?;
+        let handle = runtime.handle().clone();
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("loadgen-{index}"))
+            .spawn(move || {
+                let _ = runtime.block_on(finished);
+            })
+            .map_err(io("cannot start a load generator thread"))?;
+        helpers.push((handle, done, thread));
+    }
+    let thread = std::thread::Builder::new()
+        .name("loadgen-0".into())
+        .spawn(move || {
+            let runtime =
+                single_threaded().map_err(io("cannot start the load generator's runtime"))?;
+            let mut handles = vec![runtime.handle().clone()];
+            handles.extend(helpers.iter().map(|(handle, _, _)| handle.clone()));
+            let report = runtime.block_on(drive(plan, stopped, published, handles));
+            for (_, done, thread) in helpers {
+                let _ = done.send(());
+                let _ = thread.join();
+            }
+            Ok(report)
+        })
+        .map_err(io("cannot start the load generator's thread"))?;
     Ok(LoadHandle { stop, live, thread })
+}
+
+fn single_threaded() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 /// Runs a plan to the end and returns its report.
@@ -136,6 +164,7 @@ async fn drive(
     plan: LoadPlan,
     mut stop: watch::Receiver<bool>,
     live: Arc<Mutex<Vec<IntervalPoint>>>,
+    runtimes: Vec<tokio::runtime::Handle>,
 ) -> LoadReport {
     // Workers listen to `halt`, which the run controls; the caller's `stop` only triggers it.
     let (halt, halted) = watch::channel(false);
@@ -179,7 +208,8 @@ async fn drive(
             },
             (Pacing::Open { .. }, None) => unreachable!("an open plan has a schedule"),
         };
-        tasks.push(tokio::spawn(worker::run(
+        let runtime = &runtimes[index as usize % runtimes.len()];
+        tasks.push(runtime.spawn(worker::run(
             Arc::clone(&shared),
             Connection::new(plan.http2, tls.clone()),
             pace,

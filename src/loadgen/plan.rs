@@ -41,6 +41,10 @@ pub struct Target {
     pub body: Bytes,
     /// Relative share of requests.
     pub weight: f64,
+    /// The request URI in origin form (`/path`), for HTTP/1.1.
+    pub origin_uri: hyper::Uri,
+    /// The request URI in absolute form, for HTTP/2.
+    pub absolute_uri: hyper::Uri,
 }
 
 /// Raw request settings, before validation.
@@ -128,7 +132,16 @@ impl Target {
                 spec.weight
             )));
         }
+        let origin_uri = path
+            .parse()
+            .map_err(|_| bad(format!("{path:?} is not a valid path")))?;
+        let scheme = if tls { "https" } else { "http" };
+        let absolute_uri = format!("{scheme}://{authority}{path}")
+            .parse()
+            .map_err(|_| bad("the URL is not valid".into()))?;
         Ok(Self {
+            origin_uri,
+            absolute_uri,
             url: spec.url.clone(),
             tls,
             authority: authority.to_owned(),

@@ -188,7 +188,7 @@ pub async fn run(
         if let Pace::Closed { think, rng } = &mut pace {
             flush_if_stale(&mut snapshot, &shared, &snapshots).await;
             let pause = Duration::from_nanos(think.sample(rng));
-            if sleep_or_stop(Instant::now() + pause, &mut stop).await {
+            if !pause.is_zero() && sleep_or_stop(Instant::now() + pause, &mut stop).await {
                 break;
             }
         }

@@ -9,6 +9,23 @@ use archbench::model::{
 };
 use archbench::stats::ScenarioReport;
 
+/// Tests that measure wall-clock time (the load generator's) hold this
+/// exclusively; CPU-heavy simulations hold it shared, so the two never
+/// compete for the cores, while simulations still run side by side.
+static CPU: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// For a test whose results depend on having the CPU to itself.
+pub fn timing_sensitive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    CPU.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// For a test that keeps the CPU busy.
+pub fn cpu_heavy() -> std::sync::RwLockReadGuard<'static, ()> {
+    CPU.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// An async service with `workers` workers and the given service time.
 pub fn service(name: &str, service_time: &str, workers: u32) -> Service {
     let mut s = Service::new(name, ServiceKind::Service, dist(service_time));
@@ -119,6 +136,7 @@ pub fn single_station(
 /// Runs `project`'s first scenario once for each of `runs` seeds: independent
 /// replications.
 pub fn replicate(project: &Project, runs: u64) -> Vec<ScenarioReport> {
+    let _cpu = cpu_heavy();
     (1..=runs)
         .map(|seed| {
             let mut p = project.clone();
