@@ -2,7 +2,7 @@
 //! profile. Shared by the simulator and the load generator's schedule, so a
 //! project's workload means the same thing to both.
 
-use crate::model::{ArrivalProcess, RateSegment, Workload};
+use crate::model::{ArrivalProcess, RateSegment};
 
 use super::rng::Rng;
 
@@ -23,16 +23,7 @@ pub struct ArrivalClock {
 }
 
 impl ArrivalClock {
-    /// A clock for an open workload's profile, drawing from `rng`; none for a
-    /// closed workload.
-    pub fn new(workload: &Workload, rng: Rng) -> Option<Self> {
-        let crate::model::Arrivals::Open { process, .. } = &workload.arrivals else {
-            return None;
-        };
-        Some(Self::from_segments(*process, workload.rate_segments(), rng))
-    }
-
-    /// A clock over explicit rate pieces (as [`Workload::rate_segments`] makes them).
+    /// A clock over rate pieces, as `Workload::rate_segments` makes them.
     pub fn from_segments(process: ArrivalProcess, segments: Vec<RateSegment>, rng: Rng) -> Self {
         Self {
             process,

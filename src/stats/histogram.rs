@@ -48,12 +48,6 @@ impl LatencyHistogram {
         Self { buckets, sum_ns: 0 }
     }
 
-    /// Empties it, keeping its memory.
-    pub fn clear(&mut self) {
-        self.buckets.reset();
-        self.sum_ns = 0;
-    }
-
     /// The percentile distribution as `HdrHistogram` prints it: rows of
     /// (value in ns, quantile, count at or below), with `ticks` steps per
     /// halving of the distance to 100%.
@@ -135,14 +129,6 @@ impl LatencyHistogram {
         } else {
             self.buckets.max()
         }
-    }
-
-    /// The fraction of values at or below `ns`.
-    pub fn fraction_at_or_below(&self, ns: u64) -> f64 {
-        if self.count() == 0 {
-            return 0.0;
-        }
-        self.buckets.quantile_below(ns)
     }
 
     /// The usual summary, in milliseconds.

@@ -170,20 +170,30 @@ fn write_scenario_notes(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<(
             c.throughput_rps.half_width()
         )?;
     }
-    match (s.analytic_ms, &s.analytic_method) {
-        (Some(analytic), Some(method)) => {
-            let flag = if s.analytic_outside_interval {
-                "  (outside the simulation's interval)"
-            } else {
-                ""
-            };
-            writeln!(out, "  analytic mean: {analytic:.3} ms ({method}){flag}")?;
-        }
-        _ => writeln!(
+    if let (Some(analytic), Some(method)) = (s.analytic_ms, &s.analytic_method) {
+        let flag = if s.analytic_outside_interval {
+            "  (outside the simulation's interval)"
+        } else {
+            ""
+        };
+        writeln!(out, "  analytic mean: {analytic:.3} ms ({method}){flag}")?;
+    } else {
+        // The first reasons are enough to see why; JSON has them all.
+        let broken = &s.analytic_assumptions_broken;
+        let shown = broken
+            .iter()
+            .take(2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        let more = match broken.len() {
+            0..=2 => String::new(),
+            n => format!("; and {} more (see --format json)", n - 2),
+        };
+        writeln!(
             out,
-            "  analytic mean: none; {}",
-            s.analytic_assumptions_broken.join("; ")
-        )?,
+            "  analytic mean: none, the model breaks its assumptions: {shown}{more}"
+        )?;
     }
     for o in &s.objectives {
         let class = o
