@@ -10,4 +10,5 @@ mod files;
 mod layering;
 #[cfg(feature = "loadgen")]
 mod loadgen;
+mod patterns;
 mod theory;

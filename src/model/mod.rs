@@ -39,7 +39,7 @@ pub use file::ProjectFile;
 pub use objective::{LatencyStatistic, LatencyTarget, Objective};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
-    Balancer, CallMode, Endpoint, IoModel, Link, Position, QueueCapacity, Scenario, Service,
+    Balancer, Cache, CallMode, Endpoint, IoModel, Link, Position, QueueCapacity, Scenario, Service,
     ServiceKind,
 };
 pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError};

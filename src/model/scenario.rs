@@ -165,6 +165,26 @@ pub struct Service {
     /// Where a live load test sends requests that enter here.
     #[serde(default)]
     pub endpoint: Option<Endpoint>,
+    /// Answers some requests itself, skipping its calls (a cache).
+    #[serde(default)]
+    pub cache: Option<Cache>,
+    /// The chance that a request fails here after its own work; the failure
+    /// goes back to every caller up to the client, and no calls are made.
+    #[serde(default)]
+    pub error_rate: f64,
+}
+
+/// A cache: after its own work (the lookup), a hit answers at once and a
+/// miss makes the service's calls as usual.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// The share of lookups that hit, once warm.
+    pub hit_ratio: f64,
+    /// A cold start: the hit ratio rises in a straight line from zero at the
+    /// start of the run to `hit_ratio` at this time. Zero means always warm.
+    #[serde(default)]
+    pub warmup: super::time::TimeSpan,
 }
 
 /// A real HTTP endpoint bound to an entry service, for `archbench load FILE`.
@@ -207,6 +227,8 @@ impl Service {
             io: IoModel::Blocking,
             position: Position::default(),
             endpoint: None,
+            cache: None,
+            error_rate: 0.0,
         }
     }
 }

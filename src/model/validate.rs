@@ -294,6 +294,26 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             "workers",
         );
         problems.distribution(format!("{here} / service_time"), &service.service_time);
+        if !(0.0..=1.0).contains(&service.error_rate) {
+            problems.add(
+                format!("{here} / error_rate"),
+                format!(
+                    "an error rate must be between 0 and 1, got {}",
+                    service.error_rate
+                ),
+            );
+        }
+        if let Some(cache) = &service.cache
+            && !(0.0..=1.0).contains(&cache.hit_ratio)
+        {
+            problems.add(
+                format!("{here} / cache / hit_ratio"),
+                format!(
+                    "a hit ratio must be between 0 and 1, got {}",
+                    cache.hit_ratio
+                ),
+            );
+        }
         if let Some(endpoint) = &service.endpoint {
             for message in endpoint_problems(endpoint) {
                 problems.add(format!("{here} / endpoint"), message);

@@ -68,6 +68,16 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
                 service.service_time
             ));
         }
+        if service.error_rate > 0.0 {
+            broken.push(format!(
+                "service {name:?}: injected errors, so successful requests are a biased sample"
+            ));
+        }
+        if service.cache.is_some_and(|c| c.warmup.as_nanos() > 0) {
+            broken.push(format!(
+                "service {name:?}: its cache warms up, so the hit ratio changes over time"
+            ));
+        }
         if service.queue != QueueCapacity::Unbounded {
             broken.push(format!(
                 "service {name:?}: its queue is bounded, so requests are lost"
@@ -155,7 +165,8 @@ pub fn predict(project: &Project, index: usize) -> Prediction {
             .filter(|l| l.from == *name && l.mode == CallMode::Sync)
         {
             if let Some(j) = scenario.service_index(&link.to) {
-                total += link.probability
+                total += onward(&scenario.services[i])
+                    * link.probability
                     * f64::from(link.count)
                     * (link.latency.mean_secs() + response[j]);
             }
@@ -184,6 +195,14 @@ pub fn predict(project: &Project, index: usize) -> Prediction {
         method: Some(method.to_owned()),
         broken: shape_only,
     }
+}
+
+/// The share of requests that go on to make the service's calls: those a
+/// warm cache does not answer and that do not fail there. Both are
+/// independent draws, so in the steady state they are probabilistic routing.
+fn onward(service: &crate::model::Service) -> f64 {
+    let miss = service.cache.map_or(1.0, |c| 1.0 - c.hit_ratio);
+    miss * (1.0 - service.error_rate)
 }
 
 fn is_exponential(distribution: &Distribution) -> bool {
@@ -244,7 +263,10 @@ fn visits(project: &Project, scenario: &Scenario, order: &[usize]) -> Vec<f64> {
         let name = &scenario.services[i].name;
         for link in scenario.links.iter().filter(|l| l.from == *name) {
             if let Some(j) = scenario.service_index(&link.to) {
-                visits[j] += visits[i] * link.probability * f64::from(link.count);
+                visits[j] += visits[i]
+                    * onward(&scenario.services[i])
+                    * link.probability
+                    * f64::from(link.count);
             }
         }
     }
@@ -405,7 +427,8 @@ pub fn capacity_rps(project: &Project, index: usize) -> Option<f64> {
             .filter(|l| l.from == service.name && l.mode == CallMode::Sync)
         {
             if let Some(j) = scenario.service_index(&link.to) {
-                calls += link.probability
+                calls += onward(service)
+                    * link.probability
                     * f64::from(link.count)
                     * (link.latency.mean_secs() + response[j]);
             }

@@ -134,6 +134,10 @@ pub struct StationTally {
     pub arrivals: u64,
     pub completions: u64,
     pub rejections: u64,
+    /// Calls failed by the service's own error rate.
+    pub errors: u64,
+    /// Calls a cache answered itself.
+    pub cache_hits: u64,
     pub waited: u64,
     pub started: u64,
     pub service_ns: u128,
@@ -160,6 +164,8 @@ struct Station {
     next_replica: u32,
     service_rng: Rng,
     balancer_rng: Rng,
+    /// Draws for injected errors and cache hits.
+    outcome_rng: Rng,
     tally: StationTally,
     /// Calls present when measuring began, to tell growth from noise.
     present_at_start: i64,
@@ -292,6 +298,7 @@ impl State {
                 next_replica: 0,
                 service_rng: Rng::stream(seed, replication, &format!("service/{}", s.name)),
                 balancer_rng: Rng::stream(seed, replication, &format!("balancer/{}", s.name)),
+                outcome_rng: Rng::stream(seed, replication, &format!("outcome/{}", s.name)),
                 tally: StationTally::default(),
                 present_at_start: 0,
             })
@@ -670,9 +677,35 @@ impl State {
         let call = &self.calls[id as usize];
         let station_index = call.station as usize;
         let replica = call.replica;
-        if !plan.stations[station_index].blocking {
+        let spec = &plan.stations[station_index];
+        if !spec.blocking {
             self.calls[id as usize].holds_worker = false;
             self.release_worker(plan, station_index, replica);
+        }
+        // An injected error fails the call here; a cache hit answers here.
+        // Either way no calls are made.
+        let station = &mut self.stations[station_index];
+        if spec.error_rate > 0.0 && station.outcome_rng.chance(spec.error_rate) {
+            if self.measuring {
+                station.tally.errors += 1;
+            }
+            self.calls[id as usize].failed = true;
+            self.complete(plan, id);
+            return;
+        }
+        if let Some((hit_ratio, warmup_ns)) = spec.cache {
+            let warmth = if warmup_ns == 0 {
+                1.0
+            } else {
+                (self.now.0 as f64 / warmup_ns as f64).min(1.0)
+            };
+            if station.outcome_rng.chance(hit_ratio * warmth) {
+                if self.measuring {
+                    station.tally.cache_hits += 1;
+                }
+                self.complete(plan, id);
+                return;
+            }
         }
         self.run_steps(plan, id);
     }

@@ -410,6 +410,8 @@ impl Totals {
             a.arrivals += b.arrivals;
             a.completions += b.completions;
             a.rejections += b.rejections;
+            a.errors += b.errors;
+            a.cache_hits += b.cache_hits;
             a.waited += b.waited;
             a.started += b.started;
             a.service_ns += b.service_ns;
@@ -550,6 +552,8 @@ impl Totals {
                     arrivals: t.arrivals,
                     throughput_rps: per_second(t.completions),
                     rejected: t.rejections,
+                    errors: t.errors,
+                    cache_hits: t.cache_hits,
                     waited_fraction: ratio(t.waited, t.started),
                     response_ms: t.response.summary(),
                     wait_ms: t.wait.summary(),

@@ -29,6 +29,10 @@ pub struct Station {
     pub service_time: Sampler,
     pub balancer: Balancer,
     pub blocking: bool,
+    /// Hit ratio once warm, and the warm-up in nanoseconds (0: always warm).
+    pub cache: Option<(f64, u64)>,
+    /// The chance a request fails here.
+    pub error_rate: f64,
     /// Outgoing calls, step by step; calls in one step run in parallel.
     pub steps: Vec<Vec<Call>>,
 }
@@ -93,6 +97,8 @@ impl Plan {
                 service_time: Sampler::new(&s.service_time),
                 balancer: s.balancer,
                 blocking: s.io == IoModel::Blocking,
+                cache: s.cache.map(|c| (c.hit_ratio, c.warmup.as_nanos())),
+                error_rate: s.error_rate,
                 steps: Vec::new(),
             })
             .collect();

@@ -173,6 +173,10 @@ pub struct ServiceReport {
     pub throughput_rps: f64,
     /// Requests refused because the queue was full.
     pub rejected: u64,
+    /// Requests failed by the service's own error rate.
+    pub errors: u64,
+    /// Requests a cache answered itself, without its calls.
+    pub cache_hits: u64,
     /// Fraction of admitted requests that had to wait for a worker.
     pub waited_fraction: f64,
     /// From arrival at the service to its response, downstream calls included.
