@@ -383,3 +383,32 @@ fn warmup_is_discarded() {
     // About 1,000 requests in the 10 s measured, not the 10,000 simulated.
     assert!(report.requests < 1_200, "{}", report.requests);
 }
+
+#[test]
+fn a_fan_out_explosion_is_stopped_at_the_in_flight_cap() {
+    // Every request makes 1,000 × 1,000 × 1,000 calls in zero time, ending at
+    // one slow worker: the run must end at once, as saturated at that worker,
+    // instead of filling memory with a billion calls (one event creates a
+    // thousand, so the cap is enforced when a call is made).
+    let fan = |from: &str, to: &str| Link {
+        count: 1000,
+        parallel_group: Some("all".into()),
+        ..link(from, to)
+    };
+    let mut project = open_project(
+        100.0,
+        vec![
+            service("a", "0ms", 1_000_000),
+            service("b", "0ms", 1_000_000),
+            service("c", "0ms", 1_000_000),
+            service("d", "1ms", 1),
+        ],
+        vec![fan("a", "b"), fan("b", "c"), fan("c", "d")],
+        1,
+    );
+    project.run.stop = StopCondition::Duration(seconds(600.0));
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(report.saturated);
+    assert_eq!(report.saturated_service.as_deref(), Some("d"));
+    assert!(report.measured_s < 1.0, "{}", report.measured_s);
+}

@@ -271,6 +271,8 @@ struct State {
     saturation: Option<Saturation>,
     stalled_checks: u32,
     last_check: SimTime,
+    /// Set when calls in flight reach the cap; the run then ends saturated.
+    runaway: bool,
     /// (completion time, latency) of the first successful requests, for
     /// choosing a warm-up; the replication ends when it is full.
     trace: Vec<(u64, u64)>,
@@ -335,6 +337,7 @@ impl State {
             saturation: None,
             stalled_checks: 0,
             last_check: SimTime::ZERO,
+            runaway: false,
             trace: Vec::new(),
             trace_cap: 0,
         };
@@ -385,7 +388,7 @@ impl State {
             self.dispatch(plan, next.event);
             budget -= 1;
             self.events += 1;
-            if self.events.is_multiple_of(CHECK_EVERY) {
+            if self.runaway || self.events.is_multiple_of(CHECK_EVERY) {
                 self.check_saturation(plan);
             }
         }
@@ -537,6 +540,11 @@ impl State {
     // --- calls --------------------------------------------------------------
 
     fn alloc(&mut self, call: Call) -> CallId {
+        // One event can create many calls (a fan-out with a count), so the
+        // cap is enforced here, not only at the periodic check.
+        if self.calls.len() - self.free.len() >= MAX_IN_FLIGHT {
+            self.runaway = true;
+        }
         if let Some(id) = self.free.pop() {
             self.calls[id as usize] = call;
             id
@@ -734,6 +742,10 @@ impl State {
                 }
                 made_any = true;
                 for _ in 0..spec.count {
+                    if self.runaway {
+                        // Over the in-flight cap: the run is ending as saturated.
+                        break;
+                    }
                     let rtt = spec.latency.sample(&mut self.link_rngs[spec.link]);
                     let there = rtt / 2;
                     let (parent, role) = if spec.sync {
@@ -876,14 +888,25 @@ impl State {
             self.stalled_checks = 0;
         }
         self.last_check = self.now;
-        let runaway = self.in_flight() > MAX_IN_FLIGHT || self.stalled_checks > 150;
+        let runaway = self.runaway || self.in_flight() > MAX_IN_FLIGHT || self.stalled_checks > 150;
         let growing = self.growing_station(plan, 2_000, 0.05);
-        if runaway || growing.is_some() {
-            self.saturation = growing.or_else(|| {
-                Some(Saturation {
-                    station: self.bottleneck(plan),
+        if runaway {
+            // An explosion (calls spawning calls faster than they finish) has
+            // little history to average: judge it by who is full right now.
+            let now: Vec<f64> = self
+                .stations
+                .iter()
+                .zip(&plan.stations)
+                .map(|(s, spec)| {
+                    s.tally.busy.value as f64 / (f64::from(spec.replicas) * f64::from(spec.workers))
                 })
+                .collect();
+            self.saturation = Some(Saturation {
+                station: bottleneck(plan, &now),
             });
+            self.finish(plan, self.now);
+        } else if growing.is_some() {
+            self.saturation = growing;
             self.finish(plan, self.now);
         }
     }
@@ -909,8 +932,8 @@ impl State {
         bottleneck(plan, &self.occupancy(plan))
     }
 
-    /// The fraction of each service's workers held, averaged over the measured
-    /// time, or at this instant before measuring has begun.
+    /// The fraction of each service's workers held, averaged over the
+    /// measured time, or at this instant before measuring has begun.
     fn occupancy(&self, plan: &Plan) -> Vec<f64> {
         let elapsed = self.now.since(self.measure_from) as f64;
         self.stations
