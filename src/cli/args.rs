@@ -152,12 +152,8 @@ pub struct SimulateArgs {
     pub rate: Option<f64>,
     #[command(flatten)]
     pub run: RunArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write the report here instead of stdout (atomically).
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Exit with code 3 when a latency objective is missed.
     #[arg(long)]
     pub fail_on_slo: bool,
@@ -210,16 +206,23 @@ pub struct SweepArgs {
     /// Threads to run points on (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Exit with code 3 when a scenario misses a latency objective at the
+    /// project's own rate or below (for a replicas sweep, at the most replicas).
+    #[arg(long)]
+    pub fail_on_slo: bool,
+}
+
+/// Where and how `simulate` and `sweep` write their report.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the report here instead of stdout (atomically).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Exit with code 3 when a scenario misses a latency objective at the
-    /// project's own rate or below (for a replicas sweep, at the most replicas).
-    #[arg(long)]
-    pub fail_on_slo: bool,
 }
 
 /// Report formats on the command line.

@@ -43,8 +43,8 @@ impl SimulateConfig {
         Ok(Self {
             project,
             scenario: args.scenario,
-            format: args.format.into(),
-            output: args.output,
+            format: args.report.format.into(),
+            output: args.report.output,
             fail_on_slo: args.fail_on_slo,
         })
     }

@@ -70,8 +70,8 @@ impl SweepConfig {
                 scenario: args.scenario,
                 threads: args.threads,
             },
-            format: args.format.into(),
-            output: args.output,
+            format: args.report.format.into(),
+            output: args.report.output,
             fail_on_slo: args.fail_on_slo,
         })
     }

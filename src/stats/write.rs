@@ -481,26 +481,8 @@ fn write_load_text(r: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
             label, l.mean, l.p50, l.p90, l.p99, l.p999, l.max
         )?;
     }
-    let status: Vec<String> = r.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    writeln!(
-        out,
-        "  status  {}",
-        if status.is_empty() {
-            "none".to_owned()
-        } else {
-            status.join(", ")
-        }
-    )?;
-    let errors: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    writeln!(
-        out,
-        "  errors  {}",
-        if errors.is_empty() {
-            "none".to_owned()
-        } else {
-            errors.join(", ")
-        }
-    )?;
+    writeln!(out, "  status  {}", counts(&r.status))?;
+    writeln!(out, "  errors  {}", counts(&r.errors))?;
     for t in &r.thresholds {
         writeln!(
             out,
@@ -511,6 +493,17 @@ fn write_load_text(r: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `name: count` pairs joined by commas, or `none`.
+fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return "none".to_owned();
+    }
+    map.iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Writes `histogram` as `HdrHistogram`'s standard percentile distribution
