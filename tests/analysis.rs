@@ -4,10 +4,11 @@
 
 use std::sync::atomic::AtomicBool;
 
+use crate::support::{simulate, simulate_scenario};
 use archbench::model::{
     Arrivals, IoModel, Link, Objective, QueueCapacity, RateChange, StopCondition, TimeSpan,
 };
-use archbench::sim::{SweepAxis, SweepSpec, analytic, simulate, simulate_scenario, sweep};
+use archbench::sim::{SweepAxis, SweepSpec, analytic, sweep};
 use archbench::stats::SweepReport;
 
 use crate::support::{dist, link, open_project, service, single_station};
@@ -26,14 +27,26 @@ fn run_sweep(project: &archbench::model::Project, axis: SweepAxis) -> SweepRepor
     sweep(project, &spec, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// One M/G/c station measured for `seconds` after `warmup` seconds (the
+/// rate is set by each sweep point).
+fn timed_station(
+    service_time: &str,
+    workers: u32,
+    seconds_run: f64,
+    warmup: f64,
+) -> archbench::model::Project {
+    let mut project = single_station(100.0, service_time, workers, QueueCapacity::Unbounded, 1);
+    project.run.stop = StopCondition::Duration(seconds(seconds_run));
+    project.run.warmup = Some(seconds(warmup));
+    project
+}
+
 // --- sweeps ----------------------------------------------------------------
 
 #[test]
 fn an_mmc_sweep_finds_the_maximum_throughput_c_mu() {
     // Four workers of exp:4ms: capacity c·μ = 4 × 250 = 1000 requests/s.
-    let mut project = single_station(100.0, "exp:4ms", 4, QueueCapacity::Unbounded, 1);
-    project.run.stop = StopCondition::Duration(seconds(200.0));
-    project.run.warmup = Some(seconds(20.0));
+    let project = timed_station("exp:4ms", 4, 200.0, 20.0);
     let report = run_sweep(
         &project,
         SweepAxis::Rate {
@@ -57,9 +70,7 @@ fn an_mmc_sweep_finds_the_maximum_throughput_c_mu() {
 
 #[test]
 fn below_saturation_achieved_tracks_offered_and_p99_rises_with_load() {
-    let mut project = single_station(100.0, "exp:4ms", 4, QueueCapacity::Unbounded, 1);
-    project.run.stop = StopCondition::Duration(seconds(100.0));
-    project.run.warmup = Some(seconds(10.0));
+    let project = timed_station("exp:4ms", 4, 100.0, 10.0);
     let report = run_sweep(
         &project,
         SweepAxis::Rate {
@@ -126,9 +137,7 @@ fn a_sweep_names_the_bottleneck_of_a_three_station_network() {
 fn the_knee_is_where_p99_doubles() {
     // M/M/1, μ = 1000: p99 = ln 100 / (μ − λ). From λ₀ = 100 it doubles
     // where μ − λ = (μ − λ₀)/2, at λ = 550.
-    let mut project = single_station(100.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
-    project.run.stop = StopCondition::Duration(seconds(200.0));
-    project.run.warmup = Some(seconds(10.0));
+    let project = timed_station("exp:1ms", 1, 200.0, 10.0);
     let report = run_sweep(
         &project,
         SweepAxis::Rate {
@@ -372,7 +381,6 @@ fn the_precision_rule_stops_and_its_interval_covers_the_true_p99() {
     // until the 95% interval of p99 is within 5%. A 95% interval should
     // cover the truth in about 47.5 of 50; fewer than 44 has probability
     // about 1% for a correct interval.
-    let _cpu = crate::support::cpu_heavy();
     let truth = 100f64.ln() / 500.0 * 1e3;
     let mut covered = 0;
     for trial in 0..50 {

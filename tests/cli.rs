@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn archbench(args: &[&str]) -> Output {
+    // The subcommands simulate on both cores: keep clear of timing tests.
+    let _cpu = crate::support::cpu_heavy();
     Command::new(env!("CARGO_BIN_EXE_archbench"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

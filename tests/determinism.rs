@@ -5,7 +5,7 @@ use archbench::model::file;
 use archbench::stats::{OutputFormat, write_report};
 
 fn json(project: &archbench::model::Project) -> String {
-    let report = archbench::sim::simulate(project, None).unwrap();
+    let report = crate::support::simulate(project, None).unwrap();
     let mut out = Vec::new();
     write_report(&report, OutputFormat::Json, &mut out).unwrap();
     String::from_utf8(out).unwrap()
@@ -37,9 +37,9 @@ fn replications_use_independent_streams() {
     // histogram of two identical runs would have every count doubled.
     let mut project = example("three-tier.ron");
     project.run.replications = 1;
-    let one = archbench::sim::simulate_scenario(&project, 0).unwrap();
+    let one = crate::support::simulate_scenario(&project, 0).unwrap();
     project.run.replications = 2;
-    let two = archbench::sim::simulate_scenario(&project, 0).unwrap();
+    let two = crate::support::simulate_scenario(&project, 0).unwrap();
     assert_eq!(two.replications, 2);
     assert!((two.measured_s - 2.0 * one.measured_s).abs() < 1e-9);
     assert_ne!(two.requests, 2 * one.requests);
@@ -50,7 +50,7 @@ fn scenarios_share_their_arrival_stream() {
     // Common random numbers: both scenarios of a project see the same
     // arrivals, so at the same seed they count the same requests offered.
     let project = example("monolith-vs-microservices.ron");
-    let report = archbench::sim::simulate(&project, None).unwrap();
+    let report = crate::support::simulate(&project, None).unwrap();
     let offered: Vec<u64> = report
         .scenarios
         .iter()

@@ -4,11 +4,12 @@
 
 use std::sync::atomic::AtomicBool;
 
+use crate::support::simulate_scenario;
 use archbench::model::{
     ArrivalProcess, Arrivals, Balancer, IoModel, Link, QueueCapacity, RateChange, RequestClass,
     StopCondition, TimeSpan,
 };
-use archbench::sim::{Budget, SimError, SimTime, Simulation, simulate_scenario};
+use archbench::sim::{Budget, SimError, SimTime, Simulation};
 
 use crate::support::{
     assert_theory, async_link, dist, each, link, open_project, replicate, service, single_station,
@@ -162,7 +163,6 @@ fn random_balancing_splits_poisson_traffic_into_independent_mm1s() {
 
 #[test]
 fn smarter_balancers_cut_the_wait() {
-    let _cpu = crate::support::cpu_heavy();
     let mean_for = |balancer| {
         let mut s = service("server", "exp:1ms", 1);
         s.replicas = 4;

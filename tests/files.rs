@@ -74,7 +74,7 @@ fn every_example_round_trips_byte_for_byte() {
 fn littles_law_holds_for_every_service_in_every_example() {
     for path in examples() {
         let loaded = file::load(&path).unwrap();
-        let report = archbench::sim::simulate(&loaded.project, None).unwrap();
+        let report = crate::support::simulate(&loaded.project, None).unwrap();
         for scenario in &report.scenarios {
             assert!(
                 !scenario.saturated,
@@ -434,7 +434,7 @@ fn the_complete_example_in_the_format_docs_is_valid_and_runs() {
     let end = start + doc[start..].find("```").unwrap();
     let loaded = parse(&doc[start..end]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(validate(&loaded.project), Vec::new());
-    let report = archbench::sim::simulate(&loaded.project, None).unwrap();
+    let report = crate::support::simulate(&loaded.project, None).unwrap();
     let scenario = &report.scenarios[0];
     assert_eq!(scenario.replications, 3);
     assert_eq!(scenario.classes.len(), 2);

@@ -2,8 +2,9 @@
 //! is probabilistic routing, a cold cache warms linearly, injected errors
 //! compound along a chain.
 
+use crate::support::simulate_scenario;
 use archbench::model::{Cache, Link, TimeSpan};
-use archbench::sim::{analytic, simulate_scenario};
+use archbench::sim::analytic;
 
 use crate::support::{each, link, open_project, replicate, service};
 use archbench::stats::Interval;

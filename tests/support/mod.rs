@@ -26,6 +26,24 @@ pub fn cpu_heavy() -> std::sync::RwLockReadGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// `archbench::sim::simulate_scenario`, holding the shared CPU lock.
+pub fn simulate_scenario(
+    project: &Project,
+    scenario: usize,
+) -> Result<ScenarioReport, archbench::sim::SimError> {
+    let _cpu = cpu_heavy();
+    archbench::sim::simulate_scenario(project, scenario)
+}
+
+/// `archbench::sim::simulate`, holding the shared CPU lock.
+pub fn simulate(
+    project: &Project,
+    only: Option<&str>,
+) -> Result<archbench::stats::SimulationReport, archbench::sim::SimError> {
+    let _cpu = cpu_heavy();
+    archbench::sim::simulate(project, only)
+}
+
 /// An async service with `workers` workers and the given service time.
 pub fn service(name: &str, service_time: &str, workers: u32) -> Service {
     let mut s = Service::new(name, ServiceKind::Service, dist(service_time));
