@@ -39,7 +39,7 @@ pub use arrivals::ArrivalClock;
 pub use engine::Saturation;
 pub use rng::Rng;
 pub use sample::Sampler;
-pub use sweep::{SweepAxis, SweepSpec, sweep};
+pub use sweep::{SweepAxis, SweepProgress, SweepSpec, sweep, sweep_with_progress};
 pub use time::SimTime;
 
 use engine::{ClassTally, Outcome, Replication, Slice, StationTally, Stop};

@@ -58,6 +58,28 @@ pub struct SweepSpec {
     pub threads: usize,
 }
 
+/// How far a running sweep has got, for a progress bar: points finished out
+/// of points planned. An automatic rate sweep plans one round per scenario
+/// and adds rounds as it extends, so `planned` may grow.
+#[derive(Debug, Default)]
+pub struct SweepProgress {
+    /// Points simulated so far.
+    pub done: AtomicUsize,
+    /// Points the sweep expects to simulate.
+    pub planned: AtomicUsize,
+}
+
+impl SweepProgress {
+    /// The finished fraction, from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        let planned = self.planned.load(Ordering::Relaxed);
+        if planned == 0 {
+            return 0.0;
+        }
+        (self.done.load(Ordering::Relaxed) as f64 / planned as f64).min(1.0)
+    }
+}
+
 /// Rounds of extension `RateAuto` makes before it gives up looking for saturation.
 const AUTO_ROUNDS: usize = 6;
 
@@ -67,12 +89,29 @@ pub fn sweep(
     spec: &SweepSpec,
     cancel: &AtomicBool,
 ) -> Result<SweepReport, SimError> {
+    sweep_with_progress(project, spec, cancel, &SweepProgress::default())
+}
+
+/// Runs a sweep, counting finished points in `progress` as it goes.
+pub fn sweep_with_progress(
+    project: &Project,
+    spec: &SweepSpec,
+    cancel: &AtomicBool,
+    progress: &SweepProgress,
+) -> Result<SweepReport, SimError> {
     let problems = crate::model::validate(project);
     if !problems.is_empty() {
         return Err(SimError::Invalid(problems));
     }
     let scenarios = super::scenario_indices(project, spec.scenario.as_deref())?;
     let open = matches!(project.workload.arrivals, Arrivals::Open { .. });
+    let per_scenario = match &spec.axis {
+        SweepAxis::Rate { steps, .. } | SweepAxis::RateAuto { steps } => (*steps).max(2),
+        SweepAxis::Replicas { from, to, .. } => to.saturating_sub(*from) + 1,
+    };
+    progress
+        .planned
+        .store(scenarios.len() * per_scenario as usize, Ordering::Relaxed);
     let mut curves = Vec::new();
     let axis_name = match &spec.axis {
         SweepAxis::Replicas { service, .. } => format!("replicas:{service}"),
@@ -86,11 +125,16 @@ pub fn sweep(
                     .into_iter()
                     .map(|rate| at_rate(project, rate))
                     .collect();
-                run_points(&jobs, index, spec.threads, cancel, None)?
+                run_points(&jobs, index, spec.threads, cancel, progress, None)?
             }
-            SweepAxis::RateAuto { steps } => {
-                auto_rate(project, index, *steps, spec.threads, cancel, open)?
-            }
+            SweepAxis::RateAuto { steps } => auto_rate(
+                project,
+                index,
+                *steps,
+                spec.threads,
+                (cancel, progress),
+                open,
+            )?,
             SweepAxis::Replicas {
                 service,
                 from,
@@ -123,7 +167,7 @@ pub fn sweep(
                         p
                     })
                     .collect();
-                run_points(&jobs, index, spec.threads, cancel, Some(*from))?
+                run_points(&jobs, index, spec.threads, cancel, progress, Some(*from))?
             }
         };
         curves.push(curve(
@@ -182,7 +226,7 @@ fn auto_rate(
     index: usize,
     steps: u32,
     threads: usize,
-    cancel: &AtomicBool,
+    (cancel, progress): (&AtomicBool, &SweepProgress),
     open: bool,
 ) -> Result<Vec<SweepPoint>, SimError> {
     if !open {
@@ -196,12 +240,17 @@ fn auto_rate(
         .unwrap_or_else(|| project.workload.peak_rate_rps().unwrap_or(1.0).max(1.0) * 2.0);
     let (mut low, mut high) = (0.1 * capacity, 1.3 * capacity);
     let mut points = Vec::new();
-    for _ in 0..AUTO_ROUNDS {
+    for round in 0..AUTO_ROUNDS {
+        if round > 0 {
+            progress
+                .planned
+                .fetch_add(steps as usize, Ordering::Relaxed);
+        }
         let jobs: Vec<Project> = even_rates(low, high, steps)
             .into_iter()
             .map(|r| at_rate(project, r))
             .collect();
-        let round = run_points(&jobs, index, threads, cancel, None)?;
+        let round = run_points(&jobs, index, threads, cancel, progress, None)?;
         let past = round
             .iter()
             .any(|p| p.saturated || p.achieved_rps < 0.99 * p.offered_rps);
@@ -222,6 +271,7 @@ fn run_points(
     index: usize,
     threads: usize,
     cancel: &AtomicBool,
+    progress: &SweepProgress,
     first_replicas: Option<u32>,
 ) -> Result<Vec<SweepPoint>, SimError> {
     let threads = match threads {
@@ -256,6 +306,7 @@ fn run_points(
                                 })
                         };
                         results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(point);
+                        progress.done.fetch_add(1, Ordering::Relaxed);
                     }
                 });
             if spawned.is_err() {

@@ -131,6 +131,46 @@ impl LatencyHistogram {
         }
     }
 
+    /// Counts in `bins` bins of equal width spanning the smallest to the
+    /// largest value recorded; with `log`, equal width in log space, so a
+    /// long tail keeps its detail. Every recorded value falls in one bin.
+    pub fn bins(&self, bins: usize, log: bool) -> Vec<Bin> {
+        if self.count() == 0 || bins == 0 {
+            return Vec::new();
+        }
+        let low = self.buckets.min().max(1) as f64;
+        let high = (self.max_ns() as f64).max(low * (1.0 + 1e-9));
+        let (a, b) = if log {
+            (low.ln(), high.ln())
+        } else {
+            (low, high)
+        };
+        let edge = |i: usize| {
+            let x = a + (b - a) * i as f64 / bins as f64;
+            if log { x.exp() } else { x }
+        };
+        let mut out: Vec<Bin> = (0..bins)
+            .map(|i| Bin {
+                low_ns: edge(i),
+                high_ns: edge(i + 1),
+                count: 0,
+            })
+            .collect();
+        for step in self.buckets.iter_recorded() {
+            let value =
+                (self.buckets.highest_equivalent(step.value_iterated_to()) as f64).clamp(low, high);
+            let x = if log { value.ln() } else { value };
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "clamped to 0..bins"
+            )]
+            let i = (((x - a) / (b - a) * bins as f64) as usize).min(bins - 1);
+            out[i].count += step.count_at_value();
+        }
+        out
+    }
+
     /// The usual summary, in milliseconds.
     pub fn summary(&self) -> LatencySummary {
         let ms = |ns: u64| ns_to_ms(ns);
@@ -143,6 +183,17 @@ impl LatencyHistogram {
             max: ms(self.max_ns()),
         }
     }
+}
+
+/// One bar of a latency histogram: the values in `[low_ns, high_ns)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bin {
+    /// The lower edge, in nanoseconds.
+    pub low_ns: f64,
+    /// The upper edge, in nanoseconds.
+    pub high_ns: f64,
+    /// Values recorded in the bin.
+    pub count: u64,
 }
 
 fn ns_to_ms(ns: u64) -> f64 {
@@ -203,5 +254,26 @@ mod tests {
         }
         a.merge(&b);
         assert_eq!(a, both);
+    }
+
+    #[test]
+    fn bins_hold_every_value_where_it_belongs() {
+        // 1..=1000 ms, one each: ten linear bins of 99.9 ms hold about a
+        // hundred each; log bins from 1 ms to 1 s put 3 decades in 30 bins,
+        // so the first bin [1, 1.26) ms holds only the value 1 ms.
+        let mut h = LatencyHistogram::new();
+        for ms in 1..=1000_u64 {
+            h.record(ms * 1_000_000);
+        }
+        let linear = h.bins(10, false);
+        assert_eq!(linear.iter().map(|b| b.count).sum::<u64>(), 1000);
+        for bin in &linear {
+            assert!((95..=105).contains(&bin.count), "{bin:?}");
+        }
+        let log = h.bins(30, true);
+        assert_eq!(log.iter().map(|b| b.count).sum::<u64>(), 1000);
+        assert_eq!(log[0].count, 1);
+        assert!((log[29].high_ns / log[0].low_ns - 1000.0).abs() < 2.0);
+        assert!(LatencyHistogram::new().bins(10, true).is_empty());
     }
 }

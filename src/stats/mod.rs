@@ -10,7 +10,7 @@ mod interval;
 mod report;
 mod write;
 
-pub use histogram::{LatencyHistogram, LatencySummary};
+pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
     ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, LoadReport, ObjectiveResult,
