@@ -17,8 +17,12 @@
 //!   server, on tokio. It reads the wall clock and the network.
 //! - [`cli`]: the headless front end, `archbench check | simulate | sweep |
 //!   load | target`.
+//! - `gui` (feature `gui`): the desktop app, on eframe. It depends on
+//!   everything above; nothing depends on it.
 
 pub mod cli;
+#[cfg(feature = "gui")]
+pub mod gui;
 #[cfg(feature = "loadgen")]
 pub mod loadgen;
 pub mod model;

@@ -1,6 +1,7 @@
 //! The layering invariants of ARCHITECTURE.md: the model, stats and sim
 //! layers import nothing from the GUI, the async runtime or the front ends,
-//! and the simulator reads no clock and does no I/O.
+//! nothing below the GUI uses it, and the simulator reads no clock and does
+//! no I/O.
 
 use std::path::Path;
 
@@ -70,6 +71,15 @@ fn model_knows_nothing_of_the_layers_above() {
 fn stats_knows_nothing_of_the_layers_above() {
     assert_absent("stats", FRONT_ENDS);
     assert_absent("stats", &["crate::sim", "crate::model"]);
+}
+
+#[test]
+fn nothing_depends_on_the_gui() {
+    for layer in ["model", "stats", "sim", "cli"] {
+        assert_absent(layer, &["crate::gui", "egui", "eframe"]);
+    }
+    #[cfg(feature = "loadgen")]
+    assert_absent("loadgen", &["crate::gui", "egui", "eframe"]);
 }
 
 #[test]

@@ -7,6 +7,8 @@ mod cli;
 mod determinism;
 mod engine;
 mod files;
+#[cfg(feature = "gui")]
+mod gui;
 mod layering;
 #[cfg(feature = "loadgen")]
 mod loadgen;

@@ -11,10 +11,18 @@ use crate::stats::OutputFormat;
 /// Design, simulate and compare service architectures.
 #[derive(Debug, Parser)]
 #[command(name = "archbench", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
-    /// What to do; with none, print this help.
+    /// What to do; with none, open the app (or print this help in a build
+    /// without the app).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A project to open in the app.
+    #[arg(value_name = "FILE")]
+    pub open: Option<std::path::PathBuf>,
+    /// Start simulating as soon as the app opens (for demonstrations).
+    #[arg(long)]
+    pub simulate: bool,
 }
 
 /// The subcommands.

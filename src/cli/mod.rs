@@ -37,25 +37,38 @@ pub mod exit {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(error) => {
-            // clap prints help and version to stdout and exits 0 for them,
-            // and usage errors to stderr with exit code 2.
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
-        }
-    };
-    run(args)
+    match parse() {
+        Ok(args) => run(args),
+        Err(code) => code,
+    }
+}
+
+/// Parses the process arguments. On `--help`, `--version` or a usage error
+/// it prints and returns the exit code to end with.
+pub fn parse() -> Result<Args, ExitCode> {
+    Args::try_parse().map_err(|error| {
+        // clap prints help and version to stdout and exits 0 for them,
+        // and usage errors to stderr with exit code 2.
+        let _ = error.print();
+        ExitCode::from(if error.use_stderr() {
+            exit::USAGE
+        } else {
+            exit::OK
+        })
+    })
 }
 
 /// Runs parsed arguments, printing errors to stderr.
 pub fn run(args: Args) -> ExitCode {
     let result = match args.command {
+        None if args.open.is_some() => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: opening a project needs the app; this build has no `gui` feature \
+                 (try `archbench check FILE` or `archbench simulate FILE`)"
+            );
+            Ok(exit::USAGE)
+        }
         None => {
             let mut help = <Args as clap::CommandFactory>::command();
             let _ = help.print_help();

@@ -642,13 +642,19 @@ pub fn simulate(project: &Project, only: Option<&str>) -> Result<SimulationRepor
         .into_iter()
         .map(|i| simulate_scenario(project, i))
         .collect::<Result<_, _>>()?;
+    Ok(assemble(project, scenarios))
+}
+
+/// The report of `project` from its scenarios' reports, with each scenario
+/// compared against the first.
+pub fn assemble(project: &Project, scenarios: Vec<ScenarioReport>) -> SimulationReport {
     let comparisons = compare(&scenarios, project.run.common_random_numbers);
-    Ok(SimulationReport {
+    SimulationReport {
         project: project.name.clone(),
         seed: project.run.seed,
         scenarios,
         comparisons,
-    })
+    }
 }
 
 /// Paired differences B − A of each scenario against the first, over the

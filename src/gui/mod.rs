@@ -1,0 +1,54 @@
+//! The desktop app (feature `gui`): draw the architecture, run it, and see
+//! the results side by side.
+//!
+//! It depends on [`crate::model`], [`crate::stats`] and [`crate::sim`];
+//! nothing depends on it. Panels read the project and push
+//! [`Command`](command::Command)s, which [`App`] applies in one place after
+//! drawing, so undo and the dirty flag see every change. The node graph is a
+//! view rebuilt from the project, never the saved model.
+
+pub mod app;
+pub mod command;
+pub mod document;
+pub mod editor;
+pub mod files;
+pub mod jobs;
+pub mod panels;
+pub mod plots;
+pub mod png;
+pub mod theme;
+
+use std::path::PathBuf;
+
+pub use app::{App, AppOptions, Selection};
+
+/// The example the app opens with, built into the binary so that it works
+/// from any folder.
+pub const EXAMPLE: &str = include_str!("../../projects/monolith-vs-microservices.ron");
+
+/// The name errors in the bundled example would carry.
+pub const EXAMPLE_NAME: &str = "monolith-vs-microservices.ron";
+
+/// Opens the window, with `open` or the bundled example, and runs until it
+/// is closed.
+pub fn run(open: Option<PathBuf>, simulate_at_start: bool) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("archbench")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([800.0, 500.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let app_options = AppOptions {
+        open,
+        simulate_at_start,
+        ..AppOptions::default()
+    };
+    eframe::run_native(
+        "archbench",
+        options,
+        Box::new(|cc| Ok(Box::new(App::new(cc, app_options)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

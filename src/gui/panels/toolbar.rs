@@ -1,0 +1,168 @@
+//! The menu bar and the run controls: Simulate, Sweep, progress with an ETA,
+//! and Cancel.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use eframe::egui::{self, Ui};
+
+use super::super::command::{Command, ExportFormat};
+use super::super::jobs::JobKind;
+use super::super::theme;
+
+/// A run in progress, as the toolbar shows it.
+pub struct Running {
+    /// Simulate or sweep.
+    pub kind: JobKind,
+    /// Finished fraction.
+    pub fraction: f64,
+    /// Time left, once it can be guessed.
+    pub eta: Option<Duration>,
+    /// Time so far.
+    pub elapsed: Duration,
+}
+
+/// What the toolbar shows.
+pub struct Bar<'a> {
+    /// The run in progress.
+    pub running: Option<Running>,
+    /// Recent files, newest first.
+    pub recent: &'a [PathBuf],
+    /// What undo would undo.
+    pub undo: Option<&'static str>,
+    /// What redo would redo.
+    pub redo: Option<&'static str>,
+    /// Whether there are results to export.
+    pub has_simulation: bool,
+    /// Whether there is a sweep to export.
+    pub has_sweep: bool,
+    /// The last status message.
+    pub status: &'a str,
+}
+
+/// Draws the menu bar and the run controls.
+pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            let item = |ui: &mut Ui, label: &str, shortcut: &str, command: Command| {
+                ui.add(egui::Button::new(label).shortcut_text(shortcut))
+                    .clicked()
+                    .then_some(command)
+            };
+            commands.extend(item(ui, "New", "Ctrl+N", Command::New));
+            commands.extend(item(ui, "Open…", "Ctrl+O", Command::Open));
+            ui.menu_button("Open recent", |ui| {
+                if bar.recent.is_empty() {
+                    ui.label("no recent files");
+                }
+                for path in bar.recent {
+                    if ui.button(path.display().to_string()).clicked() {
+                        commands.push(Command::OpenPath(path.clone()));
+                    }
+                }
+            });
+            ui.separator();
+            commands.extend(item(ui, "Save", "Ctrl+S", Command::Save));
+            commands.extend(item(ui, "Save as…", "Ctrl+Shift+S", Command::SaveAs));
+            ui.separator();
+            ui.add_enabled_ui(bar.has_simulation || bar.has_sweep, |ui| {
+                ui.menu_button("Export results", |ui| {
+                    let formats = [
+                        (
+                            bar.has_simulation,
+                            "Simulation as CSV…",
+                            ExportFormat::SimulationCsv,
+                        ),
+                        (
+                            bar.has_simulation,
+                            "Simulation as JSON…",
+                            ExportFormat::SimulationJson,
+                        ),
+                        (bar.has_sweep, "Sweep as CSV…", ExportFormat::SweepCsv),
+                        (bar.has_sweep, "Sweep as JSON…", ExportFormat::SweepJson),
+                    ];
+                    for (enabled, label, format) in formats {
+                        if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                            commands.push(Command::ExportResults(format));
+                        }
+                    }
+                });
+            });
+            ui.separator();
+            commands.extend(item(ui, "Quit", "", Command::Quit));
+        });
+        ui.menu_button("Edit", |ui| {
+            let undo = bar
+                .undo
+                .map_or_else(|| "Undo".to_owned(), |l| format!("Undo {l}"));
+            if ui
+                .add_enabled(
+                    bar.undo.is_some(),
+                    egui::Button::new(undo).shortcut_text("Ctrl+Z"),
+                )
+                .clicked()
+            {
+                commands.push(Command::Undo);
+            }
+            let redo = bar
+                .redo
+                .map_or_else(|| "Redo".to_owned(), |l| format!("Redo {l}"));
+            if ui
+                .add_enabled(
+                    bar.redo.is_some(),
+                    egui::Button::new(redo).shortcut_text("Ctrl+Shift+Z"),
+                )
+                .clicked()
+            {
+                commands.push(Command::Redo);
+            }
+            ui.separator();
+            if ui.button("Fit canvas to view").clicked() {
+                commands.push(Command::FitView);
+            }
+        });
+    });
+    ui.horizontal(|ui| {
+        let busy = bar.running.is_some();
+        if ui
+            .add_enabled(!busy, egui::Button::new("▶ Simulate"))
+            .on_hover_text("simulate every scenario and compare them")
+            .clicked()
+        {
+            commands.push(Command::Simulate);
+        }
+        if ui
+            .add_enabled(!busy, egui::Button::new("📈 Sweep"))
+            .on_hover_text("raise the offered load until each scenario saturates")
+            .clicked()
+        {
+            commands.push(Command::Sweep);
+        }
+        if let Some(running) = &bar.running {
+            let what = match running.kind {
+                JobKind::Simulate => "simulating",
+                JobKind::Sweep => "sweeping",
+            };
+            let eta = running.eta.map_or_else(
+                || "estimating time left…".to_owned(),
+                |eta| format!("{:.0} s left", eta.as_secs_f64().ceil()),
+            );
+            #[expect(clippy::cast_possible_truncation, reason = "a fraction for display")]
+            let fraction = running.fraction as f32;
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(220.0)
+                    .show_percentage(),
+            );
+            ui.label(format!(
+                "{what} · {:.1} s · {eta}",
+                running.elapsed.as_secs_f64()
+            ));
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::Cancel);
+            }
+        }
+        ui.separator();
+        ui.colored_label(theme::MUTED, bar.status);
+    });
+}

@@ -1,0 +1,404 @@
+//! The result plots, one colour per scenario: latency histogram, percentile
+//! spectrum, utilisation bars and the scalability curves. Each reads a
+//! report and draws; none keeps state.
+
+use eframe::egui;
+use egui_plot::{
+    AxisHints, Bar, BarChart, GridInput, GridMark, HLine, Legend, Line, LineStyle, Plot,
+    PlotPoints, VLine,
+};
+
+use crate::stats::{SimulationReport, SweepReport};
+
+use super::theme;
+
+/// Which plot, for PNG export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PlotId {
+    /// Share of requests by latency.
+    Histogram,
+    /// Latency by percentile.
+    Spectrum,
+    /// Busy fraction per service.
+    Utilisation,
+    /// p50 and p99 against offered load.
+    LatencyCurve,
+    /// Achieved against offered throughput.
+    ThroughputCurve,
+}
+
+impl PlotId {
+    /// A file name stem.
+    pub fn stem(self) -> &'static str {
+        match self {
+            Self::Histogram => "latency-histogram",
+            Self::Spectrum => "percentile-spectrum",
+            Self::Utilisation => "utilisation",
+            Self::LatencyCurve => "latency-vs-load",
+            Self::ThroughputCurve => "throughput-vs-load",
+        }
+    }
+
+    /// The plot's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Histogram => "Latency histogram",
+            Self::Spectrum => "Percentile spectrum",
+            Self::Utilisation => "Utilisation by service",
+            Self::LatencyCurve => "Latency against offered load",
+            Self::ThroughputCurve => "Throughput against offered load",
+        }
+    }
+}
+
+/// Services shown in the utilisation plot, the busiest first.
+const UTILISATION_BARS: usize = 16;
+
+/// Bars in the latency histogram.
+const BINS: usize = 60;
+
+/// A line's points.
+type Series = Vec<[f64; 2]>;
+
+/// The histogram and spectrum lines of a report, computed once when it
+/// arrives rather than in every frame.
+pub struct Curves {
+    /// Per scenario: the histogram outline on a linear latency axis.
+    histogram: Vec<Series>,
+    /// Per scenario: the same on a log axis (x is log10 of milliseconds).
+    histogram_log: Vec<Series>,
+    /// Per scenario: latency against "nines".
+    spectrum: Vec<Series>,
+}
+
+impl Curves {
+    /// The lines of every scenario of `report`.
+    pub fn of(report: &SimulationReport) -> Self {
+        let histogram = |log_x: bool| {
+            report
+                .scenarios
+                .iter()
+                .map(|s| histogram_series(&s.latency, log_x))
+                .collect()
+        };
+        Self {
+            histogram: histogram(false),
+            histogram_log: histogram(true),
+            spectrum: report
+                .scenarios
+                .iter()
+                .map(|s| {
+                    s.latency
+                        .percentile_distribution(5)
+                        .into_iter()
+                        .filter(|&(_, q, _)| q < 1.0)
+                        .map(|(ns, q, _)| [-(1.0 - q).log10(), ns as f64 / 1e6])
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A step outline of the share of requests per bin.
+fn histogram_series(latency: &crate::stats::LatencyHistogram, log_x: bool) -> Series {
+    let total = latency.count().max(1) as f64;
+    let x = |ns: f64| {
+        let ms = ns / 1e6;
+        if log_x { ms.max(1e-6).log10() } else { ms }
+    };
+    let mut points = Vec::with_capacity(BINS * 2 + 2);
+    for bin in latency.bins(BINS, log_x) {
+        let share = 100.0 * bin.count as f64 / total;
+        points.push([x(bin.low_ns), share]);
+        points.push([x(bin.high_ns), share]);
+    }
+    if let (Some(first), Some(last)) = (points.first().copied(), points.last().copied()) {
+        points.insert(0, [first[0], 0.0]);
+        points.push([last[0], 0.0]);
+    }
+    points
+}
+
+/// A milliseconds value with sensible digits: 0.35, 3.5, 35, 350, 3500.
+pub fn format_ms(ms: f64) -> String {
+    if !ms.is_finite() {
+        return "–".into();
+    }
+    let a = ms.abs();
+    if a >= 100.0 {
+        format!("{ms:.0}")
+    } else if a >= 10.0 {
+        format!("{ms:.1}")
+    } else if a >= 1.0 {
+        format!("{ms:.2}")
+    } else {
+        format!("{ms:.3}")
+    }
+}
+
+fn base_plot(id: PlotId, height: f32) -> Plot<'static> {
+    Plot::new(id.stem())
+        .height(height)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+}
+
+/// The share of requests in each latency bin, per scenario; `log_x` puts the
+/// latency on a log scale, where long tails are visible.
+pub fn histogram_ui(
+    ui: &mut egui::Ui,
+    report: &SimulationReport,
+    curves: &Curves,
+    log_x: bool,
+    height: f32,
+) {
+    let mut plot = base_plot(PlotId::Histogram, height)
+        .x_axis_label("latency (ms)")
+        .y_axis_label("share of requests (%)")
+        .include_y(0.0);
+    if log_x {
+        plot = plot.x_axis_formatter(|mark, _| format_ms(10f64.powf(mark.value)));
+    }
+    plot.show(ui, |plot_ui| {
+        let lines = if log_x {
+            &curves.histogram_log
+        } else {
+            &curves.histogram
+        };
+        for (i, (scenario, points)) in report.scenarios.iter().zip(lines).enumerate() {
+            plot_ui.line(
+                Line::new(scenario.scenario.clone(), PlotPoints::from(points.clone()))
+                    .color(theme::scenario_color(i))
+                    .width(1.5),
+            );
+        }
+    });
+}
+
+/// Grid marks at whole numbers only: whole "nines", or one per service.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature egui_plot asks for"
+)]
+fn whole_marks(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    #[expect(clippy::cast_possible_truncation, reason = "plot bounds are small")]
+    let (first, last) = (low.ceil().max(0.0) as i64, high.floor().min(1000.0) as i64);
+    (first..=last)
+        .map(|v| GridMark {
+            value: v as f64,
+            step_size: 1.0,
+        })
+        .collect()
+}
+
+/// Latency against percentile on a "nines" axis (90%, 99%, 99.9%, …), as
+/// `HdrHistogram` plots it: the tail is stretched so it can be read.
+pub fn spectrum_ui(ui: &mut egui::Ui, report: &SimulationReport, curves: &Curves, height: f32) {
+    base_plot(PlotId::Spectrum, height)
+        .custom_x_axes(vec![
+            AxisHints::new_x()
+                .label("percentile")
+                .label_spacing(30.0..=40.0)
+                .formatter(|mark, _| nines_label(mark.value)),
+        ])
+        .x_grid_spacer(whole_marks)
+        .y_axis_label("latency (ms)")
+        .include_x(0.0)
+        .include_x(3.0)
+        .include_y(0.0)
+        .show(ui, |plot_ui| {
+            for (i, (scenario, points)) in report.scenarios.iter().zip(&curves.spectrum).enumerate()
+            {
+                plot_ui.line(
+                    Line::new(scenario.scenario.clone(), PlotPoints::from(points.clone()))
+                        .color(theme::scenario_color(i))
+                        .width(1.5),
+                );
+            }
+        });
+}
+
+/// The percentile at `nines` on the spectrum axis: 1 is 90%, 2 is 99%.
+pub fn nines_label(nines: f64) -> String {
+    if nines < 0.0 {
+        return String::new();
+    }
+    let percent = 100.0 * (1.0 - 10f64.powf(-nines));
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "at least 2, and a plot has few nines"
+    )]
+    let digits = nines.ceil().clamp(2.0, 12.0) as usize - 2;
+    format!("{percent:.digits$}%")
+}
+
+/// The busy fraction of each service, grouped by service, one bar per scenario.
+pub fn utilisation_ui(ui: &mut egui::Ui, report: &SimulationReport, height: f32) {
+    // The busiest services (by their busiest scenario), busiest on top.
+    let mut busiest: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    for scenario in &report.scenarios {
+        for service in &scenario.services {
+            let u = busiest.entry(service.name.as_str()).or_insert(0.0);
+            *u = u.max(service.utilization);
+        }
+    }
+    let total = busiest.len();
+    let mut ranked: Vec<(&str, f64)> = busiest.into_iter().collect();
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let names: Vec<String> = ranked
+        .iter()
+        .rev()
+        .take(UTILISATION_BARS)
+        .rev()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    if total > names.len() {
+        ui.label(
+            egui::RichText::new(format!("the {} busiest of {total} services", names.len()))
+                .small()
+                .color(theme::MUTED),
+        );
+    }
+    let count = report.scenarios.len().max(1) as f64;
+    let width = 0.8 / count;
+    let labels = names.clone();
+    // Horizontal bars, so that service names read along the left axis. No
+    // legend: the colours are the scenarios' colours in the table above.
+    Plot::new(PlotId::Utilisation.stem())
+        .height(height)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .x_axis_label("busy (%)")
+        .include_x(0.0)
+        .include_x(100.0)
+        .include_y(-0.5)
+        .include_y(names.len() as f64 - 0.5)
+        .y_grid_spacer(whole_marks)
+        .custom_y_axes(vec![
+            AxisHints::new_y()
+                .label_spacing(12.0..=16.0)
+                .formatter(move |mark, _| {
+                    let i = mark.value.round();
+                    if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+                        return String::new();
+                    }
+                    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                }),
+        ])
+        .show(ui, |plot_ui| {
+            for (s, scenario) in report.scenarios.iter().enumerate() {
+                let bars: Vec<Bar> = scenario
+                    .services
+                    .iter()
+                    .filter_map(|service| {
+                        let at = names.iter().position(|n| n == &service.name)? as f64;
+                        let offset = (s as f64 - (count - 1.0) / 2.0) * width;
+                        Some(
+                            Bar::new(at + offset, 100.0 * service.utilization)
+                                .width(width * 0.95)
+                                .name(format!("{} / {}", scenario.scenario, service.name)),
+                        )
+                    })
+                    .collect();
+                plot_ui.bar_chart(
+                    BarChart::new(scenario.scenario.clone(), bars)
+                        .color(theme::scenario_color(s))
+                        .horizontal(),
+                );
+            }
+            plot_ui.vline(
+                VLine::new("100%", 100.0)
+                    .color(theme::SLO)
+                    .style(LineStyle::dashed_dense()),
+            );
+        });
+}
+
+/// p50 (dashed) and p99 (solid) against offered load, with each scenario's
+/// knee and the SLO bound.
+pub fn latency_curve_ui(ui: &mut egui::Ui, sweep: &SweepReport, slo_ms: Option<f64>, height: f32) {
+    base_plot(PlotId::LatencyCurve, height)
+        .x_axis_label("offered load (req/s)")
+        .y_axis_label("latency (ms)")
+        .include_y(0.0)
+        .show(ui, |plot_ui| {
+            for (i, curve) in sweep.scenarios.iter().enumerate() {
+                let color = theme::scenario_color(i);
+                let series = |f: fn(&crate::stats::SweepPoint) -> f64| -> Vec<[f64; 2]> {
+                    curve.points.iter().map(|p| [p.offered_rps, f(p)]).collect()
+                };
+                plot_ui.line(
+                    Line::new(
+                        format!("{} p99", curve.scenario),
+                        series(|p| p.latency_ms.p99),
+                    )
+                    .color(color)
+                    .width(2.0),
+                );
+                plot_ui.line(
+                    Line::new(
+                        format!("{} p50", curve.scenario),
+                        series(|p| p.latency_ms.p50),
+                    )
+                    .color(color)
+                    .style(LineStyle::dashed_loose()),
+                );
+                if let Some(knee) = curve.knee_rps {
+                    plot_ui.vline(
+                        VLine::new(format!("{} knee", curve.scenario), knee)
+                            .color(color)
+                            .style(LineStyle::dotted_dense()),
+                    );
+                }
+            }
+            if let Some(slo) = slo_ms {
+                plot_ui.hline(HLine::new("SLO", slo).color(theme::SLO).width(1.5));
+            }
+        });
+}
+
+/// Achieved against offered throughput; the diagonal is "keeps up".
+pub fn throughput_curve_ui(ui: &mut egui::Ui, sweep: &SweepReport, height: f32) {
+    base_plot(PlotId::ThroughputCurve, height)
+        .x_axis_label("offered load (req/s)")
+        .y_axis_label("achieved (req/s)")
+        .include_y(0.0)
+        .show(ui, |plot_ui| {
+            let top = sweep
+                .scenarios
+                .iter()
+                .flat_map(|c| c.points.iter().map(|p| p.offered_rps))
+                .fold(0.0, f64::max);
+            plot_ui.line(
+                Line::new("offered", vec![[0.0, 0.0], [top, top]])
+                    .color(theme::MUTED)
+                    .style(LineStyle::dashed_dense()),
+            );
+            for (i, curve) in sweep.scenarios.iter().enumerate() {
+                let points: Vec<[f64; 2]> = curve
+                    .points
+                    .iter()
+                    .map(|p| [p.offered_rps, p.achieved_rps])
+                    .collect();
+                plot_ui.line(
+                    Line::new(curve.scenario.clone(), points)
+                        .color(theme::scenario_color(i))
+                        .width(2.0),
+                );
+                if let Some(max) = curve.max_throughput_rps {
+                    plot_ui.hline(
+                        HLine::new(format!("{} max", curve.scenario), max)
+                            .color(theme::scenario_color(i))
+                            .style(LineStyle::dotted_dense()),
+                    );
+                }
+            }
+        });
+}

@@ -1,0 +1,402 @@
+//! The desktop app, driven headless through its accessibility tree with
+//! `egui_kittest`: no GPU, no display. Each test clicks and types as a user
+//! would, then checks the project, the file on disk or the numbers shown.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use archbench::gui::files::{Dialogs, StateDir};
+use archbench::gui::{App, AppOptions, Selection};
+use archbench::model::{self, ServiceKind};
+use eframe::egui::{Key, Modifiers, accesskit::Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+/// A scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("archbench-gui-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The paths the "user" will pick in file dialogs, in order.
+type Answers = Arc<Mutex<VecDeque<Option<PathBuf>>>>;
+
+fn app(dir: &Path, open: Option<PathBuf>) -> (Harness<'static, App>, Answers) {
+    let answers: Answers = Arc::default();
+    let options = AppOptions {
+        open,
+        state: StateDir::new(dir.join("state")),
+        dialogs: Dialogs::Scripted(Arc::clone(&answers)),
+        autosave_every: Duration::ZERO,
+        simulate_at_start: false,
+    };
+    let harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_max_steps(32)
+        .build_eframe(move |cc| App::new(cc, options));
+    (harness, answers)
+}
+
+/// Steps frames until `done` holds, for background work; fails after 60 s.
+fn step_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
+    for _ in 0..6000 {
+        harness.step();
+        if done(harness.state()) {
+            harness.run_steps(2);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn services(app: &App) -> Vec<String> {
+    app.project().scenarios[app.scenario()]
+        .services
+        .iter()
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+#[test]
+fn add_connect_edit_then_undo_and_redo() {
+    let dir = scratch("edit");
+    let (mut harness, _) = app(&dir, None);
+    let original = harness.state().project().clone();
+    let before = services(harness.state());
+
+    // Add a cache from the palette: it appears, selected.
+    harness.get_by_role_and_label(Role::Button, "cache").click();
+    harness.run();
+    let after = services(harness.state());
+    assert_eq!(after.len(), before.len() + 1);
+    let added = after.last().unwrap().clone();
+    assert_eq!(added, "cache");
+    let service = &harness.state().project().scenarios[0].services[before.len()];
+    assert_eq!(service.kind, ServiceKind::Cache);
+    assert_eq!(
+        harness.state().selection(),
+        &Selection::Services(vec![added.clone()])
+    );
+
+    // Connect it to the database through the inspector.
+    harness.get_by_label("add a call to…").click();
+    harness.run();
+    harness.get_by_label("→ database").click();
+    harness.run();
+    let links = &harness.state().project().scenarios[0].links;
+    assert!(
+        links
+            .iter()
+            .any(|l| l.from == "cache" && l.to == "database"),
+        "{links:?}"
+    );
+
+    // Rename it by typing: one undo step however many keys.
+    let name = harness.get_by_role_and_label(Role::TextInput, "name");
+    name.focus();
+    name.type_text("-eu");
+    harness.run();
+    harness.key_press(Key::Escape);
+    harness.run();
+    let renamed = services(harness.state());
+    assert!(renamed.contains(&"cache-eu".to_owned()), "{renamed:?}");
+    let links = &harness.state().project().scenarios[0].links;
+    assert!(
+        links
+            .iter()
+            .any(|l| l.from == "cache-eu" && l.to == "database"),
+        "the link follows the rename: {links:?}"
+    );
+    let edited = harness.state().project().clone();
+    assert!(harness.state().document().is_dirty());
+
+    // Undo three times: the rename, the call, the new service.
+    for _ in 0..3 {
+        harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+        harness.run();
+    }
+    assert_eq!(harness.state().project(), &original);
+    assert!(!harness.state().document().is_dirty(), "back to the file");
+
+    // Redo all three.
+    for _ in 0..3 {
+        harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        harness.run();
+    }
+    assert_eq!(harness.state().project(), &edited);
+}
+
+#[test]
+fn delete_and_duplicate_with_the_keyboard() {
+    let dir = scratch("keys");
+    let (mut harness, _) = app(&dir, None);
+    harness.get_by_role_and_label(Role::Button, "queue").click();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::D);
+    harness.run();
+    let names = services(harness.state());
+    assert!(names.contains(&"queue".to_owned()) && names.contains(&"queue-copy".to_owned()));
+    harness.key_press(Key::Delete);
+    harness.run();
+    // The copy was selected, so Delete removes it and leaves the original.
+    let names = services(harness.state());
+    assert!(names.contains(&"queue".to_owned()), "{names:?}");
+    assert!(!names.contains(&"queue-copy".to_owned()), "{names:?}");
+}
+
+#[test]
+fn duplicating_a_scenario_makes_variant_b() {
+    let dir = scratch("scenario");
+    let (mut harness, _) = app(&dir, None);
+    let count = harness.state().project().scenarios.len();
+    let first = harness.state().project().scenarios[0].clone();
+    harness.get_by_label("Duplicate scenario").click();
+    harness.run();
+    let project = harness.state().project();
+    assert_eq!(project.scenarios.len(), count + 1);
+    let copy = &project.scenarios[1];
+    assert_eq!(copy.name, format!("{} B", first.name));
+    assert_eq!(copy.services, first.services);
+    assert_eq!(copy.links, first.links);
+    assert_eq!(harness.state().scenario(), 1, "the copy is shown");
+    // The copy is independent of the original.
+    harness
+        .get_by_role_and_label(Role::Button, "service")
+        .click();
+    harness.run();
+    let project = harness.state().project();
+    assert_eq!(project.scenarios[0], first);
+    assert_eq!(
+        project.scenarios[1].services.len(),
+        first.services.len() + 1
+    );
+}
+
+#[test]
+fn simulate_shows_the_engines_numbers() {
+    let dir = scratch("simulate");
+    let (mut harness, _) = app(&dir, None);
+    harness.get_by_label("▶ Simulate").click();
+    harness.step();
+    assert!(harness.state().is_running(), "the run is in the background");
+    step_until(&mut harness, "the simulation", |app| !app.is_running());
+    let expected = archbench::sim::simulate(harness.state().project(), None).unwrap();
+    let shown = harness.state().simulation().expect("a report").clone();
+    assert_eq!(shown.scenarios.len(), expected.scenarios.len());
+    for (a, b) in shown.scenarios.iter().zip(&expected.scenarios) {
+        assert_eq!(a.requests, b.requests, "same engine, same seed");
+        assert_eq!(a.latency_ms, b.latency_ms);
+        // The table shows the engine's p99 and throughput for each scenario.
+        let p99 = format!("{} ms", archbench::gui::plots::format_ms(b.latency_ms.p99));
+        assert!(
+            harness.query_all_by_label(&p99).next().is_some(),
+            "{p99} is on screen"
+        );
+        let rate = format!("{:.0} req/s", b.throughput_rps);
+        assert!(harness.query_all_by_label(&rate).next().is_some(), "{rate}");
+    }
+    // The bottleneck is named in the table.
+    let bottleneck = &expected.scenarios[0].bottleneck;
+    assert!(harness.query_all_by_label(bottleneck).next().is_some());
+}
+
+#[test]
+fn cancelling_a_long_run_keeps_the_app_usable() {
+    let dir = scratch("cancel");
+    let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
+        .unwrap()
+        .project;
+    project.run.stop = model::StopCondition::Duration("1h".parse().unwrap());
+    let path = dir.join("long.ron");
+    model::file::save(
+        &model::ProjectFile {
+            header: String::new(),
+            project,
+        },
+        &path,
+    )
+    .unwrap();
+    let (mut harness, _) = app(&dir, Some(path));
+    harness.get_by_label("▶ Simulate").click();
+    harness.run_steps(3);
+    assert!(harness.state().is_running());
+    harness.get_by_label("Cancel").click();
+    step_until(&mut harness, "the cancel", |app| !app.is_running());
+    assert!(harness.state().simulation().is_none());
+    assert!(harness.query_by_label_contains("cancelled").is_some());
+}
+
+#[test]
+fn an_invalid_file_is_refused_and_the_project_kept() {
+    let dir = scratch("invalid");
+    let broken = dir.join("broken.ron");
+    std::fs::write(&broken, "(\n  format: 1,\n  name: \"x\",\n  workload: ((\n").unwrap();
+    let (mut harness, answers) = app(&dir, None);
+    // Make an unsaved edit first: it must survive the failed open.
+    harness
+        .get_by_role_and_label(Role::Button, "database")
+        .click();
+    harness.run();
+    let before = harness.state().project().clone();
+    answers.lock().unwrap().push_back(Some(broken.clone()));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    harness.run();
+    // Unsaved work: the app asks first.
+    harness.get_by_label("Discard changes").click();
+    step_until(&mut harness, "the error", |app| {
+        app.project() == &before && !app.is_running()
+    });
+    harness.run_steps(5);
+    let shown = harness
+        .query_by_label_contains("broken.ron:")
+        .expect("the error names the file");
+    let text = format!("{shown:?}");
+    assert!(text.contains("broken.ron:"), "{text}");
+    assert!(harness.query_by_label_contains("Cannot open").is_some());
+    assert_eq!(harness.state().project(), &before, "the project is intact");
+    assert!(harness.state().document().is_dirty(), "and still unsaved");
+}
+
+#[test]
+fn save_then_reopen_gives_an_equal_project() {
+    let dir = scratch("save");
+    let path = dir.join("saved.ron");
+    let (mut harness, answers) = app(&dir, None);
+    harness
+        .get_by_role_and_label(Role::Button, "model server")
+        .click();
+    harness.run();
+    let project = harness.state().project().clone();
+    assert!(harness.state().window_title().contains('•'));
+
+    // Untitled, so Save asks where.
+    answers.lock().unwrap().push_back(Some(path.clone()));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    harness.run();
+    assert_eq!(harness.state().document().path(), Some(path.as_path()));
+    assert!(!harness.state().document().is_dirty());
+    assert!(!harness.state().window_title().contains('•'));
+    let on_disk = model::file::load(&path).unwrap();
+    assert_eq!(on_disk.project, project);
+    assert!(model::validate(&on_disk.project).is_empty());
+    // Saving keeps the example's header comment.
+    assert!(std::fs::read_to_string(&path).unwrap().starts_with("// "));
+
+    // Open it in a fresh app.
+    let (mut other, answers) = app(&dir, None);
+    answers.lock().unwrap().push_back(Some(path.clone()));
+    other.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    step_until(&mut other, "the file", |app| {
+        app.document().path().is_some()
+    });
+    assert_eq!(other.state().project(), &project);
+    assert!(!other.state().document().is_dirty());
+    // And it is now a recent file.
+    let recent = StateDir::new(dir.join("state")).recent();
+    assert_eq!(recent.first(), Some(&std::fs::canonicalize(&path).unwrap()));
+}
+
+#[test]
+fn unsaved_work_is_recovered_after_a_crash() {
+    let dir = scratch("recover");
+    let (mut harness, _) = app(&dir, None);
+    harness
+        .get_by_role_and_label(Role::Button, "feature store")
+        .click();
+    harness.run();
+    let project = harness.state().project().clone();
+    // The autosave runs while there are unsaved changes; then "crash".
+    step_until(&mut harness, "the autosave", |_| {
+        dir.join("state").join("autosave.ron").is_file()
+    });
+    drop(harness);
+
+    let (mut next, _) = app(&dir, None);
+    assert!(next.query_by_label("Restore unsaved work?").is_some());
+    next.get_by_label("Restore").click();
+    next.run();
+    assert_eq!(next.state().project(), &project);
+    assert!(
+        next.state().document().is_dirty(),
+        "restored work is unsaved"
+    );
+}
+
+#[test]
+fn export_writes_csv_and_json_of_the_results() {
+    let dir = scratch("export");
+    let (mut harness, answers) = app(&dir, None);
+    harness.get_by_label("▶ Simulate").click();
+    step_until(&mut harness, "the simulation", |app| {
+        !app.is_running() && app.simulation().is_some()
+    });
+    let (csv, json) = (dir.join("r.csv"), dir.join("r.json"));
+    answers.lock().unwrap().push_back(Some(csv.clone()));
+    harness.get_by_role_and_label(Role::Button, "CSV").click();
+    harness.run();
+    answers.lock().unwrap().push_back(Some(json.clone()));
+    harness.get_by_role_and_label(Role::Button, "JSON").click();
+    harness.run();
+    let report = harness.state().simulation().unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().count() > report.scenarios.len(), "{text}");
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        value["scenarios"][0]["requests"].as_u64(),
+        Some(report.scenarios[0].requests)
+    );
+}
+
+#[test]
+fn sweep_draws_curves_for_every_scenario() {
+    let dir = scratch("sweep");
+    let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
+        .unwrap()
+        .project;
+    // Short points keep the test quick; the curve's shape is what matters.
+    project.run.stop = model::StopCondition::Requests(4_000);
+    project.run.warmup = Some("1s".parse().unwrap());
+    let path = dir.join("sweep.ron");
+    model::file::save(
+        &model::ProjectFile {
+            header: String::new(),
+            project: project.clone(),
+        },
+        &path,
+    )
+    .unwrap();
+    let (mut harness, _) = app(&dir, Some(path));
+    harness.get_by_label("📈 Sweep").click();
+    harness.step();
+    assert!(harness.state().is_running());
+    step_until(&mut harness, "the sweep", |app| !app.is_running());
+    let sweep = harness.state().sweep().expect("a sweep report");
+    assert_eq!(sweep.scenarios.len(), project.scenarios.len());
+    for curve in &sweep.scenarios {
+        assert!(curve.points.len() >= 12, "{}", curve.points.len());
+        // The sweep went past the point where the scenario stops keeping up.
+        assert!(
+            curve
+                .points
+                .iter()
+                .any(|p| p.saturated || p.achieved_rps < 0.99 * p.offered_rps)
+        );
+        assert!(curve.max_throughput_rps.is_some());
+    }
+    assert!(
+        harness
+            .query_by_label("Latency against offered load")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("Throughput against offered load")
+            .is_some()
+    );
+}
