@@ -14,6 +14,8 @@ use eframe::egui::{Key, Modifiers, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
+use crate::support;
+
 /// A scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("archbench-gui-{name}-{}", std::process::id()));
@@ -179,6 +181,7 @@ fn duplicating_a_scenario_makes_variant_b() {
 
 #[test]
 fn simulate_shows_the_engines_numbers() {
+    let _cpu = support::cpu_heavy();
     let dir = scratch("simulate");
     let (mut harness, _) = app(&dir, None);
     harness.get_by_label("▶ Simulate").click();
@@ -207,6 +210,7 @@ fn simulate_shows_the_engines_numbers() {
 
 #[test]
 fn cancelling_a_long_run_keeps_the_app_usable() {
+    let _cpu = support::cpu_heavy();
     let dir = scratch("cancel");
     let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
         .unwrap()
@@ -329,6 +333,7 @@ fn unsaved_work_is_recovered_after_a_crash() {
 
 #[test]
 fn export_writes_csv_and_json_of_the_results() {
+    let _cpu = support::cpu_heavy();
     let dir = scratch("export");
     let (mut harness, answers) = app(&dir, None);
     harness.get_by_label("▶ Simulate").click();
@@ -355,6 +360,7 @@ fn export_writes_csv_and_json_of_the_results() {
 
 #[test]
 fn sweep_draws_curves_for_every_scenario() {
+    let _cpu = support::cpu_heavy();
     let dir = scratch("sweep");
     let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
         .unwrap()
@@ -399,4 +405,89 @@ fn sweep_draws_curves_for_every_scenario() {
             .query_by_label("Throughput against offered load")
             .is_some()
     );
+}
+
+#[cfg(feature = "loadgen")]
+#[test]
+fn a_live_test_asks_for_the_hosts_then_measures_and_joins_the_results() {
+    use archbench::loadgen::{TargetConfig, TargetServer};
+    let _cpu = support::cpu_heavy();
+    let server = TargetServer::start(&TargetConfig {
+        service_time: "exp:2ms".parse().unwrap(),
+        workers: 8,
+        ..TargetConfig::default()
+    })
+    .unwrap();
+    let url = server.url();
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let dir = scratch("live");
+    let (mut harness, _) = app(&dir, None);
+    // Opening the app sends nothing.
+    assert!(!harness.state().is_live_running());
+
+    harness.get_by_label("⏺ Live test").click();
+    harness.run();
+    let field = harness.get_by_role_and_label(Role::TextInput, "target URL");
+    field.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "target URL")
+        .type_text(&url);
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "Start").click();
+    harness.run();
+    // Nothing is sent before the user confirms the host.
+    assert!(!harness.state().is_live_running());
+    assert!(
+        harness.query_by_label(&host).is_some(),
+        "the host {host} is named"
+    );
+    harness.get_by_label("Send load").click();
+    harness.step();
+    assert!(harness.state().is_live_running());
+
+    // Seconds appear while the run goes; then stop it.
+    step_until(&mut harness, "two live seconds", |_| {
+        seconds_have_passed(2.5)
+    });
+    assert!(
+        harness.query_by_label_contains("req/s · p50").is_some(),
+        "the live line is shown"
+    );
+    harness.get_by_role_and_label(Role::Button, "Stop").click();
+    step_until(&mut harness, "the run to end", |app| !app.is_live_running());
+    let measured = harness.state().measured().expect("a measurement").clone();
+    assert!(measured.requests > 100, "{}", measured.requests);
+    assert_eq!(measured.errors.values().sum::<u64>(), 0);
+    // The measurement joins the results table.
+    harness.run_steps(3);
+    assert!(harness.query_by_label("■ measured (live)").is_some());
+
+    // The host is confirmed for this project: a second run starts at once.
+    harness.get_by_role_and_label(Role::Button, "Start").click();
+    harness.step();
+    assert!(harness.state().is_live_running());
+    harness.step();
+    harness.get_by_role_and_label(Role::Button, "Stop").click();
+    step_until(&mut harness, "the second run to end", |app| {
+        !app.is_live_running()
+    });
+}
+
+/// A condition for `step_until` that holds once `seconds` have passed
+/// since its first call in this thread.
+fn seconds_have_passed(seconds: f64) -> bool {
+    thread_local! {
+        static START: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    }
+    START.with(|start| {
+        #[expect(clippy::disallowed_methods, reason = "a test waits for live seconds")]
+        let now = std::time::Instant::now();
+        let began = start.get().unwrap_or(now);
+        start.set(Some(began));
+        now.duration_since(began).as_secs_f64() >= seconds
+    })
 }

@@ -8,6 +8,8 @@
     reason = "these tests check wall-clock timing"
 )]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use archbench::loadgen::{self, LoadPlan, Pacing, RequestSpec, Target, TargetConfig, TargetServer};
@@ -605,4 +607,89 @@ fn bad_target_settings_are_refused() {
     ] {
         assert!(TargetServer::start(&config).is_err());
     }
+}
+
+/// A hand-written HTTP/1.1 server on 127.0.0.1: chunked answers (with a
+/// chunk extension and a trailer) on a kept-alive connection, and every
+/// fifth answer on a connection says `Connection: close` and closes it.
+/// Returns the port and counters of (chunked, closing) answers written.
+fn chunked_server() -> (u16, Arc<[AtomicU64; 2]>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let counters = Arc::clone(&sent);
+    std::thread::Builder::new()
+        .name("chunked-server".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let counters = Arc::clone(&counters);
+                std::thread::Builder::new()
+                    .name("chunked-conn".into())
+                    .spawn(move || {
+                        let mut pending = Vec::new();
+                        let mut buf = [0_u8; 4096];
+                        let mut answered = 0_u64;
+                        loop {
+                            while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+                                match stream.read(&mut buf) {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => pending.extend_from_slice(&buf[..n]),
+                                }
+                            }
+                            let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                            pending.drain(..end + 4);
+                            answered += 1;
+                            if answered.is_multiple_of(5) {
+                                let _ = stream.write_all(
+                                    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+                                );
+                                counters[1].fetch_add(1, Ordering::Relaxed);
+                                return;
+                            }
+                            let _ = stream.write_all(
+                                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n6;x=1\r\nefghij\r\n0\r\nX-Trailer: t\r\n\r\n",
+                            );
+                            counters[0].fetch_add(1, Ordering::Relaxed);
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    (port, sent)
+}
+
+#[test]
+fn chunked_and_closing_answers_are_read_to_their_end() {
+    let _serial = serial();
+    let (port, sent) = chunked_server();
+    let report = loadgen::run(plan(
+        &format!("http://127.0.0.1:{port}/"),
+        loadgen::constant_rate(200.0, 4),
+        2.0,
+    ))
+    .unwrap();
+    assert_accounted(&report);
+    assert_eq!(failures(&report), 0, "{:?}", report.errors);
+    assert_eq!(report.status.get("200"), Some(&report.requests));
+    let (chunked, closing) = (
+        sent[0].load(Ordering::Relaxed),
+        sent[1].load(Ordering::Relaxed),
+    );
+    assert!(
+        closing > 10,
+        "connections were closed and reopened: {closing}"
+    );
+    // Every answer read was counted with its exact body: 10 bytes chunked,
+    // 5 bytes closing. An answer still in flight at the end is not read.
+    assert!(chunked + closing - report.requests <= 4);
+    let body = report.bytes_received;
+    assert!(
+        (5 * report.requests..=10 * report.requests).contains(&body),
+        "{body} bytes for {} answers",
+        report.requests
+    );
+    assert!(body >= 10 * chunked.saturating_sub(4) + 5 * closing.saturating_sub(4));
 }

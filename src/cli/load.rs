@@ -75,43 +75,7 @@ fn project_plan(
             .with_context(|| format!("no scenario is called {name:?}"))?,
         None => 0,
     };
-    let scenario = &project.scenarios[index];
-    let mut targets = Vec::new();
-    for class in &project.workload.classes {
-        let Some(service) = scenario.services.iter().find(|s| s.name == class.entry) else {
-            bail!(
-                "class {:?} enters at {:?}, which scenario {:?} lacks",
-                class.name,
-                class.entry,
-                scenario.name
-            );
-        };
-        let Some(endpoint) = &service.endpoint else {
-            bail!(
-                "scenario {:?} / service {:?}: no endpoint to load; add endpoint: (url: \"http://…\") to it",
-                scenario.name,
-                service.name
-            );
-        };
-        let target = Target::new(&RequestSpec {
-            url: endpoint.url.clone(),
-            method: endpoint.method.clone(),
-            headers: endpoint
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            body: endpoint.body.clone().unwrap_or_default().into_bytes(),
-            weight: class.weight,
-        })
-        .with_context(|| {
-            format!(
-                "scenario {:?} / service {:?} / endpoint",
-                scenario.name, service.name
-            )
-        })?;
-        targets.push(target);
-    }
+    let targets = loadgen::project_targets(project, index)?;
     let mut workload = project.workload.clone();
     if let Some(rate) = args.rate
         && !workload.scale_to_rate(rate)

@@ -16,8 +16,9 @@ use super::editor::{Canvas, Overlay};
 use super::files::{Dialogs, Export, Loading, Pending, Purpose, StateDir};
 use super::jobs::{Job, JobKind, Outcome};
 use super::panels::fields::Buffers;
-use super::panels::results::{Computed, ResultsView, Shown, SimulationResults};
+use super::panels::results::{Computed, ResultsView, Shown};
 use super::panels::{inspector, palette, results, scenarios, toolbar};
+use super::plots::Curves;
 use super::plots::PlotId;
 use super::{EXAMPLE, EXAMPLE_NAME};
 
@@ -86,7 +87,13 @@ pub struct App {
     problems_revision: Option<u64>,
     renaming: bool,
     job: Option<Job>,
-    simulation: Option<SimulationResults>,
+    simulation: Option<Computed<SimulationReport>>,
+    /// The last live measurement (feature `loadgen`).
+    measured: Option<crate::stats::LoadReport>,
+    /// Latency lines of the simulation and the measurement.
+    curves: Option<Curves>,
+    #[cfg(feature = "loadgen")]
+    live: super::panels::live::LivePanel,
     sweep: Option<Computed<SweepReport>>,
     results_view: ResultsView,
     dialogs: Dialogs,
@@ -170,6 +177,10 @@ impl App {
             renaming: false,
             job: None,
             simulation: None,
+            measured: None,
+            curves: None,
+            #[cfg(feature = "loadgen")]
+            live: super::panels::live::LivePanel::default(),
             sweep: None,
             results_view: ResultsView::default(),
             dialogs,
@@ -203,7 +214,7 @@ impl App {
 
     /// The last simulation's report.
     pub fn simulation(&self) -> Option<&SimulationReport> {
-        self.simulation.as_ref().map(|c| &c.computed.report)
+        self.simulation.as_ref().map(|c| &c.report)
     }
 
     /// The last sweep's report.
@@ -256,6 +267,16 @@ impl App {
             Command::SaveAs => self.ask(Purpose::SaveAs, ctx),
             Command::Simulate => self.start(JobKind::Simulate, ctx),
             Command::Sweep => self.start(JobKind::Sweep, ctx),
+            Command::ShowLive => {
+                #[cfg(feature = "loadgen")]
+                {
+                    self.live.open = true;
+                }
+                #[cfg(not(feature = "loadgen"))]
+                {
+                    self.status = "this build has no load generator (feature `loadgen`)".into();
+                }
+            }
             Command::Cancel => {
                 if let Some(job) = &self.job {
                     job.cancel();
@@ -363,6 +384,10 @@ impl App {
         self.buffers.clear();
         self.canvas = Canvas::default();
         self.simulation = None;
+        self.measured = None;
+        self.curves = None;
+        #[cfg(feature = "loadgen")]
+        self.live.forget_project();
         self.sweep = None;
         self.renaming = false;
         if let Some(job) = self.job.take() {
@@ -475,6 +500,28 @@ impl App {
         }
     }
 
+    /// Recomputes the latency lines after a simulation or a measurement.
+    fn refresh_curves(&mut self) {
+        let mut curves = self.simulation().map(Curves::of);
+        if let Some(measured) = &self.measured {
+            curves
+                .get_or_insert_with(|| Curves::of_histograms(&[]))
+                .add_measured("measured", &measured.latency);
+        }
+        self.curves = curves;
+    }
+
+    /// Whether a live load test is running.
+    #[cfg(feature = "loadgen")]
+    pub fn is_live_running(&self) -> bool {
+        self.live.is_running()
+    }
+
+    /// The last live measurement.
+    pub fn measured(&self) -> Option<&crate::stats::LoadReport> {
+        self.measured.as_ref()
+    }
+
     fn refresh_problems(&mut self) {
         if self.problems_revision != Some(self.doc.revision()) {
             self.problems = model::validate(self.doc.project());
@@ -493,7 +540,8 @@ impl App {
             match result {
                 Ok(Outcome::Simulation(report)) => {
                     self.status = format!("simulated in {:.1} s", elapsed.as_secs_f64());
-                    self.simulation = Some(SimulationResults::new(report, revision));
+                    self.simulation = Some(Computed { report, revision });
+                    self.refresh_curves();
                 }
                 Ok(Outcome::Sweep(report)) => {
                     self.status = format!("swept in {:.1} s", elapsed.as_secs_f64());
@@ -901,6 +949,15 @@ fn blank_project() -> Project {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        #[cfg(feature = "loadgen")]
+        if let Some(report) = self.live.logic(ctx) {
+            self.status = format!(
+                "measured {} requests at {:.0} req/s",
+                report.requests, report.throughput_rps
+            );
+            self.measured = Some(report);
+            self.refresh_curves();
+        }
         if std::mem::take(&mut self.simulate_at_start) {
             self.start(JobKind::Simulate, ctx);
         }
@@ -974,6 +1031,8 @@ impl eframe::App for App {
                         project: self.doc.project(),
                         revision: self.doc.revision(),
                         simulation: self.simulation.as_ref(),
+                        measured: self.measured.as_ref(),
+                        curves: self.curves.as_ref(),
                         sweep: self.sweep.as_ref(),
                     },
                     &mut self.results_view,
@@ -1005,6 +1064,8 @@ impl eframe::App for App {
                 &mut commands,
             );
         });
+        #[cfg(feature = "loadgen")]
+        super::panels::live::live_ui(&ctx, &mut self.live, self.doc.project(), self.scenario);
         self.modals_ui(&ctx, &mut commands);
 
         // Text fields merge their edits into one undo step while focused.

@@ -484,6 +484,8 @@ pub enum Command {
     Sweep,
     /// Stop the background run.
     Cancel,
+    /// Show the Live load test window.
+    ShowLive,
     /// Show scenario `0` on the canvas.
     ShowScenario(usize),
     /// Select services (by name) on the canvas.

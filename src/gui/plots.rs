@@ -8,7 +8,7 @@ use egui_plot::{
     PlotPoints, VLine,
 };
 
-use crate::stats::{SimulationReport, SweepReport};
+use crate::stats::{LatencyHistogram, SimulationReport, SweepReport};
 
 use super::theme;
 
@@ -60,48 +60,74 @@ const BINS: usize = 60;
 /// A line's points.
 type Series = Vec<[f64; 2]>;
 
-/// The histogram and spectrum lines of a report, computed once when it
-/// arrives rather than in every frame.
+/// The histogram and spectrum lines of latency distributions (each
+/// scenario, and a measurement), computed once when a report arrives rather
+/// than in every frame.
 pub struct Curves {
-    /// Per scenario: the histogram outline on a linear latency axis.
-    histogram: Vec<Series>,
-    /// Per scenario: the same on a log axis (x is log10 of milliseconds).
-    histogram_log: Vec<Series>,
-    /// Per scenario: latency against "nines".
-    spectrum: Vec<Series>,
+    lines: Vec<CurveSet>,
 }
 
-impl Curves {
-    /// The lines of every scenario of `report`.
-    pub fn of(report: &SimulationReport) -> Self {
-        let histogram = |log_x: bool| {
-            report
-                .scenarios
-                .iter()
-                .map(|s| histogram_series(&s.latency, log_x))
-                .collect()
-        };
+/// One distribution's lines.
+struct CurveSet {
+    name: String,
+    color: egui::Color32,
+    /// The histogram outline on a linear latency axis.
+    histogram: Series,
+    /// The same on a log axis (x is log10 of milliseconds).
+    histogram_log: Series,
+    /// Latency against "nines".
+    spectrum: Series,
+}
+
+impl CurveSet {
+    fn of(name: &str, color: egui::Color32, latency: &LatencyHistogram) -> Self {
         Self {
-            histogram: histogram(false),
-            histogram_log: histogram(true),
-            spectrum: report
-                .scenarios
-                .iter()
-                .map(|s| {
-                    s.latency
-                        .percentile_distribution(5)
-                        .into_iter()
-                        .filter(|&(_, q, _)| q < 1.0)
-                        .map(|(ns, q, _)| [-(1.0 - q).log10(), ns as f64 / 1e6])
-                        .collect()
-                })
+            name: name.to_owned(),
+            color,
+            histogram: histogram_series(latency, false),
+            histogram_log: histogram_series(latency, true),
+            spectrum: latency
+                .percentile_distribution(5)
+                .into_iter()
+                .filter(|&(_, q, _)| q < 1.0)
+                .map(|(ns, q, _)| [-(1.0 - q).log10(), ns as f64 / 1e6])
                 .collect(),
         }
     }
 }
 
+impl Curves {
+    /// The lines of every scenario of `report`, in the scenarios' colours.
+    pub fn of(report: &SimulationReport) -> Self {
+        Self {
+            lines: report
+                .scenarios
+                .iter()
+                .enumerate()
+                .map(|(i, s)| CurveSet::of(&s.scenario, theme::scenario_color(i), &s.latency))
+                .collect(),
+        }
+    }
+
+    /// Lines of named distributions, in the colour of measurements.
+    pub fn of_histograms(named: &[(&str, &LatencyHistogram)]) -> Self {
+        Self {
+            lines: named
+                .iter()
+                .map(|(name, h)| CurveSet::of(name, theme::MEASURED, h))
+                .collect(),
+        }
+    }
+
+    /// Adds a measured distribution, drawn over the simulated ones.
+    pub fn add_measured(&mut self, name: &str, latency: &LatencyHistogram) {
+        self.lines
+            .push(CurveSet::of(name, theme::MEASURED, latency));
+    }
+}
+
 /// A step outline of the share of requests per bin.
-fn histogram_series(latency: &crate::stats::LatencyHistogram, log_x: bool) -> Series {
+fn histogram_series(latency: &LatencyHistogram, log_x: bool) -> Series {
     let total = latency.count().max(1) as f64;
     let x = |ns: f64| {
         let ms = ns / 1e6;
@@ -148,13 +174,7 @@ fn base_plot(id: PlotId, height: f32) -> Plot<'static> {
 
 /// The share of requests in each latency bin, per scenario; `log_x` puts the
 /// latency on a log scale, where long tails are visible.
-pub fn histogram_ui(
-    ui: &mut egui::Ui,
-    report: &SimulationReport,
-    curves: &Curves,
-    log_x: bool,
-    height: f32,
-) {
+pub fn histogram_ui(ui: &mut egui::Ui, curves: &Curves, log_x: bool, height: f32) {
     let mut plot = base_plot(PlotId::Histogram, height)
         .x_axis_label("latency (ms)")
         .y_axis_label("share of requests (%)")
@@ -163,15 +183,15 @@ pub fn histogram_ui(
         plot = plot.x_axis_formatter(|mark, _| format_ms(10f64.powf(mark.value)));
     }
     plot.show(ui, |plot_ui| {
-        let lines = if log_x {
-            &curves.histogram_log
-        } else {
-            &curves.histogram
-        };
-        for (i, (scenario, points)) in report.scenarios.iter().zip(lines).enumerate() {
+        for line in &curves.lines {
+            let points = if log_x {
+                &line.histogram_log
+            } else {
+                &line.histogram
+            };
             plot_ui.line(
-                Line::new(scenario.scenario.clone(), PlotPoints::from(points.clone()))
-                    .color(theme::scenario_color(i))
+                Line::new(line.name.clone(), PlotPoints::from(points.clone()))
+                    .color(line.color)
                     .width(1.5),
             );
         }
@@ -197,7 +217,7 @@ fn whole_marks(input: GridInput) -> Vec<GridMark> {
 
 /// Latency against percentile on a "nines" axis (90%, 99%, 99.9%, …), as
 /// `HdrHistogram` plots it: the tail is stretched so it can be read.
-pub fn spectrum_ui(ui: &mut egui::Ui, report: &SimulationReport, curves: &Curves, height: f32) {
+pub fn spectrum_ui(ui: &mut egui::Ui, curves: &Curves, height: f32) {
     base_plot(PlotId::Spectrum, height)
         .custom_x_axes(vec![
             AxisHints::new_x()
@@ -211,11 +231,10 @@ pub fn spectrum_ui(ui: &mut egui::Ui, report: &SimulationReport, curves: &Curves
         .include_x(3.0)
         .include_y(0.0)
         .show(ui, |plot_ui| {
-            for (i, (scenario, points)) in report.scenarios.iter().zip(&curves.spectrum).enumerate()
-            {
+            for line in &curves.lines {
                 plot_ui.line(
-                    Line::new(scenario.scenario.clone(), PlotPoints::from(points.clone()))
-                        .color(theme::scenario_color(i))
+                    Line::new(line.name.clone(), PlotPoints::from(line.spectrum.clone()))
+                        .color(line.color)
                         .width(1.5),
                 );
             }

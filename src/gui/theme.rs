@@ -89,6 +89,9 @@ pub const PROBLEM: Color32 = Color32::from_rgb(0xe8, 0x6a, 0x1c);
 /// A selected link or service outline.
 pub const SELECTED: Color32 = Color32::from_rgb(0xff, 0xd5, 0x4f);
 
+/// Measured (live) results, drawn over simulated ones.
+pub const MEASURED: Color32 = Color32::from_rgb(0xf2, 0xf2, 0xf2);
+
 /// The SLO line in plots.
 pub const SLO: Color32 = Color32::from_rgb(0xe0, 0x3c, 0x31);
 

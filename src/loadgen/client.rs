@@ -1,13 +1,19 @@
 //! One client connection: TCP or TLS, HTTP/1.1 with keep-alive or HTTP/2,
 //! reconnecting after a failure. Failures are classified by kind.
+//!
+//! HTTP/1.1 is the hot path and has its own lean exchange: the request was
+//! serialised once when the plan was made and is written as is; the answer
+//! is read into one reused buffer and parsed just enough to find its end
+//! (status line, `Content-Length`, chunked encoding, `Connection: close`).
+//! HTTP/2 goes through hyper.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::Request;
-use hyper::header::HOST;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, ClientConfig, pki_types::ServerName};
@@ -89,8 +95,252 @@ pub struct Answer {
 }
 
 enum Sender {
-    Http1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
+    Http1(Http1),
     Http2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Self::Http1(c) => c.closed,
+            Self::Http2(s) => s.is_closed(),
+        }
+    }
+}
+
+/// A TCP or TLS byte stream.
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.write_all(bytes).await,
+            Self::Tls(s) => {
+                s.write_all(bytes).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.read(buf).await,
+            Self::Tls(s) => s.read(buf).await,
+        }
+    }
+}
+
+/// The longest response head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// One HTTP/1.1 connection and its read buffer.
+struct Http1 {
+    stream: Stream,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// The server said `Connection: close`, or the body ran to the end of
+    /// the stream: open a new connection for the next request.
+    closed: bool,
+}
+
+impl Http1 {
+    fn new(stream: Stream) -> Self {
+        Self {
+            stream,
+            buf: vec![0; 16 * 1024],
+            start: 0,
+            end: 0,
+            closed: false,
+        }
+    }
+
+    /// Reads more bytes; the end of the stream mid-response is a reset.
+    async fn fill(&mut self) -> Result<(), Failure> {
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        } else if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, self.end - self.start);
+            } else {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+        }
+        match self.stream.read(&mut self.buf[self.end..]).await {
+            Ok(0) => Err(Failure::Reset),
+            Ok(n) => {
+                self.end += n;
+                Ok(())
+            }
+            Err(e) => Err(Failure::of_io(&e)),
+        }
+    }
+
+    /// Skips `n` body bytes.
+    async fn skip(&mut self, mut n: u64) -> Result<(), Failure> {
+        while n > 0 {
+            if self.start == self.end {
+                self.fill().await?;
+            }
+            let take = ((self.end - self.start) as u64).min(n);
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "at most the buffer's length"
+            )]
+            let take_usize = take as usize;
+            self.start += take_usize;
+            n -= take;
+        }
+        Ok(())
+    }
+
+    /// The next line, without its CRLF.
+    async fn line(&mut self) -> Result<String, Failure> {
+        loop {
+            if let Some(at) = find(&self.buf[self.start..self.end], b"\r\n") {
+                let line =
+                    String::from_utf8_lossy(&self.buf[self.start..self.start + at]).into_owned();
+                self.start += at + 2;
+                return Ok(line);
+            }
+            if self.end - self.start > MAX_HEAD {
+                return Err(Failure::Other);
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads to the end of the stream; returns how many bytes came.
+    async fn drain(&mut self) -> Result<u64, Failure> {
+        let mut bytes = (self.end - self.start) as u64;
+        (self.start, self.end) = (0, 0);
+        loop {
+            match self.stream.read(&mut self.buf).await {
+                Ok(0) => return Ok(bytes),
+                Ok(n) => bytes += n as u64,
+                Err(e) => return Err(Failure::of_io(&e)),
+            }
+        }
+    }
+
+    /// Writes `request` and reads the whole answer.
+    async fn exchange(&mut self, request: &[u8], head: bool) -> Result<Answer, Failure> {
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(|e| Failure::of_io(&e))?;
+        let head_end = loop {
+            if let Some(at) = find(&self.buf[self.start..self.end], b"\r\n\r\n") {
+                break self.start + at + 4;
+            }
+            if self.end - self.start > MAX_HEAD {
+                return Err(Failure::Other);
+            }
+            self.fill().await?;
+        };
+        let parsed = parse_head(&self.buf[self.start..head_end]).ok_or(Failure::Other)?;
+        self.start = head_end;
+        if parsed.close {
+            self.closed = true;
+        }
+        let status = parsed.status;
+        let bodiless = head || (100..200).contains(&status) || status == 204 || status == 304;
+        let bytes = if bodiless {
+            0
+        } else if parsed.chunked {
+            self.chunked().await?
+        } else if let Some(length) = parsed.length {
+            self.skip(length).await?;
+            length
+        } else {
+            // No length: the body runs to the end of the stream.
+            self.closed = true;
+            self.drain().await?
+        };
+        Ok(Answer { status, bytes })
+    }
+
+    /// Reads a chunked body; returns its payload size.
+    async fn chunked(&mut self) -> Result<u64, Failure> {
+        let mut bytes = 0;
+        loop {
+            let line = self.line().await?;
+            let size = line.split(';').next().unwrap_or("").trim();
+            let size = u64::from_str_radix(size, 16).map_err(|_| Failure::Other)?;
+            if size == 0 {
+                // Trailers, up to an empty line.
+                while !self.line().await?.is_empty() {}
+                return Ok(bytes);
+            }
+            self.skip(size).await?;
+            bytes += size;
+            if !self.line().await?.is_empty() {
+                return Err(Failure::Other);
+            }
+        }
+    }
+}
+
+/// What the response head says about the body.
+#[derive(Debug, PartialEq, Eq)]
+struct Head {
+    status: u16,
+    length: Option<u64>,
+    chunked: bool,
+    close: bool,
+}
+
+/// Parses a response head (status line and headers, ending in an empty
+/// line); `None` when it is not HTTP/1.x.
+fn parse_head(head: &[u8]) -> Option<Head> {
+    let text = std::str::from_utf8(head).ok()?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next()?;
+    let rest = status_line.strip_prefix("HTTP/1.")?;
+    let version_minor = rest.as_bytes().first()?;
+    let status: u16 = rest.get(2..5)?.parse().ok()?;
+    let mut parsed = Head {
+        status,
+        length: None,
+        chunked: false,
+        close: *version_minor == b'0',
+    };
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("content-length") {
+            parsed.length = Some(value.parse().ok()?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            parsed.chunked = value
+                .rsplit(',')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+        } else if name.eq_ignore_ascii_case("connection") {
+            if value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"))
+            {
+                parsed.close = true;
+            } else if value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("keep-alive"))
+            {
+                parsed.close = false;
+            }
+        }
+    }
+    Some(parsed)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// TLS settings shared by every connection of a run.
@@ -125,10 +375,11 @@ impl Tls {
     }
 }
 
-/// A connection to one target's host, opened on first use and again after
-/// any failure.
+/// A connection to each target's origin, opened on first use and again
+/// after any failure.
 pub struct Connection {
-    sender: Option<Sender>,
+    /// One sender per origin (scheme, host and port) used so far.
+    senders: Vec<(bool, String, Sender)>,
     http2: bool,
     tls: Tls,
 }
@@ -137,7 +388,7 @@ impl Connection {
     /// A connection that opens lazily.
     pub fn new(http2: bool, tls: Tls) -> Self {
         Self {
-            sender: None,
+            senders: Vec::new(),
             http2,
             tls,
         }
@@ -148,65 +399,44 @@ impl Connection {
     #[must_use]
     pub fn reset(self) -> Self {
         Self {
-            sender: None,
+            senders: Vec::new(),
             ..self
         }
     }
 
     /// Sends `target`'s request and reads the whole response. On failure the
-    /// connection is dropped, to be reopened for the next request.
+    /// connection to its origin is dropped, to be reopened for the next request.
     pub async fn send(&mut self, target: &Target) -> Result<Answer, Failure> {
-        let result = self.try_send(target).await;
+        let at = self
+            .senders
+            .iter()
+            .position(|(tls, authority, _)| *tls == target.tls && *authority == target.authority);
+        let at = match at {
+            Some(at) if !self.senders[at].2.is_closed() => at,
+            found => {
+                let sender = self.connect(target).await?;
+                if let Some(at) = found {
+                    self.senders[at].2 = sender;
+                    at
+                } else {
+                    self.senders
+                        .push((target.tls, target.authority.clone(), sender));
+                    self.senders.len() - 1
+                }
+            }
+        };
+        let result = match &mut self.senders[at].2 {
+            Sender::Http1(connection) => {
+                connection
+                    .exchange(&target.http1_request, target.method == hyper::Method::HEAD)
+                    .await
+            }
+            Sender::Http2(sender) => http2_send(sender, target).await,
+        };
         if result.is_err() {
-            self.sender = None;
+            self.senders.swap_remove(at);
         }
         result
-    }
-
-    async fn try_send(&mut self, target: &Target) -> Result<Answer, Failure> {
-        if self.sender.as_ref().is_none_or(|s| match s {
-            Sender::Http1(s) => s.is_closed(),
-            Sender::Http2(s) => s.is_closed(),
-        }) {
-            self.sender = Some(self.connect(target).await?);
-        }
-        let uri = if self.http2 {
-            target.absolute_uri.clone()
-        } else {
-            target.origin_uri.clone()
-        };
-        let mut builder = Request::builder().method(target.method.clone()).uri(uri);
-        if !self.http2 {
-            builder = builder.header(HOST, &target.authority);
-        }
-        for (name, value) in &target.headers {
-            builder = builder.header(name, value);
-        }
-        let request = builder
-            .body(Full::new(target.body.clone()))
-            .map_err(|_| Failure::Other)?;
-        let response = match self.sender.as_mut() {
-            Some(Sender::Http1(s)) => {
-                s.ready().await.map_err(|e| Failure::of_hyper(&e))?;
-                s.send_request(request).await
-            }
-            Some(Sender::Http2(s)) => {
-                s.ready().await.map_err(|e| Failure::of_hyper(&e))?;
-                s.send_request(request).await
-            }
-            None => return Err(Failure::Other),
-        }
-        .map_err(|e| Failure::of_hyper(&e))?;
-        let status = response.status().as_u16();
-        let mut body = response.into_body();
-        let mut bytes = 0;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Failure::of_hyper(&e))?;
-            if let Some(data) = frame.data_ref() {
-                bytes += data.len() as u64;
-            }
-        }
-        Ok(Answer { status, bytes })
     }
 
     async fn connect(&self, target: &Target) -> Result<Sender, Failure> {
@@ -214,7 +444,7 @@ impl Connection {
             .await
             .map_err(|e| Failure::of_io(&e))?;
         let _ = stream.set_nodelay(true);
-        if target.tls {
+        let stream = if target.tls {
             let name = ServerName::try_from(target.host.clone()).map_err(|_| Failure::Tls)?;
             let stream = TlsConnector::from(Arc::clone(&self.tls.0))
                 .connect(name, stream)
@@ -223,31 +453,60 @@ impl Connection {
                     Failure::Other => Failure::Tls,
                     other => other,
                 })?;
-            self.handshake(TokioIo::new(stream)).await
+            Stream::Tls(Box::new(stream))
         } else {
-            self.handshake(TokioIo::new(stream)).await
+            Stream::Tcp(stream)
+        };
+        if !self.http2 {
+            return Ok(Sender::Http1(Http1::new(stream)));
+        }
+        match stream {
+            Stream::Tcp(s) => http2_handshake(TokioIo::new(s)).await,
+            Stream::Tls(s) => http2_handshake(TokioIo::new(s)).await,
         }
     }
+}
 
-    async fn handshake<T>(&self, io: TokioIo<T>) -> Result<Sender, Failure>
-    where
-        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        if self.http2 {
-            let (sender, connection) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-                    .await
-                    .map_err(|e| Failure::of_hyper(&e))?;
-            tokio::spawn(connection);
-            Ok(Sender::Http2(sender))
-        } else {
-            let (sender, connection) = hyper::client::conn::http1::handshake(io)
-                .await
-                .map_err(|e| Failure::of_hyper(&e))?;
-            tokio::spawn(connection);
-            Ok(Sender::Http1(sender))
+async fn http2_handshake<T>(io: TokioIo<T>) -> Result<Sender, Failure>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+        .await
+        .map_err(|e| Failure::of_hyper(&e))?;
+    tokio::spawn(connection);
+    Ok(Sender::Http2(sender))
+}
+
+/// One request over HTTP/2, through hyper.
+async fn http2_send(
+    sender: &mut hyper::client::conn::http2::SendRequest<Full<Bytes>>,
+    target: &Target,
+) -> Result<Answer, Failure> {
+    let mut builder = Request::builder()
+        .method(target.method.clone())
+        .uri(target.absolute_uri.clone());
+    for (name, value) in &target.headers {
+        builder = builder.header(name, value);
+    }
+    let request = builder
+        .body(Full::new(target.body.clone()))
+        .map_err(|_| Failure::Other)?;
+    sender.ready().await.map_err(|e| Failure::of_hyper(&e))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| Failure::of_hyper(&e))?;
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let mut bytes = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Failure::of_hyper(&e))?;
+        if let Some(data) = frame.data_ref() {
+            bytes += data.len() as u64;
         }
     }
+    Ok(Answer { status, bytes })
 }
 
 /// A certificate verifier that accepts any certificate, for `--insecure`
@@ -297,5 +556,48 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnything {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Head, parse_head};
+
+    fn head(text: &str) -> Option<Head> {
+        parse_head(text.as_bytes())
+    }
+
+    #[test]
+    fn response_heads() {
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"),
+            Some(Head {
+                status: 200,
+                length: Some(12),
+                chunked: false,
+                close: false
+            })
+        );
+        let chunked = head(
+            "HTTP/1.1 503 Busy\r\ntransfer-encoding: gzip, chunked\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (chunked.status, chunked.chunked, chunked.close),
+            (503, true, true)
+        );
+        // HTTP/1.0 closes unless it asks to keep the connection.
+        assert!(head("HTTP/1.0 200 OK\r\n\r\n").unwrap().close);
+        assert!(
+            !head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .close
+        );
+        assert_eq!(head("SSH-2.0-OpenSSH\r\n\r\n"), None);
+        assert_eq!(head("HTTP/1.1 2x0 OK\r\n\r\n"), None);
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n"),
+            None
+        );
     }
 }

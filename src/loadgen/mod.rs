@@ -41,7 +41,7 @@ pub use client::Failure;
 pub use error::LoadError;
 pub use plan::{
     LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, Pacing, RequestSpec, Target, Threshold,
-    ThresholdMetric, expand_env,
+    ThresholdMetric, expand_env, project_targets,
 };
 pub use target::{TargetConfig, TargetServer};
 
@@ -56,16 +56,28 @@ const SNAPSHOT_QUEUE: usize = 4096;
 const SATURATED_LAG: Duration = Duration::from_millis(10);
 
 /// What a running test shows while it runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Live {
     /// One point per finished second.
     pub intervals: Vec<IntervalPoint>,
+    /// Latency (from when each request was due) over the finished seconds,
+    /// to two significant digits.
+    pub latency: LatencyHistogram,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            intervals: Vec::new(),
+            latency: LatencyHistogram::coarse(),
+        }
+    }
 }
 
 /// A running load test.
 pub struct LoadHandle {
     stop: watch::Sender<bool>,
-    live: Arc<Mutex<Vec<IntervalPoint>>>,
+    live: Arc<Mutex<Live>>,
     thread: std::thread::JoinHandle<Result<LoadReport, LoadError>>,
 }
 
@@ -77,13 +89,10 @@ impl LoadHandle {
 
     /// The seconds measured so far.
     pub fn live(&self) -> Live {
-        Live {
-            intervals: self
-                .live
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        }
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Whether the run has ended.
@@ -105,7 +114,7 @@ impl LoadHandle {
 pub fn start(plan: LoadPlan) -> Result<LoadHandle, LoadError> {
     plan.validate()?;
     let (stop, stopped) = watch::channel(false);
-    let live = Arc::new(Mutex::new(Vec::new()));
+    let live = Arc::new(Mutex::new(Live::default()));
     let published = Arc::clone(&live);
     let io = |what: &'static str| {
         move |source| LoadError::Io {
@@ -163,7 +172,7 @@ pub fn run(plan: LoadPlan) -> Result<LoadReport, LoadError> {
 async fn drive(
     plan: LoadPlan,
     mut stop: watch::Receiver<bool>,
-    live: Arc<Mutex<Vec<IntervalPoint>>>,
+    live: Arc<Mutex<Live>>,
     runtimes: Vec<tokio::runtime::Handle>,
 ) -> LoadReport {
     // Workers listen to `halt`, which the run controls; the caller's `stop` only triggers it.
@@ -293,7 +302,7 @@ async fn collect(
     mut inbox: mpsc::Receiver<Snapshot>,
     start: Instant,
     lag_seconds: u64,
-    live: Arc<Mutex<Vec<IntervalPoint>>>,
+    live: Arc<Mutex<Live>>,
 ) -> Collector {
     let mut collector = Collector::new(lag_seconds, live);
     let mut tick = tokio::time::interval(Duration::from_millis(250));

@@ -45,6 +45,8 @@ pub struct Target {
     pub origin_uri: hyper::Uri,
     /// The request URI in absolute form, for HTTP/2.
     pub absolute_uri: hyper::Uri,
+    /// The whole HTTP/1.1 request, serialised once and written as is.
+    pub http1_request: Bytes,
 }
 
 /// Raw request settings, before validation.
@@ -139,9 +141,11 @@ impl Target {
         let absolute_uri = format!("{scheme}://{authority}{path}")
             .parse()
             .map_err(|_| bad("the URL is not valid".into()))?;
+        let http1_request = http1_request(&method, &path, authority, &headers, &spec.body);
         Ok(Self {
             origin_uri,
             absolute_uri,
+            http1_request,
             url: spec.url.clone(),
             tls,
             authority: authority.to_owned(),
@@ -154,6 +158,48 @@ impl Target {
             weight: spec.weight,
         })
     }
+}
+
+/// An HTTP/1.1 request as bytes on the wire: request line, `Host`, the
+/// headers, `Content-Length` when there is a body (or the method expects
+/// one), and the body.
+fn http1_request(
+    method: &Method,
+    path: &str,
+    authority: &str,
+    headers: &[(HeaderName, HeaderValue)],
+    body: &[u8],
+) -> Bytes {
+    let mut out = Vec::with_capacity(64 + path.len() + body.len());
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    // A Host header given by the user wins over the URL's.
+    let host = headers
+        .iter()
+        .find(|(name, _)| name == hyper::header::HOST)
+        .map_or(authority.as_bytes(), |(_, value)| value.as_bytes());
+    out.extend_from_slice(host);
+    out.extend_from_slice(b"\r\n");
+    let mut has_length = false;
+    for (name, value) in headers {
+        if name == hyper::header::HOST {
+            continue;
+        }
+        has_length |= name == hyper::header::CONTENT_LENGTH;
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let expects_body = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
+    if !has_length && (!body.is_empty() || expects_body) {
+        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    Bytes::from(out)
 }
 
 /// Replaces each `${NAME}` with the environment variable NAME; the error is
@@ -173,6 +219,48 @@ pub fn expand_env(text: &str) -> Result<String, String> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// The targets of scenario `scenario`: each request class's entry service's
+/// endpoint, weighted by the class's share of the traffic.
+pub fn project_targets(
+    project: &crate::model::Project,
+    scenario: usize,
+) -> Result<Vec<Target>, LoadError> {
+    let Some(s) = project.scenarios.get(scenario) else {
+        return Err(LoadError::Plan(format!(
+            "the project has no scenario {scenario}"
+        )));
+    };
+    let mut targets = Vec::new();
+    for class in &project.workload.classes {
+        let Some(service) = s.services.iter().find(|x| x.name == class.entry) else {
+            return Err(LoadError::Plan(format!(
+                "class {:?} enters at {:?}, which scenario {:?} lacks",
+                class.name, class.entry, s.name
+            )));
+        };
+        let place = format!("scenario {:?} / service {:?}", s.name, service.name);
+        let Some(endpoint) = &service.endpoint else {
+            return Err(LoadError::Plan(format!(
+                "{place}: no endpoint to load; add endpoint: (url: \"http://…\") to it"
+            )));
+        };
+        let target = Target::new(&RequestSpec {
+            url: endpoint.url.clone(),
+            method: endpoint.method.clone(),
+            headers: endpoint
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            body: endpoint.body.clone().unwrap_or_default().into_bytes(),
+            weight: class.weight,
+        })
+        .map_err(|e| LoadError::Plan(format!("{place} / endpoint: {e}")))?;
+        targets.push(target);
+    }
+    Ok(targets)
 }
 
 /// How requests are paced.

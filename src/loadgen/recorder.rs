@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::stats::{IntervalPoint, LatencyHistogram};
 
+use super::Live;
 use super::client::Failure;
 
 /// What one worker measured during one second.
@@ -100,17 +101,20 @@ pub struct Collector {
     open: BTreeMap<u64, Snapshot>,
     closed: Vec<IntervalPoint>,
     lag: u64,
-    live: Arc<Mutex<Vec<IntervalPoint>>>,
+    /// Latency over the closed seconds, for the live view.
+    closed_latency: LatencyHistogram,
+    live: Arc<Mutex<Live>>,
 }
 
 impl Collector {
     /// A collector that publishes closed points to `live` as it goes.
-    pub fn new(lag_seconds: u64, live: Arc<Mutex<Vec<IntervalPoint>>>) -> Self {
+    pub fn new(lag_seconds: u64, live: Arc<Mutex<Live>>) -> Self {
         Self {
             all: Snapshot::new(0),
             open: BTreeMap::new(),
             closed: Vec::new(),
             lag: lag_seconds,
+            closed_latency: LatencyHistogram::coarse(),
             live,
         }
     }
@@ -127,10 +131,27 @@ impl Collector {
         }
     }
 
-    /// Closes seconds older than `now_second − lag`.
+    /// Closes seconds older than `now_second − lag`, and shows the live
+    /// view every finished second, the recent ones provisionally (a slow
+    /// answer may still add to them).
     pub fn close_before(&mut self, now_second: u64) {
         let limit = now_second.saturating_sub(self.lag);
         self.close_while(|second| second < limit, 1.0);
+        let mut intervals = self.closed.clone();
+        let mut latency = self.closed_latency.clone();
+        let mut next = intervals.last().map_or(0, |p| p.second + 1);
+        for (&second, snapshot) in self.open.range(..now_second) {
+            while next < second {
+                intervals.push(point(&Snapshot::new(next), 1.0));
+                next += 1;
+            }
+            intervals.push(point(snapshot, 1.0));
+            latency.merge(&snapshot.corrected);
+            next = second + 1;
+        }
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.intervals = intervals;
+        live.latency = latency;
     }
 
     /// Closes every second; the last lasted `last_fraction` of a second.
@@ -162,11 +183,13 @@ impl Collector {
                 1.0
             };
             self.closed.push(point(&snapshot, length));
+            self.closed_latency.merge(&snapshot.corrected);
             published = true;
         }
         if published {
             let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-            live.clone_from(&self.closed);
+            live.intervals.clone_from(&self.closed);
+            live.latency.clone_from(&self.closed_latency);
         }
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod fields;
 pub mod inspector;
+#[cfg(feature = "loadgen")]
+pub mod live;
 pub mod palette;
 pub mod results;
 pub mod scenarios;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use eframe::egui::{self, Rect, RichText, Ui};
 
 use crate::model::{LatencyStatistic, Project};
-use crate::stats::{SimulationReport, SweepReport};
+use crate::stats::{LoadReport, SimulationReport, SweepReport};
 
 use super::super::command::{Command, ExportFormat};
 use super::super::plots::{self, PlotId, format_ms};
@@ -18,25 +18,6 @@ pub struct Computed<T> {
     pub report: T,
     /// The document revision it was computed from.
     pub revision: u64,
-}
-
-/// A simulation's report with its plot lines, computed once.
-pub struct SimulationResults {
-    /// The report and its revision.
-    pub computed: Computed<SimulationReport>,
-    /// The lines of its plots.
-    pub curves: plots::Curves,
-}
-
-impl SimulationResults {
-    /// Results of `report`, computed from `revision`.
-    pub fn new(report: SimulationReport, revision: u64) -> Self {
-        let curves = plots::Curves::of(&report);
-        Self {
-            computed: Computed { report, revision },
-            curves,
-        }
-    }
 }
 
 /// The results area's own settings.
@@ -55,7 +36,11 @@ pub struct Shown<'a> {
     /// The current document revision.
     pub revision: u64,
     /// The last simulation.
-    pub simulation: Option<&'a SimulationResults>,
+    pub simulation: Option<&'a Computed<SimulationReport>>,
+    /// The last live measurement.
+    pub measured: Option<&'a LoadReport>,
+    /// The latency lines of both.
+    pub curves: Option<&'a plots::Curves>,
     /// The last sweep.
     pub sweep: Option<&'a Computed<SweepReport>>,
 }
@@ -67,7 +52,7 @@ pub fn results_ui(
     view: &mut ResultsView,
     commands: &mut Vec<Command>,
 ) {
-    if shown.simulation.is_none() && shown.sweep.is_none() {
+    if shown.simulation.is_none() && shown.sweep.is_none() && shown.measured.is_none() {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() / 3.0);
             ui.heading("No results yet");
@@ -82,7 +67,7 @@ pub fn results_ui(
         ui.heading("Results");
         let stale = shown
             .simulation
-            .is_some_and(|c| c.computed.revision != shown.revision)
+            .is_some_and(|c| c.revision != shown.revision)
             || shown.sweep.is_some_and(|c| c.revision != shown.revision);
         if stale {
             ui.colored_label(
@@ -110,12 +95,11 @@ pub fn results_ui(
             ui.label("Export:");
         });
     });
-    if let Some(simulation) = shown.simulation {
-        table_ui(ui, &simulation.computed.report);
-    }
+    table_ui(ui, shown.simulation.map(|c| &c.report), shown.measured);
     ui.add_space(4.0);
-    let cards =
-        usize::from(shown.simulation.is_some()) * 3 + usize::from(shown.sweep.is_some()) * 2;
+    let cards = usize::from(shown.curves.is_some()) * 2
+        + usize::from(shown.simulation.is_some())
+        + usize::from(shown.sweep.is_some()) * 2;
     let spacing = ui.spacing().item_spacing.x;
     // Each card's frame adds its margin and stroke around the plot.
     let frame = 2.0 * 6.0 + 2.0 + spacing;
@@ -123,18 +107,18 @@ pub fn results_ui(
     let height = (ui.available_height() - 48.0).clamp(140.0, 420.0);
     egui::ScrollArea::horizontal().show(ui, |ui| {
         ui.horizontal_top(|ui| {
-            if let Some(simulation) = shown.simulation {
-                let report = &simulation.computed.report;
-                let curves = &simulation.curves;
+            if let Some(curves) = shown.curves {
                 card(ui, view, PlotId::Histogram, width, commands, |ui, view| {
                     ui.checkbox(&mut view.log_x, "log latency axis");
-                    plots::histogram_ui(ui, report, curves, view.log_x, height - 24.0);
+                    plots::histogram_ui(ui, curves, view.log_x, height - 24.0);
                 });
                 card(ui, view, PlotId::Spectrum, width, commands, |ui, _| {
-                    plots::spectrum_ui(ui, report, curves, height);
+                    plots::spectrum_ui(ui, curves, height);
                 });
+            }
+            if let Some(simulation) = shown.simulation {
                 card(ui, view, PlotId::Utilisation, width, commands, |ui, _| {
-                    plots::utilisation_ui(ui, report, height);
+                    plots::utilisation_ui(ui, &simulation.report, height);
                 });
             }
             if let Some(sweep) = shown.sweep {
@@ -199,7 +183,7 @@ fn card(
     view.rects.insert(id, response.rect);
 }
 
-fn table_ui(ui: &mut Ui, report: &SimulationReport) {
+fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&LoadReport>) {
     egui::Grid::new("percentiles")
         .striped(true)
         .spacing([16.0, 3.0])
@@ -219,7 +203,8 @@ fn table_ui(ui: &mut Ui, report: &SimulationReport) {
                 ui.strong(heading);
             }
             ui.end_row();
-            for (i, s) in report.scenarios.iter().enumerate() {
+            let scenarios = report.map_or(&[][..], |r| r.scenarios.as_slice());
+            for (i, s) in scenarios.iter().enumerate() {
                 ui.label(
                     RichText::new(format!("■ {}", s.scenario)).color(theme::scenario_color(i)),
                 );
@@ -245,8 +230,25 @@ fn table_ui(ui: &mut Ui, report: &SimulationReport) {
                 ui.label(bottleneck);
                 ui.end_row();
             }
+            if let Some(m) = measured {
+                ui.label(RichText::new("■ measured (live)").color(theme::MEASURED));
+                ui.label(format!("{:.0} req/s", m.throughput_rps));
+                let l = &m.latency_ms;
+                for value in [l.mean, l.p50, l.p90, l.p99, l.p999, l.max] {
+                    ui.label(format!("{} ms", format_ms(value)));
+                }
+                ui.label("–");
+                let errors: u64 = m.errors.values().sum();
+                if m.generator_saturated {
+                    ui.colored_label(theme::PROBLEM, "generator saturated");
+                } else {
+                    ui.label(format!("{errors} errors"));
+                }
+                ui.end_row();
+            }
         });
-    for c in &report.comparisons {
+    let comparisons = report.map_or(&[][..], |r| r.comparisons.as_slice());
+    for c in comparisons {
         ui.colored_label(
             theme::MUTED,
             format!(

@@ -138,6 +138,13 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
         {
             commands.push(Command::Sweep);
         }
+        if ui
+            .button("⏺ Live test")
+            .on_hover_text("send real HTTP load to endpoints and measure them")
+            .clicked()
+        {
+            commands.push(Command::ShowLive);
+        }
         if let Some(running) = &bar.running {
             let what = match running.kind {
                 JobKind::Simulate => "simulating",

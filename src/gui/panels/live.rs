@@ -1,0 +1,422 @@
+//! The Live panel: drive real HTTP endpoints from the app and watch
+//! throughput and latency while the run goes (feature `loadgen`).
+//!
+//! Safety: nothing is sent until the user presses Start; before the first
+//! run of a project the user confirms the hosts that will receive load; the
+//! rate, users, connections and duration are bounded here, well inside the
+//! load generator's own limits. Header values may name `${ENV_VARS}`, read
+//! when the run starts, so secrets stay out of project files.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Ui};
+use egui_plot::{Legend, Line, Plot};
+
+use crate::loadgen::{self, Live, LoadHandle, LoadPlan, Pacing, RequestSpec, Target};
+use crate::model::{Distribution, Project};
+use crate::stats::LoadReport;
+
+use super::super::plots::format_ms;
+use super::super::theme;
+
+/// The most requests per second the app will send.
+pub const MAX_RATE_RPS: f64 = 100_000.0;
+/// The longest run the app will start, in seconds.
+pub const MAX_DURATION_S: f64 = 3600.0;
+/// The most users in a closed loop.
+pub const MAX_USERS: u32 = 10_000;
+/// The most connections.
+pub const MAX_CONNECTIONS: u32 = 1000;
+
+/// Where the load goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The endpoints bound to the scenario's entry services.
+    Project,
+    /// One URL typed here.
+    Url,
+}
+
+/// A run in progress.
+struct Run {
+    handle: LoadHandle,
+    started: Instant,
+    duration: Duration,
+    what: String,
+}
+
+/// The Live panel's settings and the run it drives.
+pub struct LivePanel {
+    /// Whether the window is shown.
+    pub open: bool,
+    source: Source,
+    url: String,
+    method: String,
+    closed_loop: bool,
+    rate_rps: f64,
+    users: u32,
+    think: String,
+    duration_s: f64,
+    connections: u32,
+    /// Hosts the user agreed to load, for the open project.
+    confirmed: BTreeSet<String>,
+    /// A plan waiting for the user to confirm its hosts.
+    confirming: Option<(LoadPlan, Vec<String>)>,
+    run: Option<Run>,
+    live: Live,
+    error: Option<String>,
+}
+
+impl Default for LivePanel {
+    fn default() -> Self {
+        Self {
+            open: false,
+            source: Source::Url,
+            url: "http://127.0.0.1:8080/".into(),
+            method: "GET".into(),
+            closed_loop: false,
+            rate_rps: 100.0,
+            users: 10,
+            think: "exp:100ms".into(),
+            duration_s: 30.0,
+            connections: 16,
+            confirmed: BTreeSet::new(),
+            confirming: None,
+            run: None,
+            live: Live::default(),
+            error: None,
+        }
+    }
+}
+
+impl LivePanel {
+    /// A new project: its hosts must be confirmed again, and a run stops.
+    pub fn forget_project(&mut self) {
+        self.confirmed.clear();
+        self.confirming = None;
+        if let Some(run) = &self.run {
+            run.handle.stop();
+        }
+    }
+
+    /// Whether a run is going.
+    pub fn is_running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// Polls the run: the latest seconds while it goes, the report when it
+    /// ends. Call once per frame.
+    pub fn logic(&mut self, ctx: &egui::Context) -> Option<LoadReport> {
+        let run = self.run.as_ref()?;
+        self.live = run.handle.live();
+        if !run.handle.is_finished() {
+            ctx.request_repaint_after(Duration::from_millis(250));
+            return None;
+        }
+        let run = self.run.take()?;
+        match run.handle.join() {
+            Ok(report) => {
+                self.error = None;
+                Some(report)
+            }
+            Err(error) => {
+                self.error = Some(error.to_string());
+                None
+            }
+        }
+    }
+
+    fn plan(&self, project: &Project, scenario: usize) -> Result<LoadPlan, String> {
+        let targets = match self.source {
+            Source::Project => {
+                loadgen::project_targets(project, scenario).map_err(|e| e.to_string())?
+            }
+            Source::Url => vec![
+                Target::new(&RequestSpec {
+                    url: self.url.trim().to_owned(),
+                    method: self.method.clone(),
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                    weight: 1.0,
+                })
+                .map_err(|e| e.to_string())?,
+            ],
+        };
+        let pacing = if self.closed_loop {
+            let think: Distribution = self.think.parse().map_err(|e| format!("think time: {e}"))?;
+            think.check().map_err(|e| format!("think time: {e}"))?;
+            Pacing::Closed {
+                users: self.users.clamp(1, MAX_USERS),
+                think,
+            }
+        } else {
+            loadgen::constant_rate(
+                self.rate_rps.clamp(0.1, MAX_RATE_RPS),
+                self.connections.clamp(1, MAX_CONNECTIONS),
+            )
+        };
+        let plan = LoadPlan {
+            targets,
+            pacing,
+            duration: Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S)),
+            timeout: Duration::from_secs(10),
+            http2: false,
+            insecure: false,
+            thresholds: Vec::new(),
+        };
+        plan.validate().map_err(|e| e.to_string())?;
+        Ok(plan)
+    }
+
+    fn start(&mut self, plan: LoadPlan) {
+        let what = format!(
+            "{} against {}",
+            plan.describe(),
+            hosts(&plan).into_iter().collect::<Vec<_>>().join(", ")
+        );
+        let duration = plan.duration;
+        match loadgen::start(plan) {
+            Ok(handle) => {
+                self.live = Live::default();
+                self.error = None;
+                self.run = Some(Run {
+                    handle,
+                    #[expect(clippy::disallowed_methods, reason = "a live run shows wall time")]
+                    started: Instant::now(),
+                    duration,
+                    what,
+                });
+            }
+            Err(error) => self.error = Some(error.to_string()),
+        }
+    }
+
+    /// Asks for confirmation of new hosts, or starts.
+    fn request_start(&mut self, project: &Project, scenario: usize) {
+        match self.plan(project, scenario) {
+            Ok(plan) => {
+                let new: Vec<String> = hosts(&plan)
+                    .into_iter()
+                    .filter(|h| !self.confirmed.contains(h))
+                    .collect();
+                if new.is_empty() {
+                    self.start(plan);
+                } else {
+                    self.confirming = Some((plan, new));
+                }
+            }
+            Err(error) => self.error = Some(error),
+        }
+    }
+}
+
+/// The host:port pairs a plan sends to.
+fn hosts(plan: &LoadPlan) -> BTreeSet<String> {
+    plan.targets
+        .iter()
+        .map(|t| format!("{}:{}", t.host, t.port))
+        .collect()
+}
+
+/// Draws the Live window, if open.
+pub fn live_ui(ctx: &egui::Context, panel: &mut LivePanel, project: &Project, scenario: usize) {
+    let mut open = panel.open;
+    egui::Window::new("Live load test")
+        .open(&mut open)
+        .default_size([560.0, 520.0])
+        .show(ctx, |ui| settings_ui(ui, panel, project, scenario));
+    panel.open = open;
+    if let Some((_, new)) = &panel.confirming {
+        let new = new.clone();
+        let mut answer = None;
+        egui::Modal::new(egui::Id::new("confirm-hosts")).show(ctx, |ui| {
+            ui.heading("Send load to these hosts?");
+            ui.label("The test sends real HTTP requests to:");
+            for host in &new {
+                ui.label(egui::RichText::new(host).monospace().strong());
+            }
+            ui.label("Only load systems you own or are allowed to test.");
+            ui.horizontal(|ui| {
+                if ui.button("Send load").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Don't send").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        if let Some(yes) = answer
+            && let Some((plan, new)) = panel.confirming.take()
+            && yes
+        {
+            panel.confirmed.extend(new);
+            panel.start(plan);
+        }
+    }
+}
+
+fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: usize) {
+    let running = panel.run.is_some();
+    ui.add_enabled_ui(!running, |ui| {
+        egui::Grid::new("live-settings")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                ui.label("target");
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut panel.source, Source::Url, "a URL");
+                    ui.selectable_value(
+                        &mut panel.source,
+                        Source::Project,
+                        "the scenario's endpoints",
+                    );
+                });
+                ui.end_row();
+                match panel.source {
+                    Source::Url => {
+                        ui.label("URL");
+                        ui.horizontal(|ui| {
+                            egui::ComboBox::from_id_salt("live-method")
+                                .selected_text(&panel.method)
+                                .show_ui(ui, |ui| {
+                                    for m in ["GET", "POST", "PUT", "DELETE", "HEAD"] {
+                                        ui.selectable_value(&mut panel.method, m.to_owned(), m);
+                                    }
+                                });
+                            let url = ui.add(
+                                egui::TextEdit::singleline(&mut panel.url).desired_width(320.0),
+                            );
+                            ui.ctx()
+                                .accesskit_node_builder(url.id, |n| n.set_label("target URL"));
+                        });
+                        ui.end_row();
+                    }
+                    Source::Project => {
+                        ui.label("endpoints");
+                        ui.vertical(|ui| match loadgen::project_targets(project, scenario) {
+                            Ok(targets) => {
+                                for t in targets {
+                                    ui.monospace(format!("{} {}", t.method, t.url));
+                                }
+                            }
+                            Err(e) => {
+                                ui.colored_label(theme::PROBLEM, e.to_string());
+                            }
+                        });
+                        ui.end_row();
+                    }
+                }
+                ui.label("load");
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut panel.closed_loop, false, "rate (open)");
+                    ui.selectable_value(&mut panel.closed_loop, true, "users (closed)");
+                });
+                ui.end_row();
+                if panel.closed_loop {
+                    ui.label("users");
+                    ui.add(egui::DragValue::new(&mut panel.users).range(1..=MAX_USERS));
+                    ui.end_row();
+                    ui.label("think time");
+                    ui.text_edit_singleline(&mut panel.think);
+                    ui.end_row();
+                } else {
+                    ui.label("rate");
+                    ui.add(
+                        egui::DragValue::new(&mut panel.rate_rps)
+                            .range(1.0..=MAX_RATE_RPS)
+                            .suffix(" req/s"),
+                    );
+                    ui.end_row();
+                    ui.label("connections");
+                    ui.add(egui::DragValue::new(&mut panel.connections).range(1..=MAX_CONNECTIONS));
+                    ui.end_row();
+                }
+                ui.label("duration");
+                ui.add(
+                    egui::DragValue::new(&mut panel.duration_s)
+                        .range(1.0..=MAX_DURATION_S)
+                        .suffix(" s"),
+                );
+                ui.end_row();
+            });
+    });
+    ui.horizontal(|ui| {
+        if let Some(run) = &panel.run {
+            let elapsed = run.started.elapsed();
+            #[expect(clippy::cast_possible_truncation, reason = "a fraction for display")]
+            let fraction = (elapsed.as_secs_f64() / run.duration.as_secs_f64()).min(1.0) as f32;
+            ui.add(egui::ProgressBar::new(fraction).desired_width(200.0));
+            ui.label(format!("{:.0} s", elapsed.as_secs_f64()));
+            if ui.button("Stop").clicked() {
+                run.handle.stop();
+            }
+        } else if ui.button("Start").clicked() {
+            panel.request_start(project, scenario);
+        }
+    });
+    if let Some(run) = &panel.run {
+        ui.colored_label(theme::MUTED, &run.what);
+    }
+    if let Some(error) = &panel.error {
+        ui.colored_label(theme::PROBLEM, error);
+    }
+    live_plots_ui(ui, &panel.live);
+}
+
+fn live_plots_ui(ui: &mut Ui, live: &Live) {
+    if live.intervals.is_empty() {
+        ui.colored_label(
+            theme::MUTED,
+            "Throughput and latency appear here, second by second, once the run starts. \
+             Latency counts from when each request was due.",
+        );
+        return;
+    }
+    let last = live.intervals.last();
+    if let Some(p) = last {
+        ui.label(format!(
+            "second {}: {:.0} req/s · p50 {} ms · p99 {} ms · {} errors",
+            p.second + 1,
+            p.throughput_rps,
+            format_ms(p.p50_ms),
+            format_ms(p.p99_ms),
+            p.errors
+        ));
+    }
+    let height = 120.0;
+    let series = |f: fn(&crate::stats::IntervalPoint) -> f64| -> Vec<[f64; 2]> {
+        live.intervals
+            .iter()
+            .map(|p| [p.second as f64 + 1.0, f(p)])
+            .collect()
+    };
+    ui.strong("Throughput (req/s)");
+    Plot::new("live-throughput")
+        .height(height)
+        .include_y(0.0)
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            plot_ui.line(
+                Line::new("throughput", series(|p| p.throughput_rps))
+                    .color(theme::scenario_color(2)),
+            );
+        });
+    ui.strong("Latency (ms)");
+    Plot::new("live-latency")
+        .height(height)
+        .include_y(0.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            plot_ui.line(
+                Line::new("p99", series(|p| p.p99_ms))
+                    .color(theme::scenario_color(5))
+                    .width(2.0),
+            );
+            plot_ui.line(Line::new("p50", series(|p| p.p50_ms)).color(theme::scenario_color(0)));
+        });
+    ui.strong("Latency histogram so far");
+    let lines = super::super::plots::Curves::of_histograms(&[("measured", &live.latency)]);
+    super::super::plots::histogram_ui(ui, &lines, true, height);
+}
