@@ -298,23 +298,39 @@ struct Head {
 /// Parses a response head (status line and headers, ending in an empty
 /// line); `None` when it is not HTTP/1.x.
 fn parse_head(head: &[u8]) -> Option<Head> {
-    let text = std::str::from_utf8(head).ok()?;
-    let mut lines = text.split("\r\n");
+    // Bytes, not text: this runs once per response on the hot path.
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let status_line = lines.next()?;
-    let rest = status_line.strip_prefix("HTTP/1.")?;
-    let version_minor = rest.as_bytes().first()?;
-    let status: u16 = rest.get(2..5)?.parse().ok()?;
+    let rest = status_line.strip_prefix(b"HTTP/1.")?;
+    let (&version_minor, rest) = rest.split_first()?;
+    let digits = rest.get(1..4)?;
+    if rest.first() != Some(&b' ') || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let status = digits
+        .iter()
+        .fold(0_u16, |n, d| n * 10 + u16::from(d - b'0'));
     let mut parsed = Head {
         status,
         length: None,
         chunked: false,
-        close: *version_minor == b'0',
+        close: version_minor == b'0',
     };
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
-        let (name, value) = (name.trim(), value.trim());
+        let name = line[..colon].trim_ascii();
+        // Only three headers matter; skip the rest by their length first.
+        if !matches!(name.len(), 10 | 14 | 17) {
+            continue;
+        }
+        let Ok(value) = std::str::from_utf8(line[colon + 1..].trim_ascii()) else {
+            continue;
+        };
+        let name = std::str::from_utf8(name).ok()?;
         if name.eq_ignore_ascii_case("content-length") {
             parsed.length = Some(value.parse().ok()?);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {

@@ -1,6 +1,7 @@
 //! The hot path: one worker per connection (open loop) or per user (closed
 //! loop), with the pacing as a strategy rather than a copy of the loop.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -99,15 +100,27 @@ pub async fn run(
     mut pace: Pace,
     mut target_rng: Rng,
     snapshots: mpsc::Sender<Snapshot>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
+    // One future for the stop signal, polled by every wait: cheaper than a
+    // new one per request. Every branch that sees it fire leaves the loop.
+    let flag = stop.clone();
+    let stopped = async move {
+        let mut stop = stop;
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+    tokio::pin!(stopped);
     let mut snapshot = Snapshot::new(0);
     // When the last answer came, to measure the pause before the next send.
     let mut answered: Option<Instant> = None;
+    // One timer for every request's timeout, reset each time: cheaper than
+    // a new timer per request on the hot path.
+    let deadline = tokio::time::sleep(shared.timeout);
+    tokio::pin!(deadline);
     if let Pace::Closed { think, rng } = &mut pace {
         // Users start out thinking, so they do not all arrive at once.
         let pause = Duration::from_nanos(think.sample(rng));
-        if sleep_or_stop(shared.start + pause, &mut stop).await {
+        if sleep_or_stop(shared.start + pause, stopped.as_mut()).await {
             return;
         }
     }
@@ -129,7 +142,7 @@ pub async fn run(
         // connection, and any lateness then is the generator's own timer
         // (about a millisecond), so its latency counts from the actual send.
         let backlogged = matches!(pace, Pace::Open(_)) && Instant::now() > due;
-        if Instant::now() >= shared.end || *stop.borrow() {
+        if Instant::now() >= shared.end || *flag.borrow() {
             if matches!(pace, Pace::Open(_)) {
                 shared.dropped.fetch_add(1, Ordering::Relaxed);
             }
@@ -137,7 +150,7 @@ pub async fn run(
         }
         // Hand in the last second's data before waiting, so it is never held long.
         flush_if_stale(&mut snapshot, &shared, &snapshots).await;
-        if due > Instant::now() && sleep_or_stop(due, &mut stop).await {
+        if due > Instant::now() && sleep_or_stop(due, stopped.as_mut()).await {
             shared.dropped.fetch_add(1, Ordering::Relaxed);
             break;
         }
@@ -154,9 +167,12 @@ pub async fn run(
             }
         }
         let target = pick(&shared.targets, &mut target_rng);
+        deadline.as_mut().reset(sent + shared.timeout);
         let outcome = tokio::select! {
-            outcome = tokio::time::timeout(shared.timeout, connection.send(target)) => outcome,
-            _ = stop.wait_for(|stopped| *stopped) => {
+            biased;
+            answer = connection.send(target) => Ok(answer),
+            () = &mut deadline => Err(()),
+            () = stopped.as_mut() => {
                 shared.dropped.fetch_add(1, Ordering::Relaxed);
                 break;
             }
@@ -178,7 +194,7 @@ pub async fn run(
                 snapshot.bytes_received += answer.bytes;
             }
             Ok(Err(failure)) => snapshot.fail(failure),
-            Err(_elapsed) => {
+            Err(()) => {
                 // The connection may be mid-response: start a fresh one.
                 connection = connection.reset();
                 snapshot.fail(Failure::Timeout);
@@ -188,7 +204,7 @@ pub async fn run(
         if let Pace::Closed { think, rng } = &mut pace {
             flush_if_stale(&mut snapshot, &shared, &snapshots).await;
             let pause = Duration::from_nanos(think.sample(rng));
-            if !pause.is_zero() && sleep_or_stop(Instant::now() + pause, &mut stop).await {
+            if !pause.is_zero() && sleep_or_stop(Instant::now() + pause, stopped.as_mut()).await {
                 break;
             }
         }
@@ -212,10 +228,10 @@ async fn flush_if_stale(
 }
 
 /// Sleeps until `until`; true if told to stop first.
-async fn sleep_or_stop(until: Instant, stop: &mut watch::Receiver<bool>) -> bool {
+async fn sleep_or_stop(until: Instant, stop: Pin<&mut impl Future<Output = ()>>) -> bool {
     tokio::select! {
         () = tokio::time::sleep_until(until) => false,
-        _ = stop.wait_for(|stopped| *stopped) => true,
+        () = stop => true,
     }
 }
 
