@@ -24,6 +24,28 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The bundled example with its run settings changed by `edit`, saved in
+/// `dir`; returns the project and its path.
+fn example_with(
+    dir: &Path,
+    edit: impl FnOnce(&mut model::RunSettings),
+) -> (model::Project, PathBuf) {
+    let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
+        .unwrap()
+        .project;
+    edit(&mut project.run);
+    let path = dir.join("example.ron");
+    model::file::save(
+        &model::ProjectFile {
+            header: String::new(),
+            project: project.clone(),
+        },
+        &path,
+    )
+    .unwrap();
+    (project, path)
+}
+
 /// The paths the "user" will pick in file dialogs, in order.
 type Answers = Arc<Mutex<VecDeque<Option<PathBuf>>>>;
 
@@ -212,19 +234,9 @@ fn simulate_shows_the_engines_numbers() {
 fn cancelling_a_long_run_keeps_the_app_usable() {
     let _cpu = support::cpu_heavy();
     let dir = scratch("cancel");
-    let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
-        .unwrap()
-        .project;
-    project.run.stop = model::StopCondition::Duration("1h".parse().unwrap());
-    let path = dir.join("long.ron");
-    model::file::save(
-        &model::ProjectFile {
-            header: String::new(),
-            project,
-        },
-        &path,
-    )
-    .unwrap();
+    let (_, path) = example_with(&dir, |run| {
+        run.stop = model::StopCondition::Duration("1h".parse().unwrap());
+    });
     let (mut harness, _) = app(&dir, Some(path));
     harness.get_by_label("▶ Simulate").click();
     harness.run_steps(3);
@@ -362,21 +374,11 @@ fn export_writes_csv_and_json_of_the_results() {
 fn sweep_draws_curves_for_every_scenario() {
     let _cpu = support::cpu_heavy();
     let dir = scratch("sweep");
-    let mut project = model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
-        .unwrap()
-        .project;
     // Short points keep the test quick; the curve's shape is what matters.
-    project.run.stop = model::StopCondition::Requests(4_000);
-    project.run.warmup = Some("1s".parse().unwrap());
-    let path = dir.join("sweep.ron");
-    model::file::save(
-        &model::ProjectFile {
-            header: String::new(),
-            project: project.clone(),
-        },
-        &path,
-    )
-    .unwrap();
+    let (project, path) = example_with(&dir, |run| {
+        run.stop = model::StopCondition::Requests(4_000);
+        run.warmup = Some("1s".parse().unwrap());
+    });
     let (mut harness, _) = app(&dir, Some(path));
     harness.get_by_label("📈 Sweep").click();
     harness.step();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 
 use crate::model::{self, Problem, Project, ProjectFile};
-use crate::stats::{OutputFormat, SimulationReport, SweepReport, write_report, write_sweep};
+use crate::stats::{SimulationReport, SweepReport, write_report, write_sweep};
 
 use super::command::{Command, Edit, ExportFormat};
 use super::document::Document;
@@ -655,21 +655,11 @@ impl App {
         let written = match format {
             ExportFormat::SimulationCsv | ExportFormat::SimulationJson => {
                 let report = self.simulation().ok_or("no simulation to export")?;
-                let as_format = if format == ExportFormat::SimulationCsv {
-                    OutputFormat::Csv
-                } else {
-                    OutputFormat::Json
-                };
-                write_report(report, as_format, &mut bytes)
+                write_report(report, format.output(), &mut bytes)
             }
             ExportFormat::SweepCsv | ExportFormat::SweepJson => {
                 let report = self.sweep().ok_or("no sweep to export")?;
-                let as_format = if format == ExportFormat::SweepCsv {
-                    OutputFormat::Csv
-                } else {
-                    OutputFormat::Json
-                };
-                write_sweep(report, as_format, &mut bytes)
+                write_sweep(report, format.output(), &mut bytes)
             }
         };
         written.map_err(|e| e.to_string())?;

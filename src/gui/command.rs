@@ -520,6 +520,14 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
+    /// The report writers' format.
+    pub fn output(self) -> crate::stats::OutputFormat {
+        match self {
+            Self::SimulationCsv | Self::SweepCsv => crate::stats::OutputFormat::Csv,
+            Self::SimulationJson | Self::SweepJson => crate::stats::OutputFormat::Json,
+        }
+    }
+
     /// The file extension.
     pub fn extension(self) -> &'static str {
         match self {
