@@ -493,3 +493,262 @@ fn seconds_have_passed(seconds: f64) -> bool {
         now.duration_since(began).as_secs_f64() >= seconds
     })
 }
+
+#[test]
+fn a_service_that_fails_validation_shows_a_badge() {
+    let dir = scratch("badge");
+    let (mut harness, _) = app(&dir, None);
+    let badges = |harness: &Harness<'_, App>| {
+        harness
+            .query_all_by_label_contains("⚠ scenario")
+            .chain(harness.query_all_by_label_contains("⚠ service"))
+            .count()
+    };
+    assert_eq!(badges(&harness), 0, "the example is valid");
+    harness
+        .get_by_role_and_label(Role::Button, "service")
+        .click();
+    harness.run();
+    let added = services(harness.state()).pop().unwrap();
+    harness.get_by_label("bound to a URL").click();
+    harness.run();
+    // Break the URL: text before "http://".
+    let url = harness.get_by_role_and_label(Role::TextInput, "URL");
+    url.focus();
+    harness.key_press(Key::Home);
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "URL")
+        .type_text("x");
+    harness.run();
+    harness.key_press(Key::Escape);
+    harness.run();
+    let endpoint = harness.state().project().scenarios[0]
+        .services
+        .iter()
+        .find(|s| s.name == added)
+        .and_then(|s| s.endpoint.clone())
+        .expect("the new service is bound to a URL");
+    assert!(endpoint.url.starts_with("xhttp://"), "{}", endpoint.url);
+    // The node carries the badge; it names the field and gives `archbench
+    // check`'s message (its hover text and its accessible label).
+    let expected = model::validate(harness.state().project());
+    assert_eq!(expected.len(), 1, "{expected:?}");
+    assert_eq!(badges(&harness), 1);
+    let badge = format!("⚠ service {added:?} / endpoint: {}", expected[0].message);
+    assert!(harness.query_by_label(&badge).is_some(), "{badge}");
+}
+
+#[test]
+fn ctrl_n_starts_a_new_project_asking_first_if_work_is_unsaved() {
+    let dir = scratch("new");
+    let (mut harness, _) = app(&dir, None);
+    // Nothing unsaved: a new project at once.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    harness.run();
+    assert_ne!(
+        harness.state().project().name,
+        model::file::parse(archbench::gui::EXAMPLE, Path::new("x.ron"))
+            .unwrap()
+            .project
+            .name
+    );
+    assert!(harness.state().document().path().is_none());
+    assert!(!harness.state().document().is_dirty());
+    assert!(harness.query_by_label("Unsaved changes").is_none());
+    let blank = harness.state().project().clone();
+
+    // An edit, then Ctrl+N: the app asks, and Cancel keeps the work.
+    harness.get_by_role_and_label(Role::Button, "cache").click();
+    harness.run();
+    let edited = harness.state().project().clone();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    harness.run();
+    assert!(harness.query_by_label("Unsaved changes").is_some());
+    harness.get_by_label("Cancel").click();
+    harness.run();
+    assert_eq!(harness.state().project(), &edited);
+    assert!(harness.state().document().is_dirty());
+
+    // Ctrl+N again, and discard: a blank project.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    harness.run();
+    harness.get_by_label("Discard changes").click();
+    harness.run();
+    assert_eq!(harness.state().project(), &blank);
+    assert!(!harness.state().document().is_dirty());
+}
+
+/// Whether the last frame asked the window to do `command`.
+fn asked(harness: &Harness<'_, App>, command: &eframe::egui::ViewportCommand) -> bool {
+    harness
+        .output()
+        .viewport_output
+        .values()
+        .any(|v| v.commands.contains(command))
+}
+
+/// Steps up to 10 frames until one asks the window to do `command`.
+fn step_until_asked(harness: &mut Harness<'_, App>, command: &eframe::egui::ViewportCommand) {
+    for _ in 0..10 {
+        harness.step();
+        if asked(harness, command) {
+            return;
+        }
+    }
+    panic!("the app never asked for {command:?}");
+}
+
+fn request_close(harness: &mut Harness<'_, App>) {
+    use eframe::egui::{ViewportEvent, ViewportId};
+    harness
+        .input_mut()
+        .viewports
+        .get_mut(&ViewportId::ROOT)
+        .unwrap()
+        .events
+        .push(ViewportEvent::Close);
+}
+
+#[test]
+fn closing_with_unsaved_work_asks_first() {
+    use eframe::egui::ViewportCommand;
+    let dir = scratch("close");
+    let (mut harness, _) = app(&dir, None);
+
+    // An edit, then the window's close button: the close is held back.
+    harness
+        .get_by_role_and_label(Role::Button, "database")
+        .click();
+    harness.run();
+    let edited = harness.state().project().clone();
+    request_close(&mut harness);
+    step_until_asked(&mut harness, &ViewportCommand::CancelClose);
+    harness.run();
+    assert!(harness.query_by_label("Unsaved changes").is_some());
+    // Cancel: still open, work intact.
+    harness.get_by_label("Cancel").click();
+    harness.run();
+    assert!(harness.query_by_label("Unsaved changes").is_none());
+    assert_eq!(harness.state().project(), &edited);
+
+    // Close again and discard: now the app closes the window itself.
+    request_close(&mut harness);
+    step_until_asked(&mut harness, &ViewportCommand::CancelClose);
+    harness.run();
+    harness.get_by_label("Discard changes").click();
+    step_until_asked(&mut harness, &ViewportCommand::Close);
+
+    // With nothing unsaved, a close goes through without a question.
+    let (mut clean, _) = app(&dir, None);
+    request_close(&mut clean);
+    clean.step();
+    assert!(!asked(&clean, &ViewportCommand::CancelClose));
+    clean.run();
+    assert!(clean.query_by_label("Unsaved changes").is_none());
+}
+
+/// A file dropped onto the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl eframe::egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_ron_dropped_on_the_window_opens() {
+    let dir = scratch("drop");
+    let (project, path) = example_with(&dir, |run| run.seed = 4242);
+    let (mut harness, _) = app(&dir, None);
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path.clone())));
+    step_until(&mut harness, "the dropped file", |app| {
+        app.document().path().is_some()
+    });
+    assert_eq!(harness.state().project(), &project);
+    assert_eq!(harness.state().project().run.seed, 4242);
+    assert!(!harness.state().document().is_dirty());
+}
+
+#[test]
+fn a_plot_exports_as_png_cropped_from_the_window() {
+    use archbench::gui::plots::PlotId;
+    use eframe::egui::{Color32, ColorImage, Event, UserData, ViewportCommand, ViewportId};
+    let _cpu = support::cpu_heavy();
+    let dir = scratch("png");
+    let (mut harness, answers) = app(&dir, None);
+    harness.get_by_label("▶ Simulate").click();
+    step_until(&mut harness, "the simulation", |app| {
+        !app.is_running() && app.simulation().is_some()
+    });
+    let path = dir.join("histogram.png");
+    answers.lock().unwrap().push_back(Some(path.clone()));
+    // The first card's PNG button: the latency histogram.
+    harness.query_all_by_label("PNG").next().unwrap().click();
+    let mut request = None;
+    for _ in 0..10 {
+        harness.step();
+        request = harness.output().viewport_output[&ViewportId::ROOT]
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                ViewportCommand::Screenshot(data) => Some(data.clone()),
+                _ => None,
+            });
+        if request.is_some() {
+            break;
+        }
+    }
+    let user_data: UserData = request.expect("the app asks for a screenshot");
+    let plot = *user_data
+        .data
+        .as_ref()
+        .and_then(|d| d.downcast_ref::<PlotId>())
+        .unwrap();
+    assert_eq!(plot, PlotId::Histogram);
+
+    // Stand in for the renderer: a window whose every pixel encodes its own
+    // position, so the saved image shows exactly which region was kept.
+    let (width, height) = (1400_usize, 900_usize);
+    let code = |x: usize, y: usize| {
+        let [r, g, b, _] = u32::try_from(y * 2048 + x).unwrap().to_le_bytes();
+        Color32::from_rgb(r, g, b)
+    };
+    let pixels = (0..height)
+        .flat_map(|y| (0..width).map(move |x| code(x, y)))
+        .collect();
+    let image = ColorImage::new([width, height], pixels);
+    harness.input_mut().events.push(Event::Screenshot {
+        viewport_id: ViewportId::ROOT,
+        user_data,
+        image: Arc::new(image),
+    });
+    harness.run();
+    assert!(path.is_file(), "the PNG is written");
+
+    let rect = harness.state().plot_rect(plot).unwrap();
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgba).unwrap();
+    // At one pixel per point, the image is the plot's rectangle.
+    let whole = |v: f32| format!("{v:.0}").parse::<usize>().unwrap();
+    let (x0, y0) = (whole(rect.min.x), whole(rect.min.y));
+    let (w, h) = (info.width as usize, info.height as usize);
+    assert_eq!(w, whole(rect.max.x) - x0);
+    assert_eq!(h, whole(rect.max.y) - y0);
+    assert!(w > 100 && h > 100 && w < width, "{info:?}");
+    for (i, pixel) in rgba.chunks_exact(4).enumerate() {
+        let (x, y) = (x0 + i % w, y0 + i / w);
+        assert_eq!(pixel, code(x, y).to_array(), "pixel {x},{y}");
+    }
+}

@@ -222,6 +222,12 @@ impl App {
         self.sweep.as_ref().map(|c| &c.report)
     }
 
+    /// Where `plot` was drawn last frame, in points: the region its PNG
+    /// export crops from the window.
+    pub fn plot_rect(&self, plot: PlotId) -> Option<egui::Rect> {
+        self.results_view.rects.get(&plot).copied()
+    }
+
     /// Whether a simulation or sweep is running.
     pub fn is_running(&self) -> bool {
         self.job.is_some()

@@ -321,16 +321,21 @@ impl SnarlViewer<usize> for Viewer<'_> {
         let Some(service) = self.scenario.services.get(snarl[node]) else {
             return;
         };
-        if !self.detailed(snarl[node]) {
-            ui.strong(&service.name);
-            return;
-        }
+        let detailed = self.detailed(snarl[node]);
         ui.horizontal(|ui| {
-            tag_ui(ui, service.kind);
+            if detailed {
+                tag_ui(ui, service.kind);
+            }
             ui.strong(&service.name);
+            // The badge shows at every zoom: a problem must not hide.
             if let Some(problems) = self.overlay.problems.get(&service.name) {
-                ui.colored_label(theme::PROBLEM, "⚠")
-                    .on_hover_text(problems.join("\n"));
+                let text = problems.join("\n");
+                let badge = ui.colored_label(theme::PROBLEM, "⚠");
+                // Screen readers (and the tests) read the problems too.
+                badge.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::WidgetType::Label, true, format!("⚠ {text}"))
+                });
+                badge.on_hover_text(text);
             }
         });
     }
