@@ -3,7 +3,7 @@
 //! compound along a chain.
 
 use crate::support::simulate_scenario;
-use archbench::model::{Cache, Link, TimeSpan};
+use archbench::model::{Breaker, Cache, Jitter, LatencyFault, Link, RateLimit, Retry, TimeSpan};
 use archbench::sim::analytic;
 
 use crate::support::{each, link, open_project, replicate, service};
@@ -136,4 +136,248 @@ fn impossible_pattern_settings_are_refused() {
         "{}",
         problems[1]
     );
+}
+
+/// front (1,000 workers, 100 µs) calls back (1,000 workers, `back_time`)
+/// over `link`, at `rate` requests per second.
+fn guarded(rate: f64, back_time: &str, link: Link, requests: u64) -> archbench::model::Project {
+    open_project(
+        rate,
+        vec![
+            service("front", "100us", 1000),
+            service("back", back_time, 1000),
+        ],
+        vec![link],
+        requests,
+    )
+}
+
+fn retry(max_retries: u32) -> Retry {
+    Retry {
+        max_retries,
+        backoff: TimeSpan::ZERO,
+        max_backoff: TimeSpan::ZERO,
+        jitter: Jitter::None,
+        budget: None,
+    }
+}
+
+#[test]
+fn retries_multiply_the_load_by_the_truncated_geometric_sum() {
+    // Each attempt fails with p = 0.3, independently. With n retries the
+    // callee sees 1 + p + … + p^n attempts per call, and a call fails only
+    // if all n + 1 fail: p^(n+1). As n grows the load tends to 1/(1 − p).
+    let p = 0.3_f64;
+    for n in [0_u32, 2, 100] {
+        let mut project = guarded(
+            500.0,
+            "1ms",
+            Link {
+                retry: Some(retry(n)),
+                ..link("front", "back")
+            },
+            100_000,
+        );
+        project.scenarios[0].services[1].error_rate = p;
+        let report = simulate_scenario(&project, 0).unwrap();
+        let calls = report.services[0].arrivals as f64;
+        let load = report.services[1].arrivals as f64 / calls;
+        let truth: f64 = (0..=n).map(|k| p.powi(k.try_into().unwrap())).sum();
+        // The attempt count per call has σ ≤ 0.8: over 100,000 calls the
+        // mean's σ is under 0.003.
+        assert!((load - truth).abs() < 0.012, "n = {n}: {load} vs {truth}");
+        let failed = report.failed as f64 / calls;
+        let truth = p.powi((n + 1).try_into().unwrap());
+        assert!(
+            (failed - truth).abs() < 0.005,
+            "n = {n}: failed {failed} vs {truth}"
+        );
+        let link = &report.links[0];
+        assert_eq!(link.attempts, report.services[1].arrivals);
+        assert_eq!(link.retries, link.attempts - report.services[0].arrivals);
+    }
+    // Unlimited (100) retries: 1/(1 − p).
+    assert!((1.0 / (1.0 - p) - (0..=100).map(|k| p.powi(k)).sum::<f64>()).abs() < 1e-12);
+}
+
+#[test]
+fn a_timed_out_call_still_occupies_the_callee() {
+    // The callee has ample workers, so a call takes its service time,
+    // exponential with mean 10 ms. A 20 ms timeout gives up on
+    // P(S > 20 ms) = e^−2 = 0.1353 of the calls, but the callee still
+    // does all the work: its mean service time stays 10 ms and it answers
+    // every call.
+    let timeout = TimeSpan::from_millis_f64(20.0);
+    let project = guarded(
+        400.0,
+        "exp:10ms",
+        Link {
+            timeout: Some(timeout),
+            ..link("front", "back")
+        },
+        100_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    let calls = report.services[0].arrivals as f64;
+    let failed = report.failed as f64 / calls;
+    let truth = (-2.0_f64).exp();
+    assert!((failed - truth).abs() < 0.005, "{failed} vs {truth}");
+    assert_eq!(report.links[0].timeouts, report.failed);
+    let back = &report.services[1];
+    assert!(
+        (back.service_time_ms - 10.0).abs() < 0.15,
+        "{}",
+        back.service_time_ms
+    );
+    // Every call the callee admitted was answered (give or take those in
+    // flight when the run ended).
+    assert!(back.throughput_rps * report.measured_s > back.arrivals as f64 - 50.0);
+    // Successful calls all beat the timeout; the front answers within it.
+    assert!(report.latency_ms.max <= 20.2, "{}", report.latency_ms.max);
+
+    // One retry: a call fails only if both attempts time out, and the
+    // callee does 1 + e^−2 attempts per call.
+    let mut project = project;
+    project.scenarios[0].links[0].retry = Some(retry(1));
+    let report = simulate_scenario(&project, 0).unwrap();
+    let calls = report.services[0].arrivals as f64;
+    let failed = report.failed as f64 / calls;
+    assert!((failed - truth * truth).abs() < 0.002, "{failed}");
+    let load = report.services[1].arrivals as f64 / calls;
+    assert!((load - (1.0 + truth)).abs() < 0.01, "{load}");
+}
+
+#[test]
+fn a_bulkhead_loses_calls_as_erlang_b_says() {
+    // At most 5 calls in flight; calls last exp(10 ms) and arrive as a
+    // Poisson stream of 400/s: offered load a = 4 Erlangs. The share of
+    // calls refused is Erlang B: (a^c / c!) / Σ_{k≤c} a^k / k!.
+    let (c, a) = (5_u32, 4.0_f64);
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for k in 1..=c {
+        term *= a / f64::from(k);
+        sum += term;
+    }
+    let erlang_b = term / sum;
+    assert!((erlang_b - 0.199_07).abs() < 1e-4);
+    let project = guarded(
+        400.0,
+        "exp:10ms",
+        Link {
+            max_concurrent: Some(c),
+            ..link("front", "back")
+        },
+        200_000,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    let link = &report.links[0];
+    let refused = link.bulkhead_rejections as f64 / report.services[0].arrivals as f64;
+    assert!(
+        (refused - erlang_b).abs() < 0.006,
+        "{refused} vs {erlang_b}"
+    );
+    assert_eq!(report.failed, link.bulkhead_rejections);
+}
+
+#[test]
+fn a_token_bucket_admits_its_rate() {
+    // 300 requests/s at a service limited to 100/s (burst 10): it admits
+    // 100/s and refuses the rest. At 50/s the bucket almost never empties.
+    for (rate, admitted, refused_share) in [(300.0, 100.0, 2.0 / 3.0), (50.0, 50.0, 0.0)] {
+        let mut limited = service("api", "100us", 1000);
+        limited.rate_limit = Some(RateLimit {
+            rate: 100.0,
+            burst: 10,
+        });
+        let mut project = open_project(rate, vec![limited], vec![], 0);
+        project.run.stop =
+            archbench::model::StopCondition::Duration(TimeSpan::from_secs_f64(600.0));
+        let report = simulate_scenario(&project, 0).unwrap();
+        let api = &report.services[0];
+        let through = api.arrivals as f64 / report.measured_s;
+        assert!((through - admitted).abs() < 0.01 * admitted, "{through}");
+        let share = api.rate_limited as f64 / (api.arrivals + api.rate_limited) as f64;
+        assert!((share - refused_share).abs() < 0.01, "{share}");
+        assert_eq!(report.failed, api.rate_limited);
+    }
+}
+
+#[test]
+fn a_breaker_opens_within_its_window_after_the_callee_starts_failing() {
+    // From 10 s to 20 s a fault adds 100 ms to every call, and the 50 ms
+    // timeout fails them all. The breaker counts over 1 s and opens at half
+    // failed, so it opens within the window: at most 1 s × 200/s calls
+    // time out before it does. Open for 2 s, then one probe: it stays open
+    // (a few probes fail) until the fault ends, then closes.
+    let mut project = guarded(
+        200.0,
+        "1ms",
+        Link {
+            timeout: Some(TimeSpan::from_millis_f64(50.0)),
+            breaker: Some(Breaker {
+                failure_ratio: 0.5,
+                window: TimeSpan::from_secs_f64(1.0),
+                min_calls: 20,
+                open_for: TimeSpan::from_secs_f64(2.0),
+                probes: 1,
+            }),
+            fault: Some(LatencyFault {
+                extra: "100ms".parse().unwrap(),
+                from: TimeSpan::from_secs_f64(10.0),
+                until: TimeSpan::from_secs_f64(20.0),
+            }),
+            ..link("front", "back")
+        },
+        0,
+    );
+    project.run.stop = archbench::model::StopCondition::Duration(TimeSpan::from_secs_f64(40.0));
+    let report = simulate_scenario(&project, 0).unwrap();
+    let link = &report.links[0];
+    // Opened once at the start of the fault, then again after each failed
+    // probe (every 2 s until 20 s): at most 6 times.
+    assert!((2..=6).contains(&link.breaker_opened), "{link:?}");
+    // Before opening, at most one window of calls timed out (plus probes).
+    assert!(link.timeouts <= 200 + 6, "{link:?}");
+    assert!(link.timeouts >= 20, "{link:?}");
+    // While open, calls fail at once: most of the fault's 10 s × 200/s.
+    assert!(link.breaker_rejections > 1_500, "{link:?}");
+    assert_eq!(report.failed, link.timeouts + link.breaker_rejections);
+    // After the fault it closed again: the last 20 s all succeeded.
+    assert!(
+        report.requests as f64 > 0.95 * 200.0 * 30.0,
+        "{}",
+        report.requests
+    );
+}
+
+#[test]
+fn resilience_settings_are_checked() {
+    let mut project = guarded(100.0, "1ms", link("front", "back"), 10);
+    let l = &mut project.scenarios[0].links[0];
+    l.mode = archbench::model::CallMode::Async;
+    l.timeout = Some(TimeSpan::ZERO);
+    l.breaker = Some(Breaker {
+        failure_ratio: 1.5,
+        window: TimeSpan::ZERO,
+        min_calls: 0,
+        open_for: TimeSpan::from_secs_f64(1.0),
+        probes: 1,
+    });
+    let problems: Vec<String> = archbench::model::validate(&project)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let expect = [
+        r#"link "front" -> "back" / timeout: an async call"#,
+        r#"link "front" -> "back" / breaker: an async call"#,
+        r#"link "front" -> "back" / timeout: a timeout must be longer than zero"#,
+        r#"breaker / failure_ratio: a failure ratio must be above 0 and at most 1, got 1.5"#,
+        r#"breaker / window: the window must be longer than zero"#,
+        r#"breaker / min_calls: min_calls must be between 1"#,
+    ];
+    assert_eq!(problems.len(), expect.len(), "{problems:#?}");
+    for (problem, expected) in problems.iter().zip(expect) {
+        assert!(problem.contains(expected), "{problem} ∌ {expected}");
+    }
 }

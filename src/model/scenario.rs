@@ -172,6 +172,112 @@ pub struct Service {
     /// goes back to every caller up to the client, and no calls are made.
     #[serde(default)]
     pub error_rate: f64,
+    /// A token bucket in front of the service, shared by its replicas:
+    /// requests beyond it are rejected at once.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A token-bucket rate limit: `rate` tokens a second, at most `burst` saved.
+/// Each request takes a token or is rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub rate: f64,
+    /// The most tokens the bucket holds (it starts full).
+    #[serde(default = "one")]
+    pub burst: u32,
+}
+
+/// Retries of a failed or timed-out call.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Retries after the first attempt, at most.
+    pub max_retries: u32,
+    /// The wait before the first retry; each later one doubles it.
+    #[serde(default)]
+    pub backoff: super::time::TimeSpan,
+    /// The longest wait between attempts.
+    #[serde(default = "max_backoff")]
+    pub max_backoff: super::time::TimeSpan,
+    /// How the wait is randomised.
+    #[serde(default)]
+    pub jitter: Jitter,
+    /// Caps retries at a share of first attempts.
+    #[serde(default)]
+    pub budget: Option<RetryBudget>,
+}
+
+fn max_backoff() -> super::time::TimeSpan {
+    super::time::TimeSpan::from_nanos(10_000_000_000)
+}
+
+/// How a backoff wait is randomised; `b` is the exponential backoff.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Jitter {
+    /// Wait exactly `b`.
+    None,
+    /// Wait uniformly between 0 and `b` (spreads retries the most).
+    #[default]
+    Full,
+    /// Wait `b/2` plus uniformly up to `b/2`.
+    Equal,
+}
+
+/// A retry budget, as in Finagle and gRPC: retries may use `ratio` tokens per
+/// first attempt, plus `min_per_second` a second so that a quiet link can
+/// still retry. A retry spends one token; with none left it is not made.
+/// The bucket holds at most ten seconds' worth of tokens (at least 10).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudget {
+    /// Retries allowed per first attempt, such as 0.1.
+    pub ratio: f64,
+    /// Retries allowed per second whatever the traffic.
+    #[serde(default)]
+    pub min_per_second: f64,
+}
+
+/// A circuit breaker on a link. Closed, it counts the outcomes of calls over
+/// a sliding `window`; when at least `min_calls` finished in it and the
+/// failed share (errors, timeouts, rejections) reaches `failure_ratio`, it
+/// opens. Open, it fails calls at once for `open_for`, then half-opens: it
+/// lets `probes` calls through, closes if they all succeed, and opens again
+/// if one fails.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breaker {
+    /// The failed share of calls that opens the breaker.
+    pub failure_ratio: f64,
+    /// The sliding window outcomes are counted over.
+    pub window: super::time::TimeSpan,
+    /// Calls the window must hold before the breaker may open.
+    #[serde(default = "twenty")]
+    pub min_calls: u32,
+    /// How long it stays open.
+    pub open_for: super::time::TimeSpan,
+    /// Trial calls let through when half-open.
+    #[serde(default = "one")]
+    pub probes: u32,
+}
+
+fn twenty() -> u32 {
+    20
+}
+
+/// Extra latency on a link during a window of simulated time, as a fault
+/// injector would add it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyFault {
+    /// Added to the round trip of each call made in the window.
+    pub extra: Distribution,
+    /// When the fault starts.
+    pub from: super::time::TimeSpan,
+    /// When it ends.
+    pub until: super::time::TimeSpan,
 }
 
 /// A cache: after its own work (the lookup), a hit answers at once and a
@@ -229,6 +335,7 @@ impl Service {
             endpoint: None,
             cache: None,
             error_rate: 0.0,
+            rate_limit: None,
         }
     }
 }
@@ -274,6 +381,23 @@ pub struct Link {
     /// Whether the caller waits.
     #[serde(default)]
     pub mode: CallMode,
+    /// The caller gives up on an attempt after this long and treats it as
+    /// failed; the callee is not told and finishes the work anyway.
+    #[serde(default)]
+    pub timeout: Option<super::time::TimeSpan>,
+    /// Retries of attempts that failed or timed out.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+    /// A circuit breaker in front of the callee.
+    #[serde(default)]
+    pub breaker: Option<Breaker>,
+    /// A bulkhead: at most this many attempts in flight per caller replica;
+    /// more fail at once.
+    #[serde(default)]
+    pub max_concurrent: Option<u32>,
+    /// Extra latency during a window.
+    #[serde(default)]
+    pub fault: Option<LatencyFault>,
 }
 
 fn always() -> f64 {
@@ -291,6 +415,11 @@ impl Link {
             parallel_group: None,
             latency: Distribution::default(),
             mode: CallMode::Sync,
+            timeout: None,
+            retry: None,
+            breaker: None,
+            max_concurrent: None,
+            fault: None,
         }
     }
 }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::distribution::Distribution;
 use super::error::Problem;
 use super::project::{FORMAT_VERSION, Project, StopCondition};
-use super::scenario::{CallMode, Scenario};
+use super::scenario::{CallMode, Link, Scenario};
+use super::time::TimeSpan;
 use super::workload::{Arrivals, RateChange, Workload};
 
 /// Bounds that keep a hostile or mistaken file from exhausting memory.
@@ -31,6 +32,8 @@ pub mod limits {
     pub const CLASSES: usize = 1_000;
     /// Open arrival rate, requests per second.
     pub const RATE_RPS: f64 = 1e9;
+    /// Retries of one call.
+    pub const RETRIES: u32 = 100;
 }
 
 /// Every problem with the project, in file order. Empty means valid.
@@ -110,6 +113,12 @@ impl Problems {
                 place,
                 format!("a rate above {:e} rps is not supported", limits::RATE_RPS),
             );
+        }
+    }
+
+    fn positive(&mut self, place: String, span: TimeSpan, what: &str) {
+        if span == TimeSpan::ZERO {
+            self.add(place, format!("{what} must be longer than zero"));
         }
     }
 
@@ -314,6 +323,26 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                 ),
             );
         }
+        if let Some(limit) = &service.rate_limit {
+            if !(limit.rate.is_finite() && limit.rate > 0.0) {
+                problems.add(
+                    format!("{here} / rate_limit / rate"),
+                    format!(
+                        "a rate limit must be above 0 per second, got {}",
+                        limit.rate
+                    ),
+                );
+            } else {
+                problems.rate(format!("{here} / rate_limit / rate"), limit.rate);
+            }
+            problems.count(
+                format!("{here} / rate_limit / burst"),
+                limit.burst,
+                1,
+                u32::MAX,
+                "the burst",
+            );
+        }
         if let Some(endpoint) = &service.endpoint {
             for message in endpoint_problems(endpoint) {
                 problems.add(format!("{here} / endpoint"), message);
@@ -385,6 +414,7 @@ fn links(
             "the call count",
         );
         problems.distribution(format!("{here} / latency"), &link.latency);
+        resilience(problems, &here, link);
         if let (Some(from), Some(to), CallMode::Sync) = (from, to, link.mode) {
             sync_edges.entry(from).or_default().insert(to);
         }
@@ -478,4 +508,113 @@ pub fn endpoint_problems(endpoint: &super::scenario::Endpoint) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Timeouts, retries, breakers, bulkheads and faults on a link.
+fn resilience(problems: &mut Problems, here: &str, link: &Link) {
+    if link.mode == CallMode::Async {
+        let waited_for = [
+            ("timeout", link.timeout.is_some()),
+            ("retry", link.retry.is_some()),
+            ("breaker", link.breaker.is_some()),
+            ("max_concurrent", link.max_concurrent.is_some()),
+        ];
+        for (field, set) in waited_for {
+            if set {
+                problems.add(
+                    format!("{here} / {field}"),
+                    "an async call is not waited for, so it cannot time out, be retried, \
+                     trip a breaker or fill a bulkhead; make the call sync"
+                        .into(),
+                );
+            }
+        }
+    }
+    if let Some(timeout) = link.timeout {
+        problems.positive(format!("{here} / timeout"), timeout, "a timeout");
+    }
+    if let Some(retry) = &link.retry {
+        let place = format!("{here} / retry");
+        problems.count(
+            format!("{place} / max_retries"),
+            retry.max_retries,
+            0,
+            limits::RETRIES,
+            "max_retries",
+        );
+        if retry.max_backoff < retry.backoff {
+            problems.add(
+                format!("{place} / max_backoff"),
+                format!(
+                    "max_backoff ({}) is shorter than backoff ({})",
+                    retry.max_backoff, retry.backoff
+                ),
+            );
+        }
+        if let Some(budget) = &retry.budget {
+            if !(budget.ratio.is_finite() && (0.0..=10.0).contains(&budget.ratio)) {
+                problems.add(
+                    format!("{place} / budget / ratio"),
+                    format!(
+                        "a retry ratio must be between 0 and 10, got {}",
+                        budget.ratio
+                    ),
+                );
+            }
+            problems.rate(
+                format!("{place} / budget / min_per_second"),
+                budget.min_per_second,
+            );
+        }
+    }
+    if let Some(breaker) = &link.breaker {
+        let place = format!("{here} / breaker");
+        if !(breaker.failure_ratio > 0.0 && breaker.failure_ratio <= 1.0) {
+            problems.add(
+                format!("{place} / failure_ratio"),
+                format!(
+                    "a failure ratio must be above 0 and at most 1, got {}",
+                    breaker.failure_ratio
+                ),
+            );
+        }
+        problems.positive(format!("{place} / window"), breaker.window, "the window");
+        problems.positive(format!("{place} / open_for"), breaker.open_for, "open_for");
+        problems.count(
+            format!("{place} / min_calls"),
+            breaker.min_calls,
+            1,
+            u32::MAX,
+            "min_calls",
+        );
+        problems.count(
+            format!("{place} / probes"),
+            breaker.probes,
+            1,
+            u32::MAX,
+            "probes",
+        );
+    }
+    if let Some(max) = link.max_concurrent {
+        problems.count(
+            format!("{here} / max_concurrent"),
+            max,
+            1,
+            u32::MAX,
+            "max_concurrent",
+        );
+    }
+    if let Some(fault) = &link.fault {
+        let place = format!("{here} / fault");
+        problems.distribution(format!("{place} / extra"), &fault.extra);
+        if fault.until <= fault.from {
+            problems.add(
+                format!("{place} / until"),
+                format!(
+                    "the fault must end after it starts ({} is not after {})",
+                    fault.until, fault.from
+                ),
+            );
+        }
+    }
 }

@@ -26,12 +26,18 @@ use crate::model::{Balancer, MAX_SPAN_NS};
 use crate::stats::LatencyHistogram;
 
 use super::arrivals::ArrivalClock;
+use super::guard::{self, LinkGuard, LinkTally, Permit, Refusal};
 use super::plan::{ArrivalPlan, Plan};
 use super::rng::Rng;
+use super::sample::Sampler;
 use super::time::SimTime;
 
 type CallId = u32;
 const NO_PARENT: CallId = CallId::MAX;
+/// A call not made over a guarded link.
+const NO_LINK: u32 = u32::MAX;
+/// The serial of a call no timer watches (or of a free slot).
+const UNWATCHED: u64 = 0;
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -40,6 +46,11 @@ enum Event {
     CallArrive(CallId),
     WorkDone(CallId),
     Response(CallId),
+    /// An attempt's timeout: the call and its serial, which tells a live
+    /// attempt from a slot since reused.
+    Timeout(CallId, u64),
+    /// A retry: the caller, the link and the attempt number.
+    Retry(CallId, u32, u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -93,6 +104,41 @@ struct Call {
     holds_worker: bool,
     /// Whether the previous step's call was made (for repeated links).
     made_previous: bool,
+    /// The guarded link this attempt was made on, or `NO_LINK`.
+    link: u32,
+    /// 0 for the first attempt, then the retry's number.
+    attempt: u32,
+    /// What the link's breaker let it through as.
+    permit: Permit,
+    /// Nonzero while a timeout watches this attempt.
+    serial: u64,
+    /// Given up on by its caller: its answer goes nowhere.
+    orphan: bool,
+}
+
+impl Call {
+    fn new(station: u32, parent: CallId, role: Role, class: u32, user: u32, now: SimTime) -> Self {
+        Self {
+            station,
+            replica: 0,
+            parent,
+            role,
+            class,
+            user,
+            arrived: now,
+            return_delay: 0,
+            step: 0,
+            pending: 0,
+            failed: false,
+            holds_worker: false,
+            made_previous: false,
+            link: NO_LINK,
+            attempt: 0,
+            permit: Permit::Call,
+            serial: UNWATCHED,
+            orphan: false,
+        }
+    }
 }
 
 /// A count whose time integral is kept over the measured window.
@@ -138,6 +184,8 @@ pub struct StationTally {
     pub errors: u64,
     /// Calls a cache answered itself.
     pub cache_hits: u64,
+    /// Calls refused by the rate limit.
+    pub rate_limited: u64,
     pub waited: u64,
     pub started: u64,
     pub service_ns: u128,
@@ -169,6 +217,9 @@ struct Station {
     tally: StationTally,
     /// Calls present when measuring began, to tell growth from noise.
     present_at_start: i64,
+    /// The rate limit's tokens, as of `tokens_at`.
+    tokens: f64,
+    tokens_at: SimTime,
 }
 
 /// Why and where a replication found the system unstable.
@@ -258,6 +309,10 @@ struct State {
     free: Vec<CallId>,
     stations: Vec<Station>,
     link_rngs: Vec<Rng>,
+    /// Guards of each link, by link index.
+    guards: Vec<LinkGuard>,
+    /// The next timeout serial.
+    next_serial: u64,
     arrivals: Option<ArrivalClock>,
     class_rng: Rng,
     think_rng: Rng,
@@ -284,6 +339,7 @@ pub struct Outcome {
     pub measured_ns: u64,
     pub stations: Vec<StationTally>,
     pub classes: Vec<ClassTally>,
+    pub links: Vec<LinkTally>,
     pub saturation: Option<Saturation>,
     pub events: u64,
     /// The trace asked for with `trace_cap`, in completion order.
@@ -303,6 +359,8 @@ impl State {
                 outcome_rng: Rng::stream(seed, replication, &format!("outcome/{}", s.name)),
                 tally: StationTally::default(),
                 present_at_start: 0,
+                tokens: s.rate_limit.map_or(0.0, |(_, burst)| burst),
+                tokens_at: SimTime::ZERO,
             })
             .collect();
         let mut replication = Self {
@@ -317,6 +375,12 @@ impl State {
                 .iter()
                 .map(|name| Rng::stream(seed, replication, name))
                 .collect(),
+            guards: plan
+                .links
+                .iter()
+                .map(|link| LinkGuard::new(link, plan.stations[link.from as usize].replicas))
+                .collect(),
+            next_serial: UNWATCHED + 1,
             arrivals: match &plan.arrivals {
                 ArrivalPlan::Open { process, segments } => Some(ArrivalClock::from_segments(
                     *process,
@@ -402,6 +466,7 @@ impl State {
             measured_ns: end.since(self.measure_from),
             stations: self.stations.into_iter().map(|s| s.tally).collect(),
             classes: self.classes,
+            links: self.guards.into_iter().map(|g| g.tally).collect(),
             saturation: self.saturation,
             events: self.events,
         }
@@ -460,6 +525,12 @@ impl State {
             Event::CallArrive(call) => self.arrive(plan, call),
             Event::WorkDone(call) => self.work_done(plan, call),
             Event::Response(call) => self.response(plan, call),
+            Event::Timeout(call, serial) => self.timeout(plan, call, serial),
+            Event::Retry(caller, link, attempt) => {
+                if !self.try_attempt(plan, caller, link, attempt) {
+                    self.child_done(plan, caller, true);
+                }
+            }
         }
     }
 
@@ -519,21 +590,14 @@ impl State {
 
     fn start_root(&mut self, plan: &Plan, class: u32, user: u32) {
         let entry = plan.classes[class as usize].entry;
-        let call = self.alloc(Call {
-            station: entry,
-            replica: 0,
-            parent: NO_PARENT,
-            role: Role::Root,
+        let call = self.alloc(Call::new(
+            entry,
+            NO_PARENT,
+            Role::Root,
             class,
             user,
-            arrived: self.now,
-            return_delay: 0,
-            step: 0,
-            pending: 0,
-            failed: false,
-            holds_worker: false,
-            made_previous: false,
-        });
+            self.now,
+        ));
         self.arrive(plan, call);
     }
 
@@ -560,6 +624,7 @@ impl State {
     }
 
     fn release(&mut self, call: CallId) {
+        self.calls[call as usize].serial = UNWATCHED;
         self.free.push(call);
     }
 
@@ -577,6 +642,21 @@ impl State {
         let from = self.measure_from;
         let measuring = self.measuring;
         let station = &mut self.stations[station_index];
+        if let Some((rate, burst)) = spec.rate_limit {
+            let refill = rate * now.since(station.tokens_at) as f64 / 1e9;
+            station.tokens = (station.tokens + refill).min(burst);
+            station.tokens_at = now;
+            if station.tokens >= 1.0 {
+                station.tokens -= 1.0;
+            } else {
+                if measuring {
+                    station.tally.rate_limited += 1;
+                }
+                self.calls[id as usize].failed = true;
+                self.answer(plan, id);
+                return;
+            }
+        }
         let r = &mut station.replicas[replica as usize];
         let admitted = if r.busy < spec.workers {
             r.busy += 1;
@@ -731,6 +811,7 @@ impl State {
             let made_previous = call.made_previous;
             let mut pending = 0;
             let mut made_any = false;
+            let mut refused = false;
             for spec in step {
                 let make = if spec.repeats_previous {
                     made_previous
@@ -746,55 +827,205 @@ impl State {
                         // Over the in-flight cap: the run is ending as saturated.
                         break;
                     }
-                    let rtt = spec.latency.sample(&mut self.link_rngs[spec.link]);
-                    let there = rtt / 2;
+                    if spec.guarded {
+                        #[expect(
+                            clippy::cast_possible_truncation,
+                            reason = "links are far fewer than 2^32"
+                        )]
+                        let link = spec.link as u32;
+                        if self.try_attempt(plan, id, link, 0) {
+                            pending += 1;
+                        } else {
+                            refused = true;
+                        }
+                        continue;
+                    }
+                    let rtt = self.round_trip(spec.link, &spec.latency, spec.fault.as_ref());
                     let (parent, role) = if spec.sync {
                         pending += 1;
                         (id, Role::Child)
                     } else {
                         (NO_PARENT, Role::Detached)
                     };
-                    let (class, user) =
-                        (self.calls[id as usize].class, self.calls[id as usize].user);
-                    let child = self.alloc(Call {
-                        station: spec.target,
-                        replica: 0,
-                        parent,
-                        role,
-                        class,
-                        user,
-                        arrived: self.now,
-                        return_delay: rtt - there,
-                        step: 0,
-                        pending: 0,
-                        failed: false,
-                        holds_worker: false,
-                        made_previous: false,
-                    });
-                    if there == 0 {
-                        self.arrive(plan, child);
-                    } else {
-                        self.schedule(there, Event::CallArrive(child));
-                    }
+                    self.send(plan, id, parent, role, spec.target, rtt);
                 }
             }
             let call = &mut self.calls[id as usize];
             call.made_previous = made_any;
+            call.failed |= refused;
             if pending > 0 {
                 call.pending = pending;
+                return;
+            }
+            if refused {
+                // A call refused at once (breaker open, bulkhead full)
+                // fails this one as an error answer would.
+                self.complete(plan, id);
                 return;
             }
             call.step += 1;
         }
     }
 
+    /// A call's round trip over link `link`, with any fault active now.
+    fn round_trip(
+        &mut self,
+        link: usize,
+        latency: &Sampler,
+        fault: Option<&(u64, u64, Sampler)>,
+    ) -> u64 {
+        let rng = &mut self.link_rngs[link];
+        let mut rtt = latency.sample(rng);
+        if let Some((from, until, extra)) = fault
+            && (*from..*until).contains(&self.now.0)
+        {
+            rtt = rtt.saturating_add(extra.sample(rng));
+        }
+        rtt
+    }
+
+    /// Sends a new call from `caller` to `target`; returns its id.
+    fn send(
+        &mut self,
+        plan: &Plan,
+        caller: CallId,
+        parent: CallId,
+        role: Role,
+        target: u32,
+        rtt: u64,
+    ) -> CallId {
+        let there = rtt / 2;
+        let (class, user) = {
+            let c = &self.calls[caller as usize];
+            (c.class, c.user)
+        };
+        let mut call = Call::new(target, parent, role, class, user, self.now);
+        call.return_delay = rtt - there;
+        let child = self.alloc(call);
+        if there == 0 {
+            self.arrive(plan, child);
+        } else {
+            self.schedule(there, Event::CallArrive(child));
+        }
+        child
+    }
+
+    /// Makes attempt `attempt` of a call from `caller` over guarded link
+    /// `link`; false when the breaker or the bulkhead refused it.
+    fn try_attempt(&mut self, plan: &Plan, caller: CallId, link: u32, attempt: u32) -> bool {
+        let spec = &plan.links[link as usize];
+        let now = self.now;
+        let measuring = self.measuring;
+        let replica = self.calls[caller as usize].replica;
+        let guard = &mut self.guards[link as usize];
+        let permit = match guard.admit(spec, now, replica) {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                if measuring {
+                    match refusal {
+                        Refusal::Breaker => guard.tally.breaker_rejections += 1,
+                        Refusal::Bulkhead => guard.tally.bulkhead_rejections += 1,
+                    }
+                }
+                return false;
+            }
+        };
+        if attempt == 0 {
+            guard.first_attempt(now);
+        }
+        if measuring {
+            guard.tally.attempts += 1;
+            if attempt > 0 {
+                guard.tally.retries += 1;
+            }
+        }
+        let rtt = self.round_trip(link as usize, &spec.latency, spec.fault.as_ref());
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        // Nothing reads the attempt's fields before an event runs, so they
+        // are set after `send`, which may run the callee's arrival at once.
+        let child = self.send(plan, caller, caller, Role::Child, spec.target, rtt);
+        let call = &mut self.calls[child as usize];
+        call.link = link;
+        call.attempt = attempt;
+        call.permit = permit;
+        if let Some(timeout) = spec.timeout_ns {
+            call.serial = serial;
+            self.schedule(timeout, Event::Timeout(child, serial));
+        }
+        true
+    }
+
+    /// An attempt's timer went off: if it has not answered, its caller gives
+    /// up on it (the callee keeps working).
+    fn timeout(&mut self, plan: &Plan, id: CallId, serial: u64) {
+        let call = &mut self.calls[id as usize];
+        if call.serial != serial || call.orphan {
+            return;
+        }
+        call.orphan = true;
+        let (caller, link, attempt, permit) = (call.parent, call.link, call.attempt, call.permit);
+        if self.measuring {
+            self.guards[link as usize].tally.timeouts += 1;
+        }
+        self.attempt_ended(plan, caller, link, attempt, permit, false);
+    }
+
+    /// An attempt answered (`ok`) or failed; retries if the policy and the
+    /// budget allow, otherwise the call ends for its caller.
+    fn attempt_ended(
+        &mut self,
+        plan: &Plan,
+        caller: CallId,
+        link: u32,
+        attempt: u32,
+        permit: Permit,
+        ok: bool,
+    ) {
+        let now = self.now;
+        let replica = self.calls[caller as usize].replica;
+        let guard = &mut self.guards[link as usize];
+        if guard.settle(now, replica, permit, ok) && self.measuring {
+            guard.tally.breaker_opened += 1;
+        }
+        if !ok
+            && let Some(retry) = &plan.links[link as usize].retry
+            && attempt < retry.max_retries
+        {
+            if guard.spend_retry(now, retry) {
+                let wait = guard::backoff(retry, attempt + 1, &mut self.link_rngs[link as usize]);
+                self.schedule(wait, Event::Retry(caller, link, attempt + 1));
+                return;
+            }
+            if self.measuring {
+                guard.tally.budget_denials += 1;
+            }
+        }
+        self.child_done(plan, caller, !ok);
+    }
+
     /// An answer from a synchronous call reaches its caller.
     fn response(&mut self, plan: &Plan, child: CallId) {
-        let (parent, failed) = {
-            let c = &self.calls[child as usize];
-            (c.parent, c.failed)
-        };
+        let c = &self.calls[child as usize];
+        let (parent, failed, orphan) = (c.parent, c.failed, c.orphan);
+        let (link, attempt, permit) = (c.link, c.attempt, c.permit);
         self.release(child);
+        if orphan {
+            // Timed out on the way back: nobody waits for it.
+            return;
+        }
+        if link != NO_LINK {
+            if failed && self.measuring {
+                self.guards[link as usize].tally.failures += 1;
+            }
+            self.attempt_ended(plan, parent, link, attempt, permit, !failed);
+            return;
+        }
+        self.child_done(plan, parent, failed);
+    }
+
+    /// One of the calls a step waits for has ended for good.
+    fn child_done(&mut self, plan: &Plan, parent: CallId, failed: bool) {
         let call = &mut self.calls[parent as usize];
         call.pending -= 1;
         call.failed |= failed;
@@ -837,6 +1068,7 @@ impl State {
     fn answer(&mut self, plan: &Plan, id: CallId) {
         let call = &self.calls[id as usize];
         match call.role {
+            Role::Child if call.orphan => self.release(id),
             Role::Child => {
                 let delay = call.return_delay;
                 self.schedule(delay, Event::Response(id));

@@ -18,6 +18,7 @@
 pub mod analytic;
 mod arrivals;
 mod engine;
+mod guard;
 mod plan;
 mod rng;
 mod sample;
@@ -30,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::{LatencyStatistic, Objective, Problem, Project, StopCondition, validate};
 use crate::stats::{
-    ClassReport, Comparison, Confidence, Interval, LatencyHistogram, ObjectiveResult,
+    ClassReport, Comparison, Confidence, Interval, LatencyHistogram, LinkReport, ObjectiveResult,
     ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport,
 };
 
@@ -43,6 +44,7 @@ pub use sweep::{SweepAxis, SweepProgress, SweepSpec, sweep, sweep_with_progress}
 pub use time::SimTime;
 
 use engine::{ClassTally, Outcome, Replication, Slice, StationTally, Stop};
+use guard::LinkTally;
 use plan::Plan;
 
 /// Why a simulation could not run.
@@ -118,6 +120,7 @@ struct Totals {
     measured_ns: u64,
     stations: Vec<StationTally>,
     classes: Vec<ClassTally>,
+    links: Vec<LinkTally>,
     saturation: Option<Saturation>,
     events: u64,
     replications: Vec<ReplicationSummary>,
@@ -412,6 +415,7 @@ impl Totals {
             a.rejections += b.rejections;
             a.errors += b.errors;
             a.cache_hits += b.cache_hits;
+            a.rate_limited += b.rate_limited;
             a.waited += b.waited;
             a.started += b.started;
             a.service_ns += b.service_ns;
@@ -420,6 +424,16 @@ impl Totals {
             a.busy.area += b.busy.area;
             a.queued.area += b.queued.area;
             a.present.area += b.present.area;
+        });
+        merge_all(&mut self.links, outcome.links, |a, b| {
+            a.attempts += b.attempts;
+            a.retries += b.retries;
+            a.timeouts += b.timeouts;
+            a.failures += b.failures;
+            a.breaker_rejections += b.breaker_rejections;
+            a.bulkhead_rejections += b.bulkhead_rejections;
+            a.budget_denials += b.budget_denials;
+            a.breaker_opened += b.breaker_opened;
         });
         merge_all(&mut self.classes, outcome.classes, |a, b| {
             a.succeeded += b.succeeded;
@@ -506,6 +520,7 @@ impl Totals {
             slo_pass: true,
             classes,
             services,
+            links: self.links(plan),
             latency: overall,
             per_replication: self.replications.clone(),
         }
@@ -554,6 +569,7 @@ impl Totals {
                     rejected: t.rejections,
                     errors: t.errors,
                     cache_hits: t.cache_hits,
+                    rate_limited: t.rate_limited,
                     waited_fraction: ratio(t.waited, t.started),
                     response_ms: t.response.summary(),
                     wait_ms: t.wait.summary(),
@@ -565,6 +581,32 @@ impl Totals {
                     analytic_ms: None,
                     response_mean_interval: Interval::of_mean(&means),
                 }
+            })
+            .collect()
+    }
+}
+
+impl Totals {
+    /// The guarded links' tallies.
+    fn links(&self, plan: &Plan) -> Vec<LinkReport> {
+        plan.links
+            .iter()
+            .zip(
+                self.links
+                    .iter()
+                    .chain(std::iter::repeat(&LinkTally::default())),
+            )
+            .filter(|(link, _)| link.guarded)
+            .map(|(link, t)| LinkReport {
+                link: link.name.clone(),
+                attempts: t.attempts,
+                retries: t.retries,
+                timeouts: t.timeouts,
+                failures: t.failures,
+                breaker_rejections: t.breaker_rejections,
+                bulkhead_rejections: t.bulkhead_rejections,
+                budget_denials: t.budget_denials,
+                breaker_opened: t.breaker_opened,
             })
             .collect()
     }

@@ -2,8 +2,8 @@
 //! grouped into steps, distributions turned into samplers.
 
 use crate::model::{
-    ArrivalProcess, Arrivals, Balancer, CallMode, IoModel, Project, QueueCapacity, RateSegment,
-    Scenario, ServiceKind,
+    ArrivalProcess, Arrivals, Balancer, Breaker, CallMode, IoModel, Jitter, Project, QueueCapacity,
+    RateSegment, Scenario, ServiceKind,
 };
 
 use super::sample::Sampler;
@@ -17,6 +17,37 @@ pub struct Plan {
     pub arrivals: ArrivalPlan,
     /// Stable names for each link's random stream, by link index.
     pub link_streams: Vec<String>,
+    /// Each link's timeouts, retries, breaker and bulkhead, by link index.
+    pub links: Vec<LinkPlan>,
+}
+
+/// What a link does beyond carrying calls.
+#[derive(Clone, Debug)]
+pub struct LinkPlan {
+    pub name: String,
+    pub from: u32,
+    /// Whether calls go through attempts (see [`guarded`]).
+    pub guarded: bool,
+    pub target: u32,
+    pub latency: Sampler,
+    /// Give up on an attempt after this many nanoseconds.
+    pub timeout_ns: Option<u64>,
+    pub retry: Option<RetryPlan>,
+    pub breaker: Option<Breaker>,
+    /// Attempts in flight per caller replica.
+    pub max_concurrent: Option<u32>,
+    /// Extra round-trip time from `from` to `until` (nanoseconds).
+    pub fault: Option<(u64, u64, Sampler)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPlan {
+    pub max_retries: u32,
+    pub backoff_ns: u64,
+    pub max_backoff_ns: u64,
+    pub jitter: Jitter,
+    /// (retries per first attempt, retries per second).
+    pub budget: Option<(f64, f64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +64,8 @@ pub struct Station {
     pub cache: Option<(f64, u64)>,
     /// The chance a request fails here.
     pub error_rate: f64,
+    /// Token bucket: (tokens per second, bucket size).
+    pub rate_limit: Option<(f64, f64)>,
     /// Outgoing calls, step by step; calls in one step run in parallel.
     pub steps: Vec<Vec<Call>>,
 }
@@ -46,6 +79,10 @@ pub struct Call {
     pub count: u32,
     pub latency: Sampler,
     pub sync: bool,
+    /// Made as attempts (see [`guarded`]).
+    pub guarded: bool,
+    /// Extra round-trip time from `from` to `until` (nanoseconds).
+    pub fault: Option<(u64, u64, Sampler)>,
     /// A later repetition of a sequential link with a count: made exactly
     /// when the previous step's call was made, without a new draw.
     pub repeats_previous: bool,
@@ -99,10 +136,33 @@ impl Plan {
                 blocking: s.io == IoModel::Blocking,
                 cache: s.cache.map(|c| (c.hit_ratio, c.warmup.as_nanos())),
                 error_rate: s.error_rate,
+                rate_limit: s.rate_limit.map(|r| (r.rate, f64::from(r.burst))),
                 steps: Vec::new(),
             })
             .collect();
         let link_streams = group_links_into_steps(scenario, &mut stations);
+        let links = scenario
+            .links
+            .iter()
+            .map(|l| LinkPlan {
+                name: format!("{} -> {}", l.from, l.to),
+                from: station_of(&l.from).unwrap_or(0),
+                guarded: guarded(l),
+                target: station_of(&l.to).unwrap_or(0),
+                latency: Sampler::new(&l.latency),
+                timeout_ns: l.timeout.map(crate::model::TimeSpan::as_nanos),
+                retry: l.retry.map(|r| RetryPlan {
+                    max_retries: r.max_retries,
+                    backoff_ns: r.backoff.as_nanos(),
+                    max_backoff_ns: r.max_backoff.as_nanos(),
+                    jitter: r.jitter,
+                    budget: r.budget.map(|b| (b.ratio, b.min_per_second)),
+                }),
+                breaker: l.breaker,
+                max_concurrent: l.max_concurrent,
+                fault: fault(l),
+            })
+            .collect();
         let total_weight: f64 = project.workload.classes.iter().map(|c| c.weight).sum();
         let mut running = 0.0;
         let classes = project
@@ -134,8 +194,29 @@ impl Plan {
             classes,
             arrivals,
             link_streams,
+            links,
         }
     }
+}
+
+/// Whether calls on this link go through attempts (timeouts, retries,
+/// breaker or bulkhead), rather than the plain call path.
+fn guarded(link: &crate::model::Link) -> bool {
+    link.mode == CallMode::Sync
+        && (link.timeout.is_some()
+            || link.retry.is_some()
+            || link.breaker.is_some()
+            || link.max_concurrent.is_some())
+}
+
+fn fault(link: &crate::model::Link) -> Option<(u64, u64, Sampler)> {
+    link.fault.as_ref().map(|f| {
+        (
+            f.from.as_nanos(),
+            f.until.as_nanos(),
+            Sampler::new(&f.extra),
+        )
+    })
 }
 
 /// Groups each caller's links into steps and returns each link's stream name.
@@ -167,6 +248,8 @@ fn group_links_into_steps(scenario: &Scenario, stations: &mut [Station]) -> Vec<
             count: link.count,
             latency: Sampler::new(&link.latency),
             sync: link.mode == CallMode::Sync,
+            guarded: guarded(link),
+            fault: fault(link),
             repeats_previous: false,
         };
         let from = from as usize;

@@ -126,6 +126,9 @@ pub struct ScenarioReport {
     pub classes: Vec<ClassReport>,
     /// Per service, in the scenario's order.
     pub services: Vec<ServiceReport>,
+    /// What the timeouts, retries, breakers and bulkheads did, for each link
+    /// that has any, in the scenario's order.
+    pub links: Vec<LinkReport>,
     /// The end-to-end histogram behind `latency_ms`.
     #[serde(skip)]
     pub latency: LatencyHistogram,
@@ -177,6 +180,8 @@ pub struct ServiceReport {
     pub errors: u64,
     /// Requests a cache answered itself, without its calls.
     pub cache_hits: u64,
+    /// Requests refused by the rate limit.
+    pub rate_limited: u64,
     /// Fraction of admitted requests that had to wait for a worker.
     pub waited_fraction: f64,
     /// From arrival at the service to its response, downstream calls included.
@@ -189,6 +194,29 @@ pub struct ServiceReport {
     pub analytic_ms: Option<f64>,
     /// 95% interval of the mean response time over replications.
     pub response_mean_interval: Option<Interval>,
+}
+
+/// What a link's guards did over the measured time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LinkReport {
+    /// `caller -> callee`.
+    pub link: String,
+    /// Attempts made, retries included.
+    pub attempts: u64,
+    /// Retries made.
+    pub retries: u64,
+    /// Attempts given up on after the timeout (the callee still did the work).
+    pub timeouts: u64,
+    /// Attempts that answered with a failure.
+    pub failures: u64,
+    /// Calls failed at once because the breaker was open.
+    pub breaker_rejections: u64,
+    /// Calls failed at once because the bulkhead was full.
+    pub bulkhead_rejections: u64,
+    /// Retries not made because the retry budget was spent.
+    pub budget_denials: u64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
 }
 
 /// The results of a sweep: one curve per scenario.
