@@ -372,9 +372,9 @@ fn resilience_settings_are_checked() {
         r#"link "front" -> "back" / timeout: an async call"#,
         r#"link "front" -> "back" / breaker: an async call"#,
         r#"link "front" -> "back" / timeout: a timeout must be longer than zero"#,
-        r#"breaker / failure_ratio: a failure ratio must be above 0 and at most 1, got 1.5"#,
-        r#"breaker / window: the window must be longer than zero"#,
-        r#"breaker / min_calls: min_calls must be between 1"#,
+        "breaker / failure_ratio: a failure ratio must be above 0 and at most 1, got 1.5",
+        "breaker / window: the window must be longer than zero",
+        "breaker / min_calls: min_calls must be between 1",
     ];
     assert_eq!(problems.len(), expect.len(), "{problems:#?}");
     for (problem, expected) in problems.iter().zip(expect) {

@@ -324,7 +324,9 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             );
         }
         if let Some(limit) = &service.rate_limit {
-            if !(limit.rate.is_finite() && limit.rate > 0.0) {
+            if limit.rate.is_finite() && limit.rate > 0.0 {
+                problems.rate(format!("{here} / rate_limit / rate"), limit.rate);
+            } else {
                 problems.add(
                     format!("{here} / rate_limit / rate"),
                     format!(
@@ -332,8 +334,6 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                         limit.rate
                     ),
                 );
-            } else {
-                problems.rate(format!("{here} / rate_limit / rate"), limit.rate);
             }
             problems.count(
                 format!("{here} / rate_limit / burst"),

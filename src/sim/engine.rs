@@ -89,6 +89,10 @@ enum Role {
 }
 
 #[derive(Clone, Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of one call, packed for the slab"
+)]
 struct Call {
     station: u32,
     replica: u32,

@@ -165,12 +165,6 @@ impl BreakerGate {
         };
         self.outcomes.clear();
     }
-
-    /// Whether calls are refused now (open, or half-open with no probe free).
-    #[cfg(test)]
-    pub fn is_open(&self) -> bool {
-        !matches!(self.state, BreakerState::Closed)
-    }
 }
 
 /// What a link's guards did, over the measured window.
