@@ -752,3 +752,59 @@ fn a_plot_exports_as_png_cropped_from_the_window() {
         assert_eq!(pixel, code(x, y).to_array(), "pixel {x},{y}");
     }
 }
+
+#[test]
+fn the_inspector_turns_on_resilience_patterns() {
+    let dir = scratch("resilience");
+    let (mut harness, _) = app(&dir, None);
+    harness.get_by_role_and_label(Role::Button, "cache").click();
+    harness.run();
+    harness.get_by_label("add a call to…").click();
+    harness.run();
+    harness.get_by_label("→ database").click();
+    harness.run();
+    // Select the new call from the cache's list of calls.
+    harness.get_by_label("→ database").click();
+    harness.run();
+    let link = |app: &App| {
+        app.project().scenarios[0]
+            .links
+            .iter()
+            .find(|l| l.from == "cache" && l.to == "database")
+            .cloned()
+            .unwrap()
+    };
+    for label in [
+        "give up on slow calls",
+        "retry failed calls",
+        "circuit breaker",
+        "cap calls in flight",
+        "inject latency",
+    ] {
+        harness.get_by_label(label).click();
+        harness.run();
+    }
+    let edited = link(harness.state());
+    assert!(edited.timeout.is_some());
+    assert_eq!(edited.retry.map(|r| r.max_retries), Some(2));
+    assert!(edited.breaker.is_some());
+    assert_eq!(edited.max_concurrent, Some(10));
+    assert!(edited.fault.is_some());
+    assert!(
+        model::validate(harness.state().project()).is_empty(),
+        "the presets are valid"
+    );
+    // The retry budget, inside the retry.
+    harness.get_by_label("cap retries").click();
+    harness.run();
+    let budget = link(harness.state()).retry.unwrap().budget.unwrap();
+    assert!((budget.ratio - 0.1).abs() < 1e-12);
+    // Each was one edit: undo takes the budget and the fault off.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    let undone = link(harness.state());
+    assert!(undone.retry.unwrap().budget.is_none());
+    assert!(undone.fault.is_none());
+    assert!(undone.max_concurrent.is_some());
+}

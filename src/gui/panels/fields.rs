@@ -171,7 +171,22 @@ pub fn row(ui: &mut Ui, label: &str, unit: &str, editor: impl FnOnce(&mut Ui)) {
 
 /// Messages of `problems` placed exactly at `place`, under a field.
 pub fn problems_ui(ui: &mut Ui, problems: &[Problem], place: &str) {
-    for problem in problems.iter().filter(|p| p.place == place) {
+    show_problems(ui, problems.iter().filter(|p| p.place == place));
+}
+
+/// Messages of `problems` placed at `place` or any field inside it.
+pub fn problems_under(ui: &mut Ui, problems: &[Problem], place: &str) {
+    let inside = format!("{place} / ");
+    show_problems(
+        ui,
+        problems
+            .iter()
+            .filter(|p| p.place == place || p.place.starts_with(&inside)),
+    );
+}
+
+fn show_problems<'a>(ui: &mut Ui, problems: impl Iterator<Item = &'a Problem>) {
+    for problem in problems {
         ui.label("");
         ui.colored_label(theme::PROBLEM, format!("⚠ {}", problem.message));
         ui.label("");

@@ -16,6 +16,7 @@ use super::super::app::Selection;
 use super::super::command::{Command, Edit};
 use super::super::{editor, theme};
 use super::fields::{self, Buffers, error_row, grid, problems_ui, row};
+use super::resilience;
 
 /// Everything the inspector reads.
 pub struct Context<'a> {
@@ -111,7 +112,7 @@ pub fn inspector_ui(
         });
 }
 
-fn combo<T: Copy + PartialEq>(
+pub(super) fn combo<T: Copy + PartialEq>(
     ui: &mut Ui,
     id: &str,
     current: T,
@@ -132,7 +133,11 @@ fn combo<T: Copy + PartialEq>(
     (value != current).then_some(value)
 }
 
-fn drag_u32(ui: &mut Ui, value: u32, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+pub(super) fn drag_u32(
+    ui: &mut Ui,
+    value: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Option<u32> {
     let mut v = value;
     ui.add(egui::DragValue::new(&mut v).range(range).speed(0.2));
     (v != value).then_some(v)
@@ -261,6 +266,7 @@ fn service_ui(
             }
         });
         problems_ui(ui, cx.problems, &format!("{here} / error_rate"));
+        resilience::rate_limit_rows(ui, cx.problems, &here, &mut new.rate_limit);
         row(ui, "cache", "", |ui| {
             let mut on = service.cache.is_some();
             if ui.checkbox(&mut on, "answers hits itself").changed() {
@@ -508,6 +514,7 @@ fn link_ui(
                 new.mode = m;
             }
         });
+        resilience::link_rows(ui, cx.problems, &here, &mut new, buffers, &key);
     });
     if new != *link {
         commands.push(Command::Edit(Edit::SetLink {

@@ -1,0 +1,319 @@
+//! Inspector rows for the resilience patterns: a link's timeout, retries,
+//! breaker, bulkhead and latency fault, and a service's rate limit. Each
+//! pattern is a checkbox that turns it on with sensible values, then its
+//! fields.
+
+use eframe::egui::{self, Ui};
+
+use crate::model::{
+    Breaker, CallMode, Jitter, LatencyFault, Link, Problem, RateLimit, Retry, RetryBudget,
+    TimeSpan, validate::limits,
+};
+
+use super::fields::{self, Buffers, error_row, problems_ui, problems_under, row};
+use super::inspector::{combo, drag_u32};
+
+fn ms(v: f64) -> TimeSpan {
+    TimeSpan::from_millis_f64(v)
+}
+
+/// A checkbox row that turns an optional pattern on (with `preset`) or off.
+fn toggle<T>(
+    ui: &mut Ui,
+    label: &str,
+    text: &str,
+    value: &mut Option<T>,
+    preset: impl FnOnce() -> T,
+) {
+    row(ui, label, "", |ui| {
+        let mut on = value.is_some();
+        if ui.checkbox(&mut on, text).changed() {
+            *value = on.then(preset);
+        }
+    });
+}
+
+/// A time field row editing `value`; `key` is unique per field.
+fn time_row(
+    ui: &mut Ui,
+    buffers: &mut Buffers,
+    key: &str,
+    (label, unit): (&str, &str),
+    value: &mut TimeSpan,
+) {
+    row(ui, label, unit, |ui| {
+        if let Some(t) = fields::time_span(ui, buffers, key, label.trim(), *value) {
+            *value = t;
+        }
+    });
+    error_row(ui, buffers, key);
+}
+
+/// A whole-number row editing `value` within `range`.
+fn count_row(
+    ui: &mut Ui,
+    (label, unit): (&str, &str),
+    value: &mut u32,
+    range: std::ops::RangeInclusive<u32>,
+) {
+    row(ui, label, unit, |ui| {
+        if let Some(v) = drag_u32(ui, *value, range) {
+            *value = v;
+        }
+    });
+}
+
+fn drag_f64(ui: &mut Ui, value: f64, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
+    let mut v = value;
+    ui.add(egui::DragValue::new(&mut v).range(range).speed(0.05));
+    (v.to_bits() != value.to_bits()).then_some(v)
+}
+
+/// The rows of a link's latency fault and, when it is sync, its timeout,
+/// retry, breaker and bulkhead.
+pub fn link_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    new: &mut Link,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    if new.mode == CallMode::Sync {
+        guard_rows(ui, problems, here, new, buffers, key);
+    } else {
+        // Left over from when the call was sync: say so, so it can be fixed.
+        for field in ["timeout", "retry", "breaker", "max_concurrent"] {
+            problems_ui(ui, problems, &format!("{here} / {field}"));
+        }
+    }
+    fault_rows(ui, problems, here, new, buffers, key);
+}
+
+fn guard_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    new: &mut Link,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    toggle(
+        ui,
+        "timeout",
+        "give up on slow calls",
+        &mut new.timeout,
+        || ms(1000.0),
+    );
+    if let Some(timeout) = &mut new.timeout {
+        time_row(ui, buffers, &key("timeout"), ("  after", ""), timeout);
+    }
+    problems_ui(ui, problems, &format!("{here} / timeout"));
+
+    toggle(ui, "retry", "retry failed calls", &mut new.retry, || {
+        Retry {
+            max_retries: 2,
+            backoff: ms(50.0),
+            max_backoff: ms(1000.0),
+            jitter: Jitter::Full,
+            budget: None,
+        }
+    });
+    if let Some(retry) = &mut new.retry {
+        retry_rows(ui, retry, buffers, key);
+    }
+    problems_under(ui, problems, &format!("{here} / retry"));
+
+    toggle(ui, "breaker", "circuit breaker", &mut new.breaker, || {
+        Breaker {
+            failure_ratio: 0.5,
+            window: ms(10_000.0),
+            min_calls: 20,
+            open_for: ms(5_000.0),
+            probes: 1,
+        }
+    });
+    if let Some(breaker) = &mut new.breaker {
+        breaker_rows(ui, breaker, buffers, key);
+    }
+    problems_under(ui, problems, &format!("{here} / breaker"));
+
+    toggle(
+        ui,
+        "bulkhead",
+        "cap calls in flight",
+        &mut new.max_concurrent,
+        || 10,
+    );
+    if let Some(max) = &mut new.max_concurrent {
+        count_row(
+            ui,
+            ("  max in flight", "per caller replica"),
+            max,
+            1..=1_000_000,
+        );
+    }
+    problems_ui(ui, problems, &format!("{here} / max_concurrent"));
+}
+
+fn fault_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    new: &mut Link,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    toggle(ui, "fault", "inject latency", &mut new.fault, || {
+        LatencyFault {
+            extra: "100ms".parse().unwrap_or_default(),
+            from: ms(10_000.0),
+            until: ms(20_000.0),
+        }
+    });
+    if let Some(fault) = &mut new.fault {
+        ui.label("  extra");
+        if let Some(d) = fields::distribution(
+            ui,
+            buffers,
+            &key("fault-extra"),
+            "added to each call's round trip",
+            &fault.extra,
+        ) {
+            fault.extra = d;
+        }
+        time_row(
+            ui,
+            buffers,
+            &key("fault-from"),
+            ("  from", ""),
+            &mut fault.from,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key("fault-until"),
+            ("  until", ""),
+            &mut fault.until,
+        );
+    }
+    problems_under(ui, problems, &format!("{here} / fault"));
+}
+
+fn retry_rows(ui: &mut Ui, retry: &mut Retry, buffers: &mut Buffers, key: &dyn Fn(&str) -> String) {
+    count_row(
+        ui,
+        ("  max retries", "after the first try"),
+        &mut retry.max_retries,
+        0..=limits::RETRIES,
+    );
+    time_row(
+        ui,
+        buffers,
+        &key("backoff"),
+        ("  backoff", "doubles each retry"),
+        &mut retry.backoff,
+    );
+    time_row(
+        ui,
+        buffers,
+        &key("max-backoff"),
+        ("  max backoff", ""),
+        &mut retry.max_backoff,
+    );
+    row(ui, "  jitter", "", |ui| {
+        let options = [
+            (Jitter::Full, "full: 0 to the backoff"),
+            (Jitter::Equal, "equal: half plus up to half"),
+            (Jitter::None, "none"),
+        ];
+        if let Some(j) = combo(ui, &key("jitter"), retry.jitter, &options) {
+            retry.jitter = j;
+        }
+    });
+    toggle(ui, "  budget", "cap retries", &mut retry.budget, || {
+        RetryBudget {
+            ratio: 0.1,
+            min_per_second: 10.0,
+        }
+    });
+    if let Some(budget) = &mut retry.budget {
+        row(ui, "    ratio", "retries per first try", |ui| {
+            if let Some(v) = drag_f64(ui, budget.ratio, 0.0..=10.0) {
+                budget.ratio = v;
+            }
+        });
+        row(ui, "    floor", "retries per second", |ui| {
+            if let Some(v) = drag_f64(ui, budget.min_per_second, 0.0..=limits::RATE_RPS) {
+                budget.min_per_second = v;
+            }
+        });
+    }
+}
+
+fn breaker_rows(
+    ui: &mut Ui,
+    breaker: &mut Breaker,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    row(ui, "  opens at", "% failed", |ui| {
+        let mut percent = breaker.failure_ratio * 100.0;
+        ui.add(
+            egui::DragValue::new(&mut percent)
+                .range(0.1..=100.0)
+                .speed(0.1),
+        );
+        if (percent / 100.0 - breaker.failure_ratio).abs() > 1e-12 {
+            breaker.failure_ratio = percent / 100.0;
+        }
+    });
+    time_row(
+        ui,
+        buffers,
+        &key("window"),
+        ("  window", "sliding"),
+        &mut breaker.window,
+    );
+    count_row(
+        ui,
+        ("  min calls", "in the window"),
+        &mut breaker.min_calls,
+        1..=1_000_000,
+    );
+    time_row(
+        ui,
+        buffers,
+        &key("open-for"),
+        ("  open for", ""),
+        &mut breaker.open_for,
+    );
+    count_row(
+        ui,
+        ("  probes", "trial calls when half-open"),
+        &mut breaker.probes,
+        1..=1_000,
+    );
+}
+
+/// The rows of a service's rate limit.
+pub fn rate_limit_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    value: &mut Option<RateLimit>,
+) {
+    toggle(ui, "rate limit", "token bucket", value, || RateLimit {
+        rate: 100.0,
+        burst: 10,
+    });
+    if let Some(limit) = value {
+        row(ui, "  rate", "requests/s", |ui| {
+            if let Some(v) = drag_f64(ui, limit.rate, 0.001..=limits::RATE_RPS) {
+                limit.rate = v;
+            }
+        });
+        count_row(ui, ("  burst", "requests"), &mut limit.burst, 1..=1_000_000);
+    }
+    problems_under(ui, problems, &format!("{here} / rate_limit"));
+}
