@@ -441,4 +441,8 @@ fn the_complete_example_in_the_format_docs_is_valid_and_runs() {
     // admin-api calls db three times in a row; the API calls it with p = 0.3.
     let db = scenario.services.iter().find(|s| s.name == "db").unwrap();
     assert!(db.arrivals > 0);
+    // The guarded call to the database is reported.
+    assert_eq!(scenario.links.len(), 1);
+    assert_eq!(scenario.links[0].link, "api -> db");
+    assert!(scenario.links[0].attempts > 0);
 }
