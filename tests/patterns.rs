@@ -3,7 +3,9 @@
 //! compound along a chain.
 
 use crate::support::simulate_scenario;
-use archbench::model::{Breaker, Cache, Jitter, LatencyFault, Link, RateLimit, Retry, TimeSpan};
+use archbench::model::{
+    Breaker, Cache, Jitter, LatencyFault, Link, RateLimit, Retry, RetryBudget, TimeSpan,
+};
 use archbench::sim::analytic;
 
 use crate::support::{each, link, open_project, replicate, service};
@@ -380,4 +382,197 @@ fn resilience_settings_are_checked() {
     for (problem, expected) in problems.iter().zip(expect) {
         assert!(problem.contains(expected), "{problem} ∌ {expected}");
     }
+}
+
+/// `project` with constant (not Poisson) arrivals that step from its rate to
+/// `then` at `at_s`, run for `seconds` with nothing discarded.
+fn stepped(
+    mut project: archbench::model::Project,
+    then: f64,
+    at_s: f64,
+    seconds: f64,
+) -> archbench::model::Project {
+    use archbench::model::{ArrivalProcess, Arrivals, RateChange, StopCondition};
+    if let Arrivals::Open {
+        process, profile, ..
+    } = &mut project.workload.arrivals
+    {
+        *process = ArrivalProcess::Constant;
+        profile.push(RateChange::Step {
+            at: TimeSpan::from_secs_f64(at_s),
+            rate_rps: then,
+        });
+    }
+    project.run.stop = StopCondition::Duration(TimeSpan::from_secs_f64(seconds));
+    project
+}
+
+#[test]
+fn the_time_series_counts_each_interval() {
+    // Requests every 10 ms, then every 2.5 ms from 5 s, each taking exactly
+    // 1 ms of one worker: 100/s then 400/s; no queue; the worker busy 10%
+    // then 40%; every latency 1 ms. The series, by hand.
+    let project = stepped(
+        open_project(100.0, vec![service("api", "1ms", 1)], vec![], 0),
+        400.0,
+        5.0,
+        10.0,
+    );
+    let report = simulate_scenario(&project, 0).unwrap();
+    let series = &report.timeseries;
+    assert!((series.interval_s - 1.0).abs() < 1e-12);
+    assert_eq!(series.time_s.len(), 10, "{:?}", series.time_s);
+    let api = &series.services[0];
+    for i in 0..10 {
+        let (rate, busy) = if i < 5 { (100.0, 0.1) } else { (400.0, 0.4) };
+        // An interval may catch a request more or less at its edges, and
+        // the arrival clock changes pace over the step's first gaps.
+        let got = series.throughput_rps[i];
+        assert!(
+            (got - rate).abs() <= 0.01 * rate + 1.0,
+            "interval {i}: {got}"
+        );
+        assert!(
+            (api.utilization[i] - busy).abs() < 0.005,
+            "{i}: {}",
+            api.utilization[i]
+        );
+        assert!(api.queue_depth[i].abs() < 1e-12);
+        assert_eq!(api.replicas[i], 1);
+        assert!(series.errors_per_s[i].abs() < f64::EPSILON);
+        assert!(
+            (series.p99_ms[i] - 1.0).abs() < 0.011,
+            "{}",
+            series.p99_ms[i]
+        );
+    }
+    // Every request is in exactly one interval.
+    let total: f64 = series
+        .throughput_rps
+        .iter()
+        .map(|r| r * series.interval_s)
+        .sum();
+    assert!((total - report.requests as f64).abs() < 1e-6, "{total}");
+    assert!(!series.truncated);
+}
+
+/// A retry storm: front calls back (10 workers, exp 10 ms: 1,000/s at most,
+/// a queue of 200) with a 100 ms timeout and 3 retries. 600 requests/s,
+/// a spike to 1,500/s from 10 s to 15 s, then 600/s again until 60 s.
+fn storm(guard: impl FnOnce(&mut Link)) -> archbench::model::Project {
+    use archbench::model::{ArrivalProcess, Arrivals, QueueCapacity, RateChange, StopCondition};
+    let mut back = service("back", "exp:10ms", 10);
+    back.queue = QueueCapacity::Bounded(200);
+    let mut call = Link {
+        timeout: Some(TimeSpan::from_millis_f64(100.0)),
+        retry: Some(Retry {
+            max_retries: 3,
+            backoff: TimeSpan::from_millis_f64(10.0),
+            max_backoff: TimeSpan::from_millis_f64(100.0),
+            jitter: Jitter::Full,
+            budget: None,
+        }),
+        ..link("front", "back")
+    };
+    guard(&mut call);
+    let mut project = open_project(
+        600.0,
+        vec![service("front", "100us", 10_000), back],
+        vec![call],
+        0,
+    );
+    if let Arrivals::Open {
+        process, profile, ..
+    } = &mut project.workload.arrivals
+    {
+        *process = ArrivalProcess::Poisson;
+        profile.extend([
+            RateChange::Step {
+                at: TimeSpan::from_secs_f64(10.0),
+                rate_rps: 1500.0,
+            },
+            RateChange::Step {
+                at: TimeSpan::from_secs_f64(15.0),
+                rate_rps: 600.0,
+            },
+        ]);
+    }
+    project.run.stop = StopCondition::Duration(TimeSpan::from_secs_f64(60.0));
+    project
+}
+
+/// Mean goodput (successful requests per second) from `from_s` to `to_s`.
+fn goodput(report: &archbench::stats::ScenarioReport, from_s: f64, to_s: f64) -> f64 {
+    let s = &report.timeseries;
+    let kept: Vec<f64> = s
+        .time_s
+        .iter()
+        .zip(&s.throughput_rps)
+        .filter(|(t, _)| **t > from_s && **t <= to_s)
+        .map(|(_, r)| *r)
+        .collect();
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
+#[test]
+fn a_retry_storm_stays_collapsed_after_the_spike_unless_retries_are_capped() {
+    // Metastable failure: before the spike the system is healthy at 60%
+    // load. The spike fills the queue past the timeout, so attempts time out
+    // while the callee still does them, and every timeout brings a retry:
+    // the callee now sees up to 4 × 600/s, far over its 1,000/s, and stays
+    // overloaded after the spike ends. A retry budget (10%) or a breaker
+    // takes the extra load away, and the system recovers.
+    let plain = simulate_scenario(&storm(|_| {}), 0).unwrap();
+    let budget = simulate_scenario(
+        &storm(|l| {
+            l.retry.as_mut().unwrap().budget = Some(RetryBudget {
+                ratio: 0.1,
+                min_per_second: 1.0,
+            });
+        }),
+        0,
+    )
+    .unwrap();
+    let breaker = simulate_scenario(
+        &storm(|l| {
+            l.breaker = Some(Breaker {
+                failure_ratio: 0.5,
+                window: TimeSpan::from_secs_f64(2.0),
+                min_calls: 20,
+                open_for: TimeSpan::from_secs_f64(1.0),
+                probes: 5,
+            });
+        }),
+        0,
+    )
+    .unwrap();
+    for (label, report) in [
+        ("plain", &plain),
+        ("budget", &budget),
+        ("breaker", &breaker),
+    ] {
+        let before = goodput(report, 2.0, 10.0);
+        assert!(
+            (before - 600.0).abs() < 30.0,
+            "{label}: {before} before the spike"
+        );
+        assert!(!report.saturated, "{label}");
+    }
+    let after = |r| goodput(r, 40.0, 60.0);
+    assert!(
+        after(&plain) < 0.2 * 600.0,
+        "the storm goes on: {}",
+        after(&plain)
+    );
+    assert!(
+        plain.links[0].retries > plain.services[0].arrivals,
+        "{:?}",
+        plain.links[0]
+    );
+    for (label, report) in [("budget", &budget), ("breaker", &breaker)] {
+        let recovered = after(report);
+        assert!((recovered - 600.0).abs() < 30.0, "{label}: {recovered}");
+    }
+    assert!(budget.links[0].budget_denials > 0);
+    assert!(breaker.links[0].breaker_opened > 0);
 }

@@ -77,6 +77,15 @@ pub struct RunSettings {
     /// The most replications the precision rule may run.
     #[serde(default = "default_max_replications")]
     pub max_replications: u32,
+    /// The width of each point of the time series (throughput, p99, errors,
+    /// replicas and queue depth over time), taken from the first
+    /// replication, warm-up included.
+    #[serde(default = "default_interval")]
+    pub interval: TimeSpan,
+}
+
+fn default_interval() -> TimeSpan {
+    TimeSpan::from_nanos(1_000_000_000)
 }
 
 fn default_max_replications() -> u32 {
@@ -105,6 +114,7 @@ impl Default for RunSettings {
             common_random_numbers: true,
             precision: None,
             max_replications: default_max_replications(),
+            interval: default_interval(),
         }
     }
 }

@@ -215,6 +215,7 @@ fn workload(problems: &mut Problems, workload: &Workload) {
 
 fn run(problems: &mut Problems, project: &Project) {
     let run = &project.run;
+    problems.positive("run / interval".into(), run.interval, "the interval");
     match run.stop {
         StopCondition::Duration(span) if span.as_nanos() == 0 => {
             problems.add(

@@ -30,6 +30,7 @@ use super::guard::{self, LinkGuard, LinkTally, Permit, Refusal};
 use super::plan::{ArrivalPlan, Plan};
 use super::rng::Rng;
 use super::sample::Sampler;
+use super::series::{Recorder, StationReading};
 use super::time::SimTime;
 
 type CallId = u32;
@@ -152,6 +153,8 @@ pub struct Level {
     last: SimTime,
     /// Integral of the value over measured time, in value × nanoseconds.
     pub area: f64,
+    /// Integral of the value since time zero, for the time series.
+    pub lifetime: f64,
 }
 
 impl Level {
@@ -163,6 +166,9 @@ impl Level {
 
     #[inline]
     fn settle(&mut self, now: SimTime, from: SimTime) {
+        if now > self.last {
+            self.lifetime += self.value as f64 * now.since(self.last) as f64;
+        }
         let start = self.last.max(from);
         if now > start {
             self.area += self.value as f64 * now.since(start) as f64;
@@ -224,6 +230,10 @@ struct Station {
     /// The rate limit's tokens, as of `tokens_at`.
     tokens: f64,
     tokens_at: SimTime,
+    /// Workers of the replicas serving.
+    serving: Level,
+    /// Replicas serving.
+    replicas_serving: u32,
 }
 
 /// Why and where a replication found the system unstable.
@@ -271,9 +281,15 @@ impl Replication {
         warmup_ns: u64,
         stop: Stop,
         trace_cap: usize,
+        series_interval_ns: Option<u64>,
     ) -> Self {
         let mut state = State::new(&plan, seed, replication, warmup_ns, stop);
         state.trace_cap = trace_cap;
+        if let Some(interval) = series_interval_ns {
+            let recorder = Recorder::new(interval, plan.stations.iter().map(|s| s.name.clone()));
+            state.boundary = recorder.next_boundary().unwrap_or(SimTime(u64::MAX));
+            state.recorder = Some(recorder);
+        }
         state.trace.reserve(trace_cap);
         Self { plan, state }
     }
@@ -317,6 +333,10 @@ struct State {
     guards: Vec<LinkGuard>,
     /// The next timeout serial.
     next_serial: u64,
+    /// The time series, in the replication that keeps one.
+    recorder: Option<Recorder>,
+    /// The end of the series' current interval (never, without one).
+    boundary: SimTime,
     arrivals: Option<ArrivalClock>,
     class_rng: Rng,
     think_rng: Rng,
@@ -344,6 +364,7 @@ pub struct Outcome {
     pub stations: Vec<StationTally>,
     pub classes: Vec<ClassTally>,
     pub links: Vec<LinkTally>,
+    pub timeseries: Option<crate::stats::TimeSeries>,
     pub saturation: Option<Saturation>,
     pub events: u64,
     /// The trace asked for with `trace_cap`, in completion order.
@@ -365,6 +386,11 @@ impl State {
                 present_at_start: 0,
                 tokens: s.rate_limit.map_or(0.0, |(_, burst)| burst),
                 tokens_at: SimTime::ZERO,
+                serving: Level {
+                    value: i64::from(s.replicas) * i64::from(s.workers),
+                    ..Level::default()
+                },
+                replicas_serving: s.replicas,
             })
             .collect();
         let mut replication = Self {
@@ -385,6 +411,8 @@ impl State {
                 .map(|link| LinkGuard::new(link, plan.stations[link.from as usize].replicas))
                 .collect(),
             next_serial: UNWATCHED + 1,
+            recorder: None,
+            boundary: SimTime(u64::MAX),
             arrivals: match &plan.arrivals {
                 ArrivalPlan::Open { process, segments } => Some(ArrivalClock::from_segments(
                     *process,
@@ -448,6 +476,9 @@ impl State {
             if next.time > slice.until {
                 return;
             }
+            while next.time >= self.boundary {
+                self.close_interval(self.boundary);
+            }
             self.heap.pop();
             self.now = next.time;
             if !self.measuring && self.now >= self.measure_from {
@@ -471,6 +502,7 @@ impl State {
             stations: self.stations.into_iter().map(|s| s.tally).collect(),
             classes: self.classes,
             links: self.guards.into_iter().map(|g| g.tally).collect(),
+            timeseries: self.recorder.map(Recorder::finish),
             saturation: self.saturation,
             events: self.events,
         }
@@ -498,11 +530,40 @@ impl State {
                 level.settle(at, from);
             }
         }
+        while at >= self.boundary {
+            self.close_interval(self.boundary);
+        }
+        self.close_interval(at);
         self.now = at;
         self.end = Some(at);
         if self.saturation.is_none() {
             self.saturation = self.growing_station(plan, 500, 0.02);
         }
+    }
+
+    /// Ends the time series' current interval at `at`.
+    fn close_interval(&mut self, at: SimTime) {
+        let Some(recorder) = self.recorder.as_mut() else {
+            return;
+        };
+        let from = self.measure_from;
+        let readings: Vec<StationReading> = self
+            .stations
+            .iter_mut()
+            .map(|s| {
+                for level in [&mut s.tally.queued, &mut s.tally.busy, &mut s.serving] {
+                    level.settle(at, from);
+                }
+                StationReading {
+                    queued_area: s.tally.queued.lifetime,
+                    busy_area: s.tally.busy.lifetime,
+                    capacity_area: s.serving.lifetime,
+                    replicas: s.replicas_serving,
+                }
+            })
+            .collect();
+        recorder.close(at, &readings);
+        self.boundary = recorder.next_boundary().unwrap_or(SimTime(u64::MAX));
     }
 
     fn schedule(&mut self, delay_ns: u64, event: Event) {
@@ -1082,6 +1143,9 @@ impl State {
                 let (class, user, arrived, failed) =
                     (call.class, call.user, call.arrived, call.failed);
                 self.release(id);
+                if let Some(recorder) = &mut self.recorder {
+                    recorder.request_done((!failed).then(|| self.now.since(arrived)));
+                }
                 if arrived >= self.measure_from {
                     let tally = &mut self.classes[class as usize];
                     if failed {

@@ -22,6 +22,7 @@ mod guard;
 mod plan;
 mod rng;
 mod sample;
+mod series;
 mod sweep;
 mod time;
 pub mod warmup;
@@ -32,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::model::{LatencyStatistic, Objective, Problem, Project, StopCondition, validate};
 use crate::stats::{
     ClassReport, Comparison, Confidence, Interval, LatencyHistogram, LinkReport, ObjectiveResult,
-    ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport,
+    ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport, TimeSeries,
 };
 
 pub use analytic::Prediction;
@@ -102,6 +103,8 @@ pub struct Simulation {
     replications: u32,
     precision: Option<f64>,
     max_replications: u32,
+    /// The width of the first replication's time series.
+    interval_ns: u64,
     current: u32,
     phase: Phase,
     totals: Totals,
@@ -121,6 +124,7 @@ struct Totals {
     stations: Vec<StationTally>,
     classes: Vec<ClassTally>,
     links: Vec<LinkTally>,
+    timeseries: Option<TimeSeries>,
     saturation: Option<Saturation>,
     events: u64,
     replications: Vec<ReplicationSummary>,
@@ -160,6 +164,7 @@ impl Simulation {
             replications: run.replications,
             precision: run.precision,
             max_replications: run.max_replications,
+            interval_ns: run.interval.as_nanos(),
             current: 0,
             phase: Phase::Done,
             totals: Totals::default(),
@@ -175,6 +180,7 @@ impl Simulation {
                 0,
                 simulation.stop_after_warmup(0),
                 PILOT_REQUESTS,
+                None,
             ))
         } else {
             Phase::Replicating(simulation.replication(0))
@@ -197,6 +203,7 @@ impl Simulation {
             self.warmup_ns,
             self.stop_after_warmup(self.warmup_ns),
             0,
+            (index == 0).then_some(self.interval_ns),
         )
     }
 
@@ -409,6 +416,9 @@ impl Totals {
         if self.saturation.is_none() {
             self.saturation = outcome.saturation;
         }
+        if self.timeseries.is_none() {
+            self.timeseries = outcome.timeseries;
+        }
         merge_all(&mut self.stations, outcome.stations, |a, b| {
             a.arrivals += b.arrivals;
             a.completions += b.completions;
@@ -521,6 +531,7 @@ impl Totals {
             classes,
             services,
             links: self.links(plan),
+            timeseries: self.timeseries.clone().unwrap_or_default(),
             latency: overall,
             per_replication: self.replications.clone(),
         }

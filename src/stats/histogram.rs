@@ -94,6 +94,12 @@ impl LatencyHistogram {
         self.sum_ns += u128::from(ns);
     }
 
+    /// Forgets every value, keeping the precision.
+    pub fn clear(&mut self) {
+        self.buckets.reset();
+        self.sum_ns = 0;
+    }
+
     /// Adds every value recorded in `other`.
     pub fn merge(&mut self, other: &Self) {
         // Both were made with the same bounds, so adding cannot fail.

@@ -14,7 +14,7 @@ pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
     ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, LinkReport, LoadReport,
-    ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport,
-    SweepPoint, SweepReport, SweepScenario, ThresholdResult,
+    ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
+    SimulationReport, SweepPoint, SweepReport, SweepScenario, ThresholdResult, TimeSeries,
 };
 pub use write::{OutputFormat, write_hgrm, write_load, write_report, write_sweep};

@@ -129,6 +129,8 @@ pub struct ScenarioReport {
     /// What the timeouts, retries, breakers and bulkheads did, for each link
     /// that has any, in the scenario's order.
     pub links: Vec<LinkReport>,
+    /// How the first replication went over time, warm-up included.
+    pub timeseries: TimeSeries,
     /// The end-to-end histogram behind `latency_ms`.
     #[serde(skip)]
     pub latency: LatencyHistogram,
@@ -194,6 +196,41 @@ pub struct ServiceReport {
     pub analytic_ms: Option<f64>,
     /// 95% interval of the mean response time over replications.
     pub response_mean_interval: Option<Interval>,
+}
+
+/// Per-interval figures of one replication, from its start. Each vector has
+/// one value per interval; `time_s` gives each interval's end.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeSeries {
+    /// The width of each interval in seconds.
+    pub interval_s: f64,
+    /// True when the run had more intervals than are kept (10,000): the
+    /// series stops there.
+    pub truncated: bool,
+    /// The end of each interval, in seconds from the start.
+    pub time_s: Vec<f64>,
+    /// Requests that finished successfully in the interval, per second.
+    pub throughput_rps: Vec<f64>,
+    /// Requests that failed in the interval, per second.
+    pub errors_per_s: Vec<f64>,
+    /// The 99th percentile latency of the interval's successful requests
+    /// (to 1%), or 0 when there were none.
+    pub p99_ms: Vec<f64>,
+    /// Per service, in the scenario's order.
+    pub services: Vec<ServiceSeries>,
+}
+
+/// One service over time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServiceSeries {
+    /// The service's name.
+    pub name: String,
+    /// Replicas serving at the interval's end.
+    pub replicas: Vec<u32>,
+    /// Time-averaged requests waiting for a worker (the queue depth).
+    pub queue_depth: Vec<f64>,
+    /// Time-averaged fraction of the serving replicas' workers held.
+    pub utilization: Vec<f64>,
 }
 
 /// What a link's guards did over the measured time.

@@ -100,6 +100,7 @@ pub fn open_project(
             max_replications: 200,
             seed: 1,
             replications: 1,
+            interval: TimeSpan::from_secs_f64(1.0),
         },
         objectives: Vec::new(),
         scenarios: vec![Scenario {
