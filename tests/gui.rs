@@ -808,3 +808,33 @@ fn the_inspector_turns_on_resilience_patterns() {
     assert!(undone.fault.is_none());
     assert!(undone.max_concurrent.is_some());
 }
+
+#[test]
+fn the_results_show_each_figure_over_time() {
+    let _cpu = support::cpu_heavy();
+    let dir = scratch("over-time");
+    let (mut harness, _) = app(&dir, None);
+    harness.get_by_label("▶ Simulate").click();
+    step_until(&mut harness, "the simulation", |app| {
+        !app.is_running() && app.simulation().is_some()
+    });
+    assert!(harness.query_by_label("Utilisation by service").is_some());
+    for what in ["throughput (req/s)", "p99 (ms)", "replicas"] {
+        harness.get_by_value("utilisation by service").click();
+        harness.run();
+        harness.get_by_label(what).click();
+        harness.run();
+        assert!(harness.query_by_label("Over time").is_some(), "{what}");
+        // Back to the bars, through the same menu.
+        harness.get_by_value(what).click();
+        harness.run();
+        harness.get_by_label("utilisation by service").click();
+        harness.run();
+        assert!(harness.query_by_label("Utilisation by service").is_some());
+    }
+    // The series behind it: one point a second of the example's run.
+    let report = harness.state().simulation().unwrap();
+    let series = &report.scenarios[0].timeseries;
+    assert!(series.time_s.len() > 10, "{}", series.time_s.len());
+    assert_eq!(series.services.len(), report.scenarios[0].services.len());
+}

@@ -25,7 +25,50 @@ pub enum PlotId {
     LatencyCurve,
     /// Achieved against offered throughput.
     ThroughputCurve,
+    /// A figure of the first replication over time.
+    OverTime,
 }
+
+/// Which figure the over-time plot shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OverTime {
+    /// Successful requests per second.
+    #[default]
+    Throughput,
+    /// The 99th percentile latency.
+    P99,
+    /// Failed requests per second.
+    Errors,
+    /// Replicas serving, per service.
+    Replicas,
+    /// Requests waiting for a worker, per service.
+    QueueDepth,
+}
+
+impl OverTime {
+    /// Every figure, in menu order.
+    pub const ALL: [Self; 5] = [
+        Self::Throughput,
+        Self::P99,
+        Self::Errors,
+        Self::Replicas,
+        Self::QueueDepth,
+    ];
+
+    /// Its name in the menu, and its axis label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Throughput => "throughput (req/s)",
+            Self::P99 => "p99 (ms)",
+            Self::Errors => "errors (req/s)",
+            Self::Replicas => "replicas",
+            Self::QueueDepth => "queue depth (requests)",
+        }
+    }
+}
+
+/// Services drawn per scenario in the per-service over-time figures.
+const OVER_TIME_SERVICES: usize = 4;
 
 impl PlotId {
     /// A file name stem.
@@ -36,6 +79,7 @@ impl PlotId {
             Self::Utilisation => "utilisation",
             Self::LatencyCurve => "latency-vs-load",
             Self::ThroughputCurve => "throughput-vs-load",
+            Self::OverTime => "over-time",
         }
     }
 
@@ -47,6 +91,7 @@ impl PlotId {
             Self::Utilisation => "Utilisation by service",
             Self::LatencyCurve => "Latency against offered load",
             Self::ThroughputCurve => "Throughput against offered load",
+            Self::OverTime => "Over time",
         }
     }
 }
@@ -254,6 +299,80 @@ pub fn nines_label(nines: f64) -> String {
     )]
     let digits = nines.ceil().clamp(2.0, 12.0) as usize - 2;
     format!("{percent:.digits$}%")
+}
+
+/// One figure of each scenario's first replication against time. The
+/// per-service figures show, per scenario, the services that vary most.
+pub fn over_time_ui(ui: &mut egui::Ui, report: &SimulationReport, what: OverTime, height: f32) {
+    let mut lines: Vec<(String, egui::Color32, Series)> = Vec::new();
+    for (i, scenario) in report.scenarios.iter().enumerate() {
+        let s = &scenario.timeseries;
+        let color = theme::scenario_color(i);
+        let points = |values: &mut dyn Iterator<Item = f64>| -> Series {
+            s.time_s.iter().zip(values).map(|(t, v)| [*t, v]).collect()
+        };
+        let whole = match what {
+            OverTime::Throughput => Some(&s.throughput_rps),
+            OverTime::P99 => Some(&s.p99_ms),
+            OverTime::Errors => Some(&s.errors_per_s),
+            OverTime::Replicas | OverTime::QueueDepth => None,
+        };
+        if let Some(values) = whole {
+            lines.push((
+                scenario.scenario.clone(),
+                color,
+                points(&mut values.iter().copied()),
+            ));
+            continue;
+        }
+        let value = |service: &crate::stats::ServiceSeries, k: usize| match what {
+            OverTime::Replicas => f64::from(service.replicas[k]),
+            _ => service.queue_depth[k],
+        };
+        // The services whose figure moves the most, then the largest.
+        let mut ranked: Vec<(f64, f64, &crate::stats::ServiceSeries)> = s
+            .services
+            .iter()
+            .map(|service| {
+                let (lo, hi) = (0..s.time_s.len())
+                    .map(|k| value(service, k))
+                    .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                (hi - lo.min(hi), hi, service)
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            (b.0, b.1)
+                .partial_cmp(&(a.0, a.1))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        for (_, _, service) in ranked.into_iter().take(OVER_TIME_SERVICES) {
+            let name = format!("{} / {}", scenario.scenario, service.name);
+            let values = (0..s.time_s.len()).map(|k| value(service, k));
+            lines.push((name, color, points(&mut values.into_iter())));
+        }
+    }
+    Plot::new(PlotId::OverTime.stem())
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label("time (s)")
+        .y_axis_label(what.label())
+        .include_y(0.0)
+        .show(ui, |plot| {
+            for (k, (name, color, series)) in lines.into_iter().enumerate() {
+                let style = if k % 2 == 0 {
+                    LineStyle::Solid
+                } else {
+                    LineStyle::dashed_loose()
+                };
+                plot.line(
+                    Line::new(name, PlotPoints::from(series))
+                        .color(color)
+                        .style(style),
+                );
+            }
+        });
 }
 
 /// The busy fraction of each service, grouped by service, one bar per scenario.

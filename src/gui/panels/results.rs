@@ -27,6 +27,9 @@ pub struct ResultsView {
     pub log_x: bool,
     /// Where each plot was drawn last frame, for PNG export.
     pub rects: HashMap<PlotId, Rect>,
+    /// The figure the third plot shows: utilisation bars (`None`) or one
+    /// figure over time.
+    pub over_time: Option<plots::OverTime>,
 }
 
 /// Everything the results area shows.
@@ -117,8 +120,34 @@ pub fn results_ui(
                 });
             }
             if let Some(simulation) = shown.simulation {
-                card(ui, view, PlotId::Utilisation, width, commands, |ui, _| {
-                    plots::utilisation_ui(ui, &simulation.report, height);
+                let id = match view.over_time {
+                    None => PlotId::Utilisation,
+                    Some(_) => PlotId::OverTime,
+                };
+                card(ui, view, id, width, commands, |ui, view| {
+                    let label = |what: Option<plots::OverTime>| {
+                        what.map_or("utilisation by service", plots::OverTime::label)
+                    };
+                    egui::ComboBox::from_id_salt("service-plot")
+                        .selected_text(label(view.over_time))
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut view.over_time, None, label(None));
+                            ui.separator();
+                            ui.label("over time:");
+                            for what in plots::OverTime::ALL {
+                                ui.selectable_value(
+                                    &mut view.over_time,
+                                    Some(what),
+                                    label(Some(what)),
+                                );
+                            }
+                        });
+                    match view.over_time {
+                        None => plots::utilisation_ui(ui, &simulation.report, height - 24.0),
+                        Some(what) => {
+                            plots::over_time_ui(ui, &simulation.report, what, height - 24.0);
+                        }
+                    }
                 });
             }
             if let Some(sweep) = shown.sweep {
