@@ -4,7 +4,7 @@
 
 use crate::support::simulate_scenario;
 use archbench::model::{
-    Breaker, Cache, Jitter, LatencyFault, Link, RateLimit, Retry, RetryBudget, TimeSpan,
+    Batching, Breaker, Cache, Jitter, LatencyFault, Link, RateLimit, Retry, RetryBudget, TimeSpan,
 };
 use archbench::sim::analytic;
 
@@ -575,4 +575,91 @@ fn a_retry_storm_stays_collapsed_after_the_spike_unless_retries_are_capped() {
     }
     assert!(budget.links[0].budget_denials > 0);
     assert!(breaker.links[0].breaker_opened > 0);
+}
+
+/// A model server with one worker (a GPU), batching up to 8 requests and
+/// waiting at most 5 ms; a batch of n takes 1 ms + n × 0.5 ms.
+fn gpu(batching: bool) -> archbench::model::Service {
+    let mut gpu = service("gpu", "1ms", 1);
+    if batching {
+        gpu.batching = Some(Batching {
+            max_batch: 8,
+            max_wait: TimeSpan::from_millis_f64(5.0),
+            per_item: TimeSpan::from_millis_f64(0.5),
+        });
+    } else {
+        // The same work one request at a time: 1.5 ms each.
+        gpu.service_time = "1500us".parse().unwrap();
+    }
+    gpu
+}
+
+#[test]
+fn deterministic_arrivals_batch_as_computed_by_hand() {
+    // A request every 2 ms. The first waits its 5 ms (arriving at 2, due at
+    // 7) while two more arrive; the batch of 3 runs 2.5 ms; the next request
+    // finds the GPU busy and starts the next 5 ms wait. So every batch holds
+    // 3 requests that waited 5, 3 and 1 ms: mean wait 3 ms, latency 5.5 ms,
+    // at most 7.5 ms, and the GPU is busy 2.5 of every 6 ms.
+    use archbench::model::ArrivalProcess;
+    let mut project = open_project(500.0, vec![gpu(true)], vec![], 30_000);
+    if let archbench::model::Arrivals::Open { process, .. } = &mut project.workload.arrivals {
+        *process = ArrivalProcess::Constant;
+    }
+    let report = simulate_scenario(&project, 0).unwrap();
+    let gpu = &report.services[0];
+    let batches = gpu.batching.as_ref().unwrap();
+    assert_eq!(batches.by_size.len(), 8);
+    let others: u64 = batches
+        .by_size
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(others <= 1, "{batches:?}");
+    assert!((batches.mean_size - 3.0).abs() < 1e-3, "{batches:?}");
+    assert!((gpu.wait_ms.mean - 3.0).abs() < 0.01, "{:?}", gpu.wait_ms);
+    assert!(
+        (report.latency_ms.mean - 5.5).abs() < 0.01,
+        "{:?}",
+        report.latency_ms
+    );
+    assert!(
+        (report.latency_ms.max - 7.5).abs() < 0.01,
+        "{:?}",
+        report.latency_ms
+    );
+    assert!(
+        (gpu.utilization - 2.5 / 6.0).abs() < 0.002,
+        "{}",
+        gpu.utilization
+    );
+}
+
+#[test]
+fn batching_raises_throughput_at_high_load_and_costs_up_to_the_wait_at_low_load() {
+    // At 1,000 requests/s one at a time needs 1.5 requests' worth of GPU
+    // per request-time: it saturates. Batches of up to 8 take 5 ms for 8
+    // (1,600/s at most), so it keeps up.
+    let run = |rate: f64, batching: bool| {
+        let project = open_project(rate, vec![gpu(batching)], vec![], 50_000);
+        simulate_scenario(&project, 0).unwrap()
+    };
+    let single = run(1000.0, false);
+    let batched = run(1000.0, true);
+    assert!(single.saturated, "one at a time cannot keep up");
+    assert!(!batched.saturated);
+    assert!(
+        (batched.throughput_rps - 1000.0).abs() < 20.0,
+        "{}",
+        batched.throughput_rps
+    );
+    assert!(batched.services[0].batching.as_ref().unwrap().mean_size > 2.0);
+    // At 20/s a request rarely has company: it waits out most of the 5 ms.
+    let single = run(20.0, false);
+    let batched = run(20.0, true);
+    let cost = batched.latency_ms.mean - single.latency_ms.mean;
+    assert!(cost > 4.0 && cost <= 5.0, "{cost}");
+    assert!(batched.latency_ms.max <= 5.0 + 1.0 + 8.0 * 0.5 + 0.01);
 }

@@ -39,8 +39,8 @@ pub use file::ProjectFile;
 pub use objective::{LatencyStatistic, LatencyTarget, Objective};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
-    Balancer, Breaker, Cache, CallMode, Endpoint, IoModel, Jitter, LatencyFault, Link, Position,
-    QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service, ServiceKind,
+    Balancer, Batching, Breaker, Cache, CallMode, Endpoint, IoModel, Jitter, LatencyFault, Link,
+    Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service, ServiceKind,
 };
 pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError};
 pub use validate::validate;

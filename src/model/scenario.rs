@@ -176,6 +176,26 @@ pub struct Service {
     /// requests beyond it are rejected at once.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// Dynamic batching, as model servers do it: requests wait to be run
+    /// together, and `service_time` becomes the fixed time of a batch.
+    #[serde(default)]
+    pub batching: Option<Batching>,
+}
+
+/// Dynamic batching. A worker (a GPU, say) takes the waiting requests as one
+/// batch as soon as `max_batch` are waiting, or when the oldest has waited
+/// `max_wait`, whichever comes first. A batch of n takes one draw of the
+/// service time plus n × `per_item`, and frees its worker when done.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batching {
+    /// The most requests in one batch.
+    pub max_batch: u32,
+    /// The longest the oldest waiting request waits for a batch to fill.
+    pub max_wait: super::time::TimeSpan,
+    /// Time added per request in the batch.
+    #[serde(default)]
+    pub per_item: super::time::TimeSpan,
 }
 
 /// A token-bucket rate limit: `rate` tokens a second, at most `burst` saved.
@@ -336,6 +356,7 @@ impl Service {
             cache: None,
             error_rate: 0.0,
             rate_limit: None,
+            batching: None,
         }
     }
 }

@@ -34,6 +34,8 @@ pub mod limits {
     pub const RATE_RPS: f64 = 1e9;
     /// Retries of one call.
     pub const RETRIES: u32 = 100;
+    /// Requests in one batch.
+    pub const BATCH: u32 = 4096;
 }
 
 /// Every problem with the project, in file order. Empty means valid.
@@ -322,6 +324,15 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                     "a hit ratio must be between 0 and 1, got {}",
                     cache.hit_ratio
                 ),
+            );
+        }
+        if let Some(batching) = &service.batching {
+            problems.count(
+                format!("{here} / batching / max_batch"),
+                batching.max_batch,
+                1,
+                limits::BATCH,
+                "max_batch",
             );
         }
         if let Some(limit) = &service.rate_limit {

@@ -78,6 +78,14 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
                 "service {name:?}: its cache warms up, so the hit ratio changes over time"
             ));
         }
+        if service.batching.is_some() {
+            broken.push(format!(
+                "service {name:?}: it batches requests, so they are not served one by one"
+            ));
+        }
+        if service.rate_limit.is_some() {
+            broken.push(format!("service {name:?}: its rate limit refuses requests"));
+        }
         if service.queue != QueueCapacity::Unbounded {
             broken.push(format!(
                 "service {name:?}: its queue is bounded, so requests are lost"
@@ -96,6 +104,24 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
             broken.push(format!(
                 "service {name:?}: {:?} balancing over replicas is not a random split",
                 service.balancer
+            ));
+        }
+    }
+    for link in &scenario.links {
+        let guarded = link.timeout.is_some()
+            || link.retry.is_some()
+            || link.breaker.is_some()
+            || link.max_concurrent.is_some();
+        if guarded {
+            broken.push(format!(
+                "link {:?} -> {:?}: timeouts, retries, a breaker or a bulkhead change the load",
+                link.from, link.to
+            ));
+        }
+        if link.fault.is_some() {
+            broken.push(format!(
+                "link {:?} -> {:?}: injected latency changes over time",
+                link.from, link.to
             ));
         }
     }

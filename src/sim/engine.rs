@@ -52,6 +52,11 @@ enum Event {
     Timeout(CallId, u64),
     /// A retry: the caller, the link and the attempt number.
     Retry(CallId, u32, u32),
+    /// A batching replica's oldest request has waited long enough:
+    /// station and replica.
+    BatchDue(u32, u32),
+    /// A batch is done.
+    BatchDone(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -182,6 +187,8 @@ struct Replica {
     busy: u32,
     outstanding: u32,
     queue: VecDeque<CallId>,
+    /// When the pending batch timer goes off, if one is pending.
+    batch_timer: Option<SimTime>,
 }
 
 /// Per-service measurements of one replication; summed across replications.
@@ -196,6 +203,8 @@ pub struct StationTally {
     pub cache_hits: u64,
     /// Calls refused by the rate limit.
     pub rate_limited: u64,
+    /// Batches run, by size (index 0 unused); empty without batching.
+    pub batch_sizes: Vec<u64>,
     pub waited: u64,
     pub started: u64,
     pub service_ns: u128,
@@ -333,6 +342,9 @@ struct State {
     guards: Vec<LinkGuard>,
     /// The next timeout serial.
     next_serial: u64,
+    /// Batches in progress, and free slots among them.
+    batches: Vec<Vec<CallId>>,
+    free_batches: Vec<u32>,
     /// The time series, in the replication that keeps one.
     recorder: Option<Recorder>,
     /// The end of the series' current interval (never, without one).
@@ -382,7 +394,12 @@ impl State {
                 service_rng: Rng::stream(seed, replication, &format!("service/{}", s.name)),
                 balancer_rng: Rng::stream(seed, replication, &format!("balancer/{}", s.name)),
                 outcome_rng: Rng::stream(seed, replication, &format!("outcome/{}", s.name)),
-                tally: StationTally::default(),
+                tally: StationTally {
+                    batch_sizes: s
+                        .batching
+                        .map_or_else(Vec::new, |(max, ..)| vec![0; max as usize + 1]),
+                    ..StationTally::default()
+                },
                 present_at_start: 0,
                 tokens: s.rate_limit.map_or(0.0, |(_, burst)| burst),
                 tokens_at: SimTime::ZERO,
@@ -411,6 +428,8 @@ impl State {
                 .map(|link| LinkGuard::new(link, plan.stations[link.from as usize].replicas))
                 .collect(),
             next_serial: UNWATCHED + 1,
+            batches: Vec::new(),
+            free_batches: Vec::new(),
             recorder: None,
             boundary: SimTime(u64::MAX),
             arrivals: match &plan.arrivals {
@@ -596,6 +615,14 @@ impl State {
                     self.child_done(plan, caller, true);
                 }
             }
+            Event::BatchDue(station, replica) => {
+                let r = &mut self.stations[station as usize].replicas[replica as usize];
+                if r.batch_timer == Some(self.now) {
+                    r.batch_timer = None;
+                    self.try_batch(plan, station as usize, replica);
+                }
+            }
+            Event::BatchDone(batch) => self.batch_done(plan, batch),
         }
     }
 
@@ -723,6 +750,29 @@ impl State {
             }
         }
         let r = &mut station.replicas[replica as usize];
+        if spec.batching.is_some() {
+            // Every request waits for its batch.
+            if spec
+                .queue_capacity
+                .is_some_and(|cap| r.queue.len() >= cap as usize)
+            {
+                if measuring {
+                    station.tally.rejections += 1;
+                }
+                self.calls[id as usize].failed = true;
+                self.answer(plan, id);
+                return;
+            }
+            r.queue.push_back(id);
+            r.outstanding += 1;
+            station.tally.queued.change(now, from, 1);
+            station.tally.present.change(now, from, 1);
+            if measuring {
+                station.tally.arrivals += 1;
+            }
+            self.try_batch(plan, station_index, replica);
+            return;
+        }
         let admitted = if r.busy < spec.workers {
             r.busy += 1;
             true
@@ -826,6 +876,98 @@ impl State {
         }
     }
 
+    /// Starts batches on a batching replica while a worker is free and a
+    /// batch is ready: full, or its oldest request has waited long enough.
+    /// Otherwise sets a timer for when the oldest will have.
+    fn try_batch(&mut self, plan: &Plan, station_index: usize, replica: u32) {
+        let spec = &plan.stations[station_index];
+        let Some((max, wait_ns, per_item_ns)) = spec.batching else {
+            return;
+        };
+        loop {
+            let now = self.now;
+            let from = self.measure_from;
+            let station = &mut self.stations[station_index];
+            let r = &mut station.replicas[replica as usize];
+            let Some(&oldest) = r.queue.front() else {
+                return;
+            };
+            if r.busy >= spec.workers {
+                return;
+            }
+            let due = self.calls[oldest as usize].arrived.after(wait_ns);
+            if r.queue.len() < max as usize && now < due {
+                if r.batch_timer.is_none_or(|t| t > due) {
+                    r.batch_timer = Some(due);
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        reason = "services are limited to 10,000"
+                    )]
+                    let event = Event::BatchDue(station_index as u32, replica);
+                    self.schedule(due.since(now), event);
+                }
+                return;
+            }
+            let size = r.queue.len().min(max as usize);
+            let calls: Vec<CallId> = r.queue.drain(..size).collect();
+            r.busy += 1;
+            #[expect(clippy::cast_possible_wrap, reason = "at most 4,096")]
+            station.tally.queued.change(now, from, -(size as i64));
+            station.tally.busy.change(now, from, 1);
+            let work = spec
+                .service_time
+                .sample(&mut station.service_rng)
+                .saturating_add(per_item_ns.saturating_mul(size as u64));
+            if self.measuring {
+                let t = &mut station.tally;
+                t.batch_sizes[size] += 1;
+                for &call in &calls {
+                    let waited = now.since(self.calls[call as usize].arrived);
+                    t.started += 1;
+                    t.service_ns += u128::from(work);
+                    t.wait.record(waited);
+                    if waited > 0 {
+                        t.waited += 1;
+                    }
+                }
+            }
+            let batch = if let Some(slot) = self.free_batches.pop() {
+                self.batches[slot as usize] = calls;
+                slot
+            } else {
+                self.batches.push(calls);
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "batches in flight are far fewer than 2^32"
+                )]
+                let slot = (self.batches.len() - 1) as u32;
+                slot
+            };
+            self.schedule(work, Event::BatchDone(batch));
+        }
+    }
+
+    /// A batch is done: its worker is free, and each request goes on.
+    fn batch_done(&mut self, plan: &Plan, batch: u32) {
+        let calls = std::mem::take(&mut self.batches[batch as usize]);
+        self.free_batches.push(batch);
+        let Some(&first) = calls.first() else {
+            return;
+        };
+        let (station_index, replica) = {
+            let c = &self.calls[first as usize];
+            (c.station as usize, c.replica)
+        };
+        let (now, from) = (self.now, self.measure_from);
+        let station = &mut self.stations[station_index];
+        station.replicas[replica as usize].busy -= 1;
+        station.tally.busy.change(now, from, -1);
+        for call in calls {
+            self.after_work(plan, call);
+        }
+        self.try_batch(plan, station_index, replica);
+    }
+
     fn work_done(&mut self, plan: &Plan, id: CallId) {
         let call = &self.calls[id as usize];
         let station_index = call.station as usize;
@@ -835,6 +977,14 @@ impl State {
             self.calls[id as usize].holds_worker = false;
             self.release_worker(plan, station_index, replica);
         }
+        self.after_work(plan, id);
+    }
+
+    /// The call's own work is done: it fails, hits the cache, or makes its
+    /// calls.
+    fn after_work(&mut self, plan: &Plan, id: CallId) {
+        let station_index = self.calls[id as usize].station as usize;
+        let spec = &plan.stations[station_index];
         // An injected error fails the call here; a cache hit answers here.
         // Either way no calls are made.
         let station = &mut self.stations[station_index];

@@ -32,8 +32,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::{LatencyStatistic, Objective, Problem, Project, StopCondition, validate};
 use crate::stats::{
-    ClassReport, Comparison, Confidence, Interval, LatencyHistogram, LinkReport, ObjectiveResult,
-    ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport, TimeSeries,
+    BatchReport, ClassReport, Comparison, Confidence, Interval, LatencyHistogram, LinkReport,
+    ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, SimulationReport,
+    TimeSeries,
 };
 
 pub use analytic::Prediction;
@@ -426,6 +427,12 @@ impl Totals {
             a.errors += b.errors;
             a.cache_hits += b.cache_hits;
             a.rate_limited += b.rate_limited;
+            if a.batch_sizes.len() < b.batch_sizes.len() {
+                a.batch_sizes.resize(b.batch_sizes.len(), 0);
+            }
+            for (x, y) in a.batch_sizes.iter_mut().zip(&b.batch_sizes) {
+                *x += y;
+            }
             a.waited += b.waited;
             a.started += b.started;
             a.service_ns += b.service_ns;
@@ -581,6 +588,7 @@ impl Totals {
                     errors: t.errors,
                     cache_hits: t.cache_hits,
                     rate_limited: t.rate_limited,
+                    batching: batches(&t.batch_sizes),
                     waited_fraction: ratio(t.waited, t.started),
                     response_ms: t.response.summary(),
                     wait_ms: t.wait.summary(),
@@ -621,6 +629,18 @@ impl Totals {
             })
             .collect()
     }
+}
+
+/// The batch report of a tally of batches by size, if the service batches.
+fn batches(by_size: &[u64]) -> Option<BatchReport> {
+    let by_size = by_size.get(1..)?;
+    let batches: u64 = by_size.iter().sum();
+    let requests: u64 = by_size.iter().zip(1..).map(|(n, size)| n * size).sum();
+    Some(BatchReport {
+        batches,
+        mean_size: ratio(requests, batches),
+        by_size: by_size.to_vec(),
+    })
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {

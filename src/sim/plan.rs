@@ -66,6 +66,8 @@ pub struct Station {
     pub error_rate: f64,
     /// Token bucket: (tokens per second, bucket size).
     pub rate_limit: Option<(f64, f64)>,
+    /// Dynamic batching: (max batch, max wait ns, per-item ns).
+    pub batching: Option<(u32, u64, u64)>,
     /// Outgoing calls, step by step; calls in one step run in parallel.
     pub steps: Vec<Vec<Call>>,
 }
@@ -137,6 +139,9 @@ impl Plan {
                 cache: s.cache.map(|c| (c.hit_ratio, c.warmup.as_nanos())),
                 error_rate: s.error_rate,
                 rate_limit: s.rate_limit.map(|r| (r.rate, f64::from(r.burst))),
+                batching: s
+                    .batching
+                    .map(|b| (b.max_batch, b.max_wait.as_nanos(), b.per_item.as_nanos())),
                 steps: Vec::new(),
             })
             .collect();

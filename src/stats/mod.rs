@@ -13,8 +13,8 @@ mod write;
 pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
-    ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, LinkReport, LoadReport,
-    ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
+    BatchReport, ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, LinkReport,
+    LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
     SimulationReport, SweepPoint, SweepReport, SweepScenario, ThresholdResult, TimeSeries,
 };
 pub use write::{OutputFormat, write_hgrm, write_load, write_report, write_sweep};

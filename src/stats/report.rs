@@ -184,6 +184,8 @@ pub struct ServiceReport {
     pub cache_hits: u64,
     /// Requests refused by the rate limit.
     pub rate_limited: u64,
+    /// The batches a batching service ran; `null` without batching.
+    pub batching: Option<BatchReport>,
     /// Fraction of admitted requests that had to wait for a worker.
     pub waited_fraction: f64,
     /// From arrival at the service to its response, downstream calls included.
@@ -231,6 +233,18 @@ pub struct ServiceSeries {
     pub queue_depth: Vec<f64>,
     /// Time-averaged fraction of the serving replicas' workers held.
     pub utilization: Vec<f64>,
+}
+
+/// The batches of a batching service.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BatchReport {
+    /// Batches run.
+    pub batches: u64,
+    /// The mean number of requests in a batch.
+    pub mean_size: f64,
+    /// Batches by size: the first value counts batches of one request, the
+    /// last batches of `max_batch`.
+    pub by_size: Vec<u64>,
 }
 
 /// What a link's guards did over the measured time.

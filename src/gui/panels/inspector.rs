@@ -267,6 +267,7 @@ fn service_ui(
         });
         problems_ui(ui, cx.problems, &format!("{here} / error_rate"));
         resilience::rate_limit_rows(ui, cx.problems, &here, &mut new.rate_limit);
+        resilience::batching_rows(ui, cx.problems, &here, &mut new.batching, buffers, &key);
         row(ui, "cache", "", |ui| {
             let mut on = service.cache.is_some();
             if ui.checkbox(&mut on, "answers hits itself").changed() {

@@ -1,13 +1,13 @@
-//! Inspector rows for the resilience patterns: a link's timeout, retries,
-//! breaker, bulkhead and latency fault, and a service's rate limit. Each
+//! Inspector rows for the patterns: a link's timeout, retries, breaker,
+//! bulkhead and latency fault, and a service's rate limit and batching. Each
 //! pattern is a checkbox that turns it on with sensible values, then its
 //! fields.
 
 use eframe::egui::{self, Ui};
 
 use crate::model::{
-    Breaker, CallMode, Jitter, LatencyFault, Link, Problem, RateLimit, Retry, RetryBudget,
-    TimeSpan, validate::limits,
+    Batching, Breaker, CallMode, Jitter, LatencyFault, Link, Problem, RateLimit, Retry,
+    RetryBudget, TimeSpan, validate::limits,
 };
 
 use super::fields::{self, Buffers, error_row, problems_ui, problems_under, row};
@@ -316,4 +316,45 @@ pub fn rate_limit_rows(
         count_row(ui, ("  burst", "requests"), &mut limit.burst, 1..=1_000_000);
     }
     problems_under(ui, problems, &format!("{here} / rate_limit"));
+}
+
+/// The rows of a model server's dynamic batching.
+pub fn batching_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    value: &mut Option<Batching>,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    toggle(ui, "batching", "run requests in batches", value, || {
+        Batching {
+            max_batch: 8,
+            max_wait: ms(5.0),
+            per_item: ms(1.0),
+        }
+    });
+    if let Some(batching) = value {
+        count_row(
+            ui,
+            ("  max batch", "requests"),
+            &mut batching.max_batch,
+            1..=limits::BATCH,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key("max-wait"),
+            ("  max wait", "for the batch to fill"),
+            &mut batching.max_wait,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key("per-item"),
+            ("  per item", "service time is per batch"),
+            &mut batching.per_item,
+        );
+    }
+    problems_under(ui, problems, &format!("{here} / batching"));
 }
