@@ -663,3 +663,116 @@ fn batching_raises_throughput_at_high_load_and_costs_up_to_the_wait_at_low_load(
     assert!(cost > 4.0 && cost <= 5.0, "{cost}");
     assert!(batched.latency_ms.max <= 5.0 + 1.0 + 8.0 * 0.5 + 0.01);
 }
+
+/// A service of 10 ms requests, one worker per replica, autoscaled to 60%
+/// every 5 s with a 10 s cold start, under Poisson load that steps from
+/// 100/s to 400/s at 30 s.
+fn autoscaled() -> archbench::model::Project {
+    use archbench::model::{ArrivalProcess, Arrivals, Autoscale};
+    let mut api = service("api", "10ms", 1);
+    api.replicas = 2;
+    api.autoscale = Some(Autoscale {
+        target_utilization: 0.6,
+        min_replicas: 1,
+        max_replicas: 20,
+        interval: TimeSpan::from_secs_f64(5.0),
+        cold_start: TimeSpan::from_secs_f64(10.0),
+    });
+    let mut project = stepped(open_project(100.0, vec![api], vec![], 0), 400.0, 30.0, 90.0);
+    if let Arrivals::Open { process, .. } = &mut project.workload.arrivals {
+        *process = ArrivalProcess::Poisson;
+    }
+    project
+}
+
+#[test]
+fn an_autoscaler_reaches_the_new_count_within_interval_plus_cold_start() {
+    // 100/s × 10 ms is 1 worker of work: at 60%, 2 replicas (1/0.6 = 1.67).
+    // 400/s is 4 workers: 7 replicas (6.67). The step at 30 s is seen by
+    // the decision at 35 s; five replicas start, and serve from 45 s:
+    // interval + cold start after the step.
+    let report = simulate_scenario(&autoscaled(), 0).unwrap();
+    let series = &report.timeseries;
+    let replicas = &series.services[0].replicas;
+    let at = |t: f64| {
+        let k = series
+            .time_s
+            .iter()
+            .position(|s| (*s - t).abs() < 1e-9)
+            .unwrap();
+        replicas[k]
+    };
+    for t in [5.0, 10.0, 20.0, 30.0, 35.0, 40.0, 45.0] {
+        assert_eq!(at(t), 2, "at {t} s: {replicas:?}");
+    }
+    for t in [46.0, 50.0, 60.0, 90.0] {
+        assert_eq!(at(t), 7, "at {t} s: {replicas:?}");
+    }
+    // The cold start shows: two replicas carry 200/s of the 400/s, so the
+    // backlog and the p99 climb until the new ones serve, then drain.
+    let p99 = |t: f64| {
+        series.p99_ms[series
+            .time_s
+            .iter()
+            .position(|s| (*s - t).abs() < 1e-9)
+            .unwrap()]
+    };
+    assert!(
+        p99(44.0) > 100.0 * p99(20.0),
+        "{} vs {}",
+        p99(44.0),
+        p99(20.0)
+    );
+    assert!(
+        p99(88.0) < 3.0 * p99(20.0),
+        "{} vs {}",
+        p99(88.0),
+        p99(20.0)
+    );
+    assert!(
+        !report.saturated,
+        "a backlog the autoscaler will clear is not saturation"
+    );
+    // Utilisation is over the serving replicas. Each replica queues its own
+    // requests, so the backlog sits with the two old ones: they stay busy
+    // (serving 100/s, receiving 400/7) until it is gone, about 80 s, and
+    // the seven then settle at 4/7 busy.
+    let utilization = &series.services[0].utilization;
+    let draining = utilization[50..75].iter().sum::<f64>() / 25.0;
+    assert!(
+        (draining - (2.0 + 5.0 * 4.0 / 7.0) / 7.0).abs() < 0.03,
+        "{draining}"
+    );
+    let settled = utilization[82..90].iter().sum::<f64>() / 8.0;
+    assert!((settled - 4.0 / 7.0).abs() < 0.04, "{settled}");
+}
+
+#[test]
+fn autoscale_and_batching_settings_are_checked() {
+    let mut project = autoscaled();
+    let api = &mut project.scenarios[0].services[0];
+    api.replicas = 30;
+    if let Some(scale) = &mut api.autoscale {
+        scale.target_utilization = 0.0;
+        scale.min_replicas = 21;
+    }
+    api.batching = Some(Batching {
+        max_batch: 0,
+        max_wait: TimeSpan::ZERO,
+        per_item: TimeSpan::ZERO,
+    });
+    let problems: Vec<String> = archbench::model::validate(&project)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let expect = [
+        "autoscale / target_utilization: the target utilisation must be above 0",
+        "autoscale / min_replicas: min_replicas (up to max_replicas) must be between 1 and 20, got 21",
+        "service \"api\" / replicas: the replicas at the start (30) must be between",
+        "batching / max_batch: max_batch must be between 1 and 4096, got 0",
+    ];
+    assert_eq!(problems.len(), expect.len(), "{problems:#?}");
+    for (problem, expected) in problems.iter().zip(expect) {
+        assert!(problem.contains(expected), "{problem} ∌ {expected}");
+    }
+}

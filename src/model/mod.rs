@@ -39,8 +39,9 @@ pub use file::ProjectFile;
 pub use objective::{LatencyStatistic, LatencyTarget, Objective};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
-    Balancer, Batching, Breaker, Cache, CallMode, Endpoint, IoModel, Jitter, LatencyFault, Link,
-    Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service, ServiceKind,
+    Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Endpoint, IoModel, Jitter,
+    LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service,
+    ServiceKind,
 };
 pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError};
 pub use validate::validate;

@@ -180,6 +180,38 @@ pub struct Service {
     /// together, and `service_time` becomes the fixed time of a batch.
     #[serde(default)]
     pub batching: Option<Batching>,
+    /// Adds and removes replicas to hold a target utilisation; `replicas`
+    /// is then the count at the start.
+    #[serde(default)]
+    pub autoscale: Option<Autoscale>,
+}
+
+/// A horizontal autoscaler. Every `interval` it measures the work that
+/// arrived over the last interval (requests × the mean time a request held
+/// a worker) and asks for the replicas that would carry it at
+/// `target_utilization`, between `min_replicas` and `max_replicas`. New
+/// replicas serve after `cold_start` (loading a model, say); removed ones
+/// take no new requests and finish what they hold.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscale {
+    /// The busy share of workers to aim for, such as 0.6.
+    pub target_utilization: f64,
+    /// The fewest replicas.
+    #[serde(default = "one")]
+    pub min_replicas: u32,
+    /// The most replicas.
+    pub max_replicas: u32,
+    /// How often it decides.
+    #[serde(default = "fifteen_seconds")]
+    pub interval: super::time::TimeSpan,
+    /// How long a new replica takes before it serves.
+    #[serde(default)]
+    pub cold_start: super::time::TimeSpan,
+}
+
+fn fifteen_seconds() -> super::time::TimeSpan {
+    super::time::TimeSpan::from_nanos(15_000_000_000)
 }
 
 /// Dynamic batching. A worker (a GPU, say) takes the waiting requests as one
@@ -357,6 +389,7 @@ impl Service {
             error_rate: 0.0,
             rate_limit: None,
             batching: None,
+            autoscale: None,
         }
     }
 }

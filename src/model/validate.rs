@@ -326,6 +326,46 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                 ),
             );
         }
+        if let Some(scale) = &service.autoscale {
+            let place = format!("{here} / autoscale");
+            if !(scale.target_utilization > 0.0 && scale.target_utilization <= 1.0) {
+                problems.add(
+                    format!("{place} / target_utilization"),
+                    format!(
+                        "the target utilisation must be above 0 and at most 1, got {}",
+                        scale.target_utilization
+                    ),
+                );
+            }
+            problems.count(
+                format!("{place} / max_replicas"),
+                scale.max_replicas,
+                1,
+                limits::REPLICAS,
+                "max_replicas",
+            );
+            problems.count(
+                format!("{place} / min_replicas"),
+                scale.min_replicas,
+                1,
+                scale.max_replicas.max(1),
+                "min_replicas (up to max_replicas)",
+            );
+            if !(scale.min_replicas..=scale.max_replicas).contains(&service.replicas) {
+                problems.add(
+                    format!("{here} / replicas"),
+                    format!(
+                        "the replicas at the start ({}) must be between min_replicas ({}) and max_replicas ({})",
+                        service.replicas, scale.min_replicas, scale.max_replicas
+                    ),
+                );
+            }
+            problems.positive(
+                format!("{place} / interval"),
+                scale.interval,
+                "the interval",
+            );
+        }
         if let Some(batching) = &service.batching {
             problems.count(
                 format!("{here} / batching / max_batch"),

@@ -78,6 +78,11 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
                 "service {name:?}: its cache warms up, so the hit ratio changes over time"
             ));
         }
+        if service.autoscale.is_some() {
+            broken.push(format!(
+                "service {name:?}: it is autoscaled, so its replicas change over time"
+            ));
+        }
         if service.batching.is_some() {
             broken.push(format!(
                 "service {name:?}: it batches requests, so they are not served one by one"

@@ -57,6 +57,10 @@ enum Event {
     BatchDue(u32, u32),
     /// A batch is done.
     BatchDone(u32),
+    /// An autoscaler decides: the station.
+    ScaleTick(u32),
+    /// A new replica has finished its cold start: the station.
+    ReplicaReady(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -216,6 +220,8 @@ pub struct StationTally {
     pub queued: Level,
     /// Calls admitted and not yet answered.
     pub present: Level,
+    /// Workers of the replicas serving.
+    pub serving: Level,
 }
 
 /// Per-class measurements of one replication.
@@ -239,10 +245,15 @@ struct Station {
     /// The rate limit's tokens, as of `tokens_at`.
     tokens: f64,
     tokens_at: SimTime,
-    /// Workers of the replicas serving.
-    serving: Level,
-    /// Replicas serving.
+    /// Replicas serving (the first this many slots).
     replicas_serving: u32,
+    /// Replicas in their cold start.
+    starting: u32,
+    /// Calls that arrived and calls completed since time zero, and the
+    /// busy integral, at the autoscaler's last decision and now.
+    arrived_total: u64,
+    completed_total: u64,
+    scale_mark: (u64, u64, f64),
 }
 
 /// Why and where a replication found the system unstable.
@@ -389,7 +400,7 @@ impl State {
             .stations
             .iter()
             .map(|s| Station {
-                replicas: vec![Replica::default(); s.replicas as usize],
+                replicas: vec![Replica::default(); s.slots as usize],
                 next_replica: 0,
                 service_rng: Rng::stream(seed, replication, &format!("service/{}", s.name)),
                 balancer_rng: Rng::stream(seed, replication, &format!("balancer/{}", s.name)),
@@ -398,16 +409,20 @@ impl State {
                     batch_sizes: s
                         .batching
                         .map_or_else(Vec::new, |(max, ..)| vec![0; max as usize + 1]),
+                    serving: Level {
+                        value: i64::from(s.replicas) * i64::from(s.workers),
+                        ..Level::default()
+                    },
                     ..StationTally::default()
                 },
                 present_at_start: 0,
                 tokens: s.rate_limit.map_or(0.0, |(_, burst)| burst),
                 tokens_at: SimTime::ZERO,
-                serving: Level {
-                    value: i64::from(s.replicas) * i64::from(s.workers),
-                    ..Level::default()
-                },
                 replicas_serving: s.replicas,
+                starting: 0,
+                arrived_total: 0,
+                completed_total: 0,
+                scale_mark: (0, 0, 0.0),
             })
             .collect();
         let mut replication = Self {
@@ -425,7 +440,7 @@ impl State {
             guards: plan
                 .links
                 .iter()
-                .map(|link| LinkGuard::new(link, plan.stations[link.from as usize].replicas))
+                .map(|link| LinkGuard::new(link, plan.stations[link.from as usize].slots))
                 .collect(),
             next_serial: UNWATCHED + 1,
             batches: Vec::new(),
@@ -457,6 +472,16 @@ impl State {
             trace_cap: 0,
         };
         replication.start_arrivals(plan);
+        for (i, spec) in plan.stations.iter().enumerate() {
+            if let Some(scale) = &spec.autoscale {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "services are limited to 10,000"
+                )]
+                let station = i as u32;
+                replication.schedule(scale.interval.as_nanos(), Event::ScaleTick(station));
+            }
+        }
         replication
     }
 
@@ -545,7 +570,7 @@ impl State {
         let from = self.measure_from;
         for station in &mut self.stations {
             let t = &mut station.tally;
-            for level in [&mut t.busy, &mut t.queued, &mut t.present] {
+            for level in [&mut t.busy, &mut t.queued, &mut t.present, &mut t.serving] {
                 level.settle(at, from);
             }
         }
@@ -570,13 +595,13 @@ impl State {
             .stations
             .iter_mut()
             .map(|s| {
-                for level in [&mut s.tally.queued, &mut s.tally.busy, &mut s.serving] {
+                for level in [&mut s.tally.queued, &mut s.tally.busy, &mut s.tally.serving] {
                     level.settle(at, from);
                 }
                 StationReading {
                     queued_area: s.tally.queued.lifetime,
                     busy_area: s.tally.busy.lifetime,
-                    capacity_area: s.serving.lifetime,
+                    capacity_area: s.tally.serving.lifetime,
                     replicas: s.replicas_serving,
                 }
             })
@@ -623,7 +648,67 @@ impl State {
                 }
             }
             Event::BatchDone(batch) => self.batch_done(plan, batch),
+            Event::ScaleTick(station) => self.scale(plan, station),
+            Event::ReplicaReady(station) => {
+                let (now, from) = (self.now, self.measure_from);
+                let s = &mut self.stations[station as usize];
+                s.starting -= 1;
+                s.replicas_serving += 1;
+                let workers = plan.stations[station as usize].workers;
+                s.tally.serving.change(now, from, i64::from(workers));
+            }
         }
+    }
+
+    /// An autoscaler's decision: the replicas that would carry the work that
+    /// arrived over the last interval at the target utilisation.
+    fn scale(&mut self, plan: &Plan, station_index: u32) {
+        let spec = &plan.stations[station_index as usize];
+        let Some(scale) = spec.autoscale else {
+            return;
+        };
+        let (now, from) = (self.now, self.measure_from);
+        let s = &mut self.stations[station_index as usize];
+        s.tally.busy.settle(now, from);
+        let (arrived, completed, busy) = s.scale_mark;
+        let arrivals = s.arrived_total - arrived;
+        let completions = s.completed_total - completed;
+        let busy_ns = s.tally.busy.lifetime - busy;
+        s.scale_mark = (s.arrived_total, s.completed_total, s.tally.busy.lifetime);
+        // The time a request held a worker, measured, or the service time.
+        let hold_ns = if completions > 0 {
+            busy_ns / completions as f64
+        } else {
+            spec.mean_service_ns
+        };
+        let interval = scale.interval.as_nanos();
+        let demand = arrivals as f64 * hold_ns / interval as f64;
+        let wanted = (demand / (f64::from(spec.workers) * scale.target_utilization)).ceil();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "clamped to the replica limits"
+        )]
+        let wanted = (wanted.max(0.0).min(f64::from(scale.max_replicas)) as u32)
+            .clamp(scale.min_replicas, scale.max_replicas);
+        let have = s.replicas_serving + s.starting;
+        if wanted > have {
+            s.starting += wanted - have;
+            for _ in have..wanted {
+                self.schedule(
+                    scale.cold_start.as_nanos(),
+                    Event::ReplicaReady(station_index),
+                );
+            }
+        } else if wanted < s.replicas_serving && s.starting == 0 {
+            // The last replicas take no new requests; what they hold finishes.
+            let removed = s.replicas_serving - wanted;
+            s.replicas_serving = wanted;
+            let workers = i64::from(removed) * i64::from(spec.workers);
+            s.tally.serving.change(now, from, -workers);
+            s.next_replica %= wanted;
+        }
+        self.schedule(interval, Event::ScaleTick(station_index));
     }
 
     // --- arrivals -----------------------------------------------------------
@@ -729,6 +814,7 @@ impl State {
         self.calls[id as usize].arrived = now;
         let station_index = self.calls[id as usize].station as usize;
         let spec = &plan.stations[station_index];
+        self.stations[station_index].arrived_total += 1;
         let replica = self.pick_replica(plan, station_index);
         self.calls[id as usize].replica = replica;
         let from = self.measure_from;
@@ -804,11 +890,11 @@ impl State {
 
     fn pick_replica(&mut self, plan: &Plan, station_index: usize) -> u32 {
         let spec = &plan.stations[station_index];
-        let n = spec.replicas;
+        let station = &mut self.stations[station_index];
+        let n = station.replicas_serving;
         if n == 1 {
             return 0;
         }
-        let station = &mut self.stations[station_index];
         match spec.balancer {
             Balancer::RoundRobin => {
                 let r = station.next_replica;
@@ -818,7 +904,7 @@ impl State {
             Balancer::Random => station.balancer_rng.below(n),
             Balancer::LeastOutstanding => {
                 let mut best = 0;
-                for (i, replica) in station.replicas.iter().enumerate() {
+                for (i, replica) in station.replicas[..n as usize].iter().enumerate() {
                     if replica.outstanding < station.replicas[best].outstanding {
                         best = i;
                     }
@@ -1271,6 +1357,7 @@ impl State {
         let measuring = self.measuring;
         let station = &mut self.stations[station_index];
         station.replicas[replica as usize].outstanding -= 1;
+        station.completed_total += 1;
         station.tally.present.change(now, from, -1);
         if measuring {
             station.tally.completions += 1;
@@ -1347,9 +1434,7 @@ impl State {
                 .stations
                 .iter()
                 .zip(&plan.stations)
-                .map(|(s, spec)| {
-                    s.tally.busy.value as f64 / (f64::from(spec.replicas) * f64::from(spec.workers))
-                })
+                .map(|(s, _)| s.tally.busy.value as f64 / s.tally.serving.value.max(1) as f64)
                 .collect();
             self.saturation = Some(Saturation {
                 station: bottleneck(plan, &now),
@@ -1369,13 +1454,21 @@ impl State {
         if !self.measuring {
             return None;
         }
-        let is_growing = |s: &Station| {
+        let is_growing = |(s, spec): (&Station, &super::plan::Station)| {
+            // An autoscaler that can still add replicas will work it off.
+            let can_grow = spec
+                .autoscale
+                .is_some_and(|a| s.replicas_serving + s.starting < a.max_replicas);
             let growth = s.tally.present.value - s.present_at_start;
-            growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
+            !can_grow && growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
         };
-        self.stations.iter().any(is_growing).then(|| Saturation {
-            station: self.bottleneck(plan),
-        })
+        self.stations
+            .iter()
+            .zip(&plan.stations)
+            .any(is_growing)
+            .then(|| Saturation {
+                station: self.bottleneck(plan),
+            })
     }
 
     fn bottleneck(&self, plan: &Plan) -> usize {
@@ -1389,14 +1482,15 @@ impl State {
         self.stations
             .iter()
             .zip(&plan.stations)
-            .map(|(station, spec)| {
-                let capacity = f64::from(spec.replicas) * f64::from(spec.workers);
+            .map(|(station, _)| {
                 let mut busy = station.tally.busy;
+                let mut serving = station.tally.serving;
                 if self.measuring && elapsed > 0.0 {
                     busy.settle(self.now, self.measure_from);
-                    busy.area / elapsed / capacity
+                    serving.settle(self.now, self.measure_from);
+                    busy.area / serving.area.max(1.0)
                 } else {
-                    busy.value as f64 / capacity
+                    busy.value as f64 / serving.value.max(1) as f64
                 }
             })
             .collect()

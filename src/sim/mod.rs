@@ -441,6 +441,7 @@ impl Totals {
             a.busy.area += b.busy.area;
             a.queued.area += b.queued.area;
             a.present.area += b.present.area;
+            a.serving.area += b.serving.area;
         });
         merge_all(&mut self.links, outcome.links, |a, b| {
             a.attempts += b.attempts;
@@ -570,7 +571,6 @@ impl Totals {
                     .chain(std::iter::repeat(&StationTally::default())),
             )
             .map(|((index, spec), t)| {
-                let workers = f64::from(spec.replicas) * f64::from(spec.workers);
                 let means: Vec<f64> = self
                     .replications
                     .iter()
@@ -579,7 +579,11 @@ impl Totals {
                 ServiceReport {
                     name: spec.name.clone(),
                     kind: format!("{:?}", spec.kind),
-                    utilization: time_average(t.busy.area) / workers,
+                    utilization: if t.serving.area > 0.0 {
+                        t.busy.area / t.serving.area
+                    } else {
+                        0.0
+                    },
                     mean_queue_length: time_average(t.queued.area),
                     mean_in_service: time_average(t.present.area),
                     arrivals: t.arrivals,

@@ -68,6 +68,11 @@ pub struct Station {
     pub rate_limit: Option<(f64, f64)>,
     /// Dynamic batching: (max batch, max wait ns, per-item ns).
     pub batching: Option<(u32, u64, u64)>,
+    pub autoscale: Option<crate::model::Autoscale>,
+    /// Replica slots: the most replicas the service can have.
+    pub slots: u32,
+    /// The mean service time, in nanoseconds.
+    pub mean_service_ns: f64,
     /// Outgoing calls, step by step; calls in one step run in parallel.
     pub steps: Vec<Vec<Call>>,
 }
@@ -142,6 +147,11 @@ impl Plan {
                 batching: s
                     .batching
                     .map(|b| (b.max_batch, b.max_wait.as_nanos(), b.per_item.as_nanos())),
+                autoscale: s.autoscale,
+                slots: s
+                    .autoscale
+                    .map_or(s.replicas, |a| a.max_replicas.max(s.replicas)),
+                mean_service_ns: s.service_time.mean_secs() * 1e9,
                 steps: Vec::new(),
             })
             .collect();

@@ -267,6 +267,15 @@ fn service_ui(
         });
         problems_ui(ui, cx.problems, &format!("{here} / error_rate"));
         resilience::rate_limit_rows(ui, cx.problems, &here, &mut new.rate_limit);
+        resilience::autoscale_rows(
+            ui,
+            cx.problems,
+            &here,
+            &mut new.autoscale,
+            service.replicas,
+            buffers,
+            &key,
+        );
         resilience::batching_rows(ui, cx.problems, &here, &mut new.batching, buffers, &key);
         row(ui, "cache", "", |ui| {
             let mut on = service.cache.is_some();

@@ -6,7 +6,7 @@
 use eframe::egui::{self, Ui};
 
 use crate::model::{
-    Batching, Breaker, CallMode, Jitter, LatencyFault, Link, Problem, RateLimit, Retry,
+    Autoscale, Batching, Breaker, CallMode, Jitter, LatencyFault, Link, Problem, RateLimit, Retry,
     RetryBudget, TimeSpan, validate::limits,
 };
 
@@ -357,4 +357,65 @@ pub fn batching_rows(
         );
     }
     problems_under(ui, problems, &format!("{here} / batching"));
+}
+
+/// The rows of a service's autoscaler.
+pub fn autoscale_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    value: &mut Option<Autoscale>,
+    replicas: u32,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    toggle(ui, "autoscale", "add replicas under load", value, || {
+        Autoscale {
+            target_utilization: 0.6,
+            min_replicas: 1,
+            max_replicas: replicas.max(10),
+            interval: ms(15_000.0),
+            cold_start: ms(30_000.0),
+        }
+    });
+    if let Some(scale) = value {
+        row(ui, "  target", "% busy", |ui| {
+            let mut percent = scale.target_utilization * 100.0;
+            ui.add(
+                egui::DragValue::new(&mut percent)
+                    .range(1.0..=100.0)
+                    .speed(0.2),
+            );
+            if (percent / 100.0 - scale.target_utilization).abs() > 1e-12 {
+                scale.target_utilization = percent / 100.0;
+            }
+        });
+        count_row(
+            ui,
+            ("  min replicas", ""),
+            &mut scale.min_replicas,
+            1..=limits::REPLICAS,
+        );
+        count_row(
+            ui,
+            ("  max replicas", ""),
+            &mut scale.max_replicas,
+            1..=limits::REPLICAS,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key("scale-interval"),
+            ("  every", "decision interval"),
+            &mut scale.interval,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key("cold-start"),
+            ("  cold start", "before a new replica serves"),
+            &mut scale.cold_start,
+        );
+    }
+    problems_under(ui, problems, &format!("{here} / autoscale"));
 }
