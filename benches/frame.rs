@@ -96,6 +96,7 @@ fn frames(c: &mut Criterion) {
         dialogs: Dialogs::Scripted(std::sync::Arc::default()),
         autosave_every: Duration::from_secs(3600),
         simulate_at_start: false,
+        figures: Vec::new(),
     };
     let mut group = c.benchmark_group("frame_200_services");
     let mut harness = Harness::builder()

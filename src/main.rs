@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     };
     #[cfg(feature = "gui")]
     if args.command.is_none() {
-        return match archbench::gui::run(args.open, args.simulate) {
+        return match archbench::gui::run(args.open, args.simulate, args.figure) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error:#}");

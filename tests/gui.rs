@@ -57,6 +57,7 @@ fn app(dir: &Path, open: Option<PathBuf>) -> (Harness<'static, App>, Answers) {
         dialogs: Dialogs::Scripted(Arc::clone(&answers)),
         autosave_every: Duration::ZERO,
         simulate_at_start: false,
+        figures: Vec::new(),
     };
     let harness = Harness::builder()
         .with_size([1400.0, 900.0])

@@ -23,6 +23,14 @@ pub struct Args {
     /// Start simulating as soon as the app opens (for demonstrations).
     #[arg(long)]
     pub simulate: bool,
+    /// Save a plot as PNG, then close the app: PLOT=PATH, where PLOT is
+    /// latency-histogram, percentile-spectrum, utilisation,
+    /// over-time:{throughput,p99,errors,replicas,queue-depth},
+    /// latency-vs-load or throughput-vs-load. Repeatable. Needs a display
+    /// (Xvfb will do).
+    #[cfg(feature = "gui")]
+    #[arg(long, value_name = "PLOT=PATH")]
+    pub figure: Vec<crate::gui::plots::Figure>,
 }
 
 /// The subcommands.

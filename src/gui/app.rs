@@ -19,7 +19,7 @@ use super::panels::fields::Buffers;
 use super::panels::results::{Computed, ResultsView, Shown};
 use super::panels::{inspector, palette, results, scenarios, toolbar};
 use super::plots::Curves;
-use super::plots::PlotId;
+use super::plots::{Figure, PlotId};
 use super::{EXAMPLE, EXAMPLE_NAME};
 
 /// What is selected on the canvas.
@@ -46,6 +46,8 @@ pub struct AppOptions {
     pub autosave_every: Duration,
     /// Start a simulation as soon as the window opens.
     pub simulate_at_start: bool,
+    /// Plots to save as PNG, after which the app closes.
+    pub figures: Vec<Figure>,
 }
 
 impl Default for AppOptions {
@@ -56,6 +58,7 @@ impl Default for AppOptions {
             dialogs: Dialogs::Native,
             autosave_every: Duration::from_secs(10),
             simulate_at_start: false,
+            figures: Vec::new(),
         }
     }
 }
@@ -114,6 +117,9 @@ pub struct App {
     shots: Vec<(PlotId, PathBuf)>,
     allow_close: bool,
     simulate_at_start: bool,
+    /// `--figure` plots still to save, and frames drawn for the first.
+    figures: std::collections::VecDeque<Figure>,
+    figure_frames: u32,
 }
 
 impl App {
@@ -137,6 +143,7 @@ impl App {
             dialogs,
             autosave_every,
             simulate_at_start,
+            figures,
         } = options;
         let example = || {
             let file = model::file::parse(EXAMPLE, Path::new(EXAMPLE_NAME)).unwrap_or_else(|_| {
@@ -199,6 +206,8 @@ impl App {
             shots: Vec::new(),
             allow_close: false,
             simulate_at_start,
+            figures: figures.into(),
+            figure_frames: 0,
         }
     }
 
@@ -706,6 +715,67 @@ impl App {
         self.state.autosave(self.doc.file(), self.doc.path())
     }
 
+    /// Works through `--figure`: runs what each plot needs, shows it alone,
+    /// saves it once it has settled, and closes the window after the last.
+    fn figures(&mut self, ctx: &egui::Context) {
+        let Some(figure) = self.figures.front().cloned() else {
+            return;
+        };
+        ctx.request_repaint();
+        if self.job.is_some() || self.loading.is_some() {
+            return;
+        }
+        if self.message.is_some() {
+            // The project did not open, or a run failed: say so and stop.
+            eprintln!("error: {}", self.status);
+            if let Some(message) = &self.message {
+                for line in &message.lines {
+                    eprintln!("  {line}");
+                }
+            }
+            self.figures.clear();
+            self.allow_close = true;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        if figure.plot.needs_sweep() && self.sweep.is_none() {
+            self.start(JobKind::Sweep, ctx);
+            return;
+        }
+        if !figure.plot.needs_sweep() && self.simulation.is_none() {
+            self.start(JobKind::Simulate, ctx);
+            return;
+        }
+        if !self.shots.is_empty() {
+            return;
+        }
+        if self.figure_frames == u32::MAX {
+            // Its shot was taken: on to the next.
+            eprintln!("{}", self.status);
+            self.figures.pop_front();
+            self.figure_frames = 0;
+            if self.figures.is_empty() {
+                self.results_view.only = None;
+                self.allow_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            return;
+        }
+        self.results_view.only = Some(figure.plot);
+        if figure.plot == PlotId::OverTime {
+            self.results_view.over_time = figure.over_time;
+        }
+        // A few frames for the layout and the plot bounds to settle.
+        self.figure_frames += 1;
+        if self.figure_frames >= 8 {
+            self.figure_frames = u32::MAX;
+            self.shots.push((figure.plot, figure.path.clone()));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::new(
+                figure.plot,
+            )));
+        }
+    }
+
     fn close_requested(&mut self, ctx: &egui::Context) {
         if ctx.input(|i| i.viewport().close_requested()) && !self.allow_close {
             if self.doc.is_dirty() {
@@ -958,6 +1028,7 @@ impl eframe::App for App {
             self.start(JobKind::Simulate, ctx);
         }
         self.poll(ctx);
+        self.figures(ctx);
         self.close_requested(ctx);
         self.autosave();
         self.refresh_problems();

@@ -31,7 +31,11 @@ pub const EXAMPLE_NAME: &str = "monolith-vs-microservices.ron";
 
 /// Opens the window, with `open` or the bundled example, and runs until it
 /// is closed.
-pub fn run(open: Option<PathBuf>, simulate_at_start: bool) -> anyhow::Result<()> {
+pub fn run(
+    open: Option<PathBuf>,
+    simulate_at_start: bool,
+    figures: Vec<plots::Figure>,
+) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("archbench")
@@ -43,6 +47,7 @@ pub fn run(open: Option<PathBuf>, simulate_at_start: bool) -> anyhow::Result<()>
     let app_options = AppOptions {
         open,
         simulate_at_start,
+        figures,
         ..AppOptions::default()
     };
     eframe::run_native(

@@ -55,6 +55,17 @@ impl OverTime {
         Self::QueueDepth,
     ];
 
+    /// Its name on the command line.
+    pub fn stem(self) -> &'static str {
+        match self {
+            Self::Throughput => "throughput",
+            Self::P99 => "p99",
+            Self::Errors => "errors",
+            Self::Replicas => "replicas",
+            Self::QueueDepth => "queue-depth",
+        }
+    }
+
     /// Its name in the menu, and its axis label.
     pub fn label(self) -> &'static str {
         match self {
@@ -67,10 +78,93 @@ impl OverTime {
     }
 }
 
+/// A plot to save as PNG when the app is started with `--figure`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// Which plot.
+    pub plot: PlotId,
+    /// For the over-time plot, which figure.
+    pub over_time: Option<OverTime>,
+    /// Where to write it.
+    pub path: std::path::PathBuf,
+}
+
+impl std::str::FromStr for Figure {
+    type Err = String;
+
+    /// `PLOT=PATH`, where PLOT is a plot's stem (`latency-histogram`,
+    /// `over-time:replicas`, …).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (name, path) = text
+            .split_once('=')
+            .ok_or_else(|| format!("{text:?}: write PLOT=PATH, like over-time:replicas=out.png"))?;
+        let (plot, detail) = name
+            .split_once(':')
+            .map_or((name, None), |(p, d)| (p, Some(d)));
+        let known = || {
+            let mut names: Vec<String> = PlotId::ALL
+                .iter()
+                .filter(|p| **p != PlotId::OverTime)
+                .map(|p| p.stem().to_owned())
+                .collect();
+            names.extend(
+                OverTime::ALL
+                    .iter()
+                    .map(|o| format!("over-time:{}", o.stem())),
+            );
+            names.join(", ")
+        };
+        let plot = PlotId::ALL
+            .into_iter()
+            .find(|p| p.stem() == plot)
+            .ok_or_else(|| format!("no plot is called {plot:?}; there are {}", known()))?;
+        let over_time = match (plot, detail) {
+            (PlotId::OverTime, Some(d)) => Some(
+                OverTime::ALL
+                    .into_iter()
+                    .find(|o| o.stem() == d)
+                    .ok_or_else(|| {
+                        format!("no figure over time is called {d:?}; there are {}", known())
+                    })?,
+            ),
+            (PlotId::OverTime, None) => Some(OverTime::Throughput),
+            (_, None) => None,
+            (_, Some(d)) => {
+                return Err(format!(
+                    "{name:?}: only over-time takes a figure, not {d:?}"
+                ));
+            }
+        };
+        if path.is_empty() {
+            return Err(format!("{text:?}: the path is empty"));
+        }
+        Ok(Self {
+            plot,
+            over_time,
+            path: path.into(),
+        })
+    }
+}
+
 /// Services drawn per scenario in the per-service over-time figures.
 const OVER_TIME_SERVICES: usize = 4;
 
 impl PlotId {
+    /// Every plot.
+    pub const ALL: [Self; 6] = [
+        Self::Histogram,
+        Self::Spectrum,
+        Self::Utilisation,
+        Self::OverTime,
+        Self::LatencyCurve,
+        Self::ThroughputCurve,
+    ];
+
+    /// Whether the plot needs a sweep rather than a simulation.
+    pub fn needs_sweep(self) -> bool {
+        matches!(self, Self::LatencyCurve | Self::ThroughputCurve)
+    }
+
     /// A file name stem.
     pub fn stem(self) -> &'static str {
         match self {
@@ -539,4 +633,28 @@ pub fn throughput_curve_ui(ui: &mut egui::Ui, sweep: &SweepReport, height: f32) 
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_parse_plot_and_path() {
+        let f: Figure = "over-time:replicas=out/r.png".parse().unwrap();
+        assert_eq!(f.plot, PlotId::OverTime);
+        assert_eq!(f.over_time, Some(OverTime::Replicas));
+        assert_eq!(f.path, std::path::PathBuf::from("out/r.png"));
+        let f: Figure = "latency-vs-load=a.png".parse().unwrap();
+        assert_eq!((f.plot, f.over_time), (PlotId::LatencyCurve, None));
+        for stem in PlotId::ALL.map(PlotId::stem) {
+            assert!(format!("{stem}=x.png").parse::<Figure>().is_ok(), "{stem}");
+        }
+        let err = "histogram=x.png".parse::<Figure>().unwrap_err();
+        assert!(err.contains("latency-histogram"), "{err}");
+        assert!("over-time:nope=x.png".parse::<Figure>().is_err());
+        assert!("utilisation:p99=x.png".parse::<Figure>().is_err());
+        assert!("utilisation".parse::<Figure>().is_err());
+        assert!("utilisation=".parse::<Figure>().is_err());
+    }
 }

@@ -30,6 +30,8 @@ pub struct ResultsView {
     /// The figure the third plot shows: utilisation bars (`None`) or one
     /// figure over time.
     pub over_time: Option<plots::OverTime>,
+    /// Show only this plot, across the whole width (for figure export).
+    pub only: Option<PlotId>,
 }
 
 /// Everything the results area shows.
@@ -100,9 +102,13 @@ pub fn results_ui(
     });
     table_ui(ui, shown.simulation.map(|c| &c.report), shown.measured);
     ui.add_space(4.0);
-    let cards = usize::from(shown.curves.is_some()) * 2
-        + usize::from(shown.simulation.is_some())
-        + usize::from(shown.sweep.is_some()) * 2;
+    let cards = if view.only.is_some() {
+        1
+    } else {
+        usize::from(shown.curves.is_some()) * 2
+            + usize::from(shown.simulation.is_some())
+            + usize::from(shown.sweep.is_some()) * 2
+    };
     let spacing = ui.spacing().item_spacing.x;
     // Each card's frame adds its margin and stroke around the plot.
     let frame = 2.0 * 6.0 + 2.0 + spacing;
@@ -188,6 +194,9 @@ fn card(
     commands: &mut Vec<Command>,
     contents: impl FnOnce(&mut Ui, &mut ResultsView),
 ) {
+    if view.only.is_some_and(|only| only != id) {
+        return;
+    }
     let response = egui::Frame::group(ui.style())
         .inner_margin(6.0)
         .show(ui, |ui| {
