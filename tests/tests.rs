@@ -6,6 +6,7 @@ mod analysis;
 mod cli;
 mod determinism;
 mod engine;
+mod examples;
 mod files;
 #[cfg(feature = "gui")]
 mod gui;

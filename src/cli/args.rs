@@ -28,9 +28,8 @@ pub struct Args {
     /// over-time:{throughput,p99,errors,replicas,queue-depth},
     /// latency-vs-load or throughput-vs-load. Repeatable. Needs a display
     /// (Xvfb will do).
-    #[cfg(feature = "gui")]
     #[arg(long, value_name = "PLOT=PATH")]
-    pub figure: Vec<crate::gui::plots::Figure>,
+    pub figure: Vec<String>,
 }
 
 /// The subcommands.

@@ -1454,21 +1454,19 @@ impl State {
         if !self.measuring {
             return None;
         }
-        let is_growing = |(s, spec): (&Station, &super::plan::Station)| {
-            // An autoscaler that can still add replicas will work it off.
-            let can_grow = spec
-                .autoscale
-                .is_some_and(|a| s.replicas_serving + s.starting < a.max_replicas);
+        // A backlog an autoscaler may yet clear (its own, or its callers'
+        // waiting on it) is not saturation; the in-flight cap still ends a
+        // runaway.
+        if plan.stations.iter().any(|s| s.autoscale.is_some()) {
+            return None;
+        }
+        let is_growing = |s: &Station| {
             let growth = s.tally.present.value - s.present_at_start;
-            !can_grow && growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
+            growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
         };
-        self.stations
-            .iter()
-            .zip(&plan.stations)
-            .any(is_growing)
-            .then(|| Saturation {
-                station: self.bottleneck(plan),
-            })
+        self.stations.iter().any(is_growing).then(|| Saturation {
+            station: self.bottleneck(plan),
+        })
     }
 
     fn bottleneck(&self, plan: &Plan) -> usize {
