@@ -441,7 +441,13 @@ pub fn over_time_ui(ui: &mut egui::Ui, report: &SimulationReport, what: OverTime
                 .partial_cmp(&(a.0, a.1))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        for (_, _, service) in ranked.into_iter().take(OVER_TIME_SERVICES) {
+        // Flat lines say nothing: show the services that move (a queue that
+        // never holds a whole request does not count), or else the largest.
+        let moving = ranked
+            .iter()
+            .take_while(|(range, ..)| *range >= 1.0)
+            .count();
+        for (_, _, service) in ranked.into_iter().take(moving.clamp(1, OVER_TIME_SERVICES)) {
             let name = format!("{} / {}", scenario.scenario, service.name);
             let values = (0..s.time_s.len()).map(|k| value(service, k));
             lines.push((name, color, points(&mut values.into_iter())));

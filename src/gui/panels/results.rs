@@ -112,7 +112,10 @@ pub fn results_ui(
     let spacing = ui.spacing().item_spacing.x;
     // Each card's frame adds its margin and stroke around the plot.
     let frame = 2.0 * 6.0 + 2.0 + spacing;
-    let width = ((ui.available_width() - frame * cards as f32) / cards.max(1) as f32).max(280.0);
+    // Alone, the card keeps clear of the scroll bar and the panel edge.
+    let slack = if view.only.is_some() { 56.0 } else { 0.0 };
+    let width =
+        ((ui.available_width() - slack - frame * cards as f32) / cards.max(1) as f32).max(280.0);
     let height = (ui.available_height() - 48.0).clamp(140.0, 420.0);
     egui::ScrollArea::horizontal().show(ui, |ui| {
         ui.horizontal_top(|ui| {
