@@ -19,7 +19,8 @@ out=docs/images
     --figure over-time:replicas=$out/patterns-autoscaling-replicas.png \
     --figure over-time:p99=$out/patterns-autoscaling-p99.png
 "$app" projects/ml-platform.ron \
-    --figure over-time:queue-depth=$out/patterns-queue.png
+    --figure over-time:queue-depth=$out/patterns-queue.png \
+    --figure over-time:lag=$out/patterns-queue-lag.png
 "$app" projects/monolith-vs-microservices.ron \
     --figure latency-vs-load=$out/patterns-microservices-latency.png \
     --figure throughput-vs-load=$out/patterns-microservices-throughput.png

@@ -102,7 +102,7 @@ fn the_training_pipeline_off_the_request_path_leaves_serving_alone() {
     let alone = &run(&alone)[0];
     let ratio = queued.latency_ms.p99 / alone.latency_ms.p99;
     assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
-    assert!(inline.latency_ms.p99 > 3.0 * queued.latency_ms.p99);
+    assert!(inline.latency_ms.p99 > 2.5 * queued.latency_ms.p99);
     assert!(!queued.saturated && !inline.saturated);
     // The consumers' backlog moves over time.
     let ingest = queued

@@ -776,3 +776,53 @@ fn autoscale_and_batching_settings_are_checked() {
         assert!(problem.contains(expected), "{problem} ∌ {expected}");
     }
 }
+
+#[test]
+fn consumers_pulling_from_one_queue_are_an_m_m_c_queue() {
+    // Three replicas of one worker pulling from one queue: M/M/3 with
+    // λ = 240/s, 1/μ = 10 ms (a = 2.4, ρ = 0.8). Erlang C: P(wait) =
+    // 0.6472, mean wait C / (cμ − λ) = 10.787 ms. Pushing round robin to
+    // per-replica queues waits longer.
+    use archbench::model::Balancer;
+    let erlang_c_wait_ms = {
+        let (a, c) = (2.4_f64, 3.0);
+        let head: f64 = 1.0 + a + a * a / 2.0;
+        let tail = a.powi(3) / 6.0 / (1.0 - a / c);
+        tail / (head + tail) / (300.0 - 240.0) * 1e3
+    };
+    assert!(
+        (erlang_c_wait_ms - 10.787).abs() < 0.01,
+        "{erlang_c_wait_ms}"
+    );
+    let project = |balancer| {
+        let mut consumers = service("consumers", "exp:10ms", 1);
+        consumers.replicas = 3;
+        consumers.balancer = balancer;
+        open_project(240.0, vec![consumers], vec![], 100_000)
+    };
+    let runs = replicate(&project(Balancer::Pull), 10);
+    let wait = Interval::of_mean(&each(&runs, |r| r.services[0].wait_ms.mean)).unwrap();
+    assert!(wait.contains(erlang_c_wait_ms), "{wait:?}");
+    let pushed = simulate_scenario(&project(Balancer::RoundRobin), 0).unwrap();
+    assert!(pushed.services[0].wait_ms.mean > 1.5 * erlang_c_wait_ms);
+}
+
+#[test]
+fn the_lag_of_consumers_that_fall_behind_grows_with_time() {
+    // A message every 5 ms, consumed in 10 ms by one worker: the backlog
+    // grows by 100 a second, and at time t the oldest waiting message is
+    // the one that arrived at about t/2: the lag is t/2.
+    let mut project = stepped(
+        open_project(200.0, vec![service("consumer", "10ms", 1)], vec![], 0),
+        200.0,
+        1.0,
+        20.0,
+    );
+    project.run.interval = TimeSpan::from_secs_f64(2.0);
+    let report = simulate_scenario(&project, 0).unwrap();
+    let series = &report.timeseries;
+    for (t, lag) in series.time_s.iter().zip(&series.services[0].lag_s) {
+        assert!((lag - t / 2.0).abs() < 0.02, "at {t} s the lag is {lag}");
+    }
+    assert_eq!(series.time_s.len(), 10);
+}

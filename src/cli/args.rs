@@ -25,7 +25,7 @@ pub struct Args {
     pub simulate: bool,
     /// Save a plot as PNG, then close the app: PLOT=PATH, where PLOT is
     /// latency-histogram, percentile-spectrum, utilisation,
-    /// over-time:{throughput,p99,errors,replicas,queue-depth},
+    /// over-time:{throughput,p99,errors,replicas,queue-depth,lag},
     /// latency-vs-load or throughput-vs-load. Repeatable. Needs a display
     /// (Xvfb will do).
     #[arg(long, value_name = "PLOT=PATH")]

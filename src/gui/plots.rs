@@ -43,16 +43,19 @@ pub enum OverTime {
     Replicas,
     /// Requests waiting for a worker, per service.
     QueueDepth,
+    /// How long the oldest waiting request has waited, per service.
+    Lag,
 }
 
 impl OverTime {
     /// Every figure, in menu order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Throughput,
         Self::P99,
         Self::Errors,
         Self::Replicas,
         Self::QueueDepth,
+        Self::Lag,
     ];
 
     /// Its name on the command line.
@@ -63,6 +66,7 @@ impl OverTime {
             Self::Errors => "errors",
             Self::Replicas => "replicas",
             Self::QueueDepth => "queue-depth",
+            Self::Lag => "lag",
         }
     }
 
@@ -74,6 +78,7 @@ impl OverTime {
             Self::Errors => "errors (req/s)",
             Self::Replicas => "replicas",
             Self::QueueDepth => "queue depth (requests)",
+            Self::Lag => "lag: oldest waiting (s)",
         }
     }
 }
@@ -409,7 +414,7 @@ pub fn over_time_ui(ui: &mut egui::Ui, report: &SimulationReport, what: OverTime
             OverTime::Throughput => Some(&s.throughput_rps),
             OverTime::P99 => Some(&s.p99_ms),
             OverTime::Errors => Some(&s.errors_per_s),
-            OverTime::Replicas | OverTime::QueueDepth => None,
+            OverTime::Replicas | OverTime::QueueDepth | OverTime::Lag => None,
         };
         if let Some(values) = whole {
             lines.push((
@@ -421,6 +426,7 @@ pub fn over_time_ui(ui: &mut egui::Ui, report: &SimulationReport, what: OverTime
         }
         let value = |service: &crate::stats::ServiceSeries, k: usize| match what {
             OverTime::Replicas => f64::from(service.replicas[k]),
+            OverTime::Lag => service.lag_s[k],
             _ => service.queue_depth[k],
         };
         // The services whose figure moves the most, then the largest.
@@ -443,9 +449,10 @@ pub fn over_time_ui(ui: &mut egui::Ui, report: &SimulationReport, what: OverTime
         });
         // Flat lines say nothing: show the services that move (a queue that
         // never holds a whole request does not count), or else the largest.
+        let step = if what == OverTime::Lag { 1e-3 } else { 1.0 };
         let moving = ranked
             .iter()
-            .take_while(|(range, ..)| *range >= 1.0)
+            .take_while(|(range, ..)| *range >= step)
             .count();
         for (_, _, service) in ranked.into_iter().take(moving.clamp(1, OVER_TIME_SERVICES)) {
             let name = format!("{} / {}", scenario.scenario, service.name);

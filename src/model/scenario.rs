@@ -105,6 +105,9 @@ pub enum Balancer {
     LeastOutstanding,
     /// Two distinct replicas at random; the one with fewer requests in progress.
     PowerOfTwoChoices,
+    /// One queue for all replicas, from which any free worker takes the
+    /// oldest request: consumers pulling from a topic, or a shared work queue.
+    Pull,
 }
 
 /// What a worker does while the service waits for its downstream calls.

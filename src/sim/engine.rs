@@ -598,7 +598,14 @@ impl State {
                 for level in [&mut s.tally.queued, &mut s.tally.busy, &mut s.tally.serving] {
                     level.settle(at, from);
                 }
+                let oldest = s
+                    .replicas
+                    .iter()
+                    .filter_map(|r| r.queue.front())
+                    .map(|&c| self.calls[c as usize].arrived)
+                    .min();
                 StationReading {
+                    oldest_wait_ns: oldest.map_or(0, |t| at.since(t)),
                     queued_area: s.tally.queued.lifetime,
                     busy_area: s.tally.busy.lifetime,
                     capacity_area: s.tally.serving.lifetime,
@@ -916,6 +923,20 @@ impl State {
                 let best = best as u32;
                 best
             }
+            Balancer::Pull => {
+                // Any free worker takes it; when none is free it waits in the
+                // one shared queue, kept on the first replica.
+                let free = station.replicas[..n as usize]
+                    .iter()
+                    .position(|r| r.busy < spec.workers)
+                    .unwrap_or(0);
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "replicas are limited to 10,000"
+                )]
+                let free = free as u32;
+                free
+            }
             Balancer::PowerOfTwoChoices => {
                 let a = station.balancer_rng.below(n);
                 let b = (a + 1 + station.balancer_rng.below(n - 1)) % n;
@@ -951,12 +972,20 @@ impl State {
     fn release_worker(&mut self, plan: &Plan, station_index: usize, replica: u32) {
         let now = self.now;
         let from = self.measure_from;
+        let shared = plan.stations[station_index].balancer == Balancer::Pull;
         let station = &mut self.stations[station_index];
-        let r = &mut station.replicas[replica as usize];
-        if let Some(next) = r.queue.pop_front() {
+        // Under Pull every replica takes from the one queue on the first.
+        let source = if shared { 0 } else { replica as usize };
+        if let Some(next) = station.replicas[source].queue.pop_front() {
             station.tally.queued.change(now, from, -1);
+            if source != replica as usize {
+                station.replicas[source].outstanding -= 1;
+                station.replicas[replica as usize].outstanding += 1;
+                self.calls[next as usize].replica = replica;
+            }
             self.start_work(plan, next);
         } else {
+            let r = &mut station.replicas[replica as usize];
             r.busy -= 1;
             station.tally.busy.change(now, from, -1);
         }

@@ -10,6 +10,8 @@ pub const MAX_POINTS: usize = 10_000;
 
 /// A service's state as the recorder reads it at an interval's end.
 pub struct StationReading {
+    /// How long the oldest waiting request has waited (the consumer lag).
+    pub oldest_wait_ns: u64,
     /// Time integral since the start of calls waiting, in call × ns.
     pub queued_area: f64,
     /// Time integral since the start of workers held, in worker × ns.
@@ -99,6 +101,7 @@ impl Recorder {
                 .utilization
                 .push(if capacity > 0.0 { busy / capacity } else { 0.0 });
             service.replicas.push(reading.replicas);
+            service.lag_s.push(reading.oldest_wait_ns as f64 / 1e9);
             *last = (
                 reading.queued_area,
                 reading.busy_area,

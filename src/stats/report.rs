@@ -233,6 +233,9 @@ pub struct ServiceSeries {
     pub queue_depth: Vec<f64>,
     /// Time-averaged fraction of the serving replicas' workers held.
     pub utilization: Vec<f64>,
+    /// How long the oldest waiting request had waited at the interval's end,
+    /// in seconds: for consumers of a queue, their lag.
+    pub lag_s: Vec<f64>,
 }
 
 /// The batches of a batching service.
