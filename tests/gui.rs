@@ -839,3 +839,44 @@ fn the_results_show_each_figure_over_time() {
     assert!(series.time_s.len() > 10, "{}", series.time_s.len());
     assert_eq!(series.services.len(), report.scenarios[0].services.len());
 }
+
+#[test]
+fn the_inspector_edits_service_patterns() {
+    let dir = scratch("service-patterns");
+    let (mut harness, _) = app(&dir, None);
+    harness
+        .get_by_role_and_label(Role::Button, "model server")
+        .click();
+    harness.run();
+    let added = services(harness.state()).pop().unwrap();
+    let service = |app: &App| {
+        app.project().scenarios[0]
+            .services
+            .iter()
+            .find(|s| s.name == added)
+            .cloned()
+            .unwrap()
+    };
+    for label in [
+        "token bucket",
+        "add replicas under load",
+        "run requests in batches",
+        "+ crash",
+    ] {
+        harness.get_by_label(label).click();
+        harness.run();
+    }
+    let edited = service(harness.state());
+    assert!(edited.rate_limit.is_some());
+    assert!(edited.autoscale.is_some());
+    assert_eq!(edited.batching.map(|b| b.max_batch), Some(8));
+    assert_eq!(edited.crashes.len(), 1);
+    assert!(
+        model::validate(harness.state().project()).is_empty(),
+        "{:?}",
+        model::validate(harness.state().project())
+    );
+    harness.get_by_label("remove").click();
+    harness.run();
+    assert!(service(harness.state()).crashes.is_empty());
+}

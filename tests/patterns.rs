@@ -826,3 +826,45 @@ fn the_lag_of_consumers_that_fall_behind_grows_with_time() {
     }
     assert_eq!(series.time_s.len(), 10);
 }
+
+#[test]
+fn a_crashed_replica_fails_its_requests_until_it_restarts() {
+    // One replica, a request every 10 ms taking 1 ms. It crashes at 10 s and
+    // serves again at 12 s: the 200 requests of those two seconds find no
+    // replica and fail (errors 100/s in both intervals), and the series
+    // shows no replica serving.
+    use archbench::model::Crash;
+    let mut api = service("api", "1ms", 1);
+    api.crashes = vec![Crash {
+        at: TimeSpan::from_secs_f64(10.0),
+        replica: 0,
+        restart_after: TimeSpan::from_secs_f64(2.0),
+    }];
+    let project = stepped(open_project(100.0, vec![api], vec![], 0), 100.0, 1.0, 20.0);
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!((199..=202).contains(&report.failed), "{}", report.failed);
+    assert_eq!(report.services[0].crash_failures, report.failed);
+    let s = &report.timeseries;
+    let at = |t: f64| s.time_s.iter().position(|x| (*x - t).abs() < 1e-9).unwrap();
+    for t in [11.0, 12.0] {
+        assert!(
+            (s.errors_per_s[at(t)] - 100.0).abs() <= 1.0,
+            "{t}: {}",
+            s.errors_per_s[at(t)]
+        );
+        assert_eq!(s.services[0].replicas[at(t)], 0);
+    }
+    assert_eq!(s.services[0].replicas[at(13.0)], 1);
+    assert!(s.errors_per_s[at(14.0)].abs() < 1e-9);
+
+    // Two replicas round robin, one crashes: the other takes all the
+    // traffic, and only the request the crash caught fails.
+    let mut project = project;
+    project.scenarios[0].services[0].replicas = 2;
+    project.scenarios[0].services[0].service_time = "9ms".parse().unwrap();
+    let report = simulate_scenario(&project, 0).unwrap();
+    assert!(report.failed <= 1, "{}", report.failed);
+    let s = &report.timeseries;
+    assert_eq!(s.services[0].replicas[at(11.0)], 1);
+    assert!((s.services[0].utilization[at(11.0)] - 0.9).abs() < 0.01);
+}

@@ -39,7 +39,7 @@ pub use file::ProjectFile;
 pub use objective::{LatencyStatistic, LatencyTarget, Objective};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
-    Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Endpoint, IoModel, Jitter,
+    Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Crash, Endpoint, IoModel, Jitter,
     LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service,
     ServiceKind,
 };

@@ -187,6 +187,25 @@ pub struct Service {
     /// is then the count at the start.
     #[serde(default)]
     pub autoscale: Option<Autoscale>,
+    /// Replicas that crash at given times and restart after a delay.
+    #[serde(default)]
+    pub crashes: Vec<Crash>,
+}
+
+/// A replica crash: at `at`, replica `replica` (counting from 0) stops. The
+/// requests waiting in its queue fail at once; those it was working on fail
+/// when their work would have ended (the lost work still takes its time);
+/// no new requests go to it. After `restart_after` it serves again.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crash {
+    /// When it crashes.
+    pub at: super::time::TimeSpan,
+    /// Which replica.
+    #[serde(default)]
+    pub replica: u32,
+    /// How long until it serves again.
+    pub restart_after: super::time::TimeSpan,
 }
 
 /// A horizontal autoscaler. Every `interval` it measures the work that
@@ -393,6 +412,7 @@ impl Service {
             rate_limit: None,
             batching: None,
             autoscale: None,
+            crashes: Vec::new(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub mod limits {
     pub const RETRIES: u32 = 100;
     /// Requests in one batch.
     pub const BATCH: u32 = 4096;
+    /// Crashes of one service.
+    pub const CRASHES: usize = 10_000;
 }
 
 /// Every problem with the project, in file order. Empty means valid.
@@ -365,6 +367,27 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                 scale.interval,
                 "the interval",
             );
+        }
+        let slots = service
+            .autoscale
+            .map_or(service.replicas, |a| a.max_replicas.max(service.replicas));
+        if service.crashes.len() > limits::CRASHES {
+            problems.add(
+                format!("{here} / crashes"),
+                format!("at most {} crashes are allowed", limits::CRASHES),
+            );
+        }
+        for (i, crash) in service.crashes.iter().enumerate() {
+            if crash.replica >= slots {
+                problems.add(
+                    format!("{here} / crashes / {i} / replica"),
+                    format!(
+                        "replica {} does not exist: the service has replicas 0 to {}",
+                        crash.replica,
+                        slots.saturating_sub(1)
+                    ),
+                );
+            }
         }
         if let Some(batching) = &service.batching {
             problems.count(

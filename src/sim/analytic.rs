@@ -78,6 +78,11 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
                 "service {name:?}: its cache warms up, so the hit ratio changes over time"
             ));
         }
+        if !service.crashes.is_empty() {
+            broken.push(format!(
+                "service {name:?}: its replicas crash, so its capacity changes over time"
+            ));
+        }
         if service.autoscale.is_some() {
             broken.push(format!(
                 "service {name:?}: it is autoscaled, so its replicas change over time"

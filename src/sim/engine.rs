@@ -61,6 +61,10 @@ enum Event {
     ScaleTick(u32),
     /// A new replica has finished its cold start: the station.
     ReplicaReady(u32),
+    /// A replica crashes: station and crash (by index).
+    Crash(u32, u32),
+    /// A crashed replica serves again: station and replica.
+    Restart(u32, u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -128,6 +132,8 @@ struct Call {
     serial: u64,
     /// Given up on by its caller: its answer goes nowhere.
     orphan: bool,
+    /// Its replica's crash count when it was admitted: a later crash lost it.
+    epoch: u32,
 }
 
 impl Call {
@@ -151,6 +157,7 @@ impl Call {
             permit: Permit::Call,
             serial: UNWATCHED,
             orphan: false,
+            epoch: 0,
         }
     }
 }
@@ -193,6 +200,10 @@ struct Replica {
     queue: VecDeque<CallId>,
     /// When the pending batch timer goes off, if one is pending.
     batch_timer: Option<SimTime>,
+    /// Crashed and not yet restarted.
+    down: bool,
+    /// Crashes so far.
+    epoch: u32,
 }
 
 /// Per-service measurements of one replication; summed across replications.
@@ -209,6 +220,8 @@ pub struct StationTally {
     pub rate_limited: u64,
     /// Batches run, by size (index 0 unused); empty without batching.
     pub batch_sizes: Vec<u64>,
+    /// Calls lost to a crash, or refused with every replica down.
+    pub crash_failures: u64,
     pub waited: u64,
     pub started: u64,
     pub service_ns: u128,
@@ -249,6 +262,8 @@ struct Station {
     replicas_serving: u32,
     /// Replicas in their cold start.
     starting: u32,
+    /// Replicas down after a crash.
+    down: u32,
     /// Calls that arrived and calls completed since time zero, and the
     /// busy integral, at the autoscaler's last decision and now.
     arrived_total: u64,
@@ -420,6 +435,7 @@ impl State {
                 tokens_at: SimTime::ZERO,
                 replicas_serving: s.replicas,
                 starting: 0,
+                down: 0,
                 arrived_total: 0,
                 completed_total: 0,
                 scale_mark: (0, 0, 0.0),
@@ -473,13 +489,21 @@ impl State {
         };
         replication.start_arrivals(plan);
         for (i, spec) in plan.stations.iter().enumerate() {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "services are limited to 10,000"
+            )]
+            let station = i as u32;
             if let Some(scale) = &spec.autoscale {
+                replication.schedule(scale.interval.as_nanos(), Event::ScaleTick(station));
+            }
+            for (k, &(at, ..)) in spec.crashes.iter().enumerate() {
                 #[expect(
                     clippy::cast_possible_truncation,
-                    reason = "services are limited to 10,000"
+                    reason = "crashes are limited to 10,000"
                 )]
-                let station = i as u32;
-                replication.schedule(scale.interval.as_nanos(), Event::ScaleTick(station));
+                let crash = k as u32;
+                replication.schedule(at, Event::Crash(station, crash));
             }
         }
         replication
@@ -609,7 +633,7 @@ impl State {
                     queued_area: s.tally.queued.lifetime,
                     busy_area: s.tally.busy.lifetime,
                     capacity_area: s.tally.serving.lifetime,
-                    replicas: s.replicas_serving,
+                    replicas: s.replicas_serving - s.down.min(s.replicas_serving),
                 }
             })
             .collect();
@@ -656,6 +680,18 @@ impl State {
             }
             Event::BatchDone(batch) => self.batch_done(plan, batch),
             Event::ScaleTick(station) => self.scale(plan, station),
+            Event::Crash(station, crash) => self.crash(plan, station, crash),
+            Event::Restart(station, replica) => {
+                let (now, from) = (self.now, self.measure_from);
+                let s = &mut self.stations[station as usize];
+                let r = &mut s.replicas[replica as usize];
+                if r.down {
+                    r.down = false;
+                    s.down -= 1;
+                    let workers = i64::from(plan.stations[station as usize].workers);
+                    s.tally.serving.change(now, from, workers);
+                }
+            }
             Event::ReplicaReady(station) => {
                 let (now, from) = (self.now, self.measure_from);
                 let s = &mut self.stations[station as usize];
@@ -665,6 +701,57 @@ impl State {
                 s.tally.serving.change(now, from, i64::from(workers));
             }
         }
+    }
+
+    /// A replica crashes: it takes no requests until it restarts, those
+    /// waiting in its queue fail now, and those it holds fail when their
+    /// work would have ended (see `lost`).
+    fn crash(&mut self, plan: &Plan, station_index: u32, crash: u32) {
+        let spec = &plan.stations[station_index as usize];
+        let (_, replica, restart_after) = spec.crashes[crash as usize];
+        let (now, from, measuring) = (self.now, self.measure_from, self.measuring);
+        let s = &mut self.stations[station_index as usize];
+        let r = &mut s.replicas[replica as usize];
+        if r.down {
+            return;
+        }
+        r.down = true;
+        r.epoch += 1;
+        s.down += 1;
+        s.tally.serving.change(now, from, -i64::from(spec.workers));
+        // A pulled queue is the topic's, and outlives its consumers.
+        let waiting: Vec<CallId> = if spec.balancer == Balancer::Pull {
+            Vec::new()
+        } else {
+            r.queue.drain(..).collect()
+        };
+        for id in waiting {
+            let s = &mut self.stations[station_index as usize];
+            s.replicas[replica as usize].outstanding -= 1;
+            s.tally.queued.change(now, from, -1);
+            s.tally.present.change(now, from, -1);
+            if measuring {
+                s.tally.crash_failures += 1;
+            }
+            self.calls[id as usize].failed = true;
+            self.answer(plan, id);
+        }
+        self.schedule(restart_after, Event::Restart(station_index, replica));
+    }
+
+    /// Whether a crash of its replica lost the call; if so, it fails now.
+    fn lost(&mut self, plan: &Plan, id: CallId) -> bool {
+        let c = &self.calls[id as usize];
+        let station = &mut self.stations[c.station as usize];
+        if station.replicas[c.replica as usize].epoch == c.epoch {
+            return false;
+        }
+        if self.measuring {
+            station.tally.crash_failures += 1;
+        }
+        self.calls[id as usize].failed = true;
+        self.complete(plan, id);
+        true
     }
 
     /// An autoscaler's decision: the replicas that would carry the work that
@@ -822,8 +909,19 @@ impl State {
         let station_index = self.calls[id as usize].station as usize;
         let spec = &plan.stations[station_index];
         self.stations[station_index].arrived_total += 1;
-        let replica = self.pick_replica(plan, station_index);
+        let Some(replica) = self.pick_replica(plan, station_index) else {
+            // Every replica is down.
+            let station = &mut self.stations[station_index];
+            if self.measuring {
+                station.tally.crash_failures += 1;
+            }
+            self.calls[id as usize].failed = true;
+            self.answer(plan, id);
+            return;
+        };
         self.calls[id as usize].replica = replica;
+        self.calls[id as usize].epoch =
+            self.stations[station_index].replicas[replica as usize].epoch;
         let from = self.measure_from;
         let measuring = self.measuring;
         let station = &mut self.stations[station_index];
@@ -866,7 +964,7 @@ impl State {
             self.try_batch(plan, station_index, replica);
             return;
         }
-        let admitted = if r.busy < spec.workers {
+        let admitted = if r.busy < spec.workers && !r.down {
             r.busy += 1;
             true
         } else if spec
@@ -895,7 +993,29 @@ impl State {
         }
     }
 
-    fn pick_replica(&mut self, plan: &Plan, station_index: usize) -> u32 {
+    /// The replica a call goes to, skipping crashed ones; none when all
+    /// are down. Under Pull with none free it is the first replica, whose
+    /// queue is the shared one.
+    fn pick_replica(&mut self, plan: &Plan, station_index: usize) -> Option<u32> {
+        let chosen = self.choose_replica(plan, station_index);
+        let spec = &plan.stations[station_index];
+        let station = &self.stations[station_index];
+        if station.down == 0 {
+            return Some(chosen);
+        }
+        let n = station.replicas_serving;
+        let up = |k: u32| !station.replicas[k as usize].down;
+        if (0..n).all(|k| !up(k)) {
+            return None;
+        }
+        if spec.balancer == Balancer::Pull {
+            let free = (0..n).find(|&k| up(k) && station.replicas[k as usize].busy < spec.workers);
+            return Some(free.unwrap_or(0));
+        }
+        (0..n).map(|k| (chosen + k) % n).find(|&k| up(k))
+    }
+
+    fn choose_replica(&mut self, plan: &Plan, station_index: usize) -> u32 {
         let spec = &plan.stations[station_index];
         let station = &mut self.stations[station_index];
         let n = station.replicas_serving;
@@ -976,7 +1096,13 @@ impl State {
         let station = &mut self.stations[station_index];
         // Under Pull every replica takes from the one queue on the first.
         let source = if shared { 0 } else { replica as usize };
-        if let Some(next) = station.replicas[source].queue.pop_front() {
+        // A crashed replica finishing lost work takes nothing new.
+        let next = if station.replicas[replica as usize].down {
+            None
+        } else {
+            station.replicas[source].queue.pop_front()
+        };
+        if let Some(next) = next {
             station.tally.queued.change(now, from, -1);
             if source != replica as usize {
                 station.replicas[source].outstanding -= 1;
@@ -1098,6 +1224,9 @@ impl State {
     /// The call's own work is done: it fails, hits the cache, or makes its
     /// calls.
     fn after_work(&mut self, plan: &Plan, id: CallId) {
+        if self.lost(plan, id) {
+            return;
+        }
         let station_index = self.calls[id as usize].station as usize;
         let spec = &plan.stations[station_index];
         // An injected error fails the call here; a cache hit answers here.
@@ -1365,8 +1494,8 @@ impl State {
         if call.failed {
             // A failed dependency fails the caller: it answers at once.
             self.complete(plan, parent);
-        } else {
-            call.step += 1;
+        } else if !self.lost(plan, parent) {
+            self.calls[parent as usize].step += 1;
             self.run_steps(plan, parent);
         }
     }

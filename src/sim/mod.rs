@@ -427,6 +427,7 @@ impl Totals {
             a.errors += b.errors;
             a.cache_hits += b.cache_hits;
             a.rate_limited += b.rate_limited;
+            a.crash_failures += b.crash_failures;
             if a.batch_sizes.len() < b.batch_sizes.len() {
                 a.batch_sizes.resize(b.batch_sizes.len(), 0);
             }
@@ -592,6 +593,7 @@ impl Totals {
                     errors: t.errors,
                     cache_hits: t.cache_hits,
                     rate_limited: t.rate_limited,
+                    crash_failures: t.crash_failures,
                     batching: batches(&t.batch_sizes),
                     waited_fraction: ratio(t.waited, t.started),
                     response_ms: t.response.summary(),

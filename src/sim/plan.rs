@@ -69,6 +69,8 @@ pub struct Station {
     /// Dynamic batching: (max batch, max wait ns, per-item ns).
     pub batching: Option<(u32, u64, u64)>,
     pub autoscale: Option<crate::model::Autoscale>,
+    /// (at ns, replica, restart after ns).
+    pub crashes: Vec<(u64, u32, u64)>,
     /// Replica slots: the most replicas the service can have.
     pub slots: u32,
     /// The mean service time, in nanoseconds.
@@ -148,6 +150,11 @@ impl Plan {
                     .batching
                     .map(|b| (b.max_batch, b.max_wait.as_nanos(), b.per_item.as_nanos())),
                 autoscale: s.autoscale,
+                crashes: s
+                    .crashes
+                    .iter()
+                    .map(|c| (c.at.as_nanos(), c.replica, c.restart_after.as_nanos()))
+                    .collect(),
                 slots: s
                     .autoscale
                     .map_or(s.replicas, |a| a.max_replicas.max(s.replicas)),

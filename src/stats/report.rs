@@ -184,6 +184,8 @@ pub struct ServiceReport {
     pub cache_hits: u64,
     /// Requests refused by the rate limit.
     pub rate_limited: u64,
+    /// Requests lost to a replica's crash, or refused with every replica down.
+    pub crash_failures: u64,
     /// The batches a batching service ran; `null` without batching.
     pub batching: Option<BatchReport>,
     /// Fraction of admitted requests that had to wait for a worker.

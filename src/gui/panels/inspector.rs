@@ -276,6 +276,7 @@ fn service_ui(
             buffers,
             &key,
         );
+        resilience::crash_rows(ui, cx.problems, &here, &mut new.crashes, buffers, &key);
         resilience::batching_rows(ui, cx.problems, &here, &mut new.batching, buffers, &key);
         row(ui, "cache", "", |ui| {
             let mut on = service.cache.is_some();

@@ -6,8 +6,8 @@
 use eframe::egui::{self, Ui};
 
 use crate::model::{
-    Autoscale, Batching, Breaker, CallMode, Jitter, LatencyFault, Link, Problem, RateLimit, Retry,
-    RetryBudget, TimeSpan, validate::limits,
+    Autoscale, Batching, Breaker, CallMode, Crash, Jitter, LatencyFault, Link, Problem, RateLimit,
+    Retry, RetryBudget, TimeSpan, validate::limits,
 };
 
 use super::fields::{self, Buffers, error_row, problems_ui, problems_under, row};
@@ -418,4 +418,60 @@ pub fn autoscale_rows(
         );
     }
     problems_under(ui, problems, &format!("{here} / autoscale"));
+}
+
+/// The rows of a service's crashes: one line each, and a button to add one.
+pub fn crash_rows(
+    ui: &mut Ui,
+    problems: &[Problem],
+    here: &str,
+    crashes: &mut Vec<Crash>,
+    buffers: &mut Buffers,
+    key: &dyn Fn(&str) -> String,
+) {
+    let mut remove = None;
+    for (i, crash) in crashes.iter_mut().enumerate() {
+        row(ui, &format!("crash {}", i + 1), "", |ui| {
+            if ui.small_button("remove").clicked() {
+                remove = Some(i);
+            }
+        });
+        count_row(
+            ui,
+            ("  replica", "from 0"),
+            &mut crash.replica,
+            0..=limits::REPLICAS - 1,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key(&format!("crash-at-{i}")),
+            ("  at", ""),
+            &mut crash.at,
+        );
+        time_row(
+            ui,
+            buffers,
+            &key(&format!("crash-restart-{i}")),
+            ("  restarts after", ""),
+            &mut crash.restart_after,
+        );
+    }
+    if let Some(i) = remove {
+        crashes.remove(i);
+    }
+    row(ui, "crashes", "", |ui| {
+        if ui
+            .small_button("+ crash")
+            .on_hover_text("a replica that crashes and restarts")
+            .clicked()
+        {
+            crashes.push(Crash {
+                at: ms(10_000.0),
+                replica: 0,
+                restart_after: ms(5_000.0),
+            });
+        }
+    });
+    problems_under(ui, problems, &format!("{here} / crashes"));
 }
