@@ -92,7 +92,7 @@ fn batching_is_what_lets_the_gpus_keep_up() {
 fn the_training_pipeline_off_the_request_path_leaves_serving_alone() {
     let project = example("ml-platform.ron");
     let reports = run(&project);
-    let (queued, inline) = (&reports[0], &reports[1]);
+    let (queued, crashed, inline) = (&reports[0], &reports[1], &reports[2]);
     // The same scenario with no pipeline at all: same arrivals, same draws.
     let mut alone = project.clone();
     alone.scenarios.truncate(1);
@@ -105,14 +105,35 @@ fn the_training_pipeline_off_the_request_path_leaves_serving_alone() {
     assert!(inline.latency_ms.p99 > 2.5 * queued.latency_ms.p99);
     assert!(!queued.saturated && !inline.saturated);
     // The consumers' backlog moves over time.
-    let ingest = queued
-        .timeseries
-        .services
+    let ingest = |r: &ScenarioReport| {
+        r.timeseries
+            .services
+            .iter()
+            .find(|s| s.name == "ingest")
+            .unwrap()
+            .clone()
+    };
+    let peak = ingest(queued)
+        .queue_depth
         .iter()
-        .find(|s| s.name == "ingest")
-        .unwrap();
-    let peak = ingest.queue_depth.iter().copied().fold(0.0, f64::max);
+        .copied()
+        .fold(0.0, f64::max);
     assert!(peak > 5.0, "{peak}");
+    // A consumer crash (40 s to 45 s) is lag, not serving latency.
+    let ratio = crashed.latency_ms.p99 / queued.latency_ms.p99;
+    assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
+    let lag = ingest(crashed).lag_s;
+    assert!((1.0..4.0).contains(&at(crashed, &lag, 46.0)), "{lag:?}");
+    assert!(
+        at(crashed, &lag, 38.0) < 0.2 && at(crashed, &lag, 80.0) < 0.2,
+        "{lag:?}"
+    );
+    let replicas: Vec<f64> = ingest(crashed)
+        .replicas
+        .iter()
+        .map(|&n| f64::from(n))
+        .collect();
+    assert!((at(crashed, &replicas, 42.0) - 1.0).abs() < 1e-9);
 }
 
 #[test]

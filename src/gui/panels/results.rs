@@ -115,7 +115,7 @@ pub fn results_ui(
     // Alone, the card keeps clear of the scroll bar and the panel edge.
     let slack = if view.only.is_some() { 56.0 } else { 0.0 };
     let width =
-        ((ui.available_width() - slack - frame * cards as f32) / cards.max(1) as f32).max(280.0);
+        ((ui.available_width() - slack - frame * cards as f32) / cards.max(1) as f32).max(230.0);
     let height = (ui.available_height() - 48.0).clamp(140.0, 420.0);
     egui::ScrollArea::horizontal().show(ui, |ui| {
         ui.horizontal_top(|ui| {
