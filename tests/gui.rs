@@ -880,3 +880,32 @@ fn the_inspector_edits_service_patterns() {
     harness.run();
     assert!(service(harness.state()).crashes.is_empty());
 }
+
+#[test]
+fn a_path_can_be_typed_when_no_file_dialog_answers() {
+    // Desktops without a file-dialog portal answer every dialog at once
+    // with nothing: the app then offers to take a typed path.
+    let dir = scratch("typed");
+    let (project, path) = example_with(&dir, |run| run.seed = 777);
+    let (mut harness, answers) = app(&dir, None);
+    answers.lock().unwrap().push_back(None);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    harness.run();
+    assert!(harness.query_by_label_contains("no file chosen").is_some());
+    harness.get_by_label("type a path…").click();
+    harness.run();
+    let field = harness.get_by_role_and_label(Role::TextInput, "path");
+    field.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "path")
+        .type_text(&path.display().to_string());
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "Open").click();
+    step_until(&mut harness, "the typed file", |app| {
+        app.document().path().is_some()
+    });
+    assert_eq!(harness.state().project(), &project);
+    assert_eq!(harness.state().project().run.seed, 777);
+}

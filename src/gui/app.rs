@@ -101,6 +101,10 @@ pub struct App {
     results_view: ResultsView,
     dialogs: Dialogs,
     question: Option<Pending>,
+    /// The question the last dialog left unanswered, and its suggested name.
+    unanswered: Option<(Purpose, String)>,
+    /// The typed-path prompt: its question and the text so far.
+    typed: Option<(Purpose, String)>,
     loading: Option<Loading>,
     state: StateDir,
     recent: Vec<PathBuf>,
@@ -192,6 +196,8 @@ impl App {
             results_view: ResultsView::default(),
             dialogs,
             question: None,
+            unanswered: None,
+            typed: None,
             loading: None,
             state,
             recent,
@@ -282,6 +288,19 @@ impl App {
             Command::SaveAs => self.ask(Purpose::SaveAs, ctx),
             Command::Simulate => self.start(JobKind::Simulate, ctx),
             Command::Sweep => self.start(JobKind::Sweep, ctx),
+            Command::TypePath => {
+                if let Some((purpose, suggested)) = self.unanswered.take() {
+                    let folder = self
+                        .doc
+                        .path()
+                        .and_then(Path::parent)
+                        .map(Path::to_path_buf)
+                        .or_else(|| std::env::current_dir().ok())
+                        .unwrap_or_default();
+                    let text = folder.join(suggested).display().to_string();
+                    self.typed = Some((purpose, text));
+                }
+            }
             Command::ShowLive => {
                 #[cfg(feature = "loadgen")]
                 {
@@ -459,6 +478,7 @@ impl App {
         if self.question.is_some() {
             return;
         }
+        self.unanswered = Some((purpose.clone(), suggested.to_owned()));
         self.question = Some(self.dialogs.ask(purpose, suggested, ctx));
     }
 
@@ -579,7 +599,10 @@ impl App {
             let purpose = question.purpose.clone();
             self.question = None;
             if let Some(path) = answer {
+                self.unanswered = None;
                 self.answered(&purpose, path, ctx);
+            } else {
+                self.status = "no file chosen".into();
             }
         }
         if let Some(loading) = &self.loading
@@ -903,7 +926,53 @@ impl App {
         overlay
     }
 
+    /// The typed-path prompt, for desktops where no file dialog appears.
+    fn typed_path_ui(&mut self, ctx: &egui::Context) {
+        let Some((purpose, text)) = &mut self.typed else {
+            return;
+        };
+        let verb = match purpose {
+            Purpose::Open => "Open",
+            Purpose::SaveAs => "Save",
+            Purpose::Export(_) => "Export",
+        };
+        let mut done = None;
+        egui::Modal::new(egui::Id::new("typed-path")).show(ctx, |ui| {
+            ui.heading(format!("{verb} which file?"));
+            let field = ui.add(
+                egui::TextEdit::singleline(text)
+                    .desired_width(480.0)
+                    .hint_text("/path/to/project.ron"),
+            );
+            field.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "path")
+            });
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.horizontal(|ui| {
+                if ui.button(verb).clicked() || entered {
+                    done = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    done = Some(false);
+                }
+            });
+        });
+        match done {
+            Some(true) => {
+                if let Some((purpose, text)) = self.typed.take() {
+                    let path = PathBuf::from(text.trim());
+                    if !path.as_os_str().is_empty() {
+                        self.answered(&purpose, path, ctx);
+                    }
+                }
+            }
+            Some(false) => self.typed = None,
+            None => {}
+        }
+    }
+
     fn modals_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        self.typed_path_ui(ctx);
         if let Some(action) = self.discarding.clone() {
             let what = match action {
                 Discarding::Quit => "closing",
@@ -1062,6 +1131,7 @@ impl eframe::App for App {
                     has_simulation: self.simulation.is_some(),
                     has_sweep: self.sweep.is_some(),
                     status: &self.status,
+                    offer_typed_path: self.unanswered.is_some() && self.question.is_none(),
                 },
                 &mut commands,
             );

@@ -486,6 +486,9 @@ pub enum Command {
     Cancel,
     /// Show the Live load test window.
     ShowLive,
+    /// Type the path the last file dialog did not give (for desktops
+    /// without a file-dialog portal).
+    TypePath,
     /// Show scenario `0` on the canvas.
     ShowScenario(usize),
     /// Select services (by name) on the canvas.
