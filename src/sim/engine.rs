@@ -26,7 +26,7 @@ use crate::model::{Balancer, MAX_SPAN_NS};
 use crate::stats::LatencyHistogram;
 
 use super::arrivals::ArrivalClock;
-use super::guard::{self, LinkGuard, LinkTally, Permit, Refusal};
+use super::guard::{self, LinkGuard, Permit, Refusal};
 use super::plan::{ArrivalPlan, Plan};
 use super::rng::Rng;
 use super::sample::Sampler;
@@ -401,7 +401,7 @@ pub struct Outcome {
     pub measured_ns: u64,
     pub stations: Vec<StationTally>,
     pub classes: Vec<ClassTally>,
-    pub links: Vec<LinkTally>,
+    pub links: Vec<crate::stats::LinkReport>,
     pub timeseries: Option<crate::stats::TimeSeries>,
     pub saturation: Option<Saturation>,
     pub events: u64,

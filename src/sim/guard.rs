@@ -2,6 +2,7 @@
 //! budget, the bulkhead's counts, and what each of them did.
 
 use crate::model::{Breaker, Jitter};
+use crate::stats::LinkReport;
 
 use super::plan::{LinkPlan, RetryPlan};
 use super::rng::Rng;
@@ -167,27 +168,6 @@ impl BreakerGate {
     }
 }
 
-/// What a link's guards did, over the measured window.
-#[derive(Clone, Debug, Default)]
-pub struct LinkTally {
-    /// Attempts made, retries included.
-    pub attempts: u64,
-    /// Retries made.
-    pub retries: u64,
-    /// Attempts given up on after the timeout.
-    pub timeouts: u64,
-    /// Attempts that answered with a failure.
-    pub failures: u64,
-    /// Calls failed at once because the breaker was open.
-    pub breaker_rejections: u64,
-    /// Calls failed at once because the bulkhead was full.
-    pub bulkhead_rejections: u64,
-    /// Retries not made because the budget was spent.
-    pub budget_denials: u64,
-    /// Times the breaker opened.
-    pub breaker_opened: u64,
-}
-
 /// One link's guards.
 #[derive(Clone, Debug)]
 pub struct LinkGuard {
@@ -196,7 +176,8 @@ pub struct LinkGuard {
     in_flight: Vec<u32>,
     /// (first attempts, retries) over the last ten seconds.
     budget: Window,
-    pub tally: LinkTally,
+    /// What the guards did over the measured window.
+    pub tally: LinkReport,
 }
 
 /// The retry budget's window: ten seconds, as in Finagle.
@@ -208,7 +189,10 @@ impl LinkGuard {
             breaker: link.breaker.map(BreakerGate::new),
             in_flight: vec![0; caller_replicas as usize],
             budget: Window::new(BUDGET_SPAN_NS),
-            tally: LinkTally::default(),
+            tally: LinkReport {
+                link: link.name.clone(),
+                ..LinkReport::default()
+            },
         }
     }
 

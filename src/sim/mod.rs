@@ -46,7 +46,6 @@ pub use sweep::{SweepAxis, SweepProgress, SweepSpec, sweep, sweep_with_progress}
 pub use time::SimTime;
 
 use engine::{ClassTally, Outcome, Replication, Slice, StationTally, Stop};
-use guard::LinkTally;
 use plan::Plan;
 
 /// Why a simulation could not run.
@@ -124,7 +123,7 @@ struct Totals {
     measured_ns: u64,
     stations: Vec<StationTally>,
     classes: Vec<ClassTally>,
-    links: Vec<LinkTally>,
+    links: Vec<LinkReport>,
     timeseries: Option<TimeSeries>,
     saturation: Option<Saturation>,
     events: u64,
@@ -616,22 +615,13 @@ impl Totals {
     fn links(&self, plan: &Plan) -> Vec<LinkReport> {
         plan.links
             .iter()
-            .zip(
-                self.links
-                    .iter()
-                    .chain(std::iter::repeat(&LinkTally::default())),
-            )
-            .filter(|(link, _)| link.guarded)
-            .map(|(link, t)| LinkReport {
-                link: link.name.clone(),
-                attempts: t.attempts,
-                retries: t.retries,
-                timeouts: t.timeouts,
-                failures: t.failures,
-                breaker_rejections: t.breaker_rejections,
-                bulkhead_rejections: t.bulkhead_rejections,
-                budget_denials: t.budget_denials,
-                breaker_opened: t.breaker_opened,
+            .enumerate()
+            .filter(|(_, link)| link.guarded)
+            .map(|(i, link)| {
+                self.links.get(i).cloned().unwrap_or_else(|| LinkReport {
+                    link: link.name.clone(),
+                    ..LinkReport::default()
+                })
             })
             .collect()
     }

@@ -63,6 +63,21 @@ fn count_row(
     });
 }
 
+/// A row editing a fraction in (0, 1] as a percentage from `min_percent`.
+fn percent_row(ui: &mut Ui, (label, unit): (&str, &str), fraction: &mut f64, min_percent: f64) {
+    row(ui, label, unit, |ui| {
+        let mut percent = *fraction * 100.0;
+        ui.add(
+            egui::DragValue::new(&mut percent)
+                .range(min_percent..=100.0)
+                .speed(0.1),
+        );
+        if (percent / 100.0 - *fraction).abs() > 1e-12 {
+            *fraction = percent / 100.0;
+        }
+    });
+}
+
 fn drag_f64(ui: &mut Ui, value: f64, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
     let mut v = value;
     ui.add(egui::DragValue::new(&mut v).range(range).speed(0.05));
@@ -257,17 +272,12 @@ fn breaker_rows(
     buffers: &mut Buffers,
     key: &dyn Fn(&str) -> String,
 ) {
-    row(ui, "  opens at", "% failed", |ui| {
-        let mut percent = breaker.failure_ratio * 100.0;
-        ui.add(
-            egui::DragValue::new(&mut percent)
-                .range(0.1..=100.0)
-                .speed(0.1),
-        );
-        if (percent / 100.0 - breaker.failure_ratio).abs() > 1e-12 {
-            breaker.failure_ratio = percent / 100.0;
-        }
-    });
+    percent_row(
+        ui,
+        ("  opens at", "% failed"),
+        &mut breaker.failure_ratio,
+        0.1,
+    );
     time_row(
         ui,
         buffers,
@@ -379,17 +389,12 @@ pub fn autoscale_rows(
         }
     });
     if let Some(scale) = value {
-        row(ui, "  target", "% busy", |ui| {
-            let mut percent = scale.target_utilization * 100.0;
-            ui.add(
-                egui::DragValue::new(&mut percent)
-                    .range(1.0..=100.0)
-                    .speed(0.2),
-            );
-            if (percent / 100.0 - scale.target_utilization).abs() > 1e-12 {
-                scale.target_utilization = percent / 100.0;
-            }
-        });
+        percent_row(
+            ui,
+            ("  target", "% busy"),
+            &mut scale.target_utilization,
+            1.0,
+        );
         count_row(
             ui,
             ("  min replicas", ""),
