@@ -868,3 +868,27 @@ fn a_crashed_replica_fails_its_requests_until_it_restarts() {
     assert_eq!(s.services[0].replicas[at(11.0)], 1);
     assert!((s.services[0].utilization[at(11.0)] - 0.9).abs() < 0.01);
 }
+
+#[test]
+fn crash_and_interval_settings_are_checked() {
+    use archbench::model::Crash;
+    let mut project = guarded(100.0, "1ms", link("front", "back"), 10);
+    project.run.interval = TimeSpan::ZERO;
+    project.scenarios[0].services[1].crashes = vec![Crash {
+        at: TimeSpan::from_secs_f64(1.0),
+        replica: 3,
+        restart_after: TimeSpan::from_secs_f64(1.0),
+    }];
+    let problems: Vec<String> = archbench::model::validate(&project)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let expect = [
+        "run / interval: the interval must be longer than zero",
+        r#"service "back" / crashes / 0 / replica: replica 3 does not exist: the service has replicas 0 to 0"#,
+    ];
+    assert_eq!(problems.len(), expect.len(), "{problems:#?}");
+    for (problem, expected) in problems.iter().zip(expect) {
+        assert!(problem.contains(expected), "{problem} ∌ {expected}");
+    }
+}
