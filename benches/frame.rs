@@ -94,7 +94,7 @@ fn frames(c: &mut Criterion) {
         open: Some(path.clone()),
         state: StateDir::new(dir.join("state")),
         dialogs: Dialogs::Scripted(std::sync::Arc::default()),
-        autosave_every: Duration::from_secs(3600),
+        autosave_every: Duration::from_hours(1),
         simulate_at_start: false,
         figures: Vec::new(),
     };

@@ -111,7 +111,7 @@ fn add_connect_edit_then_undo_and_redo() {
     // Connect it to the database through the inspector.
     harness.get_by_label("add a call to…").click();
     harness.run();
-    harness.get_by_label("→ database").click();
+    harness.get_by_label("➡ database").click();
     harness.run();
     let links = &harness.state().project().scenarios[0].links;
     assert!(
@@ -214,21 +214,61 @@ fn simulate_shows_the_engines_numbers() {
     let expected = archbench::sim::simulate(harness.state().project(), None).unwrap();
     let shown = harness.state().simulation().expect("a report").clone();
     assert_eq!(shown.scenarios.len(), expected.scenarios.len());
+    // The numbers on screen, read back as numbers: "62.8 ms" is 62.8.
+    let numbers_with = |unit: &str| -> Vec<f64> {
+        harness
+            .query_all_by_label_contains(unit)
+            .filter_map(|n| {
+                let text = format!("{n:?}");
+                // A label's text is its accessible value.
+                let label = text
+                    .split("value: \"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .to_owned();
+                label.strip_suffix(unit)?.trim().parse().ok()
+            })
+            .collect()
+    };
+    let ms = numbers_with(" ms");
+    let rates = numbers_with(" req/s");
     for (a, b) in shown.scenarios.iter().zip(&expected.scenarios) {
         assert_eq!(a.requests, b.requests, "same engine, same seed");
         assert_eq!(a.latency_ms, b.latency_ms);
-        // The table shows the engine's p99 and throughput for each scenario.
-        let p99 = format!("{} ms", archbench::gui::plots::format_ms(b.latency_ms.p99));
+        // The table shows the engine's p99 (to three digits) and throughput.
+        let p99 = b.latency_ms.p99;
         assert!(
-            harness.query_all_by_label(&p99).next().is_some(),
-            "{p99} is on screen"
+            ms.iter().any(|v| (v - p99).abs() <= 0.005 * p99),
+            "p99 {p99} ms is not among {ms:?}"
         );
-        let rate = format!("{:.0} req/s", b.throughput_rps);
-        assert!(harness.query_all_by_label(&rate).next().is_some(), "{rate}");
+        assert!(
+            rates.iter().any(|v| (v - b.throughput_rps).abs() <= 0.5),
+            "{} req/s is not among {rates:?}",
+            b.throughput_rps
+        );
     }
-    // The bottleneck is named in the table.
-    let bottleneck = &expected.scenarios[0].bottleneck;
-    assert!(harness.query_all_by_label(bottleneck).next().is_some());
+    // The limit column: the example's busiest service is well below 80%
+    // busy, so it is named "busiest", not "bottleneck".
+    let first = &expected.scenarios[0];
+    let busy = first
+        .services
+        .iter()
+        .find(|s| s.name == first.bottleneck)
+        .unwrap()
+        .utilization;
+    assert!(busy < 0.8, "{busy}");
+    let shown = format!("busiest: {} ({:.0}%)", first.bottleneck, 100.0 * busy);
+    assert!(
+        harness.query_all_by_label(&shown).next().is_some(),
+        "{shown}"
+    );
+    assert!(
+        harness
+            .query_all_by_label_contains("bottleneck:")
+            .next()
+            .is_none()
+    );
 }
 
 #[test]
@@ -762,10 +802,10 @@ fn the_inspector_turns_on_resilience_patterns() {
     harness.run();
     harness.get_by_label("add a call to…").click();
     harness.run();
-    harness.get_by_label("→ database").click();
+    harness.get_by_label("➡ database").click();
     harness.run();
     // Select the new call from the cache's list of calls.
-    harness.get_by_label("→ database").click();
+    harness.get_by_label("➡ database").click();
     harness.run();
     let link = |app: &App| {
         app.project().scenarios[0]
@@ -819,18 +859,29 @@ fn the_results_show_each_figure_over_time() {
     step_until(&mut harness, "the simulation", |app| {
         !app.is_running() && app.simulation().is_some()
     });
+    // Utilisation and the series over time are cards of their own, in the
+    // second row of cards: scroll the results down to them.
     assert!(harness.query_by_label("Utilisation by service").is_some());
-    for what in ["throughput (req/s)", "p99 (ms)", "replicas"] {
-        harness.get_by_value("utilisation by service").click();
+    assert!(harness.query_by_label("Over time").is_some());
+    let results = harness.state().panels().results;
+    harness.event(eframe::egui::Event::PointerMoved(results.center()));
+    for _ in 0..10 {
+        harness.event(eframe::egui::Event::MouseWheel {
+            unit: eframe::egui::MouseWheelUnit::Point,
+            delta: eframe::egui::vec2(0.0, -200.0),
+            modifiers: Modifiers::NONE,
+            phase: eframe::egui::TouchPhase::Move,
+        });
+        harness.step();
+    }
+    harness.run();
+    for what in ["p99 (ms)", "replicas", "throughput (req/s)"] {
+        let shown = harness.state().results_view_over_time().label();
+        harness.get_by_value(shown).click();
         harness.run();
         harness.get_by_label(what).click();
         harness.run();
-        assert!(harness.query_by_label("Over time").is_some(), "{what}");
-        // Back to the bars, through the same menu.
-        harness.get_by_value(what).click();
-        harness.run();
-        harness.get_by_label("utilisation by service").click();
-        harness.run();
+        assert_eq!(harness.state().results_view_over_time().label(), what);
         assert!(harness.query_by_label("Utilisation by service").is_some());
     }
     // The series behind it: one point a second of the example's run.
@@ -908,4 +959,81 @@ fn a_path_can_be_typed_when_no_file_dialog_answers() {
     });
     assert_eq!(harness.state().project(), &project);
     assert_eq!(harness.state().project().run.seed, 777);
+}
+
+#[test]
+fn file_examples_opens_each_bundled_example_equal_to_its_file() {
+    let dir = scratch("examples-menu");
+    let (mut harness, _) = app(&dir, None);
+    let mut names: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("projects"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| Path::new(n).extension().is_some_and(|e| e == "ron"))
+            .collect();
+    names.sort();
+    let mut bundled: Vec<&str> = archbench::gui::EXAMPLES.iter().map(|(n, _)| *n).collect();
+    bundled.sort_unstable();
+    assert_eq!(bundled, names, "every example in projects/ is bundled");
+    for name in names {
+        harness.get_by_label("File").click();
+        harness.run();
+        // A submenu's label carries its arrow.
+        harness.get_by_label_contains("Examples").click();
+        harness.run();
+        harness.get_by_label(name.trim_end_matches(".ron")).click();
+        harness.run();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("projects")
+            .join(&name);
+        let file = model::file::load(&path).unwrap();
+        assert_eq!(harness.state().project(), &file.project, "{name}");
+        assert!(!harness.state().document().is_dirty(), "{name}");
+        assert!(
+            harness.state().document().path().is_none(),
+            "{name} opens untitled"
+        );
+    }
+}
+
+#[test]
+fn the_balancer_box_offers_every_balancer_and_shows_pull() {
+    let dir = scratch("balancer-pull");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/ml-platform.ron");
+    let (mut harness, _) = app(&dir, Some(path));
+    harness.run();
+    let project = harness.state().project().clone();
+    let (scenario, service) = project
+        .scenarios
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| {
+            s.services
+                .iter()
+                .find(|x| x.balancer == model::Balancer::Pull)
+                .map(|x| (i, x.name.clone()))
+        })
+        .expect("ml-platform.ron has a Pull service");
+    let ctx = harness.ctx.clone();
+    harness.state_mut().execute(
+        &ctx,
+        archbench::gui::command::Command::ShowScenario(scenario),
+    );
+    harness.state_mut().execute(
+        &ctx,
+        archbench::gui::command::Command::SelectServices(vec![service]),
+    );
+    harness.run();
+    // The box shows Pull, and every balancer can be chosen again.
+    harness.get_by_value(model::Balancer::Pull.label()).click();
+    harness.run();
+    for balancer in model::Balancer::ALL {
+        assert!(
+            harness
+                .query_all_by_label(balancer.label())
+                .next()
+                .is_some(),
+            "{balancer:?} is not offered"
+        );
+    }
 }

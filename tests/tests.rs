@@ -3,6 +3,8 @@
 mod support;
 
 mod analysis;
+#[cfg(feature = "gui")]
+mod canvas;
 mod cli;
 mod determinism;
 mod engine;

@@ -12,7 +12,7 @@ use crate::stats::{SimulationReport, SweepReport, write_report, write_sweep};
 
 use super::command::{Command, Edit, ExportFormat};
 use super::document::Document;
-use super::editor::{Canvas, Overlay};
+use super::editor::{self, Canvas, Overlay};
 use super::files::{Dialogs, Export, Loading, Pending, Purpose, StateDir};
 use super::jobs::{Job, JobKind, Outcome};
 use super::panels::fields::Buffers;
@@ -70,6 +70,7 @@ enum Discarding {
     New,
     Open,
     OpenPath(PathBuf),
+    Example(usize),
     Quit,
 }
 
@@ -79,8 +80,18 @@ struct Message {
     lines: Vec<String>,
 }
 
+/// Where the side and bottom panels were drawn last frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Panels {
+    /// The inspector on the right.
+    pub inspector: egui::Rect,
+    /// The results at the bottom.
+    pub results: egui::Rect,
+}
+
 /// The archbench desktop app.
 pub struct App {
+    panels: Panels,
     doc: Document,
     scenario: usize,
     selection: Selection,
@@ -93,6 +104,8 @@ pub struct App {
     simulation: Option<Computed<SimulationReport>>,
     /// The last live measurement (feature `loadgen`).
     measured: Option<crate::stats::LoadReport>,
+    /// The document revision when it was measured.
+    measured_revision: u64,
     /// Latency lines of the simulation and the measurement.
     curves: Option<Curves>,
     #[cfg(feature = "loadgen")]
@@ -182,6 +195,10 @@ impl App {
             scenario: 0,
             selection: Selection::None,
             canvas: Canvas::default(),
+            panels: Panels {
+                inspector: egui::Rect::NOTHING,
+                results: egui::Rect::NOTHING,
+            },
             buffers: Buffers::default(),
             problems: Vec::new(),
             problems_revision: None,
@@ -189,6 +206,7 @@ impl App {
             job: None,
             simulation: None,
             measured: None,
+            measured_revision: 0,
             curves: None,
             #[cfg(feature = "loadgen")]
             live: super::panels::live::LivePanel::default(),
@@ -246,6 +264,31 @@ impl App {
     /// Whether a simulation or sweep is running.
     pub fn is_running(&self) -> bool {
         self.job.is_some()
+    }
+
+    /// The canvas: its view and where it drew each node.
+    pub fn canvas(&self) -> &Canvas {
+        &self.canvas
+    }
+
+    /// The figure the over-time card shows.
+    pub fn results_view_over_time(&self) -> super::plots::OverTime {
+        self.results_view.over_time
+    }
+
+    /// Where the inspector and results panels were drawn last frame.
+    pub fn panels(&self) -> Panels {
+        self.panels
+    }
+
+    /// Where each result card was drawn last frame.
+    pub fn card_rects(&self) -> Vec<egui::Rect> {
+        self.results_view.rects.values().copied().collect()
+    }
+
+    /// The status line's text.
+    pub fn status(&self) -> &str {
+        &self.status
     }
 
     /// The scenario on the canvas.
@@ -332,6 +375,8 @@ impl App {
                 };
             }
             Command::SelectLink(index) => self.selection = Selection::Link(index),
+            Command::Notify(message) => self.status = message,
+            Command::OpenExample(index) => self.discard_then(Discarding::Example(index), ctx),
             Command::FitView => self.canvas.fit(),
             Command::ExportResults(format) => {
                 let stem = if matches!(format, ExportFormat::SweepCsv | ExportFormat::SweepJson) {
@@ -365,7 +410,7 @@ impl App {
 
     fn edit(&mut self, edit: &Edit) {
         if self.doc.apply(edit) {
-            if let Edit::AddService { scenario, .. } = edit
+            if let Edit::AddService { scenario, .. } | Edit::AddWired { scenario, .. } = edit
                 && let Some(added) = self.doc.project().scenarios[*scenario].services.last()
             {
                 self.selection = Selection::Services(vec![added.name.clone()]);
@@ -453,6 +498,20 @@ impl App {
             }
             Discarding::Open => self.ask(Purpose::Open, ctx),
             Discarding::OpenPath(path) => self.open(path, ctx),
+            Discarding::Example(index) => {
+                let Some((name, text)) = super::EXAMPLES.get(index) else {
+                    return;
+                };
+                match model::file::parse(text, Path::new(name)) {
+                    Ok(file) => {
+                        self.replace(Document::new(file, None));
+                        self.status = format!(
+                            "opened the example {name} (untitled: Save as to keep changes)"
+                        );
+                    }
+                    Err(error) => self.status = format!("{error:#}"),
+                }
+            }
             Discarding::Quit => {
                 self.allow_close = true;
                 self.state.clear_autosave();
@@ -497,7 +556,7 @@ impl App {
         };
         match model::file::save(self.doc.file(), &path) {
             Ok(()) => {
-                self.status = format!("saved {}", path.display());
+                self.status = format!("saved to {}", path.display());
                 let _ = self.state.remember(&path);
                 self.recent = self.state.recent();
                 self.doc.saved_to(path);
@@ -581,6 +640,7 @@ impl App {
                 Ok(Outcome::Sweep(report)) => {
                     self.status = format!("swept in {:.1} s", elapsed.as_secs_f64());
                     self.sweep = Some(Computed { report, revision });
+                    self.results_view.reveal = Some(PlotId::LatencyCurve);
                 }
                 Err(crate::sim::SimError::Cancelled) => {
                     self.status = format!("{kind:?} cancelled").to_lowercase();
@@ -786,7 +846,7 @@ impl App {
         }
         self.results_view.only = Some(figure.plot);
         if figure.plot == PlotId::OverTime {
-            self.results_view.over_time = figure.over_time;
+            self.results_view.over_time = figure.over_time.unwrap_or_default();
         }
         // A few frames for the layout and the plot bounds to settle.
         self.figure_frames += 1;
@@ -898,12 +958,13 @@ impl App {
                 .iter()
                 .map(|s| (s.name.clone(), s.utilization))
                 .collect();
-            overlay.bottleneck = Some(
-                report
-                    .saturated_service
-                    .clone()
-                    .unwrap_or_else(|| report.bottleneck.clone()),
-            );
+            // Outlined only when it is one: saturated, or above 80% busy.
+            overlay.bottleneck = match report.limit() {
+                crate::stats::Limit::Saturated(name) | crate::stats::Limit::Bottleneck(name, _) => {
+                    Some(name)
+                }
+                crate::stats::Limit::Busiest(..) => None,
+            };
         }
         let prefix = format!("scenario {:?} / ", scenario.name);
         let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -977,7 +1038,9 @@ impl App {
             let what = match action {
                 Discarding::Quit => "closing",
                 Discarding::New => "starting a new project",
-                Discarding::Open | Discarding::OpenPath(_) => "opening another file",
+                Discarding::Open | Discarding::OpenPath(_) | Discarding::Example(_) => {
+                    "opening another file"
+                }
             };
             egui::Modal::new(egui::Id::new("discard")).show(ctx, |ui| {
                 ui.heading("Unsaved changes");
@@ -1091,6 +1154,7 @@ impl eframe::App for App {
                 report.requests, report.throughput_rps
             );
             self.measured = Some(report);
+            self.measured_revision = self.doc.revision();
             self.refresh_curves();
         }
         if std::mem::take(&mut self.simulate_at_start) {
@@ -1110,6 +1174,7 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        let typing = ctx.memory(|m| m.focused().is_some());
         let mut commands = Vec::new();
         self.shortcuts(&ctx, &mut commands);
         Self::dropped_files(&ctx, &mut commands);
@@ -1140,11 +1205,23 @@ impl eframe::App for App {
             .resizable(false)
             .default_size(170.0)
             .show(ui, |ui| {
-                palette::palette_ui(ui, self.scenario, self.canvas.center(), &mut commands);
+                let at = self
+                    .doc
+                    .project()
+                    .scenarios
+                    .get(self.scenario)
+                    .map(|s| self.canvas.place_new(s))
+                    .unwrap_or_default();
+                palette::palette_ui(ui, self.scenario, at, &mut commands);
             });
-        egui::Panel::right("inspector")
+        // Every panel keeps a usable size from 1024×700 up: the inspector
+        // narrows to 280 and never grows on its own; the results leave the
+        // canvas at least a third of the height.
+        let window = ui.max_rect();
+        let inspector = egui::Panel::right("inspector")
             .resizable(true)
             .default_size(360.0)
+            .size_range(280.0..=(window.width() * 0.45).max(300.0))
             .show(ui, |ui| {
                 inspector::inspector_ui(
                     ui,
@@ -1153,14 +1230,16 @@ impl eframe::App for App {
                         scenario: self.scenario,
                         selection: &self.selection,
                         problems: &self.problems,
+                        header: &self.doc.file().header,
                     },
                     &mut self.buffers,
                     &mut commands,
                 );
             });
-        egui::Panel::bottom("results")
+        let results = egui::Panel::bottom("results")
             .resizable(true)
-            .default_size(430.0)
+            .default_size((window.height() * 0.45).clamp(200.0, 430.0))
+            .size_range(120.0..=(window.height() - 300.0).max(160.0))
             .show(ui, |ui| {
                 results::results_ui(
                     ui,
@@ -1169,6 +1248,8 @@ impl eframe::App for App {
                         revision: self.doc.revision(),
                         simulation: self.simulation.as_ref(),
                         measured: self.measured.as_ref(),
+                        measured_revision: self.measured_revision,
+                        scenario: self.scenario,
                         curves: self.curves.as_ref(),
                         sweep: self.sweep.as_ref(),
                     },
@@ -1177,6 +1258,10 @@ impl eframe::App for App {
                 );
                 ui.take_available_space();
             });
+        self.panels = Panels {
+            inspector: inspector.response.rect,
+            results: results.response.rect,
+        };
         let overlay = self.overlay();
         egui::CentralPanel::default().show(ui, |ui| {
             scenarios::scenarios_ui(
@@ -1188,16 +1273,16 @@ impl eframe::App for App {
                 &mut commands,
             );
             ui.separator();
-            let selected = match &self.selection {
-                Selection::Services(names) => names.as_slice(),
-                _ => &[],
-            };
             self.canvas.ui(
                 ui,
-                self.doc.project(),
-                self.scenario,
-                &overlay,
-                selected,
+                &editor::Frame {
+                    project: self.doc.project(),
+                    revision: self.doc.revision(),
+                    scenario: self.scenario,
+                    overlay: &overlay,
+                    selection: &self.selection,
+                    typing,
+                },
                 &mut commands,
             );
         });

@@ -21,6 +21,18 @@ pub enum Edit {
         /// Where on the canvas.
         at: Position,
     },
+    /// A new service of `kind` at `at`, connected to an existing one by a
+    /// new call: one undo step.
+    AddWired {
+        /// The scenario.
+        scenario: usize,
+        /// Its kind.
+        kind: ServiceKind,
+        /// Where on the canvas.
+        at: Position,
+        /// The existing service and the call's direction.
+        wired: Wired,
+    },
     /// Removes services and every link to or from them.
     RemoveServices {
         /// The scenario.
@@ -102,6 +114,15 @@ pub enum Edit {
     RemoveScenario(usize),
 }
 
+/// How a new service is wired to an existing one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Wired {
+    /// The existing service, by name, calls the new one.
+    CalledBy(String),
+    /// The new service calls the existing one, by name.
+    Calling(String),
+}
+
 /// Consecutive edits with the same key merge into one undo step, so typing a
 /// name is one step, not one per letter.
 pub type MergeKey = String;
@@ -111,6 +132,7 @@ impl Edit {
     pub fn label(&self) -> &'static str {
         match self {
             Self::AddService { .. } => "add service",
+            Self::AddWired { .. } => "add connected service",
             Self::RemoveServices { .. } => "delete",
             Self::DuplicateServices { .. } => "duplicate",
             Self::MoveServices { .. } => "move",
@@ -164,6 +186,33 @@ impl Edit {
                 s.services.push(service);
                 true
             }
+            Self::AddWired {
+                scenario,
+                kind,
+                at,
+                wired,
+            } => {
+                let Some(s) = project.scenarios.get_mut(*scenario) else {
+                    return false;
+                };
+                let existing = match wired {
+                    Wired::CalledBy(name) | Wired::Calling(name) => name,
+                };
+                if s.service_index(existing).is_none() {
+                    return false;
+                }
+                let name = unique_name(s, &preset_name(*kind));
+                let mut service = preset(*kind, name.clone());
+                service.position = *at;
+                s.services.push(service);
+                let (from, to) = match wired {
+                    Wired::CalledBy(caller) => (caller.clone(), name),
+                    Wired::Calling(callee) => (name, callee.clone()),
+                };
+                let link = new_link(s, from, to);
+                s.links.push(link);
+                true
+            }
             Self::RemoveServices { scenario, names } => {
                 let Some(s) = project.scenarios.get_mut(*scenario) else {
                     return false;
@@ -212,7 +261,8 @@ impl Edit {
                 {
                     return false;
                 }
-                s.links.push(Link::new(from.clone(), to.clone()));
+                let link = new_link(s, from.clone(), to.clone());
+                s.links.push(link);
                 true
             }
             Self::RemoveLink { scenario, index } => {
@@ -288,6 +338,33 @@ impl Edit {
                 true
             }
         }
+    }
+}
+
+/// A new call from `from` to `to`: with the latency of the caller's other
+/// calls, or else the preset network latency for the callee's kind.
+fn new_link(scenario: &Scenario, from: String, to: String) -> Link {
+    let latency = scenario
+        .links
+        .iter()
+        .find(|l| l.from == from)
+        .map(|l| l.latency.clone())
+        .or_else(|| {
+            let kind = scenario.services.iter().find(|s| s.name == to)?.kind;
+            call_latency(kind).parse().ok()
+        })
+        .unwrap_or_default();
+    let mut link = Link::new(from, to);
+    link.latency = latency;
+    link
+}
+
+/// The preset network latency of a call to a service of `kind`: half a
+/// millisecond inside a data centre, tens of milliseconds to the outside.
+pub fn call_latency(kind: ServiceKind) -> &'static str {
+    match kind {
+        ServiceKind::External => "lognormal:20ms,p99=80ms",
+        _ => "lognormal:500us,p99=2ms",
     }
 }
 
@@ -495,6 +572,11 @@ pub enum Command {
     SelectServices(Vec<String>),
     /// Select the link at this index.
     SelectLink(usize),
+    /// Open bundled example `0` (an index into [`super::EXAMPLES`]) as a new,
+    /// untitled project.
+    OpenExample(usize),
+    /// Say something in the status line, such as why a call was refused.
+    Notify(String),
     /// Fit the canvas to its services.
     FitView,
     /// Write the results as CSV or JSON.

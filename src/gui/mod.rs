@@ -26,6 +26,39 @@ pub use app::{App, AppOptions, Selection};
 /// from any folder.
 pub const EXAMPLE: &str = include_str!("../../projects/monolith-vs-microservices.ron");
 
+/// Every bundled example project, by file name, embedded in the binary so
+/// File → Examples works from any folder.
+pub const EXAMPLES: [(&str, &str); 7] = [
+    (
+        "monolith-vs-microservices.ron",
+        include_str!("../../projects/monolith-vs-microservices.ron"),
+    ),
+    (
+        "recommendation.ron",
+        include_str!("../../projects/recommendation.ron"),
+    ),
+    (
+        "three-tier.ron",
+        include_str!("../../projects/three-tier.ron"),
+    ),
+    (
+        "ml-inference.ron",
+        include_str!("../../projects/ml-inference.ron"),
+    ),
+    (
+        "ml-platform.ron",
+        include_str!("../../projects/ml-platform.ron"),
+    ),
+    (
+        "retry-storm.ron",
+        include_str!("../../projects/retry-storm.ron"),
+    ),
+    (
+        "autoscaling.ron",
+        include_str!("../../projects/autoscaling.ron"),
+    ),
+];
+
 /// The name errors in the bundled example would carry.
 pub const EXAMPLE_NAME: &str = "monolith-vs-microservices.ron";
 

@@ -4,8 +4,8 @@
 
 use eframe::egui;
 use egui_plot::{
-    AxisHints, Bar, BarChart, GridInput, GridMark, HLine, Legend, Line, LineStyle, Plot,
-    PlotPoints, VLine,
+    AxisHints, Bar, BarChart, GridInput, GridMark, HLine, HoverPosition, Line, LineStyle,
+    MarkerShape, Plot, PlotPoints, Points, VLine,
 };
 
 use crate::stats::{LatencyHistogram, SimulationReport, SweepReport};
@@ -263,6 +263,15 @@ impl Curves {
         }
     }
 
+    /// The legend: each line's name, colour and dash.
+    fn keys(&self) -> Vec<Key> {
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(k, l)| Key::line(l.name.clone(), l.color, series_style(k)))
+            .collect()
+    }
+
     /// Adds a measured distribution, drawn over the simulated ones.
     pub fn add_measured(&mut self, name: &str, latency: &LatencyHistogram) {
         self.lines
@@ -290,10 +299,13 @@ fn histogram_series(latency: &LatencyHistogram, log_x: bool) -> Series {
     points
 }
 
-/// A milliseconds value with sensible digits: 0.35, 3.5, 35, 350, 3500.
+/// A milliseconds value with sensible digits: 0, 0.35, 3.5, 35, 350, 3500.
 pub fn format_ms(ms: f64) -> String {
     if !ms.is_finite() {
         return "–".into();
+    }
+    if ms == 0.0 {
+        return "0".into();
     }
     let a = ms.abs();
     if a >= 100.0 {
@@ -307,40 +319,245 @@ pub fn format_ms(ms: f64) -> String {
     }
 }
 
-fn base_plot(id: PlotId, height: f32) -> Plot<'static> {
-    Plot::new(id.stem())
+/// An axis: its name with its unit, and how its values print.
+#[derive(Clone, Copy)]
+struct Axis {
+    name: &'static str,
+    format: fn(f64) -> String,
+}
+
+impl Axis {
+    const LATENCY: Self = Self {
+        name: "latency (ms)",
+        format: format_ms,
+    };
+    /// Latency on a log axis: the plotted value is log10 of milliseconds.
+    const LOG_LATENCY: Self = Self {
+        name: "latency (ms, log)",
+        format: log_ms,
+    };
+    const SHARE: Self = Self {
+        name: "share of requests (%)",
+        format: format_number,
+    };
+    const OFFERED: Self = Self {
+        name: "offered load (req/s)",
+        format: format_number,
+    };
+    const ACHIEVED: Self = Self {
+        name: "achieved (req/s)",
+        format: format_number,
+    };
+    const TIME: Self = Self {
+        name: "time (s)",
+        format: format_number,
+    };
+}
+
+/// `10^v` milliseconds, for log axes.
+fn log_ms(v: f64) -> String {
+    format_ms(10f64.powf(v))
+}
+
+/// A plain number with sensible digits.
+fn format_number(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || (a - a.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// What hovering a plot says: the series and both values under the pointer.
+fn readout(position: &HoverPosition<'_>, x: Axis, y: Axis) -> String {
+    let (name, point) = match position {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => (*plot_name, position),
+        HoverPosition::Elsewhere { position } => ("", position),
+    };
+    let values = format!(
+        "{}: {}\n{}: {}",
+        x.name,
+        (x.format)(point.x),
+        y.name,
+        (y.format)(point.y)
+    );
+    if name.is_empty() {
+        values
+    } else {
+        format!("{name}\n{values}")
+    }
+}
+
+/// A plot with labelled axes (at least four labelled ticks each), a readout
+/// under the pointer, and no legend inside (see [`legend_ui`]).
+fn base_plot(id: PlotId, height: f32, x: Axis, y: Axis) -> Plot<'static> {
+    plot_with(id.stem(), height, x, y)
+}
+
+/// A live plot of a figure against seconds, like the result plots.
+pub fn seconds_plot(id: &str, height: f32, y: &'static str) -> Plot<'static> {
+    let y = Axis {
+        name: y,
+        format: format_number,
+    };
+    plot_with(id, height, Axis::TIME, y).include_y(0.0)
+}
+
+fn plot_with(id: &str, height: f32, x: Axis, y: Axis) -> Plot<'static> {
+    Plot::new(id)
+        .x_grid_spacer(nice_marks)
+        .y_grid_spacer(nice_marks)
         .height(height)
-        .legend(Legend::default())
         .allow_scroll(false)
         .allow_drag(false)
         .allow_zoom(false)
+        .custom_x_axes(vec![
+            AxisHints::new_x()
+                .label(x.name)
+                .label_spacing(34.0..=50.0)
+                .formatter(move |mark, _| (x.format)(mark.value)),
+        ])
+        .custom_y_axes(vec![
+            AxisHints::new_y()
+                .label(y.name)
+                .label_spacing(18.0..=26.0)
+                .formatter(move |mark, _| (y.format)(mark.value)),
+        ])
+        .label_formatter(move |position| Some(readout(position, x, y)))
+}
+
+/// Grid marks at 1, 2 or 5 times a power of ten, about six across the
+/// range: every axis gets at least four labelled ticks, whatever its size.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature egui_plot asks for"
+)]
+pub fn nice_marks(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    let range = high - low;
+    if !range.is_finite() || range <= 0.0 {
+        return Vec::new();
+    }
+    let raw = range / 6.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|f| f * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let first = (low / step).ceil();
+    #[expect(clippy::cast_possible_truncation, reason = "about six marks")]
+    let count = ((high / step).floor() - first).max(-1.0) as i64 + 1;
+    (0..count.min(100))
+        .map(|k| GridMark {
+            value: (first + k as f64) * step,
+            step_size: step,
+        })
+        .collect()
+}
+
+/// The dash of series `k`, so series differ by more than colour.
+pub fn series_style(k: usize) -> LineStyle {
+    [
+        LineStyle::Solid,
+        LineStyle::Dashed { length: 10.0 },
+        LineStyle::Dotted { spacing: 5.0 },
+        LineStyle::Dashed { length: 4.0 },
+    ][k % 4]
+}
+
+/// One entry of a legend drawn under its plot.
+pub struct Key {
+    /// What the series is.
+    pub name: String,
+    /// Its colour.
+    pub color: egui::Color32,
+    /// How its line is drawn; `None` for a hollow marker.
+    pub style: Option<LineStyle>,
+}
+
+impl Key {
+    fn line(name: impl Into<String>, color: egui::Color32, style: LineStyle) -> Self {
+        Self {
+            name: name.into(),
+            color,
+            style: Some(style),
+        }
+    }
+}
+
+/// A legend under the plot, so it never covers data: each series' line
+/// sample in its colour and dash, then its name.
+pub fn legend_ui(ui: &mut egui::Ui, keys: &[Key]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 6.0;
+        for key in keys {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(24.0, 12.0), egui::Sense::hover());
+            let painter = ui.painter();
+            let (a, b) = (rect.left_center(), rect.right_center());
+            let stroke = egui::Stroke::new(2.0, key.color);
+            match key.style {
+                Some(LineStyle::Solid) => {
+                    painter.line_segment([a, b], stroke);
+                }
+                Some(LineStyle::Dashed { length }) => {
+                    painter.extend(egui::Shape::dashed_line(
+                        &[a, b],
+                        stroke,
+                        length.min(8.0),
+                        3.0,
+                    ));
+                }
+                Some(LineStyle::Dotted { .. }) => {
+                    painter.extend(egui::Shape::dotted_line(&[a, b], key.color, 4.0, 1.2));
+                }
+                None => {
+                    painter.circle_stroke(rect.center(), 4.0, stroke);
+                }
+            }
+            ui.label(egui::RichText::new(&key.name).small());
+            ui.add_space(6.0);
+        }
+    });
 }
 
 /// The share of requests in each latency bin, per scenario; `log_x` puts the
 /// latency on a log scale, where long tails are visible.
 pub fn histogram_ui(ui: &mut egui::Ui, curves: &Curves, log_x: bool, height: f32) {
-    let mut plot = base_plot(PlotId::Histogram, height)
-        .x_axis_label("latency (ms)")
-        .y_axis_label("share of requests (%)")
-        .include_y(0.0);
-    if log_x {
-        plot = plot.x_axis_formatter(|mark, _| format_ms(10f64.powf(mark.value)));
-    }
-    plot.show(ui, |plot_ui| {
-        for line in &curves.lines {
-            let points = if log_x {
-                &line.histogram_log
-            } else {
-                &line.histogram
-            };
-            plot_ui.line(
-                Line::new(line.name.clone(), PlotPoints::from(points.clone()))
-                    .color(line.color)
-                    .width(1.5),
-            );
-        }
-    });
+    let x = if log_x {
+        Axis::LOG_LATENCY
+    } else {
+        Axis::LATENCY
+    };
+    base_plot(PlotId::Histogram, height - LEGEND_HEIGHT, x, Axis::SHARE)
+        .include_y(0.0)
+        .show(ui, |plot_ui| {
+            for (k, line) in curves.lines.iter().enumerate() {
+                let points = if log_x {
+                    &line.histogram_log
+                } else {
+                    &line.histogram
+                };
+                plot_ui.line(
+                    Line::new(line.name.clone(), PlotPoints::from(points.clone()))
+                        .color(line.color)
+                        .style(series_style(k))
+                        .width(1.5),
+                );
+            }
+        });
+    legend_ui(ui, &curves.keys());
 }
+
+/// Room under a plot for its legend.
+const LEGEND_HEIGHT: f32 = 22.0;
 
 /// Grid marks at whole numbers only: whole "nines", or one per service.
 #[expect(
@@ -362,27 +579,31 @@ fn whole_marks(input: GridInput) -> Vec<GridMark> {
 /// Latency against percentile on a "nines" axis (90%, 99%, 99.9%, …), as
 /// `HdrHistogram` plots it: the tail is stretched so it can be read.
 pub fn spectrum_ui(ui: &mut egui::Ui, curves: &Curves, height: f32) {
-    base_plot(PlotId::Spectrum, height)
-        .custom_x_axes(vec![
-            AxisHints::new_x()
-                .label("percentile")
-                .label_spacing(30.0..=40.0)
-                .formatter(|mark, _| nines_label(mark.value)),
-        ])
-        .x_grid_spacer(whole_marks)
-        .y_axis_label("latency (ms)")
-        .include_x(0.0)
-        .include_x(3.0)
-        .include_y(0.0)
-        .show(ui, |plot_ui| {
-            for line in &curves.lines {
-                plot_ui.line(
-                    Line::new(line.name.clone(), PlotPoints::from(line.spectrum.clone()))
-                        .color(line.color)
-                        .width(1.5),
-                );
-            }
-        });
+    let nines = Axis {
+        name: "percentile",
+        format: nines_label,
+    };
+    base_plot(
+        PlotId::Spectrum,
+        height - LEGEND_HEIGHT,
+        nines,
+        Axis::LATENCY,
+    )
+    .x_grid_spacer(whole_marks)
+    .include_x(0.0)
+    .include_x(3.0)
+    .include_y(0.0)
+    .show(ui, |plot_ui| {
+        for (k, line) in curves.lines.iter().enumerate() {
+            plot_ui.line(
+                Line::new(line.name.clone(), PlotPoints::from(line.spectrum.clone()))
+                    .color(line.color)
+                    .style(series_style(k))
+                    .width(1.5),
+            );
+        }
+    });
+    legend_ui(ui, &curves.keys());
 }
 
 /// The percentile at `nines` on the spectrum axis: 1 is 90%, 2 is 99%.
@@ -460,26 +681,27 @@ pub fn over_time_ui(ui: &mut egui::Ui, report: &SimulationReport, what: OverTime
             lines.push((name, color, points(&mut values.into_iter())));
         }
     }
-    Plot::new(PlotId::OverTime.stem())
-        .height(height)
-        .legend(Legend::default())
-        .x_axis_label("time (s)")
-        .y_axis_label(what.label())
+    let keys: Vec<Key> = lines
+        .iter()
+        .enumerate()
+        .map(|(k, (name, color, _))| Key::line(name.clone(), *color, series_style(k)))
+        .collect();
+    let y = Axis {
+        name: what.label(),
+        format: format_number,
+    };
+    base_plot(PlotId::OverTime, height - LEGEND_HEIGHT, Axis::TIME, y)
         .include_y(0.0)
         .show(ui, |plot| {
             for (k, (name, color, series)) in lines.into_iter().enumerate() {
-                let style = if k % 2 == 0 {
-                    LineStyle::Solid
-                } else {
-                    LineStyle::dashed_loose()
-                };
                 plot.line(
                     Line::new(name, PlotPoints::from(series))
                         .color(color)
-                        .style(style),
+                        .style(series_style(k)),
                 );
             }
         });
+    legend_ui(ui, &keys);
 }
 
 /// The busy fraction of each service, grouped by service, one bar per scenario.
@@ -566,86 +788,191 @@ pub fn utilisation_ui(ui: &mut egui::Ui, report: &SimulationReport, height: f32)
         });
 }
 
-/// p50 (dashed) and p99 (solid) against offered load, with each scenario's
-/// knee and the SLO bound.
-pub fn latency_curve_ui(ui: &mut egui::Ui, sweep: &SweepReport, slo_ms: Option<f64>, height: f32) {
-    base_plot(PlotId::LatencyCurve, height)
-        .x_axis_label("offered load (req/s)")
-        .y_axis_label("latency (ms)")
-        .include_y(0.0)
-        .show(ui, |plot_ui| {
-            for (i, curve) in sweep.scenarios.iter().enumerate() {
-                let color = theme::scenario_color(i);
-                let series = |f: fn(&crate::stats::SweepPoint) -> f64| -> Vec<[f64; 2]> {
-                    curve.points.iter().map(|p| [p.offered_rps, f(p)]).collect()
-                };
-                plot_ui.line(
-                    Line::new(
-                        format!("{} p99", curve.scenario),
-                        series(|p| p.latency_ms.p99),
-                    )
-                    .color(color)
-                    .width(2.0),
-                );
-                plot_ui.line(
-                    Line::new(
-                        format!("{} p50", curve.scenario),
-                        series(|p| p.latency_ms.p50),
-                    )
-                    .color(color)
-                    .style(LineStyle::dashed_loose()),
-                );
-                if let Some(knee) = curve.knee_rps {
-                    plot_ui.vline(
-                        VLine::new(format!("{} knee", curve.scenario), knee)
-                            .color(color)
-                            .style(LineStyle::dotted_dense()),
-                    );
-                }
+/// The legend entry of saturated sweep points.
+const SATURATED: &str = "saturated: queue grows without bound";
+
+/// A scenario's sweep points split at saturation: the stable ones as a
+/// line, and the saturated ones (with the last stable one first, so the
+/// dashed segment starts where the line ends).
+fn split_saturated(
+    curve: &crate::stats::SweepScenario,
+    value: impl Fn(&crate::stats::SweepPoint) -> f64,
+) -> (Series, Series) {
+    let mut stable: Series = Vec::new();
+    let mut saturated: Series = Vec::new();
+    for p in &curve.points {
+        let point = [p.offered_rps, value(p)];
+        if p.saturated {
+            if saturated.is_empty() {
+                saturated.push(stable.last().copied().unwrap_or(point));
             }
-            if let Some(slo) = slo_ms {
-                plot_ui.hline(HLine::new("SLO", slo).color(theme::SLO).width(1.5));
-            }
+            saturated.push(point);
+        } else {
+            stable.push(point);
+        }
+    }
+    (stable, saturated)
+}
+
+/// Draws one series of sweep points: the stable ones as a line in `style`,
+/// the saturated ones dashed with hollow markers.
+fn sweep_series(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    name: &str,
+    color: egui::Color32,
+    style: LineStyle,
+    (stable, saturated): (Series, Series),
+) {
+    plot_ui.line(
+        Line::new(name.to_owned(), PlotPoints::from(stable))
+            .color(color)
+            .style(style)
+            .width(2.0),
+    );
+    if saturated.len() < 2 {
+        return;
+    }
+    let label = format!("{name} ({SATURATED})");
+    plot_ui.line(
+        Line::new(label.clone(), PlotPoints::from(saturated.clone()))
+            .color(color.gamma_multiply(0.6))
+            .style(LineStyle::Dashed { length: 4.0 }),
+    );
+    // The first point is the last stable one: no hollow marker there.
+    plot_ui.points(
+        Points::new(label, saturated[1..].to_vec())
+            .color(color)
+            .shape(MarkerShape::Circle)
+            .filled(false)
+            .radius(4.0),
+    );
+}
+
+/// The legend entry for saturated points, when a sweep has any.
+fn saturated_key(sweep: &SweepReport) -> Option<Key> {
+    sweep
+        .scenarios
+        .iter()
+        .any(|c| c.points.iter().any(|p| p.saturated))
+        .then(|| Key {
+            name: SATURATED.into(),
+            color: theme::MUTED,
+            style: None,
+        })
+}
+
+/// p99 (solid) and p50 (dashed) against offered load, with each scenario's
+/// knee and the SLO bound. Latency is on a log axis unless `linear`, and the
+/// range fits the stable points: saturated points (hollow, dashed) may run
+/// off the top.
+pub fn latency_curve_ui(
+    ui: &mut egui::Ui,
+    sweep: &SweepReport,
+    slo_ms: Option<f64>,
+    linear: bool,
+    height: f32,
+) {
+    let to_y = move |ms: f64| if linear { ms } else { ms.max(1e-3).log10() };
+    let y = if linear {
+        Axis::LATENCY
+    } else {
+        Axis::LOG_LATENCY
+    };
+    let (lo, hi) = sweep
+        .scenarios
+        .iter()
+        .flat_map(|c| c.points.iter().filter(|p| !p.saturated))
+        .flat_map(|p| [p.latency_ms.p50, p.latency_ms.p99])
+        .chain(slo_ms)
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
         });
+    let dashed = LineStyle::Dashed { length: 10.0 };
+    let mut keys = Vec::new();
+    base_plot(
+        PlotId::LatencyCurve,
+        height - LEGEND_HEIGHT,
+        Axis::OFFERED,
+        y,
+    )
+    .show(ui, |plot_ui| {
+        for (i, curve) in sweep.scenarios.iter().enumerate() {
+            let color = theme::scenario_color(i);
+            let p99: fn(&crate::stats::SweepPoint) -> f64 = |p| p.latency_ms.p99;
+            let p50: fn(&crate::stats::SweepPoint) -> f64 = |p| p.latency_ms.p50;
+            for (what, style, value) in [("p99", LineStyle::Solid, p99), ("p50", dashed, p50)] {
+                let name = format!("{} {what}", curve.scenario);
+                let points = split_saturated(curve, |p| to_y(value(p)));
+                sweep_series(plot_ui, &name, color, style, points);
+                keys.push(Key::line(name, color, style));
+            }
+            if let Some(knee) = curve.knee_rps {
+                plot_ui.vline(
+                    VLine::new(format!("{} knee", curve.scenario), knee)
+                        .color(color)
+                        .style(LineStyle::dotted_dense()),
+                );
+            }
+        }
+        if let Some(slo) = slo_ms {
+            plot_ui.hline(HLine::new("SLO", to_y(slo)).color(theme::SLO).width(1.5));
+            keys.push(Key::line("SLO", theme::SLO, LineStyle::Solid));
+        }
+        if lo.is_finite() && hi.is_finite() {
+            let (a, b) = (to_y(lo), to_y(hi));
+            let pad = ((b - a) * 0.08).max(if linear { 0.05 * b.abs() } else { 0.05 });
+            let bottom = if linear { 0.0 } else { a - pad };
+            plot_ui.set_plot_bounds_y(bottom..=b + pad);
+        }
+    });
+    keys.extend(saturated_key(sweep));
+    legend_ui(ui, &keys);
 }
 
 /// Achieved against offered throughput; the diagonal is "keeps up".
+/// Saturated points are hollow, on a dashed segment.
 pub fn throughput_curve_ui(ui: &mut egui::Ui, sweep: &SweepReport, height: f32) {
-    base_plot(PlotId::ThroughputCurve, height)
-        .x_axis_label("offered load (req/s)")
-        .y_axis_label("achieved (req/s)")
-        .include_y(0.0)
-        .show(ui, |plot_ui| {
-            let top = sweep
-                .scenarios
-                .iter()
-                .flat_map(|c| c.points.iter().map(|p| p.offered_rps))
-                .fold(0.0, f64::max);
-            plot_ui.line(
-                Line::new("offered", vec![[0.0, 0.0], [top, top]])
-                    .color(theme::MUTED)
-                    .style(LineStyle::dashed_dense()),
-            );
-            for (i, curve) in sweep.scenarios.iter().enumerate() {
-                let points: Vec<[f64; 2]> = curve
-                    .points
-                    .iter()
-                    .map(|p| [p.offered_rps, p.achieved_rps])
-                    .collect();
-                plot_ui.line(
-                    Line::new(curve.scenario.clone(), points)
-                        .color(theme::scenario_color(i))
-                        .width(2.0),
+    let mut keys = vec![Key::line(
+        "offered",
+        theme::MUTED,
+        LineStyle::dashed_dense(),
+    )];
+    base_plot(
+        PlotId::ThroughputCurve,
+        height - LEGEND_HEIGHT,
+        Axis::OFFERED,
+        Axis::ACHIEVED,
+    )
+    .include_y(0.0)
+    .show(ui, |plot_ui| {
+        let top = sweep
+            .scenarios
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.offered_rps))
+            .fold(0.0, f64::max);
+        plot_ui.line(
+            Line::new("offered", vec![[0.0, 0.0], [top, top]])
+                .color(theme::MUTED)
+                .style(LineStyle::dashed_dense()),
+        );
+        for (i, curve) in sweep.scenarios.iter().enumerate() {
+            let color = theme::scenario_color(i);
+            let style = series_style(i);
+            let points = split_saturated(curve, |p| p.achieved_rps);
+            sweep_series(plot_ui, &curve.scenario, color, style, points);
+            keys.push(Key::line(curve.scenario.clone(), color, style));
+            if let Some(max) = curve.max_throughput_rps {
+                plot_ui.hline(
+                    HLine::new(format!("{} max", curve.scenario), max)
+                        .color(color)
+                        .style(LineStyle::dotted_dense()),
                 );
-                if let Some(max) = curve.max_throughput_rps {
-                    plot_ui.hline(
-                        HLine::new(format!("{} max", curve.scenario), max)
-                            .color(theme::scenario_color(i))
-                            .style(LineStyle::dotted_dense()),
-                    );
-                }
             }
-        });
+        }
+    });
+    keys.extend(saturated_key(sweep));
+    legend_ui(ui, &keys);
 }
 
 #[cfg(test)]

@@ -33,15 +33,18 @@ pub fn kind_tag(kind: ServiceKind) -> &'static str {
     }
 }
 
-/// Scenario colours in plots, in scenario order (Okabe–Ito, colour-blind safe).
-const SCENARIOS: [Color32; 7] = [
+/// Scenario colours in plots, in scenario order: the Okabe–Ito palette,
+/// which colour-blind readers tell apart, with black (unseen on the dark
+/// theme) replaced by grey, and the two blues as far apart as they can be.
+const SCENARIOS: [Color32; 8] = [
     Color32::from_rgb(0x00, 0x72, 0xb2),
     Color32::from_rgb(0xe6, 0x9f, 0x00),
     Color32::from_rgb(0x00, 0x9e, 0x73),
     Color32::from_rgb(0xcc, 0x79, 0xa7),
-    Color32::from_rgb(0x56, 0xb4, 0xe9),
     Color32::from_rgb(0xd5, 0x5e, 0x00),
     Color32::from_rgb(0xf0, 0xe4, 0x42),
+    Color32::from_rgb(0x56, 0xb4, 0xe9),
+    Color32::from_rgb(0xbb, 0xbb, 0xbb),
 ];
 
 /// The colour of scenario `index` in every plot.
@@ -78,6 +81,26 @@ pub fn utilisation_color(utilisation: f64) -> Color32 {
     } else {
         mix(amber, red, (u - 0.8) / 0.2)
     }
+}
+
+/// Colours for parallel groups of calls, picked by the group's name so a
+/// group keeps its colour as the graph changes.
+const GROUPS: [Color32; 4] = [
+    Color32::from_rgb(0x56, 0xb4, 0xe9),
+    Color32::from_rgb(0xe6, 0x9f, 0x00),
+    Color32::from_rgb(0xcc, 0x79, 0xa7),
+    Color32::from_rgb(0x00, 0x9e, 0x73),
+];
+
+/// The colour of the calls of one parallel group.
+pub fn group_color(group: &str) -> Color32 {
+    // FNV-1a: stable across runs and platforms, unlike the std hasher.
+    let hash = group.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    #[expect(clippy::cast_possible_truncation, reason = "modulo a small length")]
+    let index = (hash % GROUPS.len() as u64) as usize;
+    GROUPS[index]
 }
 
 /// The bottleneck's outline and badge.

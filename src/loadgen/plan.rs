@@ -14,7 +14,7 @@ use super::error::LoadError;
 /// The most requests per second a plan may ask for.
 pub const MAX_RATE_RPS: f64 = 1_000_000.0;
 /// The longest a run may last.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_DURATION: Duration = Duration::from_hours(24);
 /// The most connections (open loop) or users (closed loop).
 pub const MAX_CONNECTIONS: u32 = 10_000;
 
@@ -398,7 +398,7 @@ impl LoadPlan {
                 self.duration
             ));
         }
-        if self.timeout.is_zero() || self.timeout > Duration::from_secs(600) {
+        if self.timeout.is_zero() || self.timeout > Duration::from_mins(10) {
             return bad(format!(
                 "the timeout must be above zero and at most 10m, got {:?}",
                 self.timeout

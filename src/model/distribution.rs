@@ -183,6 +183,32 @@ impl Distribution {
         }
     }
 
+    /// The distribution in words, with its figures spelled out for people:
+    /// `"lognormal 21 ms, p99 60 ms"`, `"exponential, mean 5 ms"`.
+    pub fn describe(&self) -> String {
+        use super::time::human_secs;
+        let t = |span: &TimeSpan| human_secs(span.as_secs_f64());
+        match self {
+            Self::Constant(value) if value.as_nanos() == 0 => "none".into(),
+            Self::Constant(value) => format!("constant {}", t(value)),
+            Self::Exponential { mean } => format!("exponential, mean {}", t(mean)),
+            Self::Uniform { min, max } => format!("uniform {} to {}", t(min), t(max)),
+            Self::LogNormal { mean, p99 } => format!("lognormal {}, p99 {}", t(mean), t(p99)),
+            Self::LogNormalMuSigma { mu, sigma } => format!(
+                "lognormal {}, p99 {}",
+                human_secs((mu + sigma * sigma / 2.0).exp()),
+                human_secs((mu + Z_99 * sigma).exp())
+            ),
+            Self::Gamma { mean, shape } => format!("gamma {}, shape {shape}", t(mean)),
+            Self::Erlang { mean, k } => format!("erlang {}, {k} phases", t(mean)),
+            Self::Empirical(values) => format!(
+                "empirical, {} values, mean {}",
+                values.len(),
+                human_secs(self.mean_secs())
+            ),
+        }
+    }
+
     /// For the two lognormal forms, mu and sigma in natural-log seconds.
     pub fn lognormal_params(&self) -> Option<LogNormalParams> {
         match self {
@@ -403,6 +429,23 @@ mod tests {
             let parsed: Distribution = text.parse().unwrap();
             assert_eq!(parsed.to_string(), text);
             assert!(parsed.check().is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn descriptions_spell_out_the_figures() {
+        for (text, words) in [
+            ("lognormal:21ms,p99=60ms", "lognormal 21 ms, p99 60 ms"),
+            ("exp:250us", "exponential, mean 250 µs"),
+            ("5ms", "constant 5 ms"),
+            ("0ms", "none"),
+            ("uniform:1ms..12s", "uniform 1 ms to 12 s"),
+            ("gamma:15ms,shape=4", "gamma 15 ms, shape 4"),
+            ("erlang:10ms,k=3", "erlang 10 ms, 3 phases"),
+            ("empirical:1ms,2ms,6ms", "empirical, 3 values, mean 3 ms"),
+        ] {
+            let parsed: Distribution = text.parse().unwrap();
+            assert_eq!(parsed.describe(), words, "{text}");
         }
     }
 

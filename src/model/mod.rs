@@ -43,6 +43,6 @@ pub use scenario::{
     LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service,
     ServiceKind,
 };
-pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError};
+pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError, human_secs};
 pub use validate::validate;
 pub use workload::{ArrivalProcess, Arrivals, RateChange, RateSegment, RequestClass, Workload};

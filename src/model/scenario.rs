@@ -110,6 +110,28 @@ pub enum Balancer {
     Pull,
 }
 
+impl Balancer {
+    /// Every balancer, in the order the app offers them.
+    pub const ALL: [Self; 5] = [
+        Self::RoundRobin,
+        Self::Random,
+        Self::LeastOutstanding,
+        Self::PowerOfTwoChoices,
+        Self::Pull,
+    ];
+
+    /// Its name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RoundRobin => "round robin",
+            Self::Random => "random",
+            Self::LeastOutstanding => "least outstanding",
+            Self::PowerOfTwoChoices => "power of two choices",
+            Self::Pull => "pull (one shared queue)",
+        }
+    }
+}
+
 /// What a worker does while the service waits for its downstream calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IoModel {

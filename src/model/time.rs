@@ -87,6 +87,47 @@ pub enum TimeSpanError {
     TooLong(String),
 }
 
+/// A duration for people to read, in the unit that suits it: `"350 µs"`,
+/// `"21 ms"`, `"9.8 ms"`, `"12.5 s"`, `"2.0 h"`. Milliseconds up to 10 s,
+/// seconds up to an hour, then hours. Three significant digits at most.
+pub fn human_secs(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "–".into();
+    }
+    let a = secs.abs();
+    let (value, unit) = if a == 0.0 {
+        (0.0, "ms")
+    } else if a < 1e-6 {
+        (secs * 1e9, "ns")
+    } else if a < 1e-3 {
+        (secs * 1e6, "µs")
+    } else if a < 10.0 {
+        (secs * 1e3, "ms")
+    } else if a < 3600.0 {
+        (secs, "s")
+    } else {
+        (secs / 3600.0, "h")
+    };
+    format!("{} {unit}", three_digits(value))
+}
+
+/// `value` with at most three significant digits and no trailing zeros.
+fn three_digits(value: f64) -> String {
+    let a = value.abs();
+    let text = if a >= 100.0 {
+        format!("{value:.0}")
+    } else if a >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 impl FromStr for TimeSpan {
     type Err = TimeSpanError;
 
@@ -147,6 +188,22 @@ impl From<TimeSpan> for std::time::Duration {
 #[cfg(test)]
 mod tests {
     use super::TimeSpan;
+
+    #[test]
+    fn human_durations_use_the_unit_that_suits_them() {
+        for (secs, text) in [
+            (0.0, "0 ms"),
+            (5e-7, "500 ns"),
+            (3.5e-4, "350 µs"),
+            (0.021, "21 ms"),
+            (0.0098, "9.8 ms"),
+            (9.5, "9500 ms"),
+            (20.888, "20.9 s"),
+            (7200.0, "2 h"),
+        ] {
+            assert_eq!(super::human_secs(secs), text, "{secs}");
+        }
+    }
 
     fn check(text: &str, ns: u64, printed: &str) {
         let span: TimeSpan = text.parse().unwrap();

@@ -13,7 +13,7 @@ mod write;
 pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
-    BatchReport, ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, LinkReport,
+    BatchReport, ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, Limit, LinkReport,
     LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
     SimulationReport, SweepPoint, SweepReport, SweepScenario, ThresholdResult, TimeSeries,
 };

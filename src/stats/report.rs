@@ -139,6 +139,56 @@ pub struct ScenarioReport {
     pub per_replication: Vec<ReplicationSummary>,
 }
 
+/// What limits a scenario, as the app and reports word it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Limit {
+    /// A queue grew without bound at this service.
+    Saturated(String),
+    /// The limiting service is above [`Limit::BOTTLENECK_BUSY`]: a bottleneck.
+    Bottleneck(String, f64),
+    /// Nothing is near its capacity; this is only the busiest service.
+    Busiest(String, f64),
+}
+
+impl Limit {
+    /// Above this busy share a service is called a bottleneck.
+    pub const BOTTLENECK_BUSY: f64 = 0.8;
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Saturated(name) => write!(f, "saturated: {name}"),
+            Self::Bottleneck(name, busy) => write!(f, "bottleneck: {name} ({:.0}%)", 100.0 * busy),
+            Self::Busiest(name, busy) => write!(f, "busiest: {name} ({:.0}%)", 100.0 * busy),
+        }
+    }
+}
+
+impl ScenarioReport {
+    /// What limits the scenario: the saturated service, or the bottleneck
+    /// when it is more than 80% busy, or else just the busiest service.
+    pub fn limit(&self) -> Limit {
+        if self.saturated {
+            return Limit::Saturated(
+                self.saturated_service
+                    .clone()
+                    .unwrap_or_else(|| self.bottleneck.clone()),
+            );
+        }
+        let busy = self
+            .services
+            .iter()
+            .find(|x| x.name == self.bottleneck)
+            .map_or(0.0, |x| x.utilization);
+        if busy > Limit::BOTTLENECK_BUSY {
+            Limit::Bottleneck(self.bottleneck.clone(), busy)
+        } else {
+            Limit::Busiest(self.bottleneck.clone(), busy)
+        }
+    }
+}
+
 /// Results for one request class.
 #[derive(Clone, Debug, Serialize)]
 pub struct ClassReport {

@@ -286,7 +286,7 @@ pub fn distribution(
             changed
         })
         .inner;
-    ui.colored_label(theme::MUTED, "ⓘ")
+    ui.colored_label(theme::MUTED, "ℹ")
         .on_hover_text(DISTRIBUTION_HELP);
     ui.end_row();
     changed

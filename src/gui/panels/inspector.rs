@@ -28,6 +28,8 @@ pub struct Context<'a> {
     pub selection: &'a Selection,
     /// The project's validation problems.
     pub problems: &'a [Problem],
+    /// The comment at the top of the project's file: an example's explanation.
+    pub header: &'a str,
 }
 
 /// Draws the inspector.
@@ -73,9 +75,9 @@ pub fn inspector_ui(
                 Selection::Services(_) | Selection::None => {
                     ui.colored_label(
                         theme::MUTED,
-                        "Select a service on the canvas to edit it. Drag from a service's \
-                         right pin to another's left pin to add a call; right-click a call \
-                         to remove it.",
+                        "Click a service or a call on the canvas to edit it. Drag from a \
+                         pin to another service to add a call, or to empty canvas to add a \
+                         connected service.",
                     );
                 }
             }
@@ -92,6 +94,7 @@ pub fn inspector_ui(
             egui::CollapsingHeader::new("Project")
                 .default_open(false)
                 .show(ui, |ui| project_ui(ui, cx, buffers, commands));
+            about_ui(ui, cx);
             let count = cx.problems.len();
             if count > 0 {
                 ui.separator();
@@ -241,12 +244,7 @@ fn service_ui(
         }
         problems_ui(ui, cx.problems, &format!("{here} / service_time"));
         row(ui, "balancer", "", |ui| {
-            let options = [
-                (Balancer::RoundRobin, "round robin"),
-                (Balancer::Random, "random"),
-                (Balancer::LeastOutstanding, "least outstanding"),
-                (Balancer::PowerOfTwoChoices, "power of two choices"),
-            ];
+            let options = Balancer::ALL.map(|b| (b, b.label()));
             if let Some(b) = combo(ui, &key("balancer"), service.balancer, &options) {
                 new.balancer = b;
             }
@@ -427,9 +425,9 @@ fn calls_ui(ui: &mut Ui, cx: &Context<'_>, name: &str, commands: &mut Vec<Comman
     let mut any = false;
     for (i, link) in scenario.links.iter().enumerate() {
         let text = if link.from == name {
-            format!("→ {}", link.to)
+            format!("➡ {}", link.to)
         } else if link.to == name {
-            format!("← {}", link.from)
+            format!("⬅ {}", link.from)
         } else {
             continue;
         };
@@ -451,7 +449,7 @@ fn calls_ui(ui: &mut Ui, cx: &Context<'_>, name: &str, commands: &mut Vec<Comman
     if !callable.is_empty() {
         ui.menu_button("add a call to…", |ui| {
             for to in callable {
-                if ui.button(format!("→ {to}")).clicked() {
+                if ui.button(format!("➡ {to}")).clicked() {
                     commands.push(Command::Edit(Edit::Connect {
                         scenario: cx.scenario,
                         from: name.to_owned(),
@@ -480,7 +478,7 @@ fn link_ui(
     );
     let key = |field: &str| format!("l/{}/{index}/{field}", cx.scenario);
     let mut new: Link = link.clone();
-    ui.heading(format!("{} → {}", link.from, link.to));
+    ui.heading(format!("{} ➡ {}", link.from, link.to));
     grid(ui, "link", |ui| {
         row(ui, "probability", "% of requests", |ui| {
             if let Some(v) = drag_percent(ui, link.probability) {
@@ -973,4 +971,42 @@ fn project_ui(ui: &mut Ui, cx: &Context<'_>, buffers: &mut Buffers, commands: &m
         ui.label("");
         ui.end_row();
     });
+}
+
+/// "About this project": the project's description and the comment at the
+/// top of its file, where each example explains what it teaches.
+fn about_ui(ui: &mut Ui, cx: &Context<'_>) {
+    // The comment's lines joined into paragraphs; blank lines and "- "
+    // items start new ones, so the text wraps to the panel.
+    let mut comment = String::new();
+    for line in cx.header.lines() {
+        let line = line.trim();
+        let line = line.strip_prefix("//").map_or(line, str::trim);
+        if line.is_empty() {
+            comment.push_str("\n\n");
+        } else {
+            if line.starts_with("- ") && !comment.ends_with('\n') {
+                comment.push('\n');
+            } else if !comment.is_empty() && !comment.ends_with('\n') {
+                comment.push(' ');
+            }
+            comment.push_str(line);
+        }
+    }
+    let comment = comment.trim();
+    if cx.project.description.trim().is_empty() && comment.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new("About this project")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.strong(&cx.project.name);
+            if !cx.project.description.trim().is_empty() {
+                ui.label(&cx.project.description);
+            }
+            if !comment.is_empty() {
+                ui.add_space(4.0);
+                ui.label(egui::RichText::new(comment).small());
+            }
+        });
 }

@@ -11,13 +11,13 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Ui};
-use egui_plot::{Legend, Line, Plot};
+use egui_plot::Line;
 
 use crate::loadgen::{self, Live, LoadHandle, LoadPlan, Pacing, RequestSpec, Target};
 use crate::model::{Distribution, Project};
 use crate::stats::LoadReport;
 
-use super::super::plots::format_ms;
+use super::super::plots::{self, format_ms};
 use super::super::theme;
 
 /// The most requests per second the app will send.
@@ -65,6 +65,8 @@ pub struct LivePanel {
     confirming: Option<(LoadPlan, Vec<String>)>,
     run: Option<Run>,
     live: Live,
+    /// The whole run, once it has ended.
+    summary: Option<LoadReport>,
     error: Option<String>,
 }
 
@@ -85,6 +87,7 @@ impl Default for LivePanel {
             confirming: None,
             run: None,
             live: Live::default(),
+            summary: None,
             error: None,
         }
     }
@@ -98,6 +101,14 @@ impl LivePanel {
         if let Some(run) = &self.run {
             run.handle.stop();
         }
+        self.live = Live::default();
+        self.summary = None;
+        self.error = None;
+    }
+
+    /// The summary of the last finished run.
+    pub fn summary(&self) -> Option<&LoadReport> {
+        self.summary.as_ref()
     }
 
     /// Whether a run is going.
@@ -118,6 +129,7 @@ impl LivePanel {
         match run.handle.join() {
             Ok(report) => {
                 self.error = None;
+                self.summary = Some(report.clone());
                 Some(report)
             }
             Err(error) => {
@@ -222,9 +234,13 @@ fn hosts(plan: &LoadPlan) -> BTreeSet<String> {
 /// Draws the Live window, if open.
 pub fn live_ui(ctx: &egui::Context, panel: &mut LivePanel, project: &Project, scenario: usize) {
     let mut open = panel.open;
+    // Opens at the bottom right, clear of the toolbar's buttons.
+    let screen = ctx.content_rect();
     egui::Window::new("Live load test")
         .open(&mut open)
         .default_size([560.0, 520.0])
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .default_pos(screen.right_bottom() - egui::vec2(24.0, 24.0))
         .show(ctx, |ui| settings_ui(ui, panel, project, scenario));
     panel.open = open;
     if let Some((_, new)) = &panel.confirming {
@@ -361,10 +377,70 @@ fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: 
     if let Some(error) = &panel.error {
         ui.colored_label(theme::PROBLEM, error);
     }
-    live_plots_ui(ui, &panel.live);
+    if let Some(report) = &panel.summary
+        && panel.run.is_none()
+    {
+        summary_ui(ui, report);
+    }
+    live_plots_ui(
+        ui,
+        &panel.live,
+        panel.summary.as_ref().map(|r| r.duration_s),
+    );
 }
 
-fn live_plots_ui(ui: &mut Ui, live: &Live) {
+/// The whole run, when it has ended: what it sent, what came back, and the
+/// latency counted from when each request was due against from when it was sent.
+fn summary_ui(ui: &mut Ui, report: &LoadReport) {
+    ui.strong("Whole run");
+    let errors: u64 = report.errors.values().sum();
+    ui.label(format!(
+        "{} requests answered in {:.1} s: {:.0} req/s ({}), {} errors",
+        report.requests, report.duration_s, report.throughput_rps, report.mode, errors
+    ));
+    egui::Grid::new("live-summary")
+        .striped(true)
+        .show(ui, |ui| {
+            for heading in ["latency", "p50", "p90", "p99", "p99.9"] {
+                ui.strong(heading);
+            }
+            ui.end_row();
+            for (what, l) in [
+                ("from when due (corrected)", &report.latency_ms),
+                (
+                    "from when sent (uncorrected)",
+                    &report.uncorrected_latency_ms,
+                ),
+            ] {
+                ui.label(what);
+                for v in [l.p50, l.p90, l.p99, l.p999] {
+                    ui.label(crate::model::human_secs(v / 1e3));
+                }
+                ui.end_row();
+            }
+        });
+    if errors > 0 {
+        let kinds: Vec<String> = report
+            .errors
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(kind, n)| format!("{kind}: {n}"))
+            .collect();
+        ui.colored_label(
+            theme::PROBLEM,
+            format!("errors by kind: {}", kinds.join(", ")),
+        );
+    }
+    if report.generator_saturated {
+        ui.colored_label(
+            theme::PROBLEM,
+            "the load generator fell behind its schedule: the rate was not offered",
+        );
+    }
+    ui.separator();
+}
+
+fn live_plots_ui(ui: &mut Ui, live: &Live, ended_after_s: Option<f64>) {
     if live.intervals.is_empty() {
         ui.colored_label(
             theme::MUTED,
@@ -373,8 +449,16 @@ fn live_plots_ui(ui: &mut Ui, live: &Live) {
         );
         return;
     }
-    let last = live.intervals.last();
-    if let Some(p) = last {
+    // Only whole seconds: the part of a second after the run ended would
+    // read as a collapse.
+    let whole: Vec<&crate::stats::IntervalPoint> = live
+        .intervals
+        .iter()
+        .filter(|p| ended_after_s.is_none_or(|d| p.second as f64 + 1.0 <= d + 1e-6))
+        .collect();
+    if ended_after_s.is_none()
+        && let Some(p) = whole.last()
+    {
         ui.label(format!(
             "second {}: {:.0} req/s · p50 {} ms · p99 {} ms · {} errors",
             p.second + 1,
@@ -386,37 +470,45 @@ fn live_plots_ui(ui: &mut Ui, live: &Live) {
     }
     let height = 120.0;
     let series = |f: fn(&crate::stats::IntervalPoint) -> f64| -> Vec<[f64; 2]> {
-        live.intervals
+        whole
             .iter()
             .map(|p| [p.second as f64 + 1.0, f(p)])
             .collect()
     };
-    ui.strong("Throughput (req/s)");
-    Plot::new("live-throughput")
-        .height(height)
-        .include_y(0.0)
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            plot_ui.line(
-                Line::new("throughput", series(|p| p.throughput_rps))
-                    .color(theme::scenario_color(2)),
-            );
-        });
-    ui.strong("Latency (ms)");
-    Plot::new("live-latency")
-        .height(height)
-        .include_y(0.0)
-        .legend(Legend::default())
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            plot_ui.line(
-                Line::new("p99", series(|p| p.p99_ms))
-                    .color(theme::scenario_color(5))
-                    .width(2.0),
-            );
-            plot_ui.line(Line::new("p50", series(|p| p.p50_ms)).color(theme::scenario_color(0)));
-        });
+    let plot = |id: &str, y: &'static str| plots::seconds_plot(id, height, y);
+    plot("live-throughput", "throughput (req/s)").show(ui, |plot_ui| {
+        plot_ui.line(
+            Line::new("throughput", series(|p| p.throughput_rps))
+                .color(theme::scenario_color(2))
+                .width(2.0),
+        );
+    });
+    let p99 = theme::scenario_color(5);
+    let p50 = theme::scenario_color(0);
+    plot("live-latency", "latency (ms)").show(ui, |plot_ui| {
+        plot_ui.line(Line::new("p99", series(|p| p.p99_ms)).color(p99).width(2.0));
+        plot_ui.line(
+            Line::new("p50", series(|p| p.p50_ms))
+                .color(p50)
+                .style(plots::series_style(1)),
+        );
+    });
+    plots::legend_ui(
+        ui,
+        &[
+            plots::Key {
+                name: "p99".into(),
+                color: p99,
+                style: Some(plots::series_style(0)),
+            },
+            plots::Key {
+                name: "p50".into(),
+                color: p50,
+                style: Some(plots::series_style(1)),
+            },
+        ],
+    );
     ui.strong("Latency histogram so far");
-    let lines = super::super::plots::Curves::of_histograms(&[("measured", &live.latency)]);
-    super::super::plots::histogram_ui(ui, &lines, true, height);
+    let lines = plots::Curves::of_histograms(&[("measured", &live.latency)]);
+    plots::histogram_ui(ui, &lines, true, height + 22.0);
 }

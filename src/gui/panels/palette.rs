@@ -7,11 +7,12 @@ use crate::model::{Position, ServiceKind};
 use super::super::command::{Command, Edit};
 use super::super::editor;
 
-/// Draws the palette; a click adds a service near `at` (the view's centre).
+/// Draws the palette; a click adds a service at `at` (free space near the
+/// middle of the view).
 pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec<Command>) {
     ui.heading("Add");
     ui.add_space(4.0);
-    for (i, kind) in ServiceKind::ALL.into_iter().enumerate() {
+    for kind in ServiceKind::ALL {
         let clicked = ui
             .horizontal(|ui| {
                 editor::tag_ui(ui, kind);
@@ -21,23 +22,14 @@ pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec
             })
             .inner;
         if clicked {
-            // Fan new nodes out a little so repeated clicks do not stack.
-            let step = (i % 4) as f32 * 24.0;
-            commands.push(Command::Edit(Edit::AddService {
-                scenario,
-                kind,
-                at: Position {
-                    x: at.x - 90.0 + step,
-                    y: at.y - 40.0 + step,
-                },
-            }));
+            commands.push(Command::Edit(Edit::AddService { scenario, kind, at }));
         }
     }
     ui.add_space(12.0);
     ui.separator();
-    ui.small("Drag nodes to move them. Drag from a right pin to a left pin to add a call.");
-    ui.small("Right-click a call to remove it, a node for its menu, the canvas to add.");
-    ui.small("Shift-drag to select several. Delete removes, Ctrl+D duplicates.");
+    ui.small("Drag a node to move it; click to select, Shift+click for several, or drag a rectangle on empty canvas.");
+    ui.small("Drag from a pin to another node to add a call, or to empty canvas to add a connected service.");
+    ui.small("Right-click for menus. Wheel zooms; drag with the right or middle button to pan. Delete removes, Ctrl+D duplicates, Esc clears the selection.");
     ui.add_space(4.0);
     if ui.button("Fit to view").clicked() {
         commands.push(Command::FitView);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use eframe::egui::{self, Rect, RichText, Ui};
+use eframe::egui::{self, Color32, Rect, RichText, Ui};
 
 use crate::model::{LatencyStatistic, Project};
 use crate::stats::{LoadReport, SimulationReport, SweepReport};
@@ -27,9 +27,12 @@ pub struct ResultsView {
     pub log_x: bool,
     /// Where each plot was drawn last frame, for PNG export.
     pub rects: HashMap<PlotId, Rect>,
-    /// The figure the third plot shows: utilisation bars (`None`) or one
-    /// figure over time.
-    pub over_time: Option<plots::OverTime>,
+    /// The figure the over-time card shows.
+    pub over_time: plots::OverTime,
+    /// The sweep's latency axis is linear (log by default).
+    pub sweep_linear: bool,
+    /// Scroll this card into view on the next frame (a finished sweep).
+    pub reveal: Option<PlotId>,
     /// Show only this plot, across the whole width (for figure export).
     pub only: Option<PlotId>,
 }
@@ -44,6 +47,10 @@ pub struct Shown<'a> {
     pub simulation: Option<&'a Computed<SimulationReport>>,
     /// The last live measurement.
     pub measured: Option<&'a LoadReport>,
+    /// The document revision when the measurement was taken.
+    pub measured_revision: u64,
+    /// The scenario on the canvas, which a measurement is compared with.
+    pub scenario: usize,
     /// The latency lines of both.
     pub curves: Option<&'a plots::Curves>,
     /// The last sweep.
@@ -70,14 +77,28 @@ pub fn results_ui(
     }
     ui.horizontal(|ui| {
         ui.heading("Results");
-        let stale = shown
-            .simulation
-            .is_some_and(|c| c.revision != shown.revision)
-            || shown.sweep.is_some_and(|c| c.revision != shown.revision);
-        if stale {
+        let stale: Vec<&str> = [
+            (
+                shown.simulation.map(|c| c.revision),
+                "the simulation (Simulate)",
+            ),
+            (shown.sweep.map(|c| c.revision), "the sweep (Sweep)"),
+            (
+                shown.measured.map(|_| shown.measured_revision),
+                "the live measurement (Live test)",
+            ),
+        ]
+        .into_iter()
+        .filter(|(revision, _)| revision.is_some_and(|r| r != shown.revision))
+        .map(|(_, what)| what)
+        .collect();
+        if !stale.is_empty() {
             ui.colored_label(
                 theme::PROBLEM,
-                "the project changed since this run: simulate again to update",
+                format!(
+                    "the project changed since {}: run again to update",
+                    stale.join(" and ")
+                ),
             );
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -101,83 +122,127 @@ pub fn results_ui(
         });
     });
     table_ui(ui, shown.simulation.map(|c| &c.report), shown.measured);
+    if let Some(m) = shown.measured {
+        live_note_ui(ui, shown.project, shown.scenario, m);
+    }
     ui.add_space(4.0);
-    let cards = if view.only.is_some() {
-        1
-    } else {
-        usize::from(shown.curves.is_some()) * 2
-            + usize::from(shown.simulation.is_some())
-            + usize::from(shown.sweep.is_some()) * 2
-    };
+    let mut ids = Vec::new();
+    if shown.curves.is_some() {
+        ids.extend([PlotId::Histogram, PlotId::Spectrum]);
+    }
+    if shown.simulation.is_some() {
+        ids.extend([PlotId::Utilisation, PlotId::OverTime]);
+    }
+    if shown.sweep.is_some() {
+        ids.extend([PlotId::LatencyCurve, PlotId::ThroughputCurve]);
+    }
+    if let Some(only) = view.only {
+        ids.retain(|id| *id == only);
+    }
+    // Cards wrap into rows as wide as the panel; the rows scroll.
     let spacing = ui.spacing().item_spacing.x;
     // Each card's frame adds its margin and stroke around the plot.
     let frame = 2.0 * 6.0 + 2.0 + spacing;
-    // Alone, the card keeps clear of the scroll bar and the panel edge.
-    let slack = if view.only.is_some() { 56.0 } else { 0.0 };
-    let width =
-        ((ui.available_width() - slack - frame * cards as f32) / cards.max(1) as f32).max(230.0);
-    let height = (ui.available_height() - 48.0).clamp(140.0, 420.0);
-    egui::ScrollArea::horizontal().show(ui, |ui| {
-        ui.horizontal_top(|ui| {
-            if let Some(curves) = shown.curves {
-                card(ui, view, PlotId::Histogram, width, commands, |ui, view| {
-                    ui.checkbox(&mut view.log_x, "log latency axis");
-                    plots::histogram_ui(ui, curves, view.log_x, height - 24.0);
-                });
-                card(ui, view, PlotId::Spectrum, width, commands, |ui, _| {
-                    plots::spectrum_ui(ui, curves, height);
-                });
-            }
-            if let Some(simulation) = shown.simulation {
-                let id = match view.over_time {
-                    None => PlotId::Utilisation,
-                    Some(_) => PlotId::OverTime,
-                };
-                card(ui, view, id, width, commands, |ui, view| {
-                    let label = |what: Option<plots::OverTime>| {
-                        what.map_or("utilisation by service", plots::OverTime::label)
-                    };
-                    egui::ComboBox::from_id_salt("service-plot")
-                        .selected_text(label(view.over_time))
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut view.over_time, None, label(None));
-                            ui.separator();
-                            ui.label("over time:");
-                            for what in plots::OverTime::ALL {
-                                ui.selectable_value(
-                                    &mut view.over_time,
-                                    Some(what),
-                                    label(Some(what)),
-                                );
-                            }
-                        });
-                    match view.over_time {
-                        None => plots::utilisation_ui(ui, &simulation.report, height - 24.0),
-                        Some(what) => {
-                            plots::over_time_ui(ui, &simulation.report, what, height - 24.0);
+    // Keep clear of the vertical scroll bar.
+    let room = ui.available_width() - 18.0;
+    let columns = if view.only.is_some() {
+        1
+    } else {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a small count of cards, at least 0 after max"
+        )]
+        let fit = (room / (MIN_CARD_WIDTH + frame)).floor().max(0.0) as usize;
+        fit.clamp(1, ids.len().max(1))
+    };
+    let width = ((room - frame * columns as f32) / columns as f32).max(MIN_CARD_WIDTH.min(room));
+    let height = (ui.available_height() - 48.0).clamp(140.0, 380.0);
+    let reveal = std::mem::take(&mut view.reveal);
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for row in ids.chunks(columns) {
+                ui.horizontal_top(|ui| {
+                    for &id in row {
+                        card_ui(ui, shown, view, id, width, height, commands);
+                        if reveal == Some(id)
+                            && let Some(rect) = view.rects.get(&id)
+                        {
+                            ui.scroll_to_rect(*rect, Some(egui::Align::TOP));
                         }
                     }
                 });
             }
-            if let Some(sweep) = shown.sweep {
-                let slo = p99_objective_ms(shown.project);
-                card(ui, view, PlotId::LatencyCurve, width, commands, |ui, _| {
-                    plots::latency_curve_ui(ui, &sweep.report, slo, height - 20.0);
-                    sweep_notes_ui(ui, &sweep.report);
-                });
-                card(
-                    ui,
-                    view,
-                    PlotId::ThroughputCurve,
-                    width,
-                    commands,
-                    |ui, _| {
-                        plots::throughput_curve_ui(ui, &sweep.report, height);
-                    },
-                );
-            }
         });
-    });
+}
+
+/// The narrowest a card gets before the cards wrap to another row.
+const MIN_CARD_WIDTH: f32 = 300.0;
+
+/// One plot's card.
+fn card_ui(
+    ui: &mut Ui,
+    shown: &Shown<'_>,
+    view: &mut ResultsView,
+    id: PlotId,
+    width: f32,
+    height: f32,
+    commands: &mut Vec<Command>,
+) {
+    match id {
+        PlotId::Histogram => {
+            let Some(curves) = shown.curves else { return };
+            card(ui, view, id, width, commands, |ui, view| {
+                ui.checkbox(&mut view.log_x, "log latency axis");
+                plots::histogram_ui(ui, curves, view.log_x, height - 24.0);
+            });
+        }
+        PlotId::Spectrum => {
+            let Some(curves) = shown.curves else { return };
+            card(ui, view, id, width, commands, |ui, _| {
+                plots::spectrum_ui(ui, curves, height);
+            });
+        }
+        PlotId::Utilisation => {
+            let Some(simulation) = shown.simulation else {
+                return;
+            };
+            card(ui, view, id, width, commands, |ui, _| {
+                plots::utilisation_ui(ui, &simulation.report, height);
+            });
+        }
+        PlotId::OverTime => {
+            let Some(simulation) = shown.simulation else {
+                return;
+            };
+            card(ui, view, id, width, commands, |ui, view| {
+                egui::ComboBox::from_id_salt("over-time")
+                    .selected_text(view.over_time.label())
+                    .show_ui(ui, |ui| {
+                        for what in plots::OverTime::ALL {
+                            ui.selectable_value(&mut view.over_time, what, what.label());
+                        }
+                    });
+                plots::over_time_ui(ui, &simulation.report, view.over_time, height - 24.0);
+            });
+        }
+        PlotId::LatencyCurve => {
+            let Some(sweep) = shown.sweep else { return };
+            let slo = p99_objective_ms(shown.project);
+            card(ui, view, id, width, commands, |ui, view| {
+                ui.checkbox(&mut view.sweep_linear, "linear latency axis");
+                plots::latency_curve_ui(ui, &sweep.report, slo, view.sweep_linear, height - 44.0);
+                sweep_notes_ui(ui, &sweep.report);
+            });
+        }
+        PlotId::ThroughputCurve => {
+            let Some(sweep) = shown.sweep else { return };
+            card(ui, view, id, width, commands, |ui, _| {
+                plots::throughput_curve_ui(ui, &sweep.report, height);
+            });
+        }
+    }
 }
 
 /// The bound of the project's p99 objective for all requests, if it has one.
@@ -225,34 +290,48 @@ fn card(
 }
 
 fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&LoadReport>) {
+    ui.label(
+        RichText::new("Latencies are of successful requests; failed ones are counted apart.")
+            .small()
+            .color(theme::MUTED),
+    );
     egui::Grid::new("percentiles")
         .striped(true)
-        .spacing([16.0, 3.0])
+        .spacing([14.0, 3.0])
         .show(ui, |ui| {
             for heading in [
-                "scenario",
-                "throughput",
-                "mean",
-                "p50",
-                "p90",
-                "p99",
-                "p99.9",
-                "max",
-                "SLO",
-                "bottleneck",
+                "scenario", "goodput", "failed", "mean", "p50", "p90", "p99", "p99.9", "max",
+                "SLO", "limit",
             ] {
                 ui.strong(heading);
             }
             ui.end_row();
             let scenarios = report.map_or(&[][..], |r| r.scenarios.as_slice());
             for (i, s) in scenarios.iter().enumerate() {
-                ui.label(
-                    RichText::new(format!("■ {}", s.scenario)).color(theme::scenario_color(i)),
-                );
-                ui.label(format!("{:.0} req/s", s.throughput_rps));
+                let verdict = Verdict::of(s);
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(format!("■ {}", s.scenario)).color(theme::scenario_color(i)),
+                    );
+                    if let Some(word) = verdict.word() {
+                        ui.label(
+                            RichText::new(word)
+                                .strong()
+                                .color(Color32::WHITE)
+                                .background_color(theme::BOTTLENECK),
+                        );
+                    }
+                });
+                ui.label(format!("{:.0} req/s", s.throughput_rps))
+                    .on_hover_text("successful requests per second");
+                let failed = ui.label(match verdict.failed_share {
+                    0.0 => "0%".to_owned(),
+                    share => percent(share),
+                });
+                failed.on_hover_ui(|ui| failures_ui(ui, s));
                 let l = &s.latency_ms;
                 for value in [l.mean, l.p50, l.p90, l.p99, l.p999, l.max] {
-                    ui.label(format!("{} ms", format_ms(value)));
+                    ui.label(human_ms(value));
                 }
                 if s.objectives.is_empty() {
                     ui.label("–");
@@ -261,29 +340,28 @@ fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&Lo
                 } else {
                     ui.colored_label(theme::BOTTLENECK, "missed");
                 }
-                let mut bottleneck = s.bottleneck.clone();
-                if s.saturated {
-                    bottleneck = format!(
-                        "{} (saturated)",
-                        s.saturated_service.as_deref().unwrap_or(&s.bottleneck)
-                    );
-                }
-                ui.label(bottleneck);
+                ui.label(s.limit().to_string());
                 ui.end_row();
             }
             if let Some(m) = measured {
                 ui.label(RichText::new("■ measured (live)").color(theme::MEASURED));
                 ui.label(format!("{:.0} req/s", m.throughput_rps));
+                let errors: u64 = m.errors.values().sum();
+                let total = m.requests + errors;
+                ui.label(if total == 0 {
+                    "–".to_owned()
+                } else {
+                    percent(errors as f64 / total as f64)
+                });
                 let l = &m.latency_ms;
                 for value in [l.mean, l.p50, l.p90, l.p99, l.p999, l.max] {
-                    ui.label(format!("{} ms", format_ms(value)));
+                    ui.label(human_ms(value));
                 }
                 ui.label("–");
-                let errors: u64 = m.errors.values().sum();
                 if m.generator_saturated {
                     ui.colored_label(theme::PROBLEM, "generator saturated");
                 } else {
-                    ui.label(format!("{errors} errors"));
+                    ui.label("–");
                 }
                 ui.end_row();
             }
@@ -302,6 +380,138 @@ fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&Lo
                 format_ms(c.mean_ms.half_width()),
             ),
         );
+    }
+}
+
+/// Which scenario a measurement is compared with, and a warning when what
+/// was measured is none of that scenario's endpoints.
+fn live_note_ui(ui: &mut Ui, project: &Project, scenario: usize, m: &LoadReport) {
+    let Some(s) = project.scenarios.get(scenario) else {
+        return;
+    };
+    let endpoints: Vec<&str> = s
+        .services
+        .iter()
+        .filter_map(|x| x.endpoint.as_ref().map(|e| e.url.trim()))
+        .collect();
+    ui.label(
+        RichText::new(format!(
+            "measured (live): {} against {}, compared with scenario \"{}\"",
+            m.mode,
+            m.targets.join(", "),
+            s.name
+        ))
+        .small()
+        .color(theme::MUTED),
+    );
+    let ours = m
+        .targets
+        .iter()
+        .any(|t| endpoints.iter().any(|e| same_url(e, t)));
+    if !ours {
+        ui.colored_label(
+            theme::PROBLEM,
+            format!(
+                "the live target is not one of scenario \"{}\"'s endpoints, so the \
+                 measurement may have nothing to do with this design",
+                s.name
+            ),
+        );
+    }
+}
+
+/// Two URLs that name the same endpoint, ignoring a trailing slash.
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// How a scenario's run went, for the mark beside its name.
+struct Verdict {
+    saturated: bool,
+    /// Failed requests as a share of all that finished.
+    failed_share: f64,
+}
+
+impl Verdict {
+    /// A scenario that fails more than this share of requests is marked.
+    const FAILING: f64 = 0.01;
+
+    fn of(s: &crate::stats::ScenarioReport) -> Self {
+        let total = s.requests + s.failed;
+        Self {
+            saturated: s.saturated,
+            failed_share: if total == 0 {
+                0.0
+            } else {
+                s.failed as f64 / total as f64
+            },
+        }
+    }
+
+    fn word(&self) -> Option<String> {
+        if self.saturated {
+            Some(" saturated ".into())
+        } else if self.failed_share > Self::FAILING {
+            Some(format!(" failing {} ", percent(self.failed_share)))
+        } else {
+            None
+        }
+    }
+}
+
+/// A share as a percentage with sensible digits.
+fn percent(share: f64) -> String {
+    let v = 100.0 * share;
+    if v >= 10.0 {
+        format!("{v:.0}%")
+    } else if v >= 0.1 {
+        format!("{v:.1}%")
+    } else {
+        format!("{v:.2}%")
+    }
+}
+
+/// Milliseconds in the unit that suits them (ms below 10 s, then s).
+fn human_ms(ms: f64) -> String {
+    crate::model::human_secs(ms / 1e3)
+}
+
+/// Where a scenario's failures came from, for the failed column's tooltip.
+fn failures_ui(ui: &mut Ui, s: &crate::stats::ScenarioReport) {
+    let total = s.requests + s.failed;
+    ui.label(format!(
+        "{} of {} requests failed ({})",
+        s.failed,
+        total,
+        percent(if total == 0 {
+            0.0
+        } else {
+            s.failed as f64 / total as f64
+        })
+    ));
+    for x in &s.services {
+        for (count, what) in [
+            (x.rejected, "rejected: queue full"),
+            (x.rate_limited, "rate limited"),
+            (x.errors, "errors"),
+            (x.crash_failures, "lost to crashes"),
+        ] {
+            if count > 0 {
+                ui.label(format!("{}: {count} {what}", x.name));
+            }
+        }
+    }
+    for link in &s.links {
+        for (count, what) in [
+            (link.timeouts, "timeouts"),
+            (link.breaker_rejections, "refused by the circuit breaker"),
+            (link.bulkhead_rejections, "refused by the bulkhead"),
+            (link.budget_denials, "retries denied by the budget"),
+        ] {
+            if count > 0 {
+                ui.label(format!("{}: {count} {what}", link.link));
+            }
+        }
     }
 }
 

@@ -63,6 +63,13 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
                     }
                 }
             });
+            ui.menu_button("Examples", |ui| {
+                for (i, (name, _)) in super::super::EXAMPLES.iter().enumerate() {
+                    if ui.button(name.trim_end_matches(".ron")).clicked() {
+                        commands.push(Command::OpenExample(i));
+                    }
+                }
+            });
             ui.separator();
             commands.extend(item(ui, "Save", "Ctrl+S", Command::Save));
             commands.extend(item(ui, "Save as…", "Ctrl+Shift+S", Command::SaveAs));
