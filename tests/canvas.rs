@@ -536,7 +536,7 @@ fn every_panel_keeps_its_room_from_a_laptop_to_a_large_monitor() {
         for (what, rect, min) in [
             ("canvas", canvas, vec2(300.0, 150.0)),
             ("inspector", panels.inspector, vec2(270.0, 300.0)),
-            ("results", panels.results, vec2(500.0, 150.0)),
+            ("results", panels.results, vec2(400.0, 150.0)),
         ] {
             assert!(
                 rect.width() >= min.x && rect.height() >= min.y,

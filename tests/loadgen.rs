@@ -111,12 +111,6 @@ fn the_rate_is_kept_at_2000_per_second() {
 #[test]
 fn coordinated_omission_is_corrected() {
     let _serial = serial();
-    // The no-stall baseline: the same rate, connections and length against a
-    // target that never freezes, so both runs meet the same machine.
-    let quiet = target_server("0ms", 64);
-    let baseline =
-        loadgen::run(plan(&quiet.url(), loadgen::constant_rate(1000.0, 10), 30.0)).unwrap();
-    drop(quiet);
     // The target freezes for 1 s in every 10 s: a fraction f = 0.1 of
     // scheduled requests fall in a freeze and wait for its end, uniformly
     // 0 to 1 s. So the corrected p99 is about 1 − 0.01/f = 0.9 s and the
@@ -137,13 +131,15 @@ fn coordinated_omission_is_corrected() {
     assert!((0.85..=1.05).contains(&p99), "corrected p99 {p99} s");
     assert!((0.40..=0.65).contains(&p95), "corrected p95 {p95} s");
     // Without correction the stalls hide: only the ten requests in flight
-    // per stall (30 of 30,000, 0.1%) see them, so the uncorrected p99 stays
-    // near the no-stall p99 (a p99 that saw the freezes would be near 1 s).
+    // per stall (30 of 30,000, 0.1%) see them. The backlog of each stall
+    // (about 1,000 requests) is sent when it ends and timed from then, so it
+    // adds only its own draining, milliseconds on 10 connections. A p99 that
+    // saw the freezes would be near the corrected 0.9 s; the uncorrected one
+    // must be below 50 ms, a twentieth of a freeze, however busy the machine.
     assert!(
-        report.uncorrected_latency_ms.p99 < 10.0 * baseline.latency_ms.p99,
-        "uncorrected p99 {} ms against a no-stall p99 of {} ms (corrected {} ms)",
+        report.uncorrected_latency_ms.p99 < 50.0,
+        "uncorrected p99 {} ms (corrected {} ms)",
         report.uncorrected_latency_ms.p99,
-        baseline.latency_ms.p99,
         report.latency_ms.p99
     );
     assert!(

@@ -281,9 +281,12 @@ impl App {
         self.panels
     }
 
-    /// Where each result card was drawn last frame.
+    /// Where each result card, and the percentile table, were drawn last
+    /// frame.
     pub fn card_rects(&self) -> Vec<egui::Rect> {
-        self.results_view.rects.values().copied().collect()
+        let mut rects: Vec<egui::Rect> = self.results_view.rects.values().copied().collect();
+        rects.extend(self.results_view.table);
+        rects
     }
 
     /// The status line's text.

@@ -29,6 +29,8 @@ pub struct ResultsView {
     pub rects: HashMap<PlotId, Rect>,
     /// The figure the over-time card shows.
     pub over_time: plots::OverTime,
+    /// Where the percentile table's scroll area was drawn last frame.
+    pub table: Option<Rect>,
     /// The sweep's latency axis is linear (log by default).
     pub sweep_linear: bool,
     /// Scroll this card into view on the next frame (a finished sweep).
@@ -121,7 +123,14 @@ pub fn results_ui(
             ui.label("Export:");
         });
     });
-    table_ui(ui, shown.simulation.map(|c| &c.report), shown.measured);
+    // The table scrolls sideways in a narrow window rather than spill over
+    // the inspector.
+    let table = egui::ScrollArea::horizontal()
+        .id_salt("percentile-table")
+        .show(ui, |ui| {
+            table_ui(ui, shown.simulation.map(|c| &c.report), shown.measured);
+        });
+    view.table = Some(table.inner_rect);
     if let Some(m) = shown.measured {
         live_note_ui(ui, shown.project, shown.scenario, m);
     }
