@@ -134,9 +134,9 @@ fn a_sweep_names_the_bottleneck_of_a_three_station_network() {
 }
 
 #[test]
-fn the_knee_is_where_p99_doubles() {
-    // M/M/1, μ = 1000: p99 = ln 100 / (μ − λ). From λ₀ = 100 it doubles
-    // where μ − λ = (μ − λ₀)/2, at λ = 550.
+fn the_knee_is_where_power_peaks() {
+    // M/M/1, μ = 1000: mean latency 1/(μ − λ), so Kleinrock's power
+    // λ / latency = λ(μ − λ) peaks at λ = μ/2 = 500.
     let project = timed_station("exp:1ms", 1, 200.0, 10.0);
     let report = run_sweep(
         &project,
@@ -146,8 +146,10 @@ fn the_knee_is_where_p99_doubles() {
             steps: 17,
         },
     );
-    let knee = report.scenarios[0].knee_rps.unwrap();
-    assert!((knee / 550.0 - 1.0).abs() < 0.05, "knee {knee}, theory 550");
+    let curve = &report.scenarios[0];
+    let knee = curve.knee_rps.unwrap();
+    assert!((knee / 500.0 - 1.0).abs() < 0.05, "knee {knee}, theory 500");
+    assert!(knee <= curve.max_throughput_rps.unwrap());
 }
 
 #[test]

@@ -437,7 +437,38 @@ fn sweep_draws_curves_for_every_scenario() {
                 .any(|p| p.saturated || p.achieved_rps < 0.99 * p.offered_rps)
         );
         assert!(curve.max_throughput_rps.is_some());
+        // Below saturation the design keeps up; past it the achieved rate
+        // is the whole run's, near what the bottleneck can do, not a
+        // collapse from a cut-short run.
+        let max = curve.max_throughput_rps.unwrap();
+        for p in &curve.points {
+            if p.saturated {
+                assert!(
+                    p.achieved_rps > 0.8 * max,
+                    "{}: saturated at {} offered, achieved {} of a maximum {max}",
+                    curve.scenario,
+                    p.offered_rps,
+                    p.achieved_rps
+                );
+            } else {
+                assert!(
+                    p.achieved_rps >= 0.97 * p.offered_rps,
+                    "{}: {} offered, {} achieved",
+                    curve.scenario,
+                    p.offered_rps,
+                    p.achieved_rps
+                );
+            }
+        }
+        assert!(curve.points.iter().any(|p| p.saturated));
     }
+    // Saturated points are drawn as such, and the legend says what they are.
+    assert!(
+        harness
+            .query_all_by_label("saturated: queue grows without bound")
+            .next()
+            .is_some()
+    );
     assert!(
         harness
             .query_by_label("Latency against offered load")
@@ -505,9 +536,27 @@ fn a_live_test_asks_for_the_hosts_then_measures_and_joins_the_results() {
     let measured = harness.state().measured().expect("a measurement").clone();
     assert!(measured.requests > 100, "{}", measured.requests);
     assert_eq!(measured.errors.values().sum::<u64>(), 0);
-    // The measurement joins the results table.
+    // The window ends on the whole run: its request count is the load
+    // generator's.
     harness.run_steps(3);
+    let summary = format!("{} requests answered in", measured.requests);
+    assert!(
+        harness.query_by_label_contains(&summary).is_some(),
+        "{summary}"
+    );
+    // The measurement joins the results table, which says what it is
+    // compared with and that the target is none of the project's endpoints.
     assert!(harness.query_by_label("■ measured (live)").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("compared with scenario \"monolith\"")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("is not one of scenario")
+            .is_some()
+    );
 
     // The host is confirmed for this project: a second run starts at once.
     harness.get_by_role_and_label(Role::Button, "Start").click();
@@ -1036,4 +1085,65 @@ fn the_balancer_box_offers_every_balancer_and_shows_pull() {
             "{balancer:?} is not offered"
         );
     }
+}
+
+#[test]
+fn a_failing_scenario_shows_its_failures_and_a_mark_in_the_table() {
+    let _cpu = support::cpu_heavy();
+    let dir = scratch("failures");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/retry-storm.ron");
+    let (mut harness, _) = app(&dir, Some(path));
+    harness.run();
+    harness.get_by_label("▶ Simulate").click();
+    step_until(&mut harness, "the simulation", |app| {
+        !app.is_running() && app.simulation().is_some()
+    });
+    let report = harness.state().simulation().unwrap().clone();
+    let storm = report
+        .scenarios
+        .iter()
+        .find(|s| s.scenario == "retries, no limit")
+        .unwrap();
+    let share = storm.failed as f64 / (storm.requests + storm.failed) as f64;
+    // The example's storm fails most requests: far more than the 1% mark.
+    assert!(share > 0.5, "{share}");
+    // The failed share is in the table, as a percentage read back.
+    let shown: Vec<f64> = harness
+        .query_all_by_label_contains("%")
+        .filter_map(|n| {
+            let text = format!("{n:?}");
+            let value = text
+                .split("value: \"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .to_owned();
+            value.strip_suffix('%')?.trim().parse().ok()
+        })
+        .collect();
+    assert!(
+        shown.iter().any(|v| (v - 100.0 * share).abs() <= 0.5),
+        "{} % is not among {shown:?}",
+        100.0 * share
+    );
+    // And the scenario carries the mark, in words.
+    let mark = harness
+        .query_all_by_label_contains("failing")
+        .chain(harness.query_all_by_label_contains("saturated"))
+        .count();
+    assert!(mark >= 1, "no failure mark");
+    // Every scenario above 1% failed (shedding load fails requests on
+    // purpose) or saturated carries a mark, and only those.
+    let marked = report
+        .scenarios
+        .iter()
+        .filter(|s| s.saturated || s.failed as f64 > 0.01 * (s.requests + s.failed) as f64)
+        .count();
+    assert_eq!(
+        harness
+            .query_all_by_label_contains(" failing ")
+            .chain(harness.query_all_by_label(" saturated "))
+            .count(),
+        marked
+    );
 }

@@ -802,6 +802,11 @@ fn split_saturated(
     let mut saturated: Series = Vec::new();
     for p in &curve.points {
         let point = [p.offered_rps, value(p)];
+        if !point[1].is_finite() {
+            // A saturated point where no measured request finished has no
+            // latency to draw.
+            continue;
+        }
         if p.saturated {
             if saturated.is_empty() {
                 saturated.push(stable.last().copied().unwrap_or(point));
@@ -903,7 +908,12 @@ pub fn latency_curve_ui(
             let p50: fn(&crate::stats::SweepPoint) -> f64 = |p| p.latency_ms.p50;
             for (what, style, value) in [("p99", LineStyle::Solid, p99), ("p50", dashed, p50)] {
                 let name = format!("{} {what}", curve.scenario);
-                let points = split_saturated(curve, |p| to_y(value(p)));
+                // A saturated point where no measured request finished has
+                // no latency to draw.
+                let points = split_saturated(curve, |p| {
+                    let ms = value(p);
+                    if ms > 0.0 { to_y(ms) } else { f64::NAN }
+                });
                 sweep_series(plot_ui, &name, color, style, points);
                 keys.push(Key::line(name, color, style));
             }

@@ -449,6 +449,20 @@ fn mva_residence(scenario: &Scenario, visits: &[f64], users: u32, think_s: f64) 
 /// work below. A rough capacity, for choosing where a sweep should look.
 /// None when the calls loop.
 pub fn capacity_rps(project: &Project, index: usize) -> Option<f64> {
+    demand_per_request(project, index)?
+        .into_iter()
+        .filter(|d| *d > 0.0)
+        .map(|d| 1.0 / d)
+        .min_by(f64::total_cmp)
+}
+
+/// Each service's worker-seconds held per request, per worker: its visits
+/// times the time each visit holds a worker (its own mean work, plus under
+/// blocking I/O its synchronous calls' latency and the work below them,
+/// without queueing), over its replicas × workers. At an open arrival rate
+/// λ, λ × demand is the service's offered utilisation, a lower bound on the
+/// busy share it would need. None when the calls loop.
+fn demand_per_request(project: &Project, index: usize) -> Option<Vec<f64>> {
     let scenario = &project.scenarios[index];
     let order = topological_order(scenario)?;
     let visits = visits(project, scenario, &order);
@@ -477,11 +491,55 @@ pub fn capacity_rps(project: &Project, index: usize) -> Option<f64> {
             own
         };
     }
-    scenario
-        .services
-        .iter()
+    Some(
+        scenario
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| visits[i] * holding[i] / (f64::from(s.replicas) * f64::from(s.workers)))
+            .collect(),
+    )
+}
+
+/// The service offered more work than its workers can do, and its offered
+/// utilisation, when the scenario's open, constant arrival rate exceeds
+/// what some service can serve: such a queue grows without bound, however
+/// slowly, so the run is saturated whatever the backlog shows so far.
+///
+/// Only scenarios where the offered work is exactly known take part: open
+/// arrivals at one rate (no profile), and no pattern that sheds, caps or
+/// changes work over time (bounded queues, rate limits, batching,
+/// autoscaling, crashes, timeouts, retries, breakers, bulkheads). Retries
+/// and faults would only add work, but they come with shedding patterns.
+pub fn overloaded(project: &Project, index: usize) -> Option<(usize, f64)> {
+    let Arrivals::Open {
+        rate_rps, profile, ..
+    } = &project.workload.arrivals
+    else {
+        return None;
+    };
+    let scenario = project.scenarios.get(index)?;
+    let plain_services = scenario.services.iter().all(|s| {
+        s.queue == QueueCapacity::Unbounded
+            && s.rate_limit.is_none()
+            && s.batching.is_none()
+            && s.autoscale.is_none()
+            && s.crashes.is_empty()
+    });
+    let plain_links = scenario.links.iter().all(|l| {
+        l.timeout.is_none()
+            && l.retry.is_none()
+            && l.breaker.is_none()
+            && l.max_concurrent.is_none()
+    });
+    if !profile.is_empty() || !plain_services || !plain_links {
+        return None;
+    }
+    let (i, demand) = demand_per_request(project, index)?
+        .into_iter()
         .enumerate()
-        .filter(|&(i, _)| visits[i] > 0.0 && holding[i] > 0.0)
-        .map(|(i, s)| f64::from(s.replicas) * f64::from(s.workers) / (visits[i] * holding[i]))
-        .min_by(f64::total_cmp)
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let offered = rate_rps * demand;
+    // A hair above 1 is still above: the queue grows by (ρ − 1) λ a second.
+    (offered > 1.0 + 1e-9).then_some((i, offered))
 }

@@ -241,6 +241,9 @@ pub struct StationTally {
 #[derive(Clone, Debug, Default)]
 pub struct ClassTally {
     pub succeeded: u64,
+    /// Successful requests that finished in the measured time, whenever
+    /// they arrived: the class's throughput.
+    pub departed: u64,
     pub failed: u64,
     pub latency: LatencyHistogram,
 }
@@ -378,6 +381,8 @@ struct State {
     arrivals: Option<ArrivalClock>,
     class_rng: Rng,
     think_rng: Rng,
+    /// Requests that succeeded so far, whenever they arrived.
+    departed: u64,
     measure_from: SimTime,
     measuring: bool,
     stop: Stop,
@@ -399,6 +404,11 @@ struct State {
 /// What a finished replication measured.
 pub struct Outcome {
     pub measured_ns: u64,
+    /// Simulated time from the start to the end of the run.
+    pub elapsed_ns: u64,
+    /// Requests that succeeded at any time in the run, whenever they arrived:
+    /// the run's whole throughput, which a saturated run reports.
+    pub departed: u64,
     pub stations: Vec<StationTally>,
     pub classes: Vec<ClassTally>,
     pub links: Vec<crate::stats::LinkReport>,
@@ -474,6 +484,7 @@ impl State {
             class_rng: Rng::stream(seed, replication, "classes"),
             think_rng: Rng::stream(seed, replication, "think"),
             measure_from: SimTime(warmup_ns),
+            departed: 0,
             measuring: false,
             stop,
             measured_requests: 0,
@@ -567,6 +578,8 @@ impl State {
         Outcome {
             trace: self.trace,
             measured_ns: end.since(self.measure_from),
+            elapsed_ns: end.0,
+            departed: self.departed,
             stations: self.stations.into_iter().map(|s| s.tally).collect(),
             classes: self.classes,
             links: self.guards.into_iter().map(|g| g.tally).collect(),
@@ -605,7 +618,12 @@ impl State {
         self.now = at;
         self.end = Some(at);
         if self.saturation.is_none() {
-            self.saturation = self.growing_station(plan, 500, 0.02);
+            self.saturation = match plan.overloaded {
+                Some(station) => Some(Saturation {
+                    station: station as usize,
+                }),
+                None => self.growing_station(plan, 500, 0.02),
+            };
         }
     }
 
@@ -1541,6 +1559,12 @@ impl State {
                 if let Some(recorder) = &mut self.recorder {
                     recorder.request_done((!failed).then(|| self.now.since(arrived)));
                 }
+                if !failed {
+                    self.departed += 1;
+                    if self.now >= self.measure_from {
+                        self.classes[class as usize].departed += 1;
+                    }
+                }
                 if arrived >= self.measure_from {
                     let tally = &mut self.classes[class as usize];
                     if failed {
@@ -1584,6 +1608,14 @@ impl State {
         }
         self.last_check = self.now;
         let runaway = self.runaway || self.in_flight() > MAX_IN_FLIGHT || self.stalled_checks > 150;
+        if let (Some(station), true) = (plan.overloaded, self.measuring) {
+            // Offered more work than it can do: no backlog need be awaited.
+            self.saturation = Some(Saturation {
+                station: station as usize,
+            });
+            self.finish(plan, self.now);
+            return;
+        }
         let growing = self.growing_station(plan, 2_000, 0.05);
         if runaway {
             // An explosion (calls spawning calls faster than they finish) has
@@ -1616,6 +1648,11 @@ impl State {
         // waiting on it) is not saturation; the in-flight cap still ends a
         // runaway.
         if plan.stations.iter().any(|s| s.autoscale.is_some()) {
+            return None;
+        }
+        // A closed system's backlog is bounded by its users: it cannot grow
+        // without bound, however long the queue.
+        if matches!(plan.arrivals, ArrivalPlan::Closed { .. }) {
             return None;
         }
         let is_growing = |s: &Station| {

@@ -121,6 +121,8 @@ enum Phase {
 #[derive(Default)]
 struct Totals {
     measured_ns: u64,
+    elapsed_ns: u64,
+    departed: u64,
     stations: Vec<StationTally>,
     classes: Vec<ClassTally>,
     links: Vec<LinkReport>,
@@ -412,6 +414,8 @@ impl Totals {
     fn absorb(&mut self, outcome: Outcome) {
         self.replications.push(summarise(&outcome));
         self.measured_ns += outcome.measured_ns;
+        self.elapsed_ns += outcome.elapsed_ns;
+        self.departed += outcome.departed;
         self.events += outcome.events;
         if self.saturation.is_none() {
             self.saturation = outcome.saturation;
@@ -455,6 +459,7 @@ impl Totals {
         });
         merge_all(&mut self.classes, outcome.classes, |a, b| {
             a.succeeded += b.succeeded;
+            a.departed += b.departed;
             a.failed += b.failed;
             a.latency.merge(&b.latency);
         });
@@ -484,7 +489,11 @@ impl Totals {
                     name: spec.name.clone(),
                     requests: tally.succeeded,
                     failed: tally.failed,
-                    throughput_rps: per_second(tally.succeeded),
+                    // Departures per second: a request that arrived in the
+                    // warm-up and finished after it counts, one that has
+                    // not finished by the end does not, as for a real
+                    // system's throughput.
+                    throughput_rps: per_second(tally.departed),
                     latency_ms: tally.latency.summary(),
                     latency: tally.latency.clone(),
                 }
@@ -513,7 +522,15 @@ impl Totals {
             scenario: plan.scenario.clone(),
             requests,
             failed: classes.iter().map(|c| c.failed).sum(),
-            throughput_rps: per_second(requests),
+            // A saturated run ends early, and few of the requests that
+            // arrived after the warm-up finish before the end: its
+            // throughput is that of the whole run, start to end, which in
+            // overload is the rate the bottleneck keeps up.
+            throughput_rps: if self.saturation.is_some() && self.elapsed_ns > 0 {
+                self.departed as f64 / (self.elapsed_ns as f64 / 1e9)
+            } else {
+                per_second(self.classes.iter().map(|c| c.departed).sum())
+            },
             latency_ms: overall.summary(),
             saturated: self.saturation.is_some(),
             saturated_service: self
@@ -658,7 +675,7 @@ fn summarise(outcome: &Outcome) -> ReplicationSummary {
         mean_ms: latency.mean_ns() / 1e6,
         p99_ms: latency.quantile_ns(0.99) as f64 / 1e6,
         throughput_rps: if seconds > 0.0 {
-            latency.count() as f64 / seconds
+            outcome.classes.iter().map(|c| c.departed).sum::<u64>() as f64 / seconds
         } else {
             0.0
         },

@@ -19,6 +19,10 @@ pub struct Plan {
     pub link_streams: Vec<String>,
     /// Each link's timeouts, retries, breaker and bulkhead, by link index.
     pub links: Vec<LinkPlan>,
+    /// The station offered more work than it can do, when the scenario's
+    /// offered work is exactly known (see [`super::analytic::overloaded`]):
+    /// the run is saturated from the start, whatever its backlog shows.
+    pub overloaded: Option<u32>,
 }
 
 /// What a link does beyond carrying calls.
@@ -217,6 +221,11 @@ impl Plan {
             arrivals,
             link_streams,
             links,
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "services are limited to 10,000"
+            )]
+            overloaded: super::analytic::overloaded(project, index).map(|(i, _)| i as u32),
         }
     }
 }

@@ -386,25 +386,39 @@ fn curve(scenario: String, mut points: Vec<SweepPoint>, has_objectives: bool) ->
     }
 }
 
-/// The offered load at which p99 first reaches twice its value at the lowest
-/// swept load, interpolated linearly between the two points around it. None
-/// when it never does, or for sweeps that do not vary the rate.
+/// The knee by Kleinrock's power: throughput divided by mean latency,
+/// which is largest where more load starts to buy more delay than
+/// throughput (L. Kleinrock, "Power and deterministic rules of thumb for
+/// probabilistic problems in computer communications", ICC 1979). Found
+/// among the sustainable points (not saturated, keeping up with at least
+/// 99% of the offered load), so it never exceeds the maximum sustainable
+/// throughput; the best point is refined by the parabola through it and its
+/// neighbours. For M/M/1 the power λ(μ − λ) peaks at λ = μ/2. None for
+/// sweeps that do not vary the rate.
 pub fn knee(points: &[SweepPoint]) -> Option<f64> {
-    let first = points.first()?;
-    if points.iter().any(|p| p.replicas.is_some()) || first.latency_ms.p99 <= 0.0 {
+    if points.iter().any(|p| p.replicas.is_some()) {
         return None;
     }
-    let threshold = 2.0 * first.latency_ms.p99;
-    points.windows(2).find_map(|pair| {
-        let (a, b) = (&pair[0], &pair[1]);
-        (b.latency_ms.p99 >= threshold).then(|| {
-            let rise = b.latency_ms.p99 - a.latency_ms.p99;
-            let f = if rise > 0.0 {
-                (threshold - a.latency_ms.p99) / rise
-            } else {
-                1.0
-            };
-            a.offered_rps + f.clamp(0.0, 1.0) * (b.offered_rps - a.offered_rps)
-        })
-    })
+    let usable: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| !p.saturated && p.achieved_rps >= 0.99 * p.offered_rps)
+        .filter(|p| p.latency_ms.mean > 0.0)
+        .map(|p| (p.offered_rps, p.achieved_rps / (p.latency_ms.mean / 1e3)))
+        .collect();
+    let best = usable
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.1.total_cmp(&b.1.1))?
+        .0;
+    if best == 0 || best + 1 == usable.len() {
+        return Some(usable[best].0);
+    }
+    let ((x0, y0), (x1, y1), (x2, y2)) = (usable[best - 1], usable[best], usable[best + 1]);
+    let denominator = (x0 - x1) * (x0 - x2) * (x1 - x2);
+    let a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denominator;
+    let b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / denominator;
+    if a.is_nan() || a >= 0.0 || !a.is_finite() || !b.is_finite() {
+        return Some(x1);
+    }
+    Some((-b / (2.0 * a)).clamp(x0, x2))
 }

@@ -399,7 +399,7 @@ pub fn write_sweep(
                     "  maximum sustainable throughput: {}",
                     rps(s.max_throughput_rps)
                 )?;
-                writeln!(out, "  knee (p99 doubles): {}", rps(s.knee_rps))?;
+                writeln!(out, "  knee (most power): {}", rps(s.knee_rps))?;
                 if let Some(service) = &s.first_saturated {
                     writeln!(out, "  saturates first: {service:?}")?;
                 }
