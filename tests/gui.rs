@@ -982,29 +982,41 @@ fn the_inspector_edits_service_patterns() {
 }
 
 #[test]
-fn a_path_can_be_typed_when_no_file_dialog_answers() {
+fn the_in_app_file_browser_opens_a_ron_when_no_file_dialog_appears() {
     // Desktops without a file-dialog portal answer every dialog at once
-    // with nothing: the app then offers to take a typed path.
-    let dir = scratch("typed");
+    // with nothing: the app then shows its own file browser.
+    let dir = scratch("browser");
     let (project, path) = example_with(&dir, |run| run.seed = 777);
-    let (mut harness, answers) = app(&dir, None);
+    // Start from another file in the folder, so the browser opens there.
+    let start = dir.join("start.ron");
+    let mut other = project.clone();
+    other.run.seed = 1;
+    model::file::save(
+        &model::ProjectFile {
+            header: String::new(),
+            project: other,
+        },
+        &start,
+    )
+    .unwrap();
+    let (mut harness, answers) = app(&dir, Some(start));
     answers.lock().unwrap().push_back(None);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
     harness.run();
-    assert!(harness.query_by_label_contains("no file chosen").is_some());
-    harness.get_by_label("type a path…").click();
+    assert!(
+        harness
+            .query_by_label_contains("no file dialog appeared")
+            .is_some()
+    );
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    harness.get_by_label_contains(&name).click();
     harness.run();
-    let field = harness.get_by_role_and_label(Role::TextInput, "path");
-    field.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.run();
+    // The browser's own Open button (its label carries an icon).
     harness
-        .get_by_role_and_label(Role::TextInput, "path")
-        .type_text(&path.display().to_string());
-    harness.run();
-    harness.get_by_role_and_label(Role::Button, "Open").click();
-    step_until(&mut harness, "the typed file", |app| {
-        app.document().path().is_some()
+        .get_by_role_and_label(Role::Button, "🗀  Open")
+        .click();
+    step_until(&mut harness, "the chosen file", |app| {
+        app.document().path() == Some(path.as_path())
     });
     assert_eq!(harness.state().project(), &project);
     assert_eq!(harness.state().project().run.seed, 777);

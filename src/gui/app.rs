@@ -116,8 +116,9 @@ pub struct App {
     question: Option<Pending>,
     /// The question the last dialog left unanswered, and its suggested name.
     unanswered: Option<(Purpose, String)>,
-    /// The typed-path prompt: its question and the text so far.
-    typed: Option<(Purpose, String)>,
+    /// The in-app file browser, for desktops where no native dialog
+    /// appears, and the question it answers.
+    browser: Option<(Purpose, Box<egui_file_dialog::FileDialog>)>,
     loading: Option<Loading>,
     state: StateDir,
     recent: Vec<PathBuf>,
@@ -215,7 +216,7 @@ impl App {
             dialogs,
             question: None,
             unanswered: None,
-            typed: None,
+            browser: None,
             loading: None,
             state,
             recent,
@@ -334,17 +335,9 @@ impl App {
             Command::SaveAs => self.ask(Purpose::SaveAs, ctx),
             Command::Simulate => self.start(JobKind::Simulate, ctx),
             Command::Sweep => self.start(JobKind::Sweep, ctx),
-            Command::TypePath => {
+            Command::Browse => {
                 if let Some((purpose, suggested)) = self.unanswered.take() {
-                    let folder = self
-                        .doc
-                        .path()
-                        .and_then(Path::parent)
-                        .map(Path::to_path_buf)
-                        .or_else(|| std::env::current_dir().ok())
-                        .unwrap_or_default();
-                    let text = folder.join(suggested).display().to_string();
-                    self.typed = Some((purpose, text));
+                    self.browse(purpose, &suggested);
                 }
             }
             Command::ShowLive => {
@@ -660,10 +653,15 @@ impl App {
             && let Some(answer) = question.poll()
         {
             let purpose = question.purpose.clone();
+            let at_once = question.answered_at_once();
             self.question = None;
             if let Some(path) = answer {
                 self.unanswered = None;
                 self.answered(&purpose, path, ctx);
+            } else if at_once && let Some((purpose, suggested)) = self.unanswered.take() {
+                // No dialog appeared (no XDG portal): browse in the app.
+                self.status = "no file dialog appeared: choose the file here".into();
+                self.browse(purpose, &suggested);
             } else {
                 self.status = "no file chosen".into();
             }
@@ -990,53 +988,52 @@ impl App {
         overlay
     }
 
-    /// The typed-path prompt, for desktops where no file dialog appears.
-    fn typed_path_ui(&mut self, ctx: &egui::Context) {
-        let Some((purpose, text)) = &mut self.typed else {
+    /// Opens the in-app file browser for `purpose`, in the project's
+    /// folder (or the working one), suggesting `suggested` for a save.
+    fn browse(&mut self, purpose: Purpose, suggested: &str) {
+        let folder = self
+            .doc
+            .path()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let mut dialog = egui_file_dialog::FileDialog::new()
+            .initial_directory(folder)
+            .default_file_name(suggested)
+            .default_size([640.0, 420.0]);
+        if purpose == Purpose::Open {
+            dialog = dialog
+                .add_file_filter_extensions("archbench projects (.ron)", vec!["ron"])
+                .default_file_filter("archbench projects (.ron)");
+            dialog.pick_file();
+        } else {
+            dialog.save_file();
+        }
+        self.browser = Some((purpose, Box::new(dialog)));
+    }
+
+    /// The in-app file browser, while it is open.
+    fn browser_ui(&mut self, ctx: &egui::Context) {
+        let Some((_, dialog)) = &mut self.browser else {
             return;
         };
-        let verb = match purpose {
-            Purpose::Open => "Open",
-            Purpose::SaveAs => "Save",
-            Purpose::Export(_) => "Export",
-        };
-        let mut done = None;
-        egui::Modal::new(egui::Id::new("typed-path")).show(ctx, |ui| {
-            ui.heading(format!("{verb} which file?"));
-            let field = ui.add(
-                egui::TextEdit::singleline(text)
-                    .desired_width(480.0)
-                    .hint_text("/path/to/project.ron"),
-            );
-            field.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "path")
-            });
-            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            ui.horizontal(|ui| {
-                if ui.button(verb).clicked() || entered {
-                    done = Some(true);
-                }
-                if ui.button("Cancel").clicked() {
-                    done = Some(false);
-                }
-            });
-        });
-        match done {
-            Some(true) => {
-                if let Some((purpose, text)) = self.typed.take() {
-                    let path = PathBuf::from(text.trim());
-                    if !path.as_os_str().is_empty() {
-                        self.answered(&purpose, path, ctx);
-                    }
-                }
+        dialog.update(ctx);
+        if let Some(path) = dialog.take_picked() {
+            if let Some((purpose, _)) = self.browser.take() {
+                self.answered(&purpose, path, ctx);
             }
-            Some(false) => self.typed = None,
-            None => {}
+        } else if matches!(
+            dialog.state(),
+            egui_file_dialog::DialogState::Cancelled | egui_file_dialog::DialogState::Closed
+        ) {
+            self.browser = None;
+            self.status = "no file chosen".into();
         }
     }
 
     fn modals_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
-        self.typed_path_ui(ctx);
+        self.browser_ui(ctx);
         if let Some(action) = self.discarding.clone() {
             let what = match action {
                 Discarding::Quit => "closing",
@@ -1199,7 +1196,9 @@ impl eframe::App for App {
                     has_simulation: self.simulation.is_some(),
                     has_sweep: self.sweep.is_some(),
                     status: &self.status,
-                    offer_typed_path: self.unanswered.is_some() && self.question.is_none(),
+                    offer_browser: self.unanswered.is_some()
+                        && self.question.is_none()
+                        && self.browser.is_none(),
                 },
                 &mut commands,
             );

@@ -564,8 +564,9 @@ pub enum Command {
     /// Show the Live load test window.
     ShowLive,
     /// Type the path the last file dialog did not give (for desktops
-    /// without a file-dialog portal).
-    TypePath,
+    /// Choose the file for the question the last dialog left unanswered
+    /// in the app's own file browser.
+    Browse,
     /// Show scenario `0` on the canvas.
     ShowScenario(usize),
     /// Select services (by name) on the canvas.

@@ -47,7 +47,13 @@ pub struct Pending {
     /// What the answer is for.
     pub purpose: Purpose,
     answer: Receiver<Option<PathBuf>>,
+    asked: std::time::Instant,
 }
+
+/// An empty answer sooner than this after asking means no dialog appeared
+/// (a desktop without an XDG portal answers at once); nobody cancels a
+/// dialog that fast.
+const NO_DIALOG: std::time::Duration = std::time::Duration::from_millis(400);
 
 impl Pending {
     /// The answer, once the user has given one (`Some(None)` is a cancel).
@@ -57,6 +63,12 @@ impl Pending {
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => Some(None),
         }
+    }
+
+    /// Whether an answer came too soon after the question for a dialog to
+    /// have been shown.
+    pub fn answered_at_once(&self) -> bool {
+        self.asked.elapsed() < NO_DIALOG
     }
 }
 
@@ -85,7 +97,16 @@ impl Dialogs {
                 }
             }
         }
-        Pending { purpose, answer }
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the GUI times how soon a dialog answers"
+        )]
+        let asked = std::time::Instant::now();
+        Pending {
+            purpose,
+            answer,
+            asked,
+        }
     }
 }
 

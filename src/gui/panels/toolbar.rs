@@ -38,8 +38,8 @@ pub struct Bar<'a> {
     pub has_sweep: bool,
     /// The last status message.
     pub status: &'a str,
-    /// The last file dialog ended without a path: offer to type one.
-    pub offer_typed_path: bool,
+    /// The last file dialog ended without a path: offer the in-app browser.
+    pub offer_browser: bool,
 }
 
 /// Draws the menu bar and the run controls.
@@ -180,13 +180,13 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
         }
         ui.separator();
         ui.colored_label(theme::MUTED, bar.status);
-        if bar.offer_typed_path
+        if bar.offer_browser
             && ui
-                .small_button("type a path…")
-                .on_hover_text("if no file dialog appeared, type the file's path instead")
+                .small_button("browse…")
+                .on_hover_text("if no file dialog appeared, choose the file in the app instead")
                 .clicked()
         {
-            commands.push(Command::TypePath);
+            commands.push(Command::Browse);
         }
     });
 }
