@@ -620,3 +620,27 @@ fn every_glyph_the_app_uses_renders() {
         .collect();
     assert!(missing.is_empty(), "no glyph for: {missing:#?}");
 }
+
+#[test]
+fn the_inspector_keeps_its_width_as_sections_open() {
+    let mut harness = app();
+    let width = |h: &Harness<'_, App>| h.state().panels().inspector.width();
+    let before = width(&harness);
+    assert!((280.0..=500.0).contains(&before), "{before}");
+    for section in ["Run settings", "Objectives", "Project"] {
+        harness.get_by_label(section).click();
+        harness.run();
+        let now = width(&harness);
+        assert!(
+            (now - before).abs() <= 2.0,
+            "opening {section} took the inspector from {before} to {now}"
+        );
+    }
+    let at = header(node(&harness, "recommender"));
+    click(&mut harness, at, Modifiers::NONE);
+    let now = width(&harness);
+    assert!(
+        (now - before).abs() <= 2.0,
+        "a selected service: {before} to {now}"
+    );
+}

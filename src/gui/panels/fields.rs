@@ -60,7 +60,7 @@ impl Buffers {
         let response = ui.add(
             egui::TextEdit::singleline(&mut entry.text)
                 .id(id)
-                .desired_width(ui.available_width().clamp(120.0, 220.0)),
+                .desired_width((ui.available_width() * 0.6).clamp(60.0, 220.0)),
         );
         // Screen readers (and the tests) find the field by its label.
         ui.ctx()

@@ -39,9 +39,14 @@ pub fn inspector_ui(
     buffers: &mut Buffers,
     commands: &mut Vec<Command>,
 ) {
-    egui::ScrollArea::vertical()
+    // Both ways: a row wider than the panel scrolls instead of widening the
+    // panel, so the inspector keeps the width the user gave it.
+    let width = ui.available_width();
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // Text wraps at the panel's width.
+            ui.set_max_width(width);
             match cx.selection {
                 Selection::Services(names) if names.len() == 1 => {
                     if let Some(index) = cx
@@ -1000,6 +1005,10 @@ fn about_ui(ui: &mut Ui, cx: &Context<'_>) {
     egui::CollapsingHeader::new("About this project")
         .default_open(true)
         .show(ui, |ui| {
+            // Wrap at the visible edge, even where a wide row above made the
+            // scrolled content wider.
+            let visible = ui.clip_rect().right() - ui.cursor().left() - 8.0;
+            ui.set_max_width(visible.max(120.0));
             ui.strong(&cx.project.name);
             if !cx.project.description.trim().is_empty() {
                 ui.label(&cx.project.description);
