@@ -1138,6 +1138,25 @@ fn a_failing_scenario_shows_its_failures_and_a_mark_in_the_table() {
         "{} % is not among {shown:?}",
         100.0 * share
     );
+    // So are its timeouts (the storm's cause) and its rejections (the full
+    // queue), per 100 requests.
+    let total = (storm.requests + storm.failed) as f64;
+    let timeouts: u64 = storm.links.iter().map(|l| l.timeouts).sum();
+    let rejected: u64 = storm
+        .services
+        .iter()
+        .map(|s| s.rejected + s.rate_limited)
+        .sum();
+    assert!(timeouts > 0 && rejected > 0);
+    for (what, count) in [("timeouts", timeouts), ("rejected", rejected)] {
+        let expected = 100.0 * count as f64 / total;
+        assert!(
+            shown
+                .iter()
+                .any(|v| (v - expected).abs() <= 0.005 * expected.max(1.0)),
+            "{what}: {expected} % is not among {shown:?}"
+        );
+    }
     // And the scenario carries the mark, in words.
     let mark = harness
         .query_all_by_label_contains("failing")

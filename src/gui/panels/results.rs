@@ -309,10 +309,13 @@ fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&Lo
         .spacing([14.0, 3.0])
         .show(ui, |ui| {
             for heading in [
-                "scenario", "goodput", "failed", "mean", "p50", "p90", "p99", "p99.9", "max",
-                "SLO", "limit",
+                "scenario", "goodput", "failed", "errors", "timeouts", "rejected", "mean", "p50",
+                "p90", "p99", "p99.9", "max", "SLO", "limit",
             ] {
-                ui.strong(heading);
+                let response = ui.strong(heading);
+                if let Some(note) = failure_note(heading) {
+                    response.on_hover_text(note);
+                }
             }
             ui.end_row();
             let scenarios = report.map_or(&[][..], |r| r.scenarios.as_slice());
@@ -338,6 +341,15 @@ fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&Lo
                     share => percent(share),
                 });
                 failed.on_hover_ui(|ui| failures_ui(ui, s));
+                let causes = Causes::of(s);
+                let total = (s.requests + s.failed).max(1) as f64;
+                for count in [causes.errors, causes.timeouts, causes.rejected] {
+                    ui.label(if count == 0 {
+                        "0%".to_owned()
+                    } else {
+                        percent(count as f64 / total)
+                    });
+                }
                 let l = &s.latency_ms;
                 for value in [l.mean, l.p50, l.p90, l.p99, l.p999, l.max] {
                     ui.label(human_ms(value));
@@ -362,6 +374,17 @@ fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&Lo
                 } else {
                     percent(errors as f64 / total as f64)
                 });
+                let timeouts = m.errors.get("timeout").copied().unwrap_or(0);
+                let kind_share = |count: u64| {
+                    if total == 0 {
+                        "–".to_owned()
+                    } else {
+                        percent(count as f64 / total as f64)
+                    }
+                };
+                ui.label(kind_share(errors - timeouts));
+                ui.label(kind_share(timeouts));
+                ui.label("–");
                 let l = &m.latency_ms;
                 for value in [l.mean, l.p50, l.p90, l.p99, l.p999, l.max] {
                     ui.label(human_ms(value));
@@ -483,6 +506,54 @@ fn percent(share: f64) -> String {
 /// Milliseconds in the unit that suits them (ms below 10 s, then s).
 fn human_ms(ms: f64) -> String {
     crate::model::human_secs(ms / 1e3)
+}
+
+/// Failure events of a scenario by cause, counted where they happened
+/// (attempts: with retries one request can time out more than once).
+struct Causes {
+    /// Errors a service answered (its error rate) or lost to a crash.
+    errors: u64,
+    /// Attempts given up by a caller's timeout.
+    timeouts: u64,
+    /// Refused before any work: a full queue, a rate limit, an open
+    /// breaker or a full bulkhead.
+    rejected: u64,
+}
+
+impl Causes {
+    fn of(s: &crate::stats::ScenarioReport) -> Self {
+        Self {
+            errors: s.services.iter().map(|x| x.errors + x.crash_failures).sum(),
+            timeouts: s.links.iter().map(|l| l.timeouts).sum(),
+            rejected: s
+                .services
+                .iter()
+                .map(|x| x.rejected + x.rate_limited)
+                .chain(
+                    s.links
+                        .iter()
+                        .map(|l| l.breaker_rejections + l.bulkhead_rejections),
+                )
+                .sum(),
+        }
+    }
+}
+
+/// What a failure column counts, for its heading's tooltip.
+fn failure_note(heading: &str) -> Option<&'static str> {
+    match heading {
+        "failed" => Some("requests that failed, of all that finished"),
+        "errors" => Some(
+            "errors answered by services (error rate) or lost to crashes, per 100 requests; \
+             with retries an attempt can fail and still be retried",
+        ),
+        "timeouts" => Some("attempts a caller gave up on, per 100 requests"),
+        "rejected" => Some(
+            "attempts refused before any work (queue full, rate limit, open breaker, \
+             full bulkhead), per 100 requests",
+        ),
+        _ => None,
+    }
 }
 
 /// Where a scenario's failures came from, for the failed column's tooltip.
