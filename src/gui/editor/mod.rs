@@ -394,7 +394,8 @@ impl Canvas {
     /// What is at screen point `p`: pins first, then nodes (top first),
     /// then wires.
     fn hit(&self, p: Pos2) -> Target {
-        let reach = geometry::pin_radius(self.view.zoom()) + 4.0;
+        // Generous at every zoom: a pin is small when zoomed out.
+        let reach = (geometry::pin_radius(self.view.zoom()) + 4.0).max(10.0);
         for &i in self.order.iter().rev() {
             let d = &self.drawn[i];
             if d.output.distance(p) <= reach {

@@ -241,7 +241,15 @@ pub fn live_ui(ctx: &egui::Context, panel: &mut LivePanel, project: &Project, sc
         .default_size([560.0, 520.0])
         .pivot(egui::Align2::RIGHT_BOTTOM)
         .default_pos(screen.right_bottom() - egui::vec2(24.0, 24.0))
-        .show(ctx, |ui| settings_ui(ui, panel, project, scenario));
+        // Never taller than the window below the toolbar, so its title bar
+        // stays in reach; what does not fit scrolls.
+        .constrain_to(screen.with_min_y(screen.top() + 40.0))
+        .max_height(screen.height() - 80.0)
+        .show(ctx, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                settings_ui(ui, panel, project, scenario);
+            });
+        });
     panel.open = open;
     if let Some((_, new)) = &panel.confirming {
         let new = new.clone();
