@@ -447,3 +447,43 @@ fn the_complete_example_in_the_format_docs_is_valid_and_runs() {
     assert_eq!(scenario.links[0].link, "api -> db");
     assert!(scenario.links[0].attempts > 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_device_or_endless_stream_is_refused_at_the_size_limit() {
+    // /dev/zero reports a size of 0 and never ends: at most the limit is read.
+    let error = archbench::model::file::load(Path::new("/dev/zero")).unwrap_err();
+    assert!(
+        matches!(error, LoadError::TooLarge { bytes, limit, .. } if bytes == limit + 1),
+        "{error}"
+    );
+    assert!(error.to_string().contains("/dev/zero"), "{error}");
+}
+
+#[test]
+fn nesting_is_refused_past_64_levels_in_the_users_words() {
+    let dir = std::env::temp_dir().join(format!("archbench-nesting-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let nested = |depth: usize| {
+        let path = dir.join(format!("deep-{depth}.ron"));
+        let text = format!(
+            "(format: 1, name: {}{})",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        std::fs::write(&path, text).unwrap();
+        archbench::model::file::load(&path).unwrap_err().to_string()
+    };
+    // The project's own parentheses are the first level: 63 more brackets
+    // make 64 levels, which are read (and then refused for what they are,
+    // not a name); one more is refused as too deep.
+    let at_limit = nested(63);
+    assert!(!at_limit.contains("nested"), "{at_limit}");
+    let past = nested(64);
+    assert!(
+        past.contains("brackets are nested deeper than 64 levels"),
+        "{past}"
+    );
+    assert!(!past.contains("serde_stacker"), "{past}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

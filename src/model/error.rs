@@ -32,11 +32,11 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The file is larger than a project could sensibly be.
-    #[error("{path}: the file is {bytes} bytes; project files are refused above {limit} bytes")]
+    #[error("{path}: the file is over {limit} bytes, more than a project file may be")]
     TooLarge {
         /// The file.
         path: PathBuf,
-        /// Its size.
+        /// The bytes read before giving up: at most one past the limit.
         bytes: u64,
         /// The limit.
         limit: u64,

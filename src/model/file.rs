@@ -45,15 +45,22 @@ pub fn load(path: &Path) -> Result<ProjectFile, LoadError> {
         path: path.to_owned(),
         source,
     };
-    let bytes = fs::metadata(path).map_err(io)?.len();
-    if bytes > MAX_FILE_BYTES {
+    // Read at most one byte past the limit, whatever the file is: a
+    // device (/dev/zero), a FIFO or standard input reports a size of 0.
+    let mut text = Vec::new();
+    fs::File::open(path)
+        .and_then(|file| {
+            use std::io::Read as _;
+            file.take(MAX_FILE_BYTES + 1).read_to_end(&mut text)
+        })
+        .map_err(io)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
         return Err(LoadError::TooLarge {
             path: path.to_owned(),
-            bytes,
+            bytes: text.len() as u64,
             limit: MAX_FILE_BYTES,
         });
     }
-    let text = fs::read(path).map_err(io)?;
     let text = String::from_utf8(text).map_err(|e| LoadError::Syntax {
         path: path.to_owned(),
         line: 1,
@@ -75,12 +82,18 @@ pub fn parse(text: &str, origin: &Path) -> Result<ProjectFile, LoadError> {
             limit: MAX_FILE_BYTES,
         });
     }
-    let options = options().with_recursion_limit(MAX_DEPTH);
+    // The parser counts two levels for each bracket.
+    let options = options().with_recursion_limit(2 * MAX_DEPTH);
     let syntax = |e: ron::error::SpannedError| LoadError::Syntax {
         path: origin.to_owned(),
         line: e.span.start.line,
         column: e.span.start.col,
-        message: e.code.to_string(),
+        message: match e.code {
+            ron::Error::ExceededRecursionLimit => {
+                format!("brackets are nested deeper than {MAX_DEPTH} levels")
+            }
+            code => code.to_string(),
+        },
     };
     let probe: VersionProbe = options.from_str(text).map_err(syntax)?;
     match probe.format {
