@@ -155,13 +155,9 @@ fn overrides_apply() {
 
 #[test]
 fn impossible_overrides_are_refused() {
-    for args in [
-        &["--rate=-3"][..],
-        &["--rate", "NaN"],
-        &["--requests", "0"],
-        &["--duration", "0s"],
-        &["--scenario", "nope"],
-    ] {
+    // Values clap can judge alone (a rate of -3 or NaN, zero requests)
+    // are command-line errors: see `impossible_option_values_are_command_line_errors`.
+    for args in [&["--duration", "0s"][..], &["--scenario", "nope"]] {
         let mut all = vec!["simulate", "projects/three-tier.ron"];
         all.extend_from_slice(args);
         let out = archbench(&all);
@@ -401,5 +397,58 @@ fn sweep_usage_errors() {
             text(&out.stderr)
         );
         assert!(text(&out.stderr).starts_with("error: "), "{args:?}");
+    }
+}
+
+#[test]
+fn impossible_option_values_are_command_line_errors() {
+    // Exit 2 is a wrong command line (README); each message names the
+    // option and the value as typed.
+    let project = "projects/three-tier.ron";
+    let mut cases = vec![
+        (vec!["simulate", project, "--requests", "0"], "--requests"),
+        (
+            vec!["simulate", project, "--replications", "0"],
+            "--replications",
+        ),
+        (vec!["simulate", project, "--rate", "0"], "--rate"),
+        (vec!["simulate", project, "--rate", "NaN"], "\"NaN\""),
+        (vec!["simulate", project, "--rate=-5"], "--rate"),
+        (vec!["sweep", project, "--steps", "0"], "--steps"),
+    ];
+    if cfg!(feature = "loadgen") {
+        cases.extend([
+            (
+                vec![
+                    "load",
+                    "http://127.0.0.1:9/",
+                    "--users",
+                    "0",
+                    "--duration",
+                    "1s",
+                ],
+                "--users",
+            ),
+            (
+                vec![
+                    "load",
+                    "http://127.0.0.1:9/",
+                    "--rate",
+                    "5",
+                    "--connections",
+                    "0",
+                    "--duration",
+                    "1s",
+                ],
+                "--connections",
+            ),
+        ]);
+    }
+    for (args, named) in cases {
+        let out = archbench(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
     }
 }

@@ -60,10 +60,10 @@ pub struct LoadArgs {
     pub target: String,
     /// Open loop: requests per second on a fixed schedule (for a project,
     /// scales its workload to this total).
-    #[arg(long, conflicts_with = "users")]
+    #[arg(long, conflicts_with = "users", value_parser = positive_rate)]
     pub rate: Option<f64>,
     /// Closed loop: this many users, each waiting for its answer.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub users: Option<u32>,
     /// Closed loop: each user's pause between requests, like 100ms or exp:1s.
     #[arg(long, requires = "users")]
@@ -72,7 +72,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub duration: Option<TimeSpan>,
     /// Connections sending the open-loop schedule.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub connections: u32,
     /// Per-request timeout.
     #[arg(long, default_value = "10s")]
@@ -163,7 +163,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub scenario: Option<String>,
     /// Scale the open workload to this total rate (requests per second).
-    #[arg(long)]
+    #[arg(long, value_parser = positive_rate)]
     pub rate: Option<f64>,
     #[command(flatten)]
     pub run: RunArgs,
@@ -184,10 +184,10 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "requests")]
     pub duration: Option<TimeSpan>,
     /// Requests to measure after the warm-up.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub requests: Option<u64>,
     /// Independent replications (default: the project's).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub replications: Option<u32>,
     /// Add replications until the 95% interval of p99 is within this much,
     /// like 2% (at least ten replications).
@@ -211,7 +211,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub replicas: Option<String>,
     /// Points in the sweep (for `auto`, per round).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub steps: u32,
     /// Only this scenario (default: all of them).
     #[arg(long)]
@@ -258,5 +258,21 @@ impl From<Format> for OutputFormat {
             Format::Json => Self::Json,
             Format::Csv => Self::Csv,
         }
+    }
+}
+
+/// A rate in requests per second: a finite number above zero. A wrong one
+/// is a command-line error (exit 2), named as the user wrote it.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of requests per second"))?;
+    if rate.is_finite() && rate > 0.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "a rate must be a finite number above 0 requests per second, got {text:?}"
+        ))
     }
 }
