@@ -202,6 +202,24 @@ fn duplicating_a_scenario_makes_variant_b() {
     );
 }
 
+/// The numbers on screen that end in `unit`, read back as numbers: "62.8
+/// ms" is 62.8. A label's text is its accessible value.
+fn numbers_shown(harness: &Harness<'_, App>, unit: &str) -> Vec<f64> {
+    harness
+        .query_all_by_label_contains(unit)
+        .filter_map(|n| {
+            let text = format!("{n:?}");
+            let value = text
+                .split("value: \"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .to_owned();
+            value.strip_suffix(unit)?.trim().parse().ok()
+        })
+        .collect()
+}
+
 #[test]
 fn simulate_shows_the_engines_numbers() {
     let _cpu = support::cpu_heavy();
@@ -214,25 +232,8 @@ fn simulate_shows_the_engines_numbers() {
     let expected = archbench::sim::simulate(harness.state().project(), None).unwrap();
     let shown = harness.state().simulation().expect("a report").clone();
     assert_eq!(shown.scenarios.len(), expected.scenarios.len());
-    // The numbers on screen, read back as numbers: "62.8 ms" is 62.8.
-    let numbers_with = |unit: &str| -> Vec<f64> {
-        harness
-            .query_all_by_label_contains(unit)
-            .filter_map(|n| {
-                let text = format!("{n:?}");
-                // A label's text is its accessible value.
-                let label = text
-                    .split("value: \"")
-                    .nth(1)?
-                    .split('"')
-                    .next()?
-                    .to_owned();
-                label.strip_suffix(unit)?.trim().parse().ok()
-            })
-            .collect()
-    };
-    let ms = numbers_with(" ms");
-    let rates = numbers_with(" req/s");
+    let ms = numbers_shown(&harness, " ms");
+    let rates = numbers_shown(&harness, " req/s");
     for (a, b) in shown.scenarios.iter().zip(&expected.scenarios) {
         assert_eq!(a.requests, b.requests, "same engine, same seed");
         assert_eq!(a.latency_ms, b.latency_ms);
@@ -1120,19 +1121,7 @@ fn a_failing_scenario_shows_its_failures_and_a_mark_in_the_table() {
     // The example's storm fails most requests: far more than the 1% mark.
     assert!(share > 0.5, "{share}");
     // The failed share is in the table, as a percentage read back.
-    let shown: Vec<f64> = harness
-        .query_all_by_label_contains("%")
-        .filter_map(|n| {
-            let text = format!("{n:?}");
-            let value = text
-                .split("value: \"")
-                .nth(1)?
-                .split('"')
-                .next()?
-                .to_owned();
-            value.strip_suffix('%')?.trim().parse().ok()
-        })
-        .collect();
+    let shown = numbers_shown(&harness, "%");
     assert!(
         shown.iter().any(|v| (v - 100.0 * share).abs() <= 0.5),
         "{} % is not among {shown:?}",
