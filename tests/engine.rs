@@ -412,3 +412,51 @@ fn a_fan_out_explosion_is_stopped_at_the_in_flight_cap() {
     assert_eq!(report.saturated_service.as_deref(), Some("d"));
     assert!(report.measured_s < 1.0, "{}", report.measured_s);
 }
+
+/// When the plan cannot know the offered load (here a rate limiter, far
+/// above the traffic, makes the service "not plain"), a slight overload is
+/// still found by the backlog growing faster than √n: at ρ = 1.02 the
+/// backlog grows by 0.02 n, past 20 √n after 10^6 arrivals. Before, growth
+/// had to exceed 5% of arrivals, so ρ = 1.02 was never saturated.
+#[test]
+fn a_slight_overload_the_plan_cannot_see_is_found_by_its_growing_backlog() {
+    let limited = |rate: f64, service_time: &str, requests: u64| {
+        let mut project = single_station(rate, service_time, 1, QueueCapacity::Unbounded, requests);
+        project.scenarios[0].services[0].rate_limit = Some(archbench::model::RateLimit {
+            rate: 1e9,
+            burst: 1_000_000,
+        });
+        project
+    };
+    let report = simulate_scenario(&limited(1020.0, "exp:1ms", 3_000_000), 0).unwrap();
+    assert!(report.saturated, "ρ = 1.02 with 3 M requests");
+    assert!(
+        report.measured_s < 2_900.0,
+        "saturation ends the run early: {} s",
+        report.measured_s
+    );
+    // A bursty but stable queue (gamma service times with a squared
+    // coefficient of variation of 4, ρ = 0.97, mean queue 78) fluctuates
+    // widely but never grows: it is not saturated.
+    let report = simulate_scenario(&limited(970.0, "gamma:1ms,shape=0.25", 3_000_000), 0).unwrap();
+    assert!(!report.saturated, "ρ = 0.97 is stable");
+}
+
+/// A stable queue whose offered load the plan knows is never saturated,
+/// however bursty: gamma service times with a squared coefficient of
+/// variation of 10 at ρ = 0.99 (mean queue 539, swings of thousands).
+#[test]
+fn a_bursty_queue_just_below_capacity_is_never_saturated() {
+    for seed in [1, 2, 3] {
+        let mut project = single_station(
+            990.0,
+            "gamma:1ms,shape=0.1",
+            1,
+            QueueCapacity::Unbounded,
+            1_000_000,
+        );
+        project.run.seed = seed;
+        let report = simulate_scenario(&project, 0).unwrap();
+        assert!(!report.saturated, "seed {seed}: ρ = 0.99 is stable");
+    }
+}

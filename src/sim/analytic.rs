@@ -505,13 +505,42 @@ fn demand_per_request(project: &Project, index: usize) -> Option<Vec<f64>> {
 /// utilisation, when the scenario's open, constant arrival rate exceeds
 /// what some service can serve: such a queue grows without bound, however
 /// slowly, so the run is saturated whatever the backlog shows so far.
-///
-/// Only scenarios where the offered work is exactly known take part: open
-/// arrivals at one rate (no profile), and no pattern that sheds, caps or
-/// changes work over time (bounded queues, rate limits, batching,
-/// autoscaling, crashes, timeouts, retries, breakers, bulkheads). Retries
-/// and faults would only add work, but they come with shedding patterns.
 pub fn overloaded(project: &Project, index: usize) -> Option<(usize, f64)> {
+    match offered_load(project, index)? {
+        OfferedLoad::Over {
+            station,
+            utilisation,
+        } => Some((station, utilisation)),
+        OfferedLoad::Within { .. } => None,
+    }
+}
+
+/// What the plan knows of a scenario's offered work.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OfferedLoad {
+    /// Some service is offered more work than its workers can do.
+    Over {
+        /// The service offered the most work for its workers.
+        station: usize,
+        /// Its offered utilisation, above 1.
+        utilisation: f64,
+    },
+    /// Every service can do its offered work.
+    Within {
+        /// The offered utilisation is the busy share each service will have
+        /// (no service holds a worker while it waits on another), so the
+        /// scenario is stable however its backlog fluctuates.
+        exact: bool,
+    },
+}
+
+/// The offered work of a scenario, when it is exactly known: open arrivals
+/// at one rate (no profile), and no pattern that sheds, caps or changes
+/// work over time (bounded queues, rate limits, batching, autoscaling,
+/// crashes, cache warm-up, timeouts, retries, breakers, bulkheads, latency
+/// faults). Retries and faults would only add work, but they come with
+/// shedding patterns. None otherwise.
+pub fn offered_load(project: &Project, index: usize) -> Option<OfferedLoad> {
     let Arrivals::Open {
         rate_rps, profile, ..
     } = &project.workload.arrivals
@@ -525,12 +554,14 @@ pub fn overloaded(project: &Project, index: usize) -> Option<(usize, f64)> {
             && s.batching.is_none()
             && s.autoscale.is_none()
             && s.crashes.is_empty()
+            && s.cache.is_none_or(|c| c.warmup.as_secs_f64() == 0.0)
     });
     let plain_links = scenario.links.iter().all(|l| {
         l.timeout.is_none()
             && l.retry.is_none()
             && l.breaker.is_none()
             && l.max_concurrent.is_none()
+            && l.fault.is_none()
     });
     if !profile.is_empty() || !plain_services || !plain_links {
         return None;
@@ -541,5 +572,20 @@ pub fn overloaded(project: &Project, index: usize) -> Option<(usize, f64)> {
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let offered = rate_rps * demand;
     // A hair above 1 is still above: the queue grows by (ρ − 1) λ a second.
-    (offered > 1.0 + 1e-9).then_some((i, offered))
+    if offered > 1.0 + 1e-9 {
+        return Some(OfferedLoad::Over {
+            station: i,
+            utilisation: offered,
+        });
+    }
+    // A blocking service holds a worker while its calls queue below it: its
+    // demand above is only a lower bound.
+    let exact = scenario.services.iter().all(|s| {
+        s.io != IoModel::Blocking
+            || !scenario
+                .links
+                .iter()
+                .any(|l| l.from == s.name && l.mode == CallMode::Sync)
+    });
+    Some(OfferedLoad::Within { exact })
 }

@@ -622,7 +622,7 @@ impl State {
                 Some(station) => Some(Saturation {
                     station: station as usize,
                 }),
-                None => self.growing_station(plan, 500, 0.02),
+                None => self.growing_station(plan, 500, 10.0),
             };
         }
     }
@@ -1616,7 +1616,7 @@ impl State {
             self.finish(plan, self.now);
             return;
         }
-        let growing = self.growing_station(plan, 2_000, 0.05);
+        let growing = self.growing_station(plan, 2_000, 20.0);
         if runaway {
             // An explosion (calls spawning calls faster than they finish) has
             // little history to average: judge it by who is full right now.
@@ -1637,10 +1637,14 @@ impl State {
     }
 
     /// Whether some service's backlog grew by more than `min_growth` calls
-    /// and more than `share` of its arrivals since measuring began: a backlog
-    /// that grows in proportion to traffic is an unstable queue, while a
-    /// stable one only fluctuates. Returns the bottleneck if so.
-    fn growing_station(&self, plan: &Plan, min_growth: i64, share: f64) -> Option<Saturation> {
+    /// and more than `spread` times the square root of its arrivals since
+    /// measuring began. A stable queue's backlog only fluctuates about its
+    /// stationary level, a queue at exactly its capacity wanders like a
+    /// random walk (of order √n after n arrivals), and an overloaded one
+    /// grows in proportion to n; so growth beyond a multiple of √n is found
+    /// however slight the overload, given arrivals enough. Returns the
+    /// bottleneck if so.
+    fn growing_station(&self, plan: &Plan, min_growth: i64, spread: f64) -> Option<Saturation> {
         if !self.measuring {
             return None;
         }
@@ -1651,13 +1655,14 @@ impl State {
             return None;
         }
         // A closed system's backlog is bounded by its users: it cannot grow
-        // without bound, however long the queue.
-        if matches!(plan.arrivals, ArrivalPlan::Closed { .. }) {
+        // without bound, however long the queue. A scenario whose offered
+        // work is known to fit is stable, however bursty.
+        if plan.stable || matches!(plan.arrivals, ArrivalPlan::Closed { .. }) {
             return None;
         }
         let is_growing = |s: &Station| {
             let growth = s.tally.present.value - s.present_at_start;
-            growth > min_growth && growth as f64 > share * s.tally.arrivals as f64
+            growth > min_growth && growth as f64 > spread * (s.tally.arrivals as f64).sqrt()
         };
         self.stations.iter().any(is_growing).then(|| Saturation {
             station: self.bottleneck(plan),

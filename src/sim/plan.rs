@@ -23,6 +23,10 @@ pub struct Plan {
     /// offered work is exactly known (see [`super::analytic::overloaded`]):
     /// the run is saturated from the start, whatever its backlog shows.
     pub overloaded: Option<u32>,
+    /// Every service can do its offered work, and its offered utilisation
+    /// is exactly its busy share: the scenario is stable, and a growing
+    /// backlog is a fluctuation, not saturation.
+    pub stable: bool,
 }
 
 /// What a link does beyond carrying calls.
@@ -226,6 +230,8 @@ impl Plan {
                 reason = "services are limited to 10,000"
             )]
             overloaded: super::analytic::overloaded(project, index).map(|(i, _)| i as u32),
+            stable: super::analytic::offered_load(project, index)
+                == Some(super::analytic::OfferedLoad::Within { exact: true }),
         }
     }
 }
