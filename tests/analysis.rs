@@ -105,6 +105,45 @@ fn below_saturation_achieved_tracks_offered_and_p99_rises_with_load() {
     assert!(points[8].latency_ms.p99 > 1.5 * points[0].latency_ms.p99);
 }
 
+/// Under a rate profile a sweep reports the mean rate offered over the
+/// measured window, not the base rate (issue: autoscaling.ron's first point
+/// said 40 offered and 100.8 achieved). Base 100/s stepping to 3× at 30 s,
+/// measured from 10 s to 50 s: (20 s × 100 + 20 s × 300) / 40 s = 200/s, so
+/// the points at base 100, 150 and 200 offer 200, 300 and 400/s.
+#[test]
+fn a_sweep_under_a_rate_profile_reports_the_mean_offered_rate() {
+    let mut project = timed_station("exp:1ms", 1, 40.0, 10.0);
+    let Arrivals::Open { profile, .. } = &mut project.workload.arrivals else {
+        unreachable!()
+    };
+    profile.push(RateChange::Step {
+        at: seconds(30.0),
+        rate_rps: 300.0,
+    });
+    let report = run_sweep(
+        &project,
+        SweepAxis::Rate {
+            from: 100.0,
+            to: 200.0,
+            steps: 3,
+        },
+    );
+    let points = &report.scenarios[0].points;
+    for (p, expected) in points.iter().zip([200.0, 300.0, 400.0]) {
+        assert!(
+            (p.offered_rps - expected).abs() < 1e-9,
+            "offered {} for {expected}",
+            p.offered_rps
+        );
+        // Poisson counts of 8,000 to 16,000: 4σ is under 5%.
+        assert!(
+            (p.achieved_rps / expected - 1.0).abs() < 0.05,
+            "achieved {} of {expected}",
+            p.achieved_rps
+        );
+    }
+}
+
 #[test]
 fn a_sweep_names_the_bottleneck_of_a_three_station_network() {
     // gateway (8 workers of 1 ms) -> a (2 of exp:1ms, 2,000/s) -> b (1 of

@@ -164,6 +164,35 @@ impl Workload {
         )
     }
 
+    /// The mean open arrival rate from `from` to `to` seconds (the rate at
+    /// `from` when the window is empty), or `None` for a closed workload.
+    pub fn mean_rate_rps(&self, from: f64, to: f64) -> Option<f64> {
+        let Arrivals::Open { .. } = &self.arrivals else {
+            return None;
+        };
+        let segments = self.rate_segments();
+        let rate_at = |t: f64, s: &RateSegment| {
+            if s.is_flat() || !s.end.is_finite() || s.end <= s.start {
+                s.start_rps
+            } else {
+                s.start_rps + (s.end_rps - s.start_rps) * (t - s.start) / (s.end - s.start)
+            }
+        };
+        if to <= from {
+            let s = segments.iter().find(|s| from < s.end).or(segments.last())?;
+            return Some(rate_at(from.max(s.start), s));
+        }
+        // Requests in the window: the trapezoid over each piece's overlap.
+        let requests: f64 = segments
+            .iter()
+            .filter_map(|s| {
+                let (a, b) = (from.max(s.start), to.min(s.end));
+                (b > a).then(|| f64::midpoint(rate_at(a, s), rate_at(b, s)) * (b - a))
+            })
+            .sum();
+        Some(requests / (to - from))
+    }
+
     /// Scales an open workload so its base rate is `rate_rps`, keeping the
     /// profile's shape. Returns false for a closed workload, which has no rate.
     pub fn scale_to_rate(&mut self, target_rps: f64) -> bool {
@@ -196,5 +225,36 @@ fn flat(start: f64, end: f64, rate: f64) -> RateSegment {
         end,
         start_rps: rate,
         end_rps: rate,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Base 100/s, ramping from 10 s to 20 s up to 300/s, by hand.
+    #[test]
+    fn the_mean_rate_over_a_window_integrates_steps_and_ramps() {
+        let workload = Workload {
+            arrivals: Arrivals::Open {
+                process: ArrivalProcess::Poisson,
+                rate_rps: 100.0,
+                profile: vec![RateChange::Ramp {
+                    from: "10s".parse().unwrap(),
+                    to: "20s".parse().unwrap(),
+                    rate_rps: 300.0,
+                }],
+            },
+            classes: Vec::new(),
+        };
+        let mean = |a, b| workload.mean_rate_rps(a, b).unwrap();
+        // (10 s × 100 + 10 s × 200 on average) / 20 s.
+        assert!((mean(0.0, 20.0) - 150.0).abs() < 1e-9);
+        // At 15 s the ramp is halfway, at 200/s: (5 s × 250 on average +
+        // 5 s × 300) / 10 s.
+        assert!((mean(15.0, 25.0) - 275.0).abs() < 1e-9);
+        // An empty window: the rate at that instant.
+        assert!((mean(15.0, 15.0) - 200.0).abs() < 1e-9);
+        assert!((mean(0.0, 5.0) - 100.0).abs() < 1e-9);
     }
 }

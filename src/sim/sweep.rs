@@ -326,7 +326,19 @@ fn run_points(
 /// sweep's memory does not grow with its points.
 fn point(project: &Project, report: &ScenarioReport, replicas: Option<u32>) -> SweepPoint {
     let offered_rps = match &project.workload.arrivals {
-        Arrivals::Open { rate_rps, .. } => *rate_rps,
+        Arrivals::Open {
+            rate_rps, profile, ..
+        } if profile.is_empty() => *rate_rps,
+        // Under a rate profile, the mean rate over the measured window (that
+        // of one replication: the report sums them).
+        Arrivals::Open { rate_rps, .. } => {
+            let from = report.warmup_s;
+            let to = from + report.measured_s / f64::from(report.replications.max(1));
+            project
+                .workload
+                .mean_rate_rps(from, to)
+                .unwrap_or(*rate_rps)
+        }
         // A closed system offers what it achieves.
         Arrivals::Closed { .. } => report.throughput_rps,
     };
