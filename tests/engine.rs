@@ -460,3 +460,27 @@ fn a_bursty_queue_just_below_capacity_is_never_saturated() {
         assert!(!report.saturated, "seed {seed}: ρ = 0.99 is stable");
     }
 }
+
+/// A latency beyond a day is reported as it is (it was clamped to 24 h):
+/// one request at a time through a constant 48 h service.
+#[test]
+fn latencies_beyond_a_day_are_reported_whole() {
+    let mut project = single_station(1.0, "48h", 1, QueueCapacity::Unbounded, 3);
+    project.workload.arrivals = Arrivals::Closed {
+        users: 1,
+        think_time: dist("0ms"),
+    };
+    project.run.warmup = Some(TimeSpan::ZERO);
+    let report = simulate_scenario(&project, 0).unwrap();
+    let two_days_ms = 48.0 * 3600.0 * 1e3;
+    for (what, value) in [
+        ("mean", report.latency_ms.mean),
+        ("p99", report.latency_ms.p99),
+        ("max", report.latency_ms.max),
+    ] {
+        assert!(
+            (value / two_days_ms - 1.0).abs() < 1e-3,
+            "{what} {value} ms, not 48 h"
+        );
+    }
+}
