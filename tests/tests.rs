@@ -7,6 +7,7 @@ mod analysis;
 mod canvas;
 mod cli;
 mod determinism;
+mod endings;
 mod engine;
 mod examples;
 mod files;

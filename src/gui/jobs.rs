@@ -202,7 +202,7 @@ fn simulate(
                 last_repaint += last_repaint.elapsed();
             }
         }
-        scenarios.push(simulation.report());
+        scenarios.push(simulation.outcome()?);
     }
     progress.set(1.0);
     Ok(crate::sim::assemble(project, scenarios))

@@ -34,6 +34,11 @@ pub mod limits {
     pub const RATE_RPS: f64 = 1e9;
     /// Retries of one call.
     pub const RETRIES: u32 = 100;
+    /// Attempts per request that unbudgeted retries may multiply to along
+    /// a chain of sync calls.
+    pub const RETRY_ATTEMPTS: f64 = 10_000.0;
+    /// The shortest autoscaler interval.
+    pub const SCALE_INTERVAL_NS: u64 = 1_000_000;
     /// Requests in one batch.
     pub const BATCH: u32 = 4096;
     /// Crashes of one service.
@@ -362,11 +367,15 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                     ),
                 );
             }
-            problems.positive(
-                format!("{place} / interval"),
-                scale.interval,
-                "the interval",
-            );
+            if scale.interval.as_nanos() < limits::SCALE_INTERVAL_NS {
+                problems.add(
+                    format!("{place} / interval"),
+                    format!(
+                        "the interval must be at least 1ms (an autoscaler decides every few seconds), got {}",
+                        scale.interval
+                    ),
+                );
+            }
         }
         let slots = service
             .autoscale
@@ -433,7 +442,11 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
         }
     }
     let sync_edges = links(problems, place, scenario, &index);
-    for cycle in sync_cycles(&sync_edges) {
+    let cycles = sync_cycles(&sync_edges);
+    if cycles.is_empty() {
+        retry_storms(problems, place, scenario, &index);
+    }
+    for cycle in cycles {
         let names: Vec<&str> = cycle
             .iter()
             .map(|&i| scenario.services[i].name.as_str())
@@ -445,6 +458,79 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                 names.join(" -> ")
             ),
         );
+    }
+}
+
+/// Retries without a budget multiply along a chain of sync calls: 100
+/// retries on each of five links would make 101^5 attempts per request.
+/// Refuses a chain whose attempts multiply past
+/// [`limits::RETRY_ATTEMPTS`]. Assumes the sync calls have no cycle.
+fn retry_storms(
+    problems: &mut Problems,
+    place: &str,
+    scenario: &Scenario,
+    index: &BTreeMap<&str, usize>,
+) {
+    fn worst(
+        i: usize,
+        scenario: &Scenario,
+        index: &BTreeMap<&str, usize>,
+        attempts: &mut Vec<Option<(f64, Option<usize>)>>,
+        depth: usize,
+    ) -> f64 {
+        if let Some((a, _)) = attempts[i] {
+            return a;
+        }
+        let mut best = (1.0, None);
+        if depth < scenario.services.len() {
+            for link in scenario
+                .links
+                .iter()
+                .filter(|l| l.mode == CallMode::Sync && l.from == scenario.services[i].name)
+            {
+                let Some(&to) = index.get(link.to.as_str()) else {
+                    continue;
+                };
+                let tries = link
+                    .retry
+                    .filter(|r| r.budget.is_none())
+                    .map_or(1.0, |r| 1.0 + f64::from(r.max_retries));
+                let below = tries * worst(to, scenario, index, attempts, depth + 1);
+                if below > best.0 {
+                    best = (below, Some(to));
+                }
+            }
+        }
+        attempts[i] = Some(best);
+        best.0
+    }
+    // attempts[i]: the most attempts a call to i can make of the services
+    // below it, and the next service on that worst chain.
+    let n = scenario.services.len();
+    let mut attempts: Vec<Option<(f64, Option<usize>)>> = vec![None; n];
+    for start in 0..n {
+        if worst(start, scenario, index, &mut attempts, 0) <= limits::RETRY_ATTEMPTS {
+            continue;
+        }
+        let mut chain = vec![scenario.services[start].name.as_str()];
+        let mut at = start;
+        while let Some((_, Some(next))) = attempts[at] {
+            chain.push(scenario.services[next].name.as_str());
+            at = next;
+        }
+        let total = attempts[start].map_or(1.0, |a| a.0);
+        problems.add(
+            format!("{place} / links"),
+            format!(
+                "retries multiply along the sync calls {}: up to {total:.0} attempts per call \
+                 to {:?} (at most {} are allowed); lower max_retries or give the retries a budget",
+                chain.join(" -> "),
+                scenario.services[start].name,
+                limits::RETRY_ATTEMPTS,
+            ),
+        );
+        // One report per scenario: the services above a storm share it.
+        return;
     }
 }
 

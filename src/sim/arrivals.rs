@@ -8,9 +8,11 @@ use super::rng::Rng;
 
 /// Generates successive arrival times, in seconds from the start.
 ///
-/// Poisson arrivals are drawn by thinning within each straight piece of the
-/// profile at that piece's peak rate (exact for a non-homogeneous Poisson
-/// process, and memoryless across piece boundaries); evenly spaced ones step
+/// Poisson arrivals are drawn by inverting the integrated rate within each
+/// straight piece of the profile: from `t`, the next arrival is where the
+/// area under the rate reaches an exponential draw (exact for a
+/// non-homogeneous Poisson process, one draw per arrival whatever the
+/// ramp, and memoryless across piece boundaries). Evenly spaced ones step
 /// 1/rate at the current rate. Pieces with no traffic are skipped, and when
 /// no traffic is left the clock ends.
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct ArrivalClock {
     cursor: usize,
     rng: Rng,
     time: f64,
+    /// Candidate times drawn, accepted or not (for tests of the cost).
+    draws: u64,
 }
 
 impl ArrivalClock {
@@ -31,6 +35,7 @@ impl ArrivalClock {
             cursor: 0,
             rng,
             time: 0.0,
+            draws: 0,
         }
     }
 
@@ -50,8 +55,9 @@ impl ArrivalClock {
                 t = piece.end;
                 continue;
             }
+            self.draws += 1;
             let next = match self.process {
-                ArrivalProcess::Poisson => t + self.rng.exp1() / peak,
+                ArrivalProcess::Poisson => t + poisson_gap(&piece, t, self.rng.exp1()),
                 ArrivalProcess::Constant => t + 1.0 / rate_in(&piece, t).max(peak * 1e-6),
             };
             if next >= piece.end && (self.process == ArrivalProcess::Poisson || !piece.is_flat()) {
@@ -60,18 +66,39 @@ impl ArrivalClock {
                 t = piece.end;
                 continue;
             }
-            t = next;
-            let accept = match self.process {
-                ArrivalProcess::Poisson => {
-                    piece.is_flat() || self.rng.unit() * peak < rate_in(&piece, t)
-                }
-                ArrivalProcess::Constant => true,
-            };
-            if accept {
-                self.time = t;
-                return Some(t);
-            }
+            self.time = next;
+            return Some(next);
         }
+    }
+
+    /// Candidate times drawn so far.
+    pub fn draws(&self) -> u64 {
+        self.draws
+    }
+}
+
+/// The gap from `t` to the time where the area under `piece`'s rate reaches
+/// `area` (an exponential draw); infinite when the piece's remaining area
+/// is smaller. With the rate r at `t` and slope k, the area after d seconds
+/// is r d + k d²/2; the root is written 2 area / (r + √(r² + 2 k area)),
+/// which stays accurate as k goes to zero.
+fn poisson_gap(piece: &RateSegment, t: f64, area: f64) -> f64 {
+    let r = rate_in(piece, t);
+    let k = if piece.is_flat() || !piece.end.is_finite() || piece.end <= piece.start {
+        0.0
+    } else {
+        (piece.end_rps - piece.start_rps) / (piece.end - piece.start)
+    };
+    let discriminant = r * r + 2.0 * k * area;
+    if discriminant < 0.0 {
+        // A falling rate whose remaining area is less than `area`.
+        return f64::INFINITY;
+    }
+    let denominator = r + discriminant.sqrt();
+    if denominator > 0.0 {
+        2.0 * area / denominator
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -82,4 +109,70 @@ fn rate_in(piece: &RateSegment, t: f64) -> f64 {
     }
     let f = ((t - piece.start) / (piece.end - piece.start)).clamp(0.0, 1.0);
     piece.start_rps + f * (piece.end_rps - piece.start_rps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(from_rps: f64, to_rps: f64, over_s: f64) -> Vec<RateSegment> {
+        vec![
+            RateSegment {
+                start: 0.0,
+                end: over_s,
+                start_rps: from_rps,
+                end_rps: to_rps,
+            },
+            RateSegment {
+                start: over_s,
+                end: f64::INFINITY,
+                start_rps: to_rps,
+                end_rps: to_rps,
+            },
+        ]
+    }
+
+    /// A ramp from 0 to 10^9 requests/s over 1,000 s rises at k = 10^6/s²,
+    /// so Λ(t) = k t²/2 and the 57,000th arrival comes near √(2 × 57,000 / k)
+    /// = 0.33764 s (a count of 57,000 ± 239: ±0.21% in time). Thinning at
+    /// the peak rate drew a billion candidates per second of the ramp's
+    /// start; inversion draws one per arrival.
+    #[test]
+    fn a_steep_ramp_costs_one_draw_per_arrival() {
+        let mut clock = ArrivalClock::from_segments(
+            ArrivalProcess::Poisson,
+            ramp(0.0, 1e9, 1000.0),
+            Rng::stream(1, 0, "arrivals"),
+        );
+        let mut last = 0.0;
+        for _ in 0..57_000 {
+            let t = clock.next_arrival().unwrap();
+            assert!(t >= last);
+            last = t;
+        }
+        assert!((last / 0.337_64 - 1.0).abs() < 0.01, "{last} s");
+        assert!(clock.draws() <= 57_000, "{} draws", clock.draws());
+    }
+
+    /// A rate falling from 100/s to 0 over 10 s offers an area of 500
+    /// requests, and then the clock ends: the counts of 40 runs average
+    /// 500 (standard error √(500/40) = 3.5).
+    #[test]
+    fn a_falling_ramp_offers_its_area_and_ends() {
+        let runs = 40;
+        let mut total = 0;
+        for seed in 0..runs {
+            let mut clock = ArrivalClock::from_segments(
+                ArrivalProcess::Poisson,
+                ramp(100.0, 0.0, 10.0),
+                Rng::stream(seed, 0, "arrivals"),
+            );
+            while let Some(t) = clock.next_arrival() {
+                assert!(t < 10.0);
+                total += 1;
+            }
+        }
+        let mean = f64::from(total) / runs as f64;
+        assert!((mean - 500.0).abs() < 4.0 * 3.54, "{mean}");
+    }
 }

@@ -300,6 +300,11 @@ pub struct Slice {
 /// Events between saturation checks.
 const CHECK_EVERY: u64 = 1 << 16;
 
+/// Simulated time after which a run ends whatever its stop condition: a
+/// hundred years, far below the clock's 584 and far beyond any model (each
+/// time in a project is at most a year, so no step crosses the clock's end).
+pub const HORIZON_NS: u64 = 100 * 365 * 24 * 3_600_000_000_000;
+
 /// Calls in flight beyond which a run is declared saturated, whatever else.
 const MAX_IN_FLIGHT: usize = 2_000_000;
 
@@ -359,6 +364,10 @@ impl Replication {
 }
 
 /// The engine state of one replication.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts of one run: measuring, runaway, no arrivals left, past the horizon"
+)]
 struct State {
     now: SimTime,
     seq: u64,
@@ -395,6 +404,10 @@ struct State {
     last_check: SimTime,
     /// Set when calls in flight reach the cap; the run then ends saturated.
     runaway: bool,
+    /// No open arrival is left to come.
+    arrivals_done: bool,
+    /// The run passed [`HORIZON_NS`] before its stop condition.
+    beyond_horizon: bool,
     /// (completion time, latency) of the first successful requests, for
     /// choosing a warm-up; the replication ends when it is full.
     trace: Vec<(u64, u64)>,
@@ -415,6 +428,11 @@ pub struct Outcome {
     pub timeseries: Option<crate::stats::TimeSeries>,
     pub saturation: Option<Saturation>,
     pub events: u64,
+    /// The run passed [`HORIZON_NS`] of simulated time before its stop
+    /// condition, and was ended there.
+    pub beyond_horizon: bool,
+    /// Requests finished (successful or not) in the measured time.
+    pub finished_requests: u64,
     /// The trace asked for with `trace_cap`, in completion order.
     pub trace: Vec<(u64, u64)>,
 }
@@ -495,6 +513,8 @@ impl State {
             stalled_checks: 0,
             last_check: SimTime::ZERO,
             runaway: false,
+            arrivals_done: false,
+            beyond_horizon: false,
             trace: Vec::new(),
             trace_cap: 0,
         };
@@ -552,6 +572,11 @@ impl State {
                 self.finish(plan, end);
                 return;
             }
+            if next.time.0 > HORIZON_NS {
+                self.beyond_horizon = true;
+                self.finish(plan, self.now);
+                return;
+            }
             if next.time > slice.until {
                 return;
             }
@@ -575,6 +600,7 @@ impl State {
     /// The measurements, once finished.
     fn into_outcome(self) -> Outcome {
         let end = self.end.unwrap_or(self.now);
+        let finished_requests = self.classes.iter().map(|c| c.succeeded + c.failed).sum();
         Outcome {
             trace: self.trace,
             measured_ns: end.since(self.measure_from),
@@ -586,6 +612,8 @@ impl State {
             timeseries: self.recorder.map(Recorder::finish),
             saturation: self.saturation,
             events: self.events,
+            beyond_horizon: self.beyond_horizon,
+            finished_requests,
         }
     }
 
@@ -779,6 +807,11 @@ impl State {
         let Some(scale) = spec.autoscale else {
             return;
         };
+        // With no traffic left to come and none in flight there is nothing
+        // to scale for: the ticks stop, so the run can end.
+        if self.arrivals_done && self.in_flight() == 0 {
+            return;
+        }
         let (now, from) = (self.now, self.measure_from);
         let s = &mut self.stations[station_index as usize];
         s.tally.busy.settle(now, from);
@@ -847,6 +880,7 @@ impl State {
             .next_arrival()
             .filter(|t| *t <= MAX_SPAN_NS as f64 / 1e9)
         else {
+            self.arrivals_done = true;
             return;
         };
         #[expect(

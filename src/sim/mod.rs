@@ -68,6 +68,19 @@ pub enum SimError {
     /// The run was cancelled before it finished.
     #[error("the simulation was cancelled")]
     Cancelled,
+    /// A replication reached [`engine::HORIZON_NS`] of simulated time before
+    /// its stop condition.
+    #[error(
+        "scenario {scenario:?}: the run reached 100 years of simulated time before its stop \
+         condition ({finished} requests had finished); stop it sooner (`stop: Duration(...)` \
+         or fewer `Requests`) or shorten the times in the model"
+    )]
+    BeyondHorizon {
+        /// The scenario.
+        scenario: String,
+        /// Requests finished in the replication that reached the horizon.
+        finished: u64,
+    },
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -130,6 +143,8 @@ struct Totals {
     saturation: Option<Saturation>,
     events: u64,
     replications: Vec<ReplicationSummary>,
+    /// Requests finished when a replication reached the horizon.
+    beyond_horizon: Option<u64>,
 }
 
 impl Simulation {
@@ -290,7 +305,12 @@ impl Simulation {
                     else {
                         unreachable!("matched above")
                     };
-                    let trace = pilot.into_outcome().trace;
+                    let outcome = pilot.into_outcome();
+                    if outcome.beyond_horizon {
+                        self.totals.beyond_horizon = Some(outcome.finished_requests);
+                        return true;
+                    }
+                    let trace = outcome.trace;
                     let latencies: Vec<f64> = trace.iter().map(|&(_, l)| l as f64).collect();
                     let cut = warmup::mser5(&latencies);
                     self.warmup_ns = cut.checked_sub(1).map_or(0, |i| trace[i].0);
@@ -306,7 +326,7 @@ impl Simulation {
                     };
                     self.totals.absorb(done.into_outcome());
                     self.current += 1;
-                    if self.wants_another_replication() {
+                    if self.totals.beyond_horizon.is_none() && self.wants_another_replication() {
                         self.phase = Phase::Replicating(self.replication(self.current));
                     }
                 }
@@ -339,7 +359,19 @@ impl Simulation {
                 return Err(SimError::Cancelled);
             }
         }
-        Ok(self.report())
+        self.outcome()
+    }
+
+    /// The report once finished, or why there is none: a replication ran
+    /// past the horizon of simulated time.
+    pub fn outcome(&self) -> Result<ScenarioReport, SimError> {
+        match self.totals.beyond_horizon {
+            Some(finished) => Err(SimError::BeyondHorizon {
+                scenario: self.plan.scenario.clone(),
+                finished,
+            }),
+            None => Ok(self.report()),
+        }
     }
 
     /// The report of the finished replications (all of them once finished).
@@ -412,6 +444,9 @@ fn statistic_ms(histogram: &LatencyHistogram, statistic: LatencyStatistic) -> f6
 
 impl Totals {
     fn absorb(&mut self, outcome: Outcome) {
+        if outcome.beyond_horizon {
+            self.beyond_horizon = Some(outcome.finished_requests);
+        }
         self.replications.push(summarise(&outcome));
         self.measured_ns += outcome.measured_ns;
         self.elapsed_ns += outcome.elapsed_ns;
