@@ -10,6 +10,7 @@ mod check;
 #[cfg(feature = "loadgen")]
 mod load;
 mod overrides;
+mod progress;
 mod simulate;
 mod sweep;
 #[cfg(feature = "loadgen")]

@@ -57,7 +57,17 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<u8> {
         return Ok(exit::FAILURE);
     };
     let config = SimulateConfig::new(args, file.project)?;
-    let report = crate::sim::simulate(&config.project, config.scenario.as_deref())?;
+    let report = {
+        let progress = super::progress::Progress::start(super::progress::Counting {
+            what: "simulate",
+            unit: None,
+        });
+        crate::sim::simulate_with_progress(
+            &config.project,
+            config.scenario.as_deref(),
+            &mut |fraction| progress.set(fraction, 1.0),
+        )?
+    };
     let mut bytes = Vec::new();
     write_report(&report, config.format, &mut bytes).context("cannot format the report")?;
     emit(config.output.as_deref(), &bytes)?;

@@ -1,6 +1,6 @@
 //! `archbench sweep FILE`: simulate across loads or replica counts.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, bail};
 
@@ -123,7 +123,34 @@ pub fn run(args: SweepArgs) -> anyhow::Result<u8> {
         return Ok(exit::FAILURE);
     };
     let config = SweepConfig::new(args, file.project)?;
-    let report = crate::sim::sweep(&config.project, &config.spec, &AtomicBool::new(false))?;
+    let report = {
+        let progress = super::progress::Progress::start(super::progress::Counting {
+            what: "sweep",
+            unit: Some("points"),
+        });
+        let points = crate::sim::SweepProgress::default();
+        let finished = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                // Copies the sweep's own counters to the line until it ends.
+                while !finished.load(Ordering::Relaxed) {
+                    progress.set(
+                        points.done.load(Ordering::Relaxed) as f64,
+                        points.planned.load(Ordering::Relaxed) as f64,
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            });
+            let report = crate::sim::sweep_with_progress(
+                &config.project,
+                &config.spec,
+                &AtomicBool::new(false),
+                &points,
+            );
+            finished.store(true, Ordering::Relaxed);
+            report
+        })?
+    };
     let mut bytes = Vec::new();
     write_sweep(&report, config.format, &mut bytes).context("cannot format the report")?;
     emit(config.output.as_deref(), &bytes)?;

@@ -754,15 +754,31 @@ pub fn simulate_scenario(project: &Project, scenario: usize) -> Result<ScenarioR
 /// Simulates every scenario of `project` (or just `only`, by name), and
 /// compares each with the first.
 pub fn simulate(project: &Project, only: Option<&str>) -> Result<SimulationReport, SimError> {
+    simulate_with_progress(project, only, &mut |_| {})
+}
+
+/// [`simulate`], telling `progress` the finished fraction (0 to 1) of the
+/// whole run between slices of work.
+pub fn simulate_with_progress(
+    project: &Project,
+    only: Option<&str>,
+    progress: &mut dyn FnMut(f64),
+) -> Result<SimulationReport, SimError> {
     let indices = scenario_indices(project, only)?;
     let problems = validate(project);
     if !problems.is_empty() {
         return Err(SimError::Invalid(problems));
     }
-    let scenarios: Vec<ScenarioReport> = indices
-        .into_iter()
-        .map(|i| simulate_scenario(project, i))
-        .collect::<Result<_, _>>()?;
+    let count = indices.len() as f64;
+    let mut scenarios = Vec::with_capacity(indices.len());
+    for (done, index) in indices.into_iter().enumerate() {
+        let mut simulation = Simulation::new(project, index)?;
+        while !simulation.step(Budget::Events(1 << 18)) {
+            progress((done as f64 + simulation.progress()) / count);
+        }
+        scenarios.push(simulation.outcome()?);
+    }
+    progress(1.0);
     Ok(assemble(project, scenarios))
 }
 
