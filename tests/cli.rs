@@ -161,7 +161,7 @@ fn impossible_overrides_are_refused() {
         let mut all = vec!["simulate", "projects/three-tier.ron"];
         all.extend_from_slice(args);
         let out = archbench(&all);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(
             text(&out.stderr).starts_with("error: "),
             "{args:?}: {}",
@@ -228,7 +228,7 @@ fn closed_workloads_refuse_a_rate() {
     )
     .unwrap();
     let out = archbench(&["simulate", path.to_str().unwrap(), "--rate", "100"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("closed"),
         "{}",
@@ -351,7 +351,7 @@ fn precision_and_replications_from_the_command_line() {
     assert!(half <= 0.03 * p99["estimate"].as_f64().unwrap());
     for bad in ["0%", "150%", "fast"] {
         let out = archbench(&["simulate", "projects/ml-inference.ron", "--precision", bad]);
-        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
     }
     let out = archbench(&[
         "simulate",
@@ -392,7 +392,7 @@ fn sweep_usage_errors() {
         let out = archbench(args);
         assert_eq!(
             out.status.code(),
-            Some(1),
+            Some(2),
             "{args:?}: {}",
             text(&out.stderr)
         );
@@ -415,8 +415,47 @@ fn impossible_option_values_are_command_line_errors() {
         (vec!["simulate", project, "--rate", "NaN"], "\"NaN\""),
         (vec!["simulate", project, "--rate=-5"], "--rate"),
         (vec!["sweep", project, "--steps", "0"], "--steps"),
+        (vec!["simulate", project, "--scenario", "nope"], "\"nope\""),
     ];
     if cfg!(feature = "loadgen") {
+        let url = "http://127.0.0.1:9/";
+        let load = |extra: &[&'static str]| {
+            let mut args = vec!["load", url];
+            args.extend_from_slice(extra);
+            args
+        };
+        cases.extend([
+            (
+                load(&["--rate", "5", "--duration", "1s", "--timeout", "0s"]),
+                "timeout",
+            ),
+            (
+                load(&["--rate", "5", "--duration", "1s", "--threshold", "bogus"]),
+                "\"bogus\"",
+            ),
+            (
+                load(&["--rate", "5", "--duration", "1s", "--header", "nocolon"]),
+                "\"nocolon\"",
+            ),
+            (load(&["--rate", "5"]), "--duration"),
+            (
+                load(&["--users", "2", "--think", "exp:-1s", "--duration", "1s"]),
+                "--think exp:-1s:",
+            ),
+            (
+                vec![
+                    "load",
+                    "ftp://127.0.0.1/",
+                    "--rate",
+                    "5",
+                    "--duration",
+                    "1s",
+                ],
+                "only http:// and https://",
+            ),
+            (vec!["target", "--workers", "0"], "--workers"),
+            (vec!["target", "--service-time", "bogus"], "--service-time"),
+        ]);
         cases.extend([
             (
                 vec![
@@ -451,4 +490,25 @@ fn impossible_option_values_are_command_line_errors() {
         assert!(stderr.contains(named), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// `replications: 10000` is allowed, and nothing is said about
+/// `max_replications`, a field the user never wrote (its default, 200, is
+/// only the precision rule's cap).
+#[test]
+fn many_replications_need_no_max_replications() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/mm1.ron"),
+    )
+    .unwrap()
+    .replace(
+        "run: (stop: Requests(1000000), warmup: \"0s\", seed: 1)",
+        "run: (stop: Requests(10), warmup: \"0s\", seed: 1, replications: 10000)",
+    );
+    let project = archbench::model::file::parse(&text, std::path::Path::new("t.ron"))
+        .unwrap()
+        .project;
+    assert_eq!(project.run.replications, 10_000);
+    let problems = archbench::model::validate(&project);
+    assert!(problems.is_empty(), "{problems:?}");
 }

@@ -499,7 +499,7 @@ fn the_cli_drives_a_url_and_a_project_and_sets_exit_codes() {
         "--header",
         "Authorization: Bearer ${ARCHBENCH_SURELY_UNSET_1234}",
     ]);
-    assert_eq!(unset.status.code(), Some(1));
+    assert_eq!(unset.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unset.stderr).contains("ARCHBENCH_SURELY_UNSET_1234"));
     // Bounds.
     for bad in [
@@ -509,7 +509,7 @@ fn the_cli_drives_a_url_and_a_project_and_sets_exit_codes() {
     ] {
         let mut args = vec!["load", url.as_str()];
         args.extend_from_slice(bad);
-        assert_eq!(run(&args).status.code(), Some(1), "{bad:?}");
+        assert_eq!(run(&args).status.code(), Some(2), "{bad:?}");
     }
 }
 

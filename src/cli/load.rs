@@ -59,7 +59,7 @@ fn think(text: Option<&str>) -> anyhow::Result<Distribution> {
     let think: Distribution = text
         .unwrap_or("0ms")
         .parse()
-        .with_context(|| format!("--think {text:?}"))?;
+        .with_context(|| format!("--think {}", text.unwrap_or("0ms")))?;
     think.check().map_err(|m| anyhow::anyhow!("--think: {m}"))?;
     Ok(think)
 }
@@ -72,7 +72,8 @@ fn project_plan(
     let index = match &args.scenario {
         Some(name) => project
             .scenario_index(name)
-            .with_context(|| format!("no scenario is called {name:?}"))?,
+            .with_context(|| format!("no scenario is called {name:?}"))
+            .map_err(super::usage)?,
         None => 0,
     };
     let targets = loadgen::project_targets(project, index)?;
@@ -80,12 +81,14 @@ fn project_plan(
     if let Some(rate) = args.rate
         && !workload.scale_to_rate(rate)
     {
-        bail!("--rate applies to open workloads; this project's workload is closed");
+        return Err(super::usage(anyhow::anyhow!(
+            "--rate applies to open workloads; this project's workload is closed"
+        )));
     }
     let pacing = match (&workload.arrivals, args.users) {
         (_, Some(users)) => Pacing::Closed {
             users,
-            think: think(args.think.as_deref())?,
+            think: think(args.think.as_deref()).map_err(super::usage)?,
         },
         (Arrivals::Open { process, .. }, None) => Pacing::Open {
             process: *process,
@@ -101,7 +104,9 @@ fn project_plan(
     let duration = match (args.duration, project.run.stop) {
         (Some(d), _) | (None, StopCondition::Duration(d)) => d.into(),
         (None, StopCondition::Requests(_)) => {
-            bail!("the project stops by request count; give --duration")
+            return Err(super::usage(anyhow::anyhow!(
+                "the project stops by request count; give --duration"
+            )));
         }
     };
     Ok((targets, pacing, duration))
@@ -110,8 +115,15 @@ fn project_plan(
 /// Exit 0 on success, 1 on bad input, 3 when a threshold fails.
 pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
     let is_url = args.target.starts_with("http://") || args.target.starts_with("https://");
+    if !is_url && let Some((scheme, _)) = args.target.split_once("://") {
+        return Err(super::usage(anyhow::anyhow!(
+            "cannot load {}: only http:// and https:// URLs can be loaded (not {scheme}://), \
+             or give a project file",
+            args.target
+        )));
+    }
     let (targets, pacing, duration) = if is_url {
-        url_plan(args)?
+        url_plan(args).map_err(super::usage)?
     } else {
         let Some(file) = load_valid(std::path::Path::new(&args.target)) else {
             return Ok(exit::FAILURE);
@@ -122,7 +134,8 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         .thresholds
         .iter()
         .map(|t| t.parse::<Threshold>())
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| super::usage(e.into()))?;
     let plan = LoadPlan {
         targets,
         pacing,
@@ -132,6 +145,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         insecure: args.insecure,
         thresholds,
     };
+    plan.validate().map_err(|e| super::usage(e.into()))?;
     let report = loadgen::run(plan)?;
     let mut bytes = Vec::new();
     match args.format {

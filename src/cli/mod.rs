@@ -36,6 +36,17 @@ pub mod exit {
     pub const SLO_FAILED: u8 = 3;
 }
 
+/// A wrong command line found after parsing (an impossible value, a
+/// missing option, a flag that does not fit the project): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub(crate) struct Usage(anyhow::Error);
+
+/// Marks an error as a wrong command line.
+pub(crate) fn usage(error: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(Usage(error))
+}
+
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
     match parse() {
@@ -87,7 +98,11 @@ pub fn run(args: Args) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
-            ExitCode::from(exit::FAILURE)
+            ExitCode::from(if error.is::<Usage>() {
+                exit::USAGE
+            } else {
+                exit::FAILURE
+            })
         }
     }
 }

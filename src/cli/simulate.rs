@@ -56,7 +56,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<u8> {
     let Some(file) = load_valid(&args.file) else {
         return Ok(exit::FAILURE);
     };
-    let config = SimulateConfig::new(args, file.project)?;
+    let config = SimulateConfig::new(args, file.project).map_err(super::usage)?;
     let report = {
         let progress = super::progress::Progress::start(super::progress::Counting {
             what: "simulate",

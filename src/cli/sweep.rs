@@ -122,7 +122,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<u8> {
     let Some(file) = load_valid(&args.file) else {
         return Ok(exit::FAILURE);
     };
-    let config = SweepConfig::new(args, file.project)?;
+    let config = SweepConfig::new(args, file.project).map_err(super::usage)?;
     let report = {
         let progress = super::progress::Progress::start(super::progress::Counting {
             what: "sweep",
@@ -149,6 +149,13 @@ pub fn run(args: SweepArgs) -> anyhow::Result<u8> {
             );
             finished.store(true, Ordering::Relaxed);
             report
+        })
+        .map_err(|error| match error {
+            // Asked for what the project cannot do: the command line is wrong.
+            crate::sim::SimError::Sweep(_) | crate::sim::SimError::UnknownScenario { .. } => {
+                super::usage(error.into())
+            }
+            other => other.into(),
         })?
     };
     let mut bytes = Vec::new();

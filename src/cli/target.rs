@@ -15,7 +15,8 @@ pub fn run(args: &TargetArgs) -> anyhow::Result<u8> {
     let service_time: Distribution = args
         .service_time
         .parse()
-        .with_context(|| format!("--service-time {:?}", args.service_time))?;
+        .with_context(|| format!("--service-time {:?}", args.service_time))
+        .map_err(super::usage)?;
     let config = TargetConfig {
         port: args.port,
         service_time,
@@ -27,6 +28,7 @@ pub fn run(args: &TargetArgs) -> anyhow::Result<u8> {
         error_rate: args.error_rate,
         seed: args.seed,
     };
+    config.validate().map_err(|e| super::usage(e.into()))?;
     let server = TargetServer::start(&config)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {}", server.address())?;

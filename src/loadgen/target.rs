@@ -62,7 +62,8 @@ impl Default for TargetConfig {
 }
 
 impl TargetConfig {
-    fn validate(&self) -> Result<(), LoadError> {
+    /// Checks every bound; the message names the offending option.
+    pub fn validate(&self) -> Result<(), LoadError> {
         let bad = |m: String| Err(LoadError::Plan(m));
         self.service_time
             .check()

@@ -258,7 +258,9 @@ fn run(problems: &mut Problems, project: &Project) {
     problems.count(
         "run / max_replications".into(),
         run.max_replications,
-        run.replications.clamp(1, limits::REPLICATIONS),
+        // Below `replications` it is simply not reached: the run makes
+        // `replications` whatever the precision rule's cap.
+        1,
         limits::REPLICATIONS,
         "max_replications",
     );

@@ -180,7 +180,7 @@ impl Simulation {
             warmup_method: "configured",
             replications: run.replications,
             precision: run.precision,
-            max_replications: run.max_replications,
+            max_replications: run.max_replications.max(run.replications),
             interval_ns: run.interval.as_nanos(),
             current: 0,
             phase: Phase::Done,
