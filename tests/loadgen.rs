@@ -695,3 +695,128 @@ fn chunked_and_closing_answers_are_read_to_their_end() {
     );
     assert!(body >= 10 * chunked.saturating_sub(4) + 5 * closing.saturating_sub(4));
 }
+
+// --- faulty servers -----------------------------------------------------
+
+/// A server on 127.0.0.1 that reads a request and answers 200 with a body
+/// that never ends: `chunked` chunks, or (without) bytes until the
+/// connection closes, 16 KiB at a time as fast as the client reads.
+fn endless_body_server(chunked: bool) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::Builder::new()
+        .name("endless-server".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                std::thread::Builder::new()
+                    .name("endless-conn".into())
+                    .spawn(move || {
+                        let mut buf = [0_u8; 4096];
+                        let mut pending = Vec::new();
+                        while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match stream.read(&mut buf) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let head: &[u8] = if chunked {
+                            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        } else {
+                            b"HTTP/1.1 200 OK\r\n\r\n"
+                        };
+                        if stream.write_all(head).is_err() {
+                            return;
+                        }
+                        let mut piece = Vec::new();
+                        if chunked {
+                            piece.extend_from_slice(b"4000\r\n");
+                        }
+                        piece.extend_from_slice(&[b'x'; 0x4000]);
+                        if chunked {
+                            piece.extend_from_slice(b"\r\n");
+                        }
+                        while stream.write_all(&piece).is_ok() {}
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    port
+}
+
+/// A body that never ends is a timeout, and the run ends within its
+/// duration plus its timeout whatever the server does (it took 12 to 45 s
+/// for 5 s: the streaming read kept the timer from being seen).
+#[test]
+fn a_server_streaming_forever_cannot_hold_the_run_past_its_duration_and_timeout() {
+    let _serial = serial();
+    for chunked in [false, true] {
+        let port = endless_body_server(chunked);
+        let mut p = plan(
+            &format!("http://127.0.0.1:{port}/"),
+            loadgen::constant_rate(200.0, 64),
+            2.0,
+        );
+        p.timeout = Duration::from_millis(500);
+        let began = Instant::now();
+        let report = loadgen::run(p).unwrap();
+        let took = began.elapsed();
+        assert!(
+            took < Duration::from_secs(4),
+            "chunked {chunked}: {took:?} for 2 s plus a 0.5 s timeout"
+        );
+        assert_eq!(report.requests, 0, "chunked {chunked}");
+        assert!(report.errors["timeout"] >= 4, "{:?}", report.errors);
+        assert_accounted(&report);
+    }
+}
+
+/// With every connection refused nothing was sent and nothing measured:
+/// no bytes are counted as sent, a latency threshold fails (its value over
+/// no answers is no evidence), and the CLI exits 1 saying so on stderr.
+#[test]
+fn a_run_where_every_request_failed_fails() {
+    let _serial = serial();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let mut p = plan(&url, loadgen::constant_rate(50.0, 4), 1.0);
+    p.thresholds = vec!["p99<200ms".parse().unwrap(), "errors<100%".parse().unwrap()];
+    let report = loadgen::run(p).unwrap();
+    assert_eq!(report.requests, 0);
+    assert_eq!(report.bytes_sent, 0, "nothing was sent");
+    assert!(!report.thresholds[0].pass, "{:?}", report.thresholds[0]);
+    assert!(!report.thresholds[1].pass, "{:?}", report.thresholds[1]);
+    let out = archbench_cli(&["load", &url, "--rate", "50", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("every request failed (connect_refused "),
+        "{stderr}"
+    );
+}
+
+/// HTTP/2 (prior knowledge, over plain TCP) against a server that speaks
+/// only HTTP/1.1 is named as what it is: a protocol mismatch, not "other".
+#[test]
+fn http2_against_an_http1_only_server_is_a_protocol_mismatch() {
+    let _serial = serial();
+    let (port, _) = chunked_server();
+    let mut p = plan(
+        &format!("http://127.0.0.1:{port}/"),
+        loadgen::constant_rate(20.0, 2),
+        1.0,
+    );
+    p.http2 = true;
+    let report = loadgen::run(p).unwrap();
+    assert_eq!(report.requests, 0);
+    let mismatched = report.errors.get("protocol").copied().unwrap_or(0);
+    assert!(mismatched > 0, "{:?}", report.errors);
+    assert_eq!(failures(&report), mismatched, "{:?}", report.errors);
+    assert_accounted(&report);
+}

@@ -156,6 +156,20 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
     }
     .context("cannot format the report")?;
     emit(args.output.as_deref(), &bytes)?;
+    let server_errors = report.errors.get("http_5xx").copied().unwrap_or(0);
+    let failed: u64 = report.errors.values().sum();
+    if report.requests == server_errors && failed > 0 {
+        // Not one good answer: the run measured nothing, whatever else it says.
+        let mut failures: Vec<(&String, &u64)> =
+            report.errors.iter().filter(|(_, n)| **n > 0).collect();
+        failures.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = failures.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!(
+            "error: every request failed ({}); nothing was measured",
+            listed.join(", ")
+        );
+        return Ok(exit::FAILURE);
+    }
     Ok(if report.thresholds.iter().all(|t| t.pass) {
         exit::OK
     } else {

@@ -31,17 +31,22 @@ pub enum Failure {
     Reset,
     /// The TLS handshake failed.
     Tls,
+    /// The server did not answer in the protocol asked for: HTTP/1.1 (or
+    /// no HTTP at all) to an HTTP/2 request, no `h2` by ALPN, or an answer
+    /// that is not HTTP/1.x.
+    Protocol,
     /// Anything else.
     Other,
 }
 
 impl Failure {
     /// Every kind, in report order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::ConnectRefused,
         Self::Timeout,
         Self::Reset,
         Self::Tls,
+        Self::Protocol,
         Self::Other,
     ];
 
@@ -52,6 +57,7 @@ impl Failure {
             Self::Timeout => "timeout",
             Self::Reset => "reset",
             Self::Tls => "tls",
+            Self::Protocol => "protocol",
             Self::Other => "other",
         }
     }
@@ -81,7 +87,9 @@ impl Failure {
             }
             source = inner.source();
         }
-        Self::Other
+        // Not an I/O failure, nor a closed connection: HTTP/2 itself
+        // failed, as it does when the other side does not speak it.
+        Self::Protocol
     }
 }
 
@@ -229,11 +237,18 @@ impl Http1 {
     }
 
     /// Writes `request` and reads the whole answer.
-    async fn exchange(&mut self, request: &[u8], head: bool) -> Result<Answer, Failure> {
+    /// Counts the request in `written` once it is on the wire.
+    async fn exchange(
+        &mut self,
+        request: &[u8],
+        head: bool,
+        written: &mut u64,
+    ) -> Result<Answer, Failure> {
         self.stream
             .write_all(request)
             .await
             .map_err(|e| Failure::of_io(&e))?;
+        *written += 1;
         let head_end = loop {
             if let Some(at) = find(&self.buf[self.start..self.end], b"\r\n\r\n") {
                 break self.start + at + 4;
@@ -243,7 +258,7 @@ impl Http1 {
             }
             self.fill().await?;
         };
-        let parsed = parse_head(&self.buf[self.start..head_end]).ok_or(Failure::Other)?;
+        let parsed = parse_head(&self.buf[self.start..head_end]).ok_or(Failure::Protocol)?;
         self.start = head_end;
         if parsed.close {
             self.closed = true;
@@ -398,6 +413,9 @@ pub struct Connection {
     senders: Vec<(bool, String, Sender)>,
     http2: bool,
     tls: Tls,
+    /// Requests handed to the network (written, or to HTTP/2's stream),
+    /// whether or not an answer came.
+    written: u64,
 }
 
 impl Connection {
@@ -407,7 +425,13 @@ impl Connection {
             senders: Vec::new(),
             http2,
             tls,
+            written: 0,
         }
+    }
+
+    /// Requests handed to the network since the last call.
+    pub fn take_written(&mut self) -> u64 {
+        std::mem::take(&mut self.written)
     }
 
     /// The same settings with no open connection (after a timeout, when the
@@ -441,13 +465,18 @@ impl Connection {
                 }
             }
         };
+        let written = &mut self.written;
         let result = match &mut self.senders[at].2 {
             Sender::Http1(connection) => {
                 connection
-                    .exchange(&target.http1_request, target.method == hyper::Method::HEAD)
+                    .exchange(
+                        &target.http1_request,
+                        target.method == hyper::Method::HEAD,
+                        written,
+                    )
                     .await
             }
-            Sender::Http2(sender) => http2_send(sender, target).await,
+            Sender::Http2(sender) => http2_send(sender, target, written).await,
         };
         if result.is_err() {
             self.senders.swap_remove(at);
@@ -469,6 +498,10 @@ impl Connection {
                     Failure::Other => Failure::Tls,
                     other => other,
                 })?;
+            if self.http2 && stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+                // Asked for HTTP/2 by ALPN; the server did not agree.
+                return Err(Failure::Protocol);
+            }
             Stream::Tls(Box::new(stream))
         } else {
             Stream::Tcp(stream)
@@ -498,6 +531,7 @@ where
 async fn http2_send(
     sender: &mut hyper::client::conn::http2::SendRequest<Full<Bytes>>,
     target: &Target,
+    written: &mut u64,
 ) -> Result<Answer, Failure> {
     let mut builder = Request::builder()
         .method(target.method.clone())
@@ -509,6 +543,7 @@ async fn http2_send(
         .body(Full::new(target.body.clone()))
         .map_err(|_| Failure::Other)?;
     sender.ready().await.map_err(|e| Failure::of_hyper(&e))?;
+    *written += 1;
     let response = sender
         .send_request(request)
         .await

@@ -425,10 +425,14 @@ pub fn check(threshold: &Threshold, report: &LoadReport) -> ThresholdResult {
             }
         }
     };
+    // A latency over no successful request is no evidence: it fails.
+    let server_errors = report.errors.get("http_5xx").copied().unwrap_or(0);
+    let evidence =
+        matches!(threshold.metric, ThresholdMetric::Errors) || report.requests > server_errors;
     ThresholdResult {
         threshold: threshold.text.clone(),
         value,
-        pass: threshold.holds(value),
+        pass: evidence && threshold.holds(value),
     }
 }
 

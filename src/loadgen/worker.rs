@@ -168,11 +168,15 @@ pub async fn run(
         }
         let target = pick(&shared.targets, &mut target_rng);
         deadline.as_mut().reset(sent + shared.timeout);
+        // The timer and the stop signal are polled outside tokio's
+        // cooperative budget: a server streaming a body without pause keeps
+        // the read ready until the budget is spent, and a budgeted timer
+        // would then never be seen to fire.
         let outcome = tokio::select! {
             biased;
             answer = connection.send(target) => Ok(answer),
-            () = &mut deadline => Err(()),
-            () = stopped.as_mut() => {
+            () = tokio::task::unconstrained(deadline.as_mut()) => Err(()),
+            () = tokio::task::unconstrained(stopped.as_mut()) => {
                 shared.dropped.fetch_add(1, Ordering::Relaxed);
                 break;
             }
@@ -185,7 +189,7 @@ pub async fn run(
                 return;
             }
         }
-        snapshot.bytes_sent += request_bytes(target);
+        snapshot.bytes_sent += connection.take_written() * request_bytes(target);
         match outcome {
             Ok(Ok(answer)) => {
                 snapshot.corrected.record(nanos(done - latency_from));
