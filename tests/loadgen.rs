@@ -150,15 +150,20 @@ fn coordinated_omission_is_corrected() {
     assert_accounted(&report);
 }
 
-#[test]
-fn refused_connections_are_counted_and_the_run_ends_on_time() {
-    let _serial = serial();
-    // A port that was free a moment ago and has nothing listening now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port on 127.0.0.1 that was free a moment ago and has nothing
+/// listening now.
+fn refused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+#[test]
+fn refused_connections_are_counted_and_the_run_ends_on_time() {
+    let _serial = serial();
+    let port = refused_port();
     let began = Instant::now();
     let report = loadgen::run(plan(
         &format!("http://127.0.0.1:{port}/"),
@@ -779,11 +784,7 @@ fn a_server_streaming_forever_cannot_hold_the_run_past_its_duration_and_timeout(
 #[test]
 fn a_run_where_every_request_failed_fails() {
     let _serial = serial();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = refused_port();
     let url = format!("http://127.0.0.1:{port}/");
     let mut p = plan(&url, loadgen::constant_rate(50.0, 4), 1.0);
     p.thresholds = vec!["p99<200ms".parse().unwrap(), "errors<100%".parse().unwrap()];
