@@ -821,3 +821,120 @@ fn http2_against_an_http1_only_server_is_a_protocol_mismatch() {
     assert_eq!(failures(&report), mismatched, "{:?}", report.errors);
     assert_accounted(&report);
 }
+
+/// `archbench target` in its own process, with `ulimit -n` open files;
+/// returns the child and its address.
+fn target_process(open_files: u32) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -n {open_files} && exec \"$0\" target --service-time 1ms --workers 8"),
+            env!("CARGO_BIN_EXE_archbench"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    (child, address)
+}
+
+/// CPU seconds a process has used, from /proc (user + system).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat; 12 and 13 after the name.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024.0
+}
+
+/// 2,000 idle connections against a target allowed 1,024 open files (it
+/// used to run out of descriptors and spin at a full core answering no
+/// one): it closes the longest idle to make room, does not spin, and
+/// answers every one of 200 normal requests.
+#[test]
+fn the_target_keeps_serving_past_thousands_of_idle_connections() {
+    let _serial = serial();
+    let (mut child, address) = target_process(1024);
+    let socket: std::net::SocketAddr = address.parse().unwrap();
+    // Connections beyond the listen backlog wait for a SYN retry: give up
+    // on those after a second rather than hang.
+    let idle: Vec<std::net::TcpStream> = (0..2_000)
+        .filter_map(|_| std::net::TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok())
+        .collect();
+    assert!(idle.len() > 1_500, "{} idle connections", idle.len());
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu_seconds(child.id()) - before;
+    let report = loadgen::run(plan(
+        &format!("http://{address}/"),
+        loadgen::constant_rate(100.0, 4),
+        2.0,
+    ))
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    drop(idle);
+    assert!(spent < 0.5, "{spent} CPU seconds in one idle second");
+    assert_eq!(report.status.get("200"), Some(&200), "{:?}", report.errors);
+}
+
+/// A 256 MiB upload (chunked, as fast as loopback goes) is read and
+/// discarded: the target's memory stays under 64 MiB, and it answers.
+#[test]
+fn the_target_reads_a_huge_body_in_bounded_memory() {
+    use std::io::{Read as _, Write as _};
+    let _serial = serial();
+    let (mut child, address) = target_process(1024);
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .unwrap();
+    let mut chunk = b"100000\r\n".to_vec();
+    chunk.extend_from_slice(&vec![b'x'; 0x0010_0000]);
+    chunk.extend_from_slice(b"\r\n");
+    let mut peak: f64 = 0.0;
+    for i in 0..256 {
+        stream.write_all(&chunk).unwrap();
+        if i % 16 == 0 {
+            peak = peak.max(rss_mib(child.id()));
+        }
+    }
+    stream.write_all(b"0\r\n\r\n").unwrap();
+    let mut answer = [0_u8; 64];
+    let n = stream.read(&mut answer).unwrap();
+    peak = peak.max(rss_mib(child.id()));
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    assert!(peak < 64.0, "{peak} MiB resident");
+}

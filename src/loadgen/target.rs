@@ -8,9 +8,17 @@
 //! milliseconds. Requests wait for a free worker in arrival order. The server
 //! can also stall completely (no worker answers) for `stall` at the end of
 //! every `every`, and fail a fraction of requests with status 500.
+//!
+//! It stays up for normal clients whatever others do: request bodies are
+//! read and discarded as they arrive (memory does not grow with a body), a
+//! connection idle for [`IDLE_TIMEOUT`] is closed, a failed accept (out of
+//! descriptors) backs off instead of spinning, and at [`max_connections`]
+//! open the connection idle the longest is closed to make room.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -18,7 +26,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -30,6 +38,24 @@ use super::error::LoadError;
 
 /// The most worker threads a target may have.
 pub const MAX_WORKERS: u32 = 1024;
+
+/// A connection with no request for this long (or a request head that takes
+/// this long to arrive) is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections kept open: the process's limit on open files less
+/// room for everything else, and at most 16,384.
+pub fn max_connections() -> usize {
+    // Linux says it in /proc; elsewhere assume the common default of 1,024.
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        })
+        .unwrap_or(1024);
+    limit.saturating_sub(128).clamp(16, 16_384)
+}
 
 /// How the target behaves.
 #[derive(Clone, Debug)]
@@ -198,6 +224,15 @@ struct RequestDraws {
 
 type Draws = Arc<Mutex<RequestDraws>>;
 
+/// What the accept loop knows of an open connection.
+struct Open {
+    /// Requests being handled.
+    busy: Arc<AtomicU32>,
+    /// When it last finished a request (or opened), in ms from `epoch`.
+    last_active: Arc<AtomicU64>,
+    abort: tokio::task::AbortHandle,
+}
+
 async fn accept(
     listener: std::net::TcpListener,
     jobs: mpsc::UnboundedSender<Job>,
@@ -207,22 +242,67 @@ async fn accept(
     let Ok(listener) = TcpListener::from_std(listener) else {
         return;
     };
+    let limit = max_connections();
+    #[expect(clippy::disallowed_methods, reason = "idle times are real time")]
+    let epoch = Instant::now();
     let mut connections = tokio::task::JoinSet::new();
+    let mut open: HashMap<tokio::task::Id, Open> = HashMap::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(IDLE_TIMEOUT);
+    let builder = Arc::new(builder);
     loop {
         tokio::select! {
             _ = &mut stopped => break,
+            Some(done) = connections.join_next_with_id() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(error) => error.id(),
+                };
+                open.remove(&id);
+            }
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors (or a connection reset before it
+                    // was accepted): make room and wait a little rather
+                    // than spin on the same error.
+                    close_longest_idle(&mut open);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                if open.len() >= limit && !close_longest_idle(&mut open) {
+                    // Every connection is busy: this one waits no answer.
+                    drop(stream);
+                    continue;
+                }
                 let _ = stream.set_nodelay(true);
-                let (jobs, draws) = (jobs.clone(), Arc::clone(&draws));
-                connections.spawn(async move {
+                let busy = Arc::new(AtomicU32::new(0));
+                let last_active = Arc::new(AtomicU64::new(millis_since(epoch)));
+                let (jobs, draws, builder) = (jobs.clone(), Arc::clone(&draws), Arc::clone(&builder));
+                let (busy_here, active_here) = (Arc::clone(&busy), Arc::clone(&last_active));
+                let abort = connections.spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
-                        handle(request, jobs.clone(), Arc::clone(&draws))
+                        let (busy, active) = (Arc::clone(&busy_here), Arc::clone(&active_here));
+                        let (jobs, draws) = (jobs.clone(), Arc::clone(&draws));
+                        async move {
+                            busy.fetch_add(1, Ordering::Relaxed);
+                            let response = handle(request, jobs, draws).await;
+                            active.store(millis_since(epoch), Ordering::Relaxed);
+                            busy.fetch_sub(1, Ordering::Relaxed);
+                            response
+                        }
                     });
-                    let _ = auto::Builder::new(TokioExecutor::new())
+                    let _ = builder
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
+                open.insert(abort.id(), Open { busy, last_active, abort });
             }
         }
     }
@@ -230,13 +310,39 @@ async fn accept(
     connections.abort_all();
 }
 
+/// Closes the open connection idle the longest; false when none is idle.
+fn close_longest_idle(open: &mut HashMap<tokio::task::Id, Open>) -> bool {
+    let idlest = open
+        .iter()
+        .filter(|(_, c)| c.busy.load(Ordering::Relaxed) == 0)
+        .min_by_key(|(_, c)| c.last_active.load(Ordering::Relaxed))
+        .map(|(id, _)| *id);
+    match idlest.and_then(|id| open.remove(&id)) {
+        Some(connection) => {
+            connection.abort.abort();
+            true
+        }
+        None => false,
+    }
+}
+
+fn millis_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 async fn handle(
     request: Request<Incoming>,
     jobs: mpsc::UnboundedSender<Job>,
     draws: Draws,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    // Read the request body in full, as a real service would.
-    let _ = request.into_body().collect().await;
+    // Read the request body to its end, as a real service would, but keep
+    // none of it: memory stays flat however large the body.
+    let mut body = request.into_body();
+    while let Some(frame) = body.frame().await {
+        if frame.is_err() {
+            break;
+        }
+    }
     let (service, fail, stalls) = {
         let mut guard = draws.lock().unwrap_or_else(PoisonError::into_inner);
         let draws = &mut *guard;
