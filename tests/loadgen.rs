@@ -562,22 +562,7 @@ fn the_cli_drives_a_projects_bound_endpoints() {
 #[test]
 fn the_target_command_prints_its_address_and_serves() {
     let _serial = serial();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_archbench"))
-        .args(["target", "--service-time", "exp:1ms", "--workers", "4"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
+    let (mut child, address) = target_process(1024);
     assert!(address.starts_with("127.0.0.1:"));
     let report = loadgen::run(plan(
         &format!("http://{address}/"),
