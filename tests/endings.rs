@@ -139,3 +139,30 @@ fn retries_that_multiply_past_ten_thousand_attempts_are_refused() {
         assert!(validate(&p).is_empty(), "{fine}: {:?}", validate(&p));
     }
 }
+
+/// A year of warm-up at 100 requests/s is 3.2 billion requests before the
+/// first measurement: hours of work, refused at its place with the count.
+/// A day of it (8.6 million) is fine, as is --requests 100 million.
+#[test]
+fn a_run_of_more_than_a_hundred_million_requests_is_refused() {
+    let service = r#"(name: "a", service_time: "exp:1ms")"#;
+    let open = "Open(process: Poisson, rate_rps: 100.0)";
+    let mut p = scenario(open, "Requests(1000)", service, "");
+    p.run.warmup = Some("8760h".parse().unwrap());
+    let problems = validate(&p);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].place, "run / warmup");
+    assert!(
+        problems[0]
+            .message
+            .starts_with("8760 h of warm-up would simulate about 3.2 billion requests"),
+        "{}",
+        problems[0].message
+    );
+    p.run.warmup = Some("24h".parse().unwrap());
+    assert!(validate(&p).is_empty());
+    let mut p = scenario(open, "Requests(100000000)", service, "");
+    assert!(validate(&p).is_empty());
+    p.run.stop = archbench::model::StopCondition::Requests(100_000_001);
+    assert_eq!(validate(&p)[0].place, "run / stop");
+}

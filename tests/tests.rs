@@ -16,5 +16,6 @@ mod gui;
 mod layering;
 #[cfg(feature = "loadgen")]
 mod loadgen;
+mod mutants;
 mod patterns;
 mod theory;

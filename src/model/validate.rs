@@ -24,6 +24,9 @@ pub mod limits {
     pub const USERS: u32 = 1_000_000;
     /// Replications of a run.
     pub const REPLICATIONS: u32 = 10_000;
+    /// Requests one replication may simulate (warm-up included): about half
+    /// a minute to a few minutes of work. More comes from replications.
+    pub const REQUESTS_PER_REPLICATION: f64 = 1e8;
     /// Values in an empirical distribution.
     pub const EMPIRICAL_VALUES: usize = 100_000;
     /// Scenarios in a project.
@@ -222,8 +225,72 @@ fn workload(problems: &mut Problems, workload: &Workload) {
     }
 }
 
+/// Refuses a run whose one replication would simulate more requests than
+/// [`limits::REQUESTS_PER_REPLICATION`] (open workloads, where the rate
+/// says how many arrive): a year of warm-up at 1,450 requests/s is 46
+/// billion, hours of work before the first measurement.
+fn work(problems: &mut Problems, project: &Project) {
+    let run = &project.run;
+    let warmup = run.warmup.map_or(0.0, super::TimeSpan::as_secs_f64);
+    let arriving = |seconds: f64| {
+        project
+            .workload
+            .mean_rate_rps(0.0, seconds)
+            .map(|rate| rate * seconds)
+            .filter(|n| n.is_finite())
+    };
+    let (place, total, what) = match run.stop {
+        StopCondition::Duration(span) => {
+            let seconds = warmup + span.as_secs_f64();
+            let Some(total) = arriving(seconds) else {
+                return;
+            };
+            (
+                "run / stop",
+                total,
+                format!("{} of warm-up and measurement", super::human_secs(seconds)),
+            )
+        }
+        StopCondition::Requests(n) => {
+            let before = arriving(warmup).unwrap_or(0.0);
+            if (n as f64) > limits::REQUESTS_PER_REPLICATION {
+                ("run / stop", n as f64, format!("{n} requests"))
+            } else {
+                (
+                    "run / warmup",
+                    before + n as f64,
+                    format!("{} of warm-up", super::human_secs(warmup)),
+                )
+            }
+        }
+    };
+    if total > limits::REQUESTS_PER_REPLICATION {
+        problems.add(
+            place.into(),
+            format!(
+                "{what} would simulate about {} requests in each replication; at most {} are \
+                 allowed (ask for more replications instead)",
+                in_words(total),
+                in_words(limits::REQUESTS_PER_REPLICATION)
+            ),
+        );
+    }
+}
+
+/// A large count as a person says it: "46.3 billion", "100 million".
+fn in_words(n: f64) -> String {
+    let (scaled, word) = if n >= 1e9 {
+        (n / 1e9, "billion")
+    } else {
+        (n / 1e6, "million")
+    };
+    let text = format!("{scaled:.1}");
+    format!("{} {word}", text.strip_suffix(".0").unwrap_or(&text))
+}
+
 fn run(problems: &mut Problems, project: &Project) {
     let run = &project.run;
+    work(problems, project);
     problems.positive("run / interval".into(), run.interval, "the interval");
     match run.stop {
         StopCondition::Duration(span) if span.as_nanos() == 0 => {

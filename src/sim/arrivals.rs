@@ -61,6 +61,11 @@ impl ArrivalClock {
                 ArrivalProcess::Constant => t + 1.0 / rate_in(&piece, t).max(peak * 1e-6),
             };
             if next >= piece.end && (self.process == ArrivalProcess::Poisson || !piece.is_flat()) {
+                if piece.end.is_infinite() {
+                    // A rate so small that the next arrival is beyond any
+                    // time (1e-320 per second): none will come.
+                    return None;
+                }
                 // Past this piece: Poisson restarts at its end (memoryless);
                 // constant spacing keeps its gap only within a flat piece.
                 t = piece.end;
@@ -152,6 +157,20 @@ mod tests {
         }
         assert!((last / 0.337_64 - 1.0).abs() < 0.01, "{last} s");
         assert!(clock.draws() <= 57_000, "{} draws", clock.draws());
+    }
+
+    /// A rate too small for any arrival to come in finite time ends the
+    /// clock (it looped forever at 1e-320 per second).
+    #[test]
+    fn a_vanishing_rate_ends_the_clock() {
+        for process in [ArrivalProcess::Poisson, ArrivalProcess::Constant] {
+            let mut clock = ArrivalClock::from_segments(
+                process,
+                ramp(1e-320, 1e-320, 10.0),
+                Rng::stream(1, 0, "arrivals"),
+            );
+            assert!(clock.next_arrival().is_none_or(|t| t > 1e300));
+        }
     }
 
     /// A rate falling from 100/s to 0 over 10 s offers an area of 500
