@@ -805,6 +805,21 @@ fn consumers_pulling_from_one_queue_are_an_m_m_c_queue() {
     assert!(wait.contains(erlang_c_wait_ms), "{wait:?}");
     let pushed = simulate_scenario(&project(Balancer::RoundRobin), 0).unwrap();
     assert!(pushed.services[0].wait_ms.mean > 1.5 * erlang_c_wait_ms);
+    // The analytic cross-check knows Pull is M/M/3: 10 + 10.787 ms, exact
+    // (it called Pull a broken assumption), and the simulation agrees.
+    let pulled = &runs[0];
+    assert!(
+        pulled.analytic_assumptions_broken.is_empty(),
+        "{:?}",
+        pulled.analytic_assumptions_broken
+    );
+    let analytic = pulled.analytic_ms.expect("an analytic value");
+    assert!(
+        (analytic - (10.0 + erlang_c_wait_ms)).abs() < 1e-6,
+        "{analytic}"
+    );
+    let latency = Interval::of_mean(&each(&runs, |r| r.latency_ms.mean)).unwrap();
+    assert!(latency.contains(analytic), "{latency:?}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Queueing theory for the models that fit it, to cross-check the simulation.
 //!
 //! - Open workloads: an open Jackson network. Each replica is an M/M/c queue
-//!   (Erlang C) fed by Poisson traffic split at random; network latency is a
-//!   pure delay. Exact under the assumptions below.
+//!   (Erlang C) fed by Poisson traffic split at random (replicas that `Pull`
+//!   from one queue are one M/M/(replicas × workers)); network latency is
+//!   a pure delay. Exact under the assumptions below.
 //! - Closed workloads: exact Mean Value Analysis, load-dependent for
 //!   multi-worker replicas, with think time and network latency as delays.
 //! - When the only broken assumption is the shape of a service time (or
@@ -12,7 +13,8 @@
 //! The assumptions: Poisson arrivals at a constant rate (open) or a fixed
 //! population (closed); exponential service times; unbounded FCFS queues;
 //! async I/O, or blocking only at services that make no synchronous calls;
-//! no parallel fan-out; one replica or random balancing; no loops of calls.
+//! no parallel fan-out; one replica, random balancing or `Pull`; no loops
+//! of calls.
 
 use crate::model::{
     ArrivalProcess, Arrivals, Balancer, CallMode, Distribution, IoModel, Project, QueueCapacity,
@@ -110,7 +112,7 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
                 "service {name:?}: blocking I/O holds workers during downstream calls"
             ));
         }
-        if service.replicas > 1 && service.balancer != Balancer::Random {
+        if service.replicas > 1 && !matches!(service.balancer, Balancer::Random | Balancer::Pull) {
             broken.push(format!(
                 "service {name:?}: {:?} balancing over replicas is not a random split",
                 service.balancer
@@ -326,6 +328,18 @@ pub fn erlang_c(servers: u32, offered: f64) -> f64 {
     tail / (sum + tail)
 }
 
+/// How theory sees a service's servers: (stations, servers at each). Random
+/// balancing splits the traffic into `replicas` independent M/G/c queues;
+/// `Pull` is one queue served by every worker of every replica, an
+/// M/G/(replicas × workers).
+fn stations_of(service: &crate::model::Service) -> (u32, u32) {
+    if service.balancer == Balancer::Pull {
+        (1, service.replicas.saturating_mul(service.workers))
+    } else {
+        (service.replicas, service.workers)
+    }
+}
+
 /// Mean residence (wait + own work) per visit at each service, open network.
 fn open_residence(
     scenario: &Scenario,
@@ -342,8 +356,8 @@ fn open_residence(
             if mean == 0.0 {
                 return Ok(0.0);
             }
-            let lambda = rate_rps * v / f64::from(service.replicas);
-            let c = service.workers;
+            let (replicas, c) = stations_of(service);
+            let lambda = rate_rps * v / f64::from(replicas);
             let offered = lambda * mean;
             if offered >= f64::from(c) {
                 return Err(format!(
@@ -378,9 +392,9 @@ fn mva_residence(scenario: &Scenario, visits: &[f64], users: u32, think_s: f64) 
         .iter()
         .zip(visits)
         .map(|(s, &v)| Station {
-            visits: v / f64::from(s.replicas),
+            visits: v / f64::from(stations_of(s).0),
             mean: s.service_time.mean_secs(),
-            workers: s.workers,
+            workers: stations_of(s).1,
             marginal: vec![1.0],
             queue: 0.0,
             residence: s.service_time.mean_secs(),
@@ -389,7 +403,7 @@ fn mva_residence(scenario: &Scenario, visits: &[f64], users: u32, think_s: f64) 
     let replicas: Vec<f64> = scenario
         .services
         .iter()
-        .map(|s| f64::from(s.replicas))
+        .map(|s| f64::from(stations_of(s).0))
         .collect();
     let network: f64 = scenario
         .links
