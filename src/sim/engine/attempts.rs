@@ -1,0 +1,105 @@
+//! Attempts over guarded links: timeouts and retries.
+
+use super::{CallId, Event, Permit, Plan, Refusal, Role, State, guard};
+
+impl State {
+    /// Makes attempt `attempt` of a call from `caller` over guarded link
+    /// `link`; false when the breaker or the bulkhead refused it.
+    pub(super) fn try_attempt(
+        &mut self,
+        plan: &Plan,
+        caller: CallId,
+        link: u32,
+        attempt: u32,
+    ) -> bool {
+        let spec = &plan.links[link as usize];
+        let now = self.now;
+        let measuring = self.measuring;
+        let replica = self.calls[caller as usize].replica;
+        let guard = &mut self.guards[link as usize];
+        let permit = match guard.admit(spec, now, replica) {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                if measuring {
+                    match refusal {
+                        Refusal::Breaker => guard.tally.breaker_rejections += 1,
+                        Refusal::Bulkhead => guard.tally.bulkhead_rejections += 1,
+                    }
+                }
+                return false;
+            }
+        };
+        if attempt == 0 {
+            guard.first_attempt(now);
+        }
+        if measuring {
+            guard.tally.attempts += 1;
+            if attempt > 0 {
+                guard.tally.retries += 1;
+            }
+        }
+        let rtt = self.round_trip(link as usize, &spec.latency, spec.fault.as_ref());
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        // Nothing reads the attempt's fields before an event runs, so they
+        // are set after `send`, which may run the callee's arrival at once.
+        let child = self.send(plan, caller, caller, Role::Child, spec.target, rtt);
+        let call = &mut self.calls[child as usize];
+        call.link = link;
+        call.attempt = attempt;
+        call.permit = permit;
+        if let Some(timeout) = spec.timeout_ns {
+            call.serial = serial;
+            self.schedule(timeout, Event::Timeout(child, serial));
+        }
+        true
+    }
+
+    /// An attempt's timer went off: if it has not answered, its caller gives
+    /// up on it (the callee keeps working).
+    pub(super) fn timeout(&mut self, plan: &Plan, id: CallId, serial: u64) {
+        let call = &mut self.calls[id as usize];
+        if call.serial != serial || call.orphan {
+            return;
+        }
+        call.orphan = true;
+        let (caller, link, attempt, permit) = (call.parent, call.link, call.attempt, call.permit);
+        if self.measuring {
+            self.guards[link as usize].tally.timeouts += 1;
+        }
+        self.attempt_ended(plan, caller, link, attempt, permit, false);
+    }
+
+    /// An attempt answered (`ok`) or failed; retries if the policy and the
+    /// budget allow, otherwise the call ends for its caller.
+    pub(super) fn attempt_ended(
+        &mut self,
+        plan: &Plan,
+        caller: CallId,
+        link: u32,
+        attempt: u32,
+        permit: Permit,
+        ok: bool,
+    ) {
+        let now = self.now;
+        let replica = self.calls[caller as usize].replica;
+        let guard = &mut self.guards[link as usize];
+        if guard.settle(now, replica, permit, ok) && self.measuring {
+            guard.tally.breaker_opened += 1;
+        }
+        if !ok
+            && let Some(retry) = &plan.links[link as usize].retry
+            && attempt < retry.max_retries
+        {
+            if guard.spend_retry(now, retry) {
+                let wait = guard::backoff(retry, attempt + 1, &mut self.link_rngs[link as usize]);
+                self.schedule(wait, Event::Retry(caller, link, attempt + 1));
+                return;
+            }
+            if self.measuring {
+                guard.tally.budget_denials += 1;
+            }
+        }
+        self.child_done(plan, caller, !ok);
+    }
+}
