@@ -47,14 +47,6 @@ pub(crate) fn usage(error: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(Usage(error))
 }
 
-/// Parses the process arguments and runs the command.
-pub fn main() -> ExitCode {
-    match parse() {
-        Ok(args) => run(args),
-        Err(code) => code,
-    }
-}
-
 /// Parses the process arguments. On `--help`, `--version` or a usage error
 /// it prints and returns the exit code to end with.
 pub fn parse() -> Result<Args, ExitCode> {
