@@ -240,14 +240,7 @@ async fn sleep_or_stop(until: Instant, stop: Pin<&mut impl Future<Output = ()>>)
 }
 
 fn pick<'t>(targets: &'t [(Target, f64)], rng: &mut Rng) -> &'t Target {
-    if targets.len() == 1 {
-        return &targets[0].0;
-    }
-    let u = rng.unit();
-    targets
-        .iter()
-        .find(|(_, cumulative)| u < *cumulative)
-        .map_or(&targets[targets.len() - 1].0, |(t, _)| t)
+    &targets[rng.weighted(targets, |(_, cumulative)| *cumulative)].0
 }
 
 /// Request line, headers and body, as HTTP/1.1 would put them on the wire.

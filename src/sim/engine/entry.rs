@@ -39,15 +39,9 @@ impl State {
     }
 
     pub(super) fn pick_class(&mut self, plan: &Plan) -> u32 {
-        let classes = &plan.classes;
-        if classes.len() == 1 {
-            return 0;
-        }
-        let u = self.class_rng.unit();
-        let index = classes
-            .iter()
-            .position(|c| u < c.cumulative_weight)
-            .unwrap_or(classes.len() - 1);
+        let index = self
+            .class_rng
+            .weighted(&plan.classes, |c| c.cumulative_weight);
         #[expect(
             clippy::cast_possible_truncation,
             reason = "classes are limited to 1,000"
