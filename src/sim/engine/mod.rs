@@ -662,7 +662,7 @@ impl State {
                 Some(station) => Some(Saturation {
                     station: station as usize,
                 }),
-                None => self.growing_station(plan, 500, 10.0),
+                None => self.growing_station(plan, saturation::AT_THE_END),
             };
         }
     }

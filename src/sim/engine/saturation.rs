@@ -2,6 +2,37 @@
 
 use super::{ArrivalPlan, MAX_IN_FLIGHT, Plan, Saturation, State, Station};
 
+/// A backlog growth test: growth above `min_growth` calls and above
+/// `spread` × √(arrivals) since measuring began (see
+/// [`State::growing_station`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Growth {
+    pub min_growth: i64,
+    pub spread: f64,
+}
+
+/// The test while the run goes on, every [`CHECK_EVERY`](super::CHECK_EVERY)
+/// events: strict, so a stable queue's swings never end a run early.
+pub(super) const WHILE_RUNNING: Growth = Growth {
+    min_growth: 2_000,
+    spread: 20.0,
+};
+
+/// The test once the run has ended: looser, for runs too short to grow a
+/// backlog of thousands.
+pub(super) const AT_THE_END: Growth = Growth {
+    min_growth: 500,
+    spread: 10.0,
+};
+
+/// Checks with simulated time standing still after which calls are taken
+/// to spawn calls at one instant forever (a loop of zero-time calls).
+const STALLED_CHECKS: u32 = 150;
+
+/// The share of its workers held at which a service counts as full when
+/// looking for the bottleneck.
+const FULL: f64 = 0.98;
+
 impl State {
     pub(super) fn check_saturation(&mut self, plan: &Plan) {
         // Simulated time that stops moving means calls spawn calls at one
@@ -12,7 +43,9 @@ impl State {
             self.stalled_checks = 0;
         }
         self.last_check = self.now;
-        let runaway = self.runaway || self.in_flight() > MAX_IN_FLIGHT || self.stalled_checks > 150;
+        let runaway = self.runaway
+            || self.in_flight() > MAX_IN_FLIGHT
+            || self.stalled_checks > STALLED_CHECKS;
         if let (Some(station), true) = (plan.overloaded, self.measuring) {
             // Offered more work than it can do: no backlog need be awaited.
             self.saturation = Some(Saturation {
@@ -21,7 +54,7 @@ impl State {
             self.finish(plan, self.now);
             return;
         }
-        let growing = self.growing_station(plan, 2_000, 20.0);
+        let growing = self.growing_station(plan, WHILE_RUNNING);
         if runaway {
             // An explosion (calls spawning calls faster than they finish) has
             // little history to average: judge it by who is full right now.
@@ -49,12 +82,8 @@ impl State {
     /// grows in proportion to n; so growth beyond a multiple of √n is found
     /// however slight the overload, given arrivals enough. Returns the
     /// bottleneck if so.
-    pub(super) fn growing_station(
-        &self,
-        plan: &Plan,
-        min_growth: i64,
-        spread: f64,
-    ) -> Option<Saturation> {
+    pub(super) fn growing_station(&self, plan: &Plan, test: Growth) -> Option<Saturation> {
+        let Growth { min_growth, spread } = test;
         if !self.measuring {
             return None;
         }
@@ -111,7 +140,7 @@ impl State {
 /// among the services it calls, directly or not; otherwise simply the fullest.
 /// Ties go to the first listed.
 pub fn bottleneck(plan: &Plan, occupancy: &[f64]) -> usize {
-    let full = |i: usize| occupancy[i] >= 0.98;
+    let full = |i: usize| occupancy[i] >= FULL;
     let downstream_full = |start: usize| {
         let mut seen = vec![false; plan.stations.len()];
         let mut stack = vec![start];
