@@ -50,7 +50,13 @@ impl State {
         call.permit = permit;
         if let Some(timeout) = spec.timeout_ns {
             call.serial = serial;
-            self.schedule(timeout, Event::Timeout(child, serial));
+            self.schedule(
+                timeout,
+                Event::Timeout {
+                    call: child,
+                    serial,
+                },
+            );
         }
         true
     }
@@ -93,7 +99,14 @@ impl State {
         {
             if guard.spend_retry(now, retry) {
                 let wait = guard::backoff(retry, attempt + 1, &mut self.link_rngs[link as usize]);
-                self.schedule(wait, Event::Retry(caller, link, attempt + 1));
+                self.schedule(
+                    wait,
+                    Event::Retry {
+                        caller,
+                        link,
+                        attempt: attempt + 1,
+                    },
+                );
                 return;
             }
             if self.measuring {

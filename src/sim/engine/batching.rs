@@ -30,7 +30,10 @@ impl State {
                         clippy::cast_possible_truncation,
                         reason = "services are limited to 10,000"
                     )]
-                    let event = Event::BatchDue(station_index as u32, replica);
+                    let event = Event::BatchDue {
+                        station: station_index as u32,
+                        replica,
+                    };
                     self.schedule(due.since(now), event);
                 }
                 return;

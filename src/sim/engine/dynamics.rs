@@ -36,7 +36,13 @@ impl State {
             self.calls[id as usize].failed = true;
             self.answer(plan, id);
         }
-        self.schedule(restart_after, Event::Restart(station_index, replica));
+        self.schedule(
+            restart_after,
+            Event::Restart {
+                station: station_index,
+                replica,
+            },
+        );
     }
 
     /// Whether a crash of its replica lost the call; if so, it fails now.

@@ -59,24 +59,41 @@ enum Event {
     CallArrive(CallId),
     WorkDone(CallId),
     Response(CallId),
-    /// An attempt's timeout: the call and its serial, which tells a live
-    /// attempt from a slot since reused.
-    Timeout(CallId, u64),
-    /// A retry: the caller, the link and the attempt number.
-    Retry(CallId, u32, u32),
-    /// A batching replica's oldest request has waited long enough:
-    /// station and replica.
-    BatchDue(u32, u32),
+    /// An attempt's timeout.
+    Timeout {
+        call: CallId,
+        /// The attempt's serial, which tells a live attempt from a slot
+        /// since reused.
+        serial: u64,
+    },
+    /// A retry of a call from `caller` over guarded link `link`.
+    Retry {
+        caller: CallId,
+        link: u32,
+        /// The attempt's number, the first being 0.
+        attempt: u32,
+    },
+    /// A batching replica's oldest request has waited long enough.
+    BatchDue {
+        station: u32,
+        replica: u32,
+    },
     /// A batch is done.
     BatchDone(u32),
     /// An autoscaler decides: the station.
     ScaleTick(u32),
     /// A new replica has finished its cold start: the station.
     ReplicaReady(u32),
-    /// A replica crashes: station and crash (by index).
-    Crash(u32, u32),
-    /// A crashed replica serves again: station and replica.
-    Restart(u32, u32),
+    /// A replica crashes: the station and the crash (by index).
+    Crash {
+        station: u32,
+        crash: u32,
+    },
+    /// A crashed replica serves again.
+    Restart {
+        station: u32,
+        replica: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -546,7 +563,7 @@ impl State {
                     reason = "crashes are limited to 10,000"
                 )]
                 let crash = k as u32;
-                replication.schedule(at, Event::Crash(station, crash));
+                replication.schedule(at, Event::Crash { station, crash });
             }
         }
         replication
@@ -723,13 +740,17 @@ impl State {
             Event::CallArrive(call) => self.arrive(plan, call),
             Event::WorkDone(call) => self.work_done(plan, call),
             Event::Response(call) => self.response(plan, call),
-            Event::Timeout(call, serial) => self.timeout(plan, call, serial),
-            Event::Retry(caller, link, attempt) => {
+            Event::Timeout { call, serial } => self.timeout(plan, call, serial),
+            Event::Retry {
+                caller,
+                link,
+                attempt,
+            } => {
                 if !self.try_attempt(plan, caller, link, attempt) {
                     self.child_done(plan, caller, true);
                 }
             }
-            Event::BatchDue(station, replica) => {
+            Event::BatchDue { station, replica } => {
                 let r = &mut self.stations[station as usize].replicas[replica as usize];
                 if r.batch_timer == Some(self.now) {
                     r.batch_timer = None;
@@ -738,8 +759,8 @@ impl State {
             }
             Event::BatchDone(batch) => self.batch_done(plan, batch),
             Event::ScaleTick(station) => self.scale(plan, station),
-            Event::Crash(station, crash) => self.crash(plan, station, crash),
-            Event::Restart(station, replica) => {
+            Event::Crash { station, crash } => self.crash(plan, station, crash),
+            Event::Restart { station, replica } => {
                 let (now, from) = (self.now, self.measure_from);
                 let s = &mut self.stations[station as usize];
                 let r = &mut s.replicas[replica as usize];
