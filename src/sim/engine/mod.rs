@@ -19,11 +19,9 @@
 //! statistic is a counter, a time integral or a fixed-size histogram, so
 //! memory depends on the calls in flight, not on how many have been simulated.
 
-use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::model::{Balancer, MAX_SPAN_NS};
-use crate::stats::LatencyHistogram;
 
 use super::arrivals::ArrivalClock;
 use super::guard::{self, LinkGuard, Permit, Refusal};
@@ -39,11 +37,15 @@ mod batching;
 mod calls;
 mod dynamics;
 mod entry;
+mod event;
 mod saturation;
 mod stations;
 mod steps;
+mod tally;
 
+use event::{Event, Scheduled};
 pub use saturation::bottleneck;
+pub use tally::{ClassTally, Level, StationTally};
 
 type CallId = u32;
 const NO_PARENT: CallId = CallId::MAX;
@@ -51,75 +53,6 @@ const NO_PARENT: CallId = CallId::MAX;
 const NO_LINK: u32 = u32::MAX;
 /// The serial of a call no timer watches (or of a free slot).
 const UNWATCHED: u64 = 0;
-
-#[derive(Clone, Copy, Debug)]
-enum Event {
-    OpenArrival,
-    UserRequest(u32),
-    CallArrive(CallId),
-    WorkDone(CallId),
-    Response(CallId),
-    /// An attempt's timeout.
-    Timeout {
-        call: CallId,
-        /// The attempt's serial, which tells a live attempt from a slot
-        /// since reused.
-        serial: u64,
-    },
-    /// A retry of a call from `caller` over guarded link `link`.
-    Retry {
-        caller: CallId,
-        link: u32,
-        /// The attempt's number, the first being 0.
-        attempt: u32,
-    },
-    /// A batching replica's oldest request has waited long enough.
-    BatchDue {
-        station: u32,
-        replica: u32,
-    },
-    /// A batch is done.
-    BatchDone(u32),
-    /// An autoscaler decides: the station.
-    ScaleTick(u32),
-    /// A new replica has finished its cold start: the station.
-    ReplicaReady(u32),
-    /// A replica crashes: the station and the crash (by index).
-    Crash {
-        station: u32,
-        crash: u32,
-    },
-    /// A crashed replica serves again.
-    Restart {
-        station: u32,
-        replica: u32,
-    },
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Scheduled {
-    time: SimTime,
-    seq: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -191,37 +124,6 @@ impl Call {
     }
 }
 
-/// A count whose time integral is kept over the measured window.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Level {
-    value: i64,
-    last: SimTime,
-    /// Integral of the value over measured time, in value × nanoseconds.
-    pub area: f64,
-    /// Integral of the value since time zero, for the time series.
-    pub lifetime: f64,
-}
-
-impl Level {
-    #[inline]
-    fn change(&mut self, now: SimTime, from: SimTime, delta: i64) {
-        self.settle(now, from);
-        self.value += delta;
-    }
-
-    #[inline]
-    fn settle(&mut self, now: SimTime, from: SimTime) {
-        if now > self.last {
-            self.lifetime += self.value as f64 * now.since(self.last) as f64;
-        }
-        let start = self.last.max(from);
-        if now > start {
-            self.area += self.value as f64 * now.since(start) as f64;
-        }
-        self.last = now;
-    }
-}
-
 #[derive(Clone, Debug, Default)]
 struct Replica {
     busy: u32,
@@ -233,48 +135,6 @@ struct Replica {
     down: bool,
     /// Crashes so far.
     epoch: u32,
-}
-
-/// Per-service measurements of one replication; summed across replications.
-#[derive(Clone, Debug, Default)]
-pub struct StationTally {
-    pub arrivals: u64,
-    pub completions: u64,
-    pub rejections: u64,
-    /// Calls failed by the service's own error rate.
-    pub errors: u64,
-    /// Calls a cache answered itself.
-    pub cache_hits: u64,
-    /// Calls refused by the rate limit.
-    pub rate_limited: u64,
-    /// Batches run, by size (index 0 unused); empty without batching.
-    pub batch_sizes: Vec<u64>,
-    /// Calls lost to a crash, or refused with every replica down.
-    pub crash_failures: u64,
-    pub waited: u64,
-    pub started: u64,
-    pub service_ns: u128,
-    pub response: LatencyHistogram,
-    pub wait: LatencyHistogram,
-    /// Workers held.
-    pub busy: Level,
-    /// Calls waiting for a worker.
-    pub queued: Level,
-    /// Calls admitted and not yet answered.
-    pub present: Level,
-    /// Workers of the replicas serving.
-    pub serving: Level,
-}
-
-/// Per-class measurements of one replication.
-#[derive(Clone, Debug, Default)]
-pub struct ClassTally {
-    pub succeeded: u64,
-    /// Successful requests that finished in the measured time, whenever
-    /// they arrived: the class's throughput.
-    pub departed: u64,
-    pub failed: u64,
-    pub latency: LatencyHistogram,
 }
 
 struct Station {

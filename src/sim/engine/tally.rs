@@ -1,0 +1,79 @@
+//! What one replication counts: levels with their time integrals, and the
+//! per-service and per-class tallies.
+
+use crate::stats::LatencyHistogram;
+
+use super::SimTime;
+
+/// A count whose time integral is kept over the measured window.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Level {
+    pub(super) value: i64,
+    pub(super) last: SimTime,
+    /// Integral of the value over measured time, in value × nanoseconds.
+    pub area: f64,
+    /// Integral of the value since time zero, for the time series.
+    pub lifetime: f64,
+}
+
+impl Level {
+    #[inline]
+    pub(super) fn change(&mut self, now: SimTime, from: SimTime, delta: i64) {
+        self.settle(now, from);
+        self.value += delta;
+    }
+
+    #[inline]
+    pub(super) fn settle(&mut self, now: SimTime, from: SimTime) {
+        if now > self.last {
+            self.lifetime += self.value as f64 * now.since(self.last) as f64;
+        }
+        let start = self.last.max(from);
+        if now > start {
+            self.area += self.value as f64 * now.since(start) as f64;
+        }
+        self.last = now;
+    }
+}
+
+/// Per-service measurements of one replication; summed across replications.
+#[derive(Clone, Debug, Default)]
+pub struct StationTally {
+    pub arrivals: u64,
+    pub completions: u64,
+    pub rejections: u64,
+    /// Calls failed by the service's own error rate.
+    pub errors: u64,
+    /// Calls a cache answered itself.
+    pub cache_hits: u64,
+    /// Calls refused by the rate limit.
+    pub rate_limited: u64,
+    /// Batches run, by size (index 0 unused); empty without batching.
+    pub batch_sizes: Vec<u64>,
+    /// Calls lost to a crash, or refused with every replica down.
+    pub crash_failures: u64,
+    pub waited: u64,
+    pub started: u64,
+    pub service_ns: u128,
+    pub response: LatencyHistogram,
+    pub wait: LatencyHistogram,
+    /// Workers held.
+    pub busy: Level,
+    /// Calls waiting for a worker.
+    pub queued: Level,
+    /// Calls admitted and not yet answered.
+    pub present: Level,
+    /// Workers of the replicas serving.
+    pub serving: Level,
+}
+
+/// Per-class measurements of one replication.
+#[derive(Clone, Debug, Default)]
+pub struct ClassTally {
+    pub succeeded: u64,
+    /// Successful requests that finished in the measured time, whenever
+    /// they arrived: the class's throughput.
+    pub departed: u64,
+    pub failed: u64,
+    pub latency: LatencyHistogram,
+}
