@@ -29,8 +29,26 @@ struct Shared {
     done: AtomicU64,
     /// Units (or 10,000) planned, as f64 bits.
     planned: AtomicU64,
+    /// A sweep's own counters, read in place of `done` and `planned`.
+    sweep: Option<Arc<crate::sim::SweepProgress>>,
     finished: AtomicBool,
     wake: (Mutex<()>, std::sync::Condvar),
+}
+
+impl Shared {
+    /// (done, planned), from the sweep's counters when following a sweep.
+    fn read(&self) -> (f64, f64) {
+        match &self.sweep {
+            Some(points) => (
+                points.done.load(Ordering::Relaxed) as f64,
+                points.planned.load(Ordering::Relaxed) as f64,
+            ),
+            None => (
+                f64::from_bits(self.done.load(Ordering::Relaxed)),
+                f64::from_bits(self.planned.load(Ordering::Relaxed)),
+            ),
+        }
+    }
 }
 
 /// A progress line on stderr; does nothing when stderr is not a terminal.
@@ -40,9 +58,26 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts the drawing thread if stderr is a terminal.
+    /// Starts the drawing thread if stderr is a terminal; the run tells it
+    /// how far it has got with [`Progress::set`].
     pub fn start(counting: Counting) -> Self {
-        let shared = Arc::new(Shared::default());
+        Self::with(counting, Shared::default())
+    }
+
+    /// Starts the drawing thread if stderr is a terminal, reading how far a
+    /// sweep has got from its own counters.
+    pub fn follow_sweep(counting: Counting, points: Arc<crate::sim::SweepProgress>) -> Self {
+        Self::with(
+            counting,
+            Shared {
+                sweep: Some(points),
+                ..Shared::default()
+            },
+        )
+    }
+
+    fn with(counting: Counting, shared: Shared) -> Self {
+        let shared = Arc::new(shared);
         let drawer = std::io::stderr()
             .is_terminal()
             .then(|| {
@@ -107,8 +142,7 @@ fn draw(
         if start.elapsed() < quiet {
             continue;
         }
-        let done = f64::from_bits(shared.done.load(Ordering::Relaxed));
-        let planned = f64::from_bits(shared.planned.load(Ordering::Relaxed));
+        let (done, planned) = shared.read();
         let text = line(counting, done, planned, start.elapsed());
         // Erase to the end of the line, so a shorter line leaves nothing.
         let _ = write!(out, "\r{text}\x1b[K");

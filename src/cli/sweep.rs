@@ -1,6 +1,6 @@
 //! `archbench sweep FILE`: simulate across loads or replica counts.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, bail};
 
@@ -124,32 +124,20 @@ pub fn run(args: SweepArgs) -> anyhow::Result<u8> {
     };
     let config = SweepConfig::new(args, file.project).map_err(super::usage)?;
     let report = {
-        let progress = super::progress::Progress::start(super::progress::Counting {
-            what: "sweep",
-            unit: Some("points"),
-        });
-        let points = crate::sim::SweepProgress::default();
-        let finished = AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                // Copies the sweep's own counters to the line until it ends.
-                while !finished.load(Ordering::Relaxed) {
-                    progress.set(
-                        points.done.load(Ordering::Relaxed) as f64,
-                        points.planned.load(Ordering::Relaxed) as f64,
-                    );
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-            });
-            let report = crate::sim::sweep_with_progress(
-                &config.project,
-                &config.spec,
-                &AtomicBool::new(false),
-                &points,
-            );
-            finished.store(true, Ordering::Relaxed);
-            report
-        })
+        let points = std::sync::Arc::new(crate::sim::SweepProgress::default());
+        let _progress = super::progress::Progress::follow_sweep(
+            super::progress::Counting {
+                what: "sweep",
+                unit: Some("points"),
+            },
+            std::sync::Arc::clone(&points),
+        );
+        crate::sim::sweep_with_progress(
+            &config.project,
+            &config.spec,
+            &AtomicBool::new(false),
+            &points,
+        )
         .map_err(|error| match error {
             // Asked for what the project cannot do: the command line is wrong.
             crate::sim::SimError::Sweep(_) | crate::sim::SimError::UnknownScenario { .. } => {
