@@ -1,26 +1,29 @@
 //! Answers: responses to callers, completed requests.
 
-use super::{ArrivalPlan, CallId, Event, NO_LINK, Plan, Role, State, Stop};
+use super::{ArrivalPlan, CallId, Event, Plan, Role, State, Stop};
 
 impl State {
     /// An answer from a synchronous call reaches its caller.
     pub(super) fn response(&mut self, plan: &Plan, child: CallId) {
         let c = &self.calls[child as usize];
-        let (parent, failed, orphan) = (c.parent, c.failed, c.orphan);
+        let Role::Child { caller } = c.role else {
+            unreachable!("only a synchronous call is answered with a response");
+        };
+        let (failed, orphan) = (c.failed, c.orphan);
         let (link, attempt, permit) = (c.link, c.attempt, c.permit);
         self.release(child);
         if orphan {
             // Timed out on the way back: nobody waits for it.
             return;
         }
-        if link != NO_LINK {
+        if let Some(link) = link {
             if failed && self.measuring {
                 self.guards[link as usize].tally.failures += 1;
             }
-            self.attempt_ended(plan, parent, link, attempt, permit, !failed);
+            self.attempt_ended(plan, caller, link, attempt, permit, !failed);
             return;
         }
-        self.child_done(plan, parent, failed);
+        self.child_done(plan, caller, failed);
     }
 
     /// One of the calls a step waits for has ended for good.
@@ -68,15 +71,14 @@ impl State {
     pub(super) fn answer(&mut self, plan: &Plan, id: CallId) {
         let call = &self.calls[id as usize];
         match call.role {
-            Role::Child if call.orphan => self.release(id),
-            Role::Child => {
+            Role::Child { .. } if call.orphan => self.release(id),
+            Role::Child { .. } => {
                 let delay = call.return_delay;
                 self.schedule(delay, Event::Response(id));
             }
             Role::Detached => self.release(id),
-            Role::Root => {
-                let (class, user, arrived, failed) =
-                    (call.class, call.user, call.arrived, call.failed);
+            Role::Root { user } => {
+                let (class, arrived, failed) = (call.class, call.arrived, call.failed);
                 self.release(id);
                 if let Some(recorder) = &mut self.recorder {
                     recorder.request_done((!failed).then(|| self.now.since(arrived)));
@@ -110,7 +112,9 @@ impl State {
                         self.finish(plan, self.now);
                     }
                 }
-                if let ArrivalPlan::Closed { think_time, .. } = &plan.arrivals {
+                if let ArrivalPlan::Closed { think_time, .. } = &plan.arrivals
+                    && let Some(user) = user
+                {
                     let think = think_time.sample(&mut self.think_rng);
                     self.schedule(think, Event::UserRequest(user));
                 }

@@ -43,9 +43,9 @@ impl State {
         self.next_serial += 1;
         // Nothing reads the attempt's fields before an event runs, so they
         // are set after `send`, which may run the callee's arrival at once.
-        let child = self.send(plan, caller, caller, Role::Child, spec.target, rtt);
+        let child = self.send(plan, caller, Role::Child { caller }, spec.target, rtt);
         let call = &mut self.calls[child as usize];
-        call.link = link;
+        call.link = Some(link);
         call.attempt = attempt;
         call.permit = permit;
         if let Some(timeout) = spec.timeout_ns {
@@ -69,7 +69,10 @@ impl State {
             return;
         }
         call.orphan = true;
-        let (caller, link, attempt, permit) = (call.parent, call.link, call.attempt, call.permit);
+        let (Role::Child { caller }, Some(link)) = (call.role, call.link) else {
+            unreachable!("only an attempt over a guarded link has a timeout");
+        };
+        let (attempt, permit) = (call.attempt, call.permit);
         if self.measuring {
             self.guards[link as usize].tally.timeouts += 1;
         }

@@ -1,6 +1,6 @@
 //! Requests entering the system: open arrivals, closed users, request classes.
 
-use super::{ArrivalPlan, Call, Event, MAX_SPAN_NS, NO_PARENT, Plan, Role, SimTime, State};
+use super::{ArrivalPlan, Call, Event, MAX_SPAN_NS, Plan, Role, SimTime, State};
 
 impl State {
     pub(super) fn start_arrivals(&mut self, plan: &Plan) {
@@ -50,16 +50,9 @@ impl State {
         index
     }
 
-    pub(super) fn start_root(&mut self, plan: &Plan, class: u32, user: u32) {
+    pub(super) fn start_root(&mut self, plan: &Plan, class: u32, user: Option<u32>) {
         let entry = plan.classes[class as usize].entry;
-        let call = self.alloc(Call::new(
-            entry,
-            NO_PARENT,
-            Role::Root,
-            class,
-            user,
-            self.now,
-        ));
+        let call = self.alloc(Call::new(entry, Role::Root { user }, class, self.now));
         self.arrive(plan, call);
     }
 }

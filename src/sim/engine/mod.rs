@@ -48,18 +48,16 @@ pub use saturation::bottleneck;
 pub use tally::{ClassTally, Level, StationTally};
 
 type CallId = u32;
-const NO_PARENT: CallId = CallId::MAX;
-/// A call not made over a guarded link.
-const NO_LINK: u32 = u32::MAX;
 /// The serial of a call no timer watches (or of a free slot).
 const UNWATCHED: u64 = 0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
-    /// A request entering the system; its answer ends the request.
-    Root,
+    /// A request entering the system; its answer ends the request. Under a
+    /// closed workload, `user` sent it and thinks, then sends the next.
+    Root { user: Option<u32> },
     /// A synchronous call whose caller waits for it.
-    Child,
+    Child { caller: CallId },
     /// A fire-and-forget call; nobody waits.
     Detached,
 }
@@ -72,10 +70,8 @@ enum Role {
 struct Call {
     station: u32,
     replica: u32,
-    parent: CallId,
     role: Role,
     class: u32,
-    user: u32,
     arrived: SimTime,
     return_delay: u64,
     step: u32,
@@ -84,8 +80,8 @@ struct Call {
     holds_worker: bool,
     /// Whether the previous step's call was made (for repeated links).
     made_previous: bool,
-    /// The guarded link this attempt was made on, or `NO_LINK`.
-    link: u32,
+    /// The guarded link this attempt was made on, if any.
+    link: Option<u32>,
     /// 0 for the first attempt, then the retry's number.
     attempt: u32,
     /// What the link's breaker let it through as.
@@ -99,14 +95,12 @@ struct Call {
 }
 
 impl Call {
-    fn new(station: u32, parent: CallId, role: Role, class: u32, user: u32, now: SimTime) -> Self {
+    fn new(station: u32, role: Role, class: u32, now: SimTime) -> Self {
         Self {
             station,
             replica: 0,
-            parent,
             role,
             class,
-            user,
             arrived: now,
             return_delay: 0,
             step: 0,
@@ -114,7 +108,7 @@ impl Call {
             failed: false,
             holds_worker: false,
             made_previous: false,
-            link: NO_LINK,
+            link: None,
             attempt: 0,
             permit: Permit::Call,
             serial: UNWATCHED,
@@ -590,12 +584,12 @@ impl State {
         match event {
             Event::OpenArrival => {
                 let class = self.pick_class(plan);
-                self.start_root(plan, class, u32::MAX);
+                self.start_root(plan, class, None);
                 self.schedule_next_arrival();
             }
             Event::UserRequest(user) => {
                 let class = self.pick_class(plan);
-                self.start_root(plan, class, user);
+                self.start_root(plan, class, Some(user));
             }
             Event::CallArrive(call) => self.arrive(plan, call),
             Event::WorkDone(call) => self.work_done(plan, call),

@@ -1,6 +1,6 @@
 //! After the work: a call's outgoing calls, step by step, over the network.
 
-use super::{Call, CallId, Event, NO_PARENT, Plan, Role, Sampler, State};
+use super::{Call, CallId, Event, Plan, Role, Sampler, State};
 
 impl State {
     pub(super) fn work_done(&mut self, plan: &Plan, id: CallId) {
@@ -94,13 +94,13 @@ impl State {
                         continue;
                     }
                     let rtt = self.round_trip(spec.link, &spec.latency, spec.fault.as_ref());
-                    let (parent, role) = if spec.sync {
+                    let role = if spec.sync {
                         pending += 1;
-                        (id, Role::Child)
+                        Role::Child { caller: id }
                     } else {
-                        (NO_PARENT, Role::Detached)
+                        Role::Detached
                     };
-                    self.send(plan, id, parent, role, spec.target, rtt);
+                    self.send(plan, id, role, spec.target, rtt);
                 }
             }
             let call = &mut self.calls[id as usize];
@@ -137,22 +137,18 @@ impl State {
         rtt
     }
 
-    /// Sends a new call from `caller` to `target`; returns its id.
+    /// Sends a new call from `from` to `target`; returns its id.
     pub(super) fn send(
         &mut self,
         plan: &Plan,
-        caller: CallId,
-        parent: CallId,
+        from: CallId,
         role: Role,
         target: u32,
         rtt: u64,
     ) -> CallId {
         let there = rtt / 2;
-        let (class, user) = {
-            let c = &self.calls[caller as usize];
-            (c.class, c.user)
-        };
-        let mut call = Call::new(target, parent, role, class, user, self.now);
+        let class = self.calls[from as usize].class;
+        let mut call = Call::new(target, role, class, self.now);
         call.return_delay = rtt - there;
         let child = self.alloc(call);
         if there == 0 {
