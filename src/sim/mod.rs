@@ -20,6 +20,7 @@ mod arrivals;
 mod comparison;
 mod engine;
 mod guard;
+mod ids;
 mod objectives;
 mod plan;
 mod rng;

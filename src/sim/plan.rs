@@ -6,6 +6,7 @@ use crate::model::{
     RateSegment, Scenario, ServiceKind,
 };
 
+use super::ids::{LinkId, StationId};
 use super::sample::Sampler;
 
 /// Everything the engine needs, with no strings on the hot path.
@@ -22,7 +23,7 @@ pub struct Plan {
     /// The station offered more work than it can do, when the scenario's
     /// offered work is exactly known (see [`super::analytic::overloaded`]):
     /// the run is saturated from the start, whatever its backlog shows.
-    pub overloaded: Option<u32>,
+    pub overloaded: Option<StationId>,
     /// Every service can do its offered work, and its offered utilisation
     /// is exactly its busy share: the scenario is stable, and a growing
     /// backlog is a fluctuation, not saturation.
@@ -33,10 +34,10 @@ pub struct Plan {
 #[derive(Clone, Debug)]
 pub struct LinkPlan {
     pub name: String,
-    pub from: u32,
+    pub from: StationId,
     /// Whether calls go through attempts (see [`guarded`]).
     pub guarded: bool,
-    pub target: u32,
+    pub target: StationId,
     pub latency: Sampler,
     /// Give up on an attempt after this many nanoseconds.
     pub timeout_ns: Option<u64>,
@@ -89,9 +90,9 @@ pub struct Station {
 
 #[derive(Clone, Debug)]
 pub struct Call {
-    /// Index into the link streams.
-    pub link: usize,
-    pub target: u32,
+    /// The link, which also names its random stream.
+    pub link: LinkId,
+    pub target: StationId,
     pub probability: f64,
     pub count: u32,
     pub latency: Sampler,
@@ -108,7 +109,7 @@ pub struct Call {
 #[derive(Clone, Debug)]
 pub struct Class {
     pub name: String,
-    pub entry: u32,
+    pub entry: StationId,
     /// Running total of normalised weights; the last is 1.
     pub cumulative_weight: f64,
 }
@@ -129,13 +130,7 @@ impl Plan {
     /// Compiles scenario `index` of a validated project.
     pub fn new(project: &Project, index: usize) -> Self {
         let scenario = &project.scenarios[index];
-        let station_of = |name: &str| {
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "services are limited to 10,000"
-            )]
-            scenario.service_index(name).map(|i| i as u32)
-        };
+        let station_of = |name: &str| scenario.service_index(name).map(StationId::new);
         let mut stations: Vec<Station> = scenario
             .services
             .iter()
@@ -176,9 +171,9 @@ impl Plan {
             .iter()
             .map(|l| LinkPlan {
                 name: format!("{} -> {}", l.from, l.to),
-                from: station_of(&l.from).unwrap_or(0),
+                from: station_of(&l.from).unwrap_or(StationId::new(0)),
                 guarded: guarded(l),
-                target: station_of(&l.to).unwrap_or(0),
+                target: station_of(&l.to).unwrap_or(StationId::new(0)),
                 latency: Sampler::new(&l.latency),
                 timeout_ns: l.timeout.map(crate::model::TimeSpan::as_nanos),
                 retry: l.retry.map(|r| RetryPlan {
@@ -203,7 +198,7 @@ impl Plan {
                 running += c.weight / total_weight;
                 Class {
                     name: c.name.clone(),
-                    entry: station_of(&c.entry).unwrap_or(0),
+                    entry: station_of(&c.entry).unwrap_or(StationId::new(0)),
                     cumulative_weight: running,
                 }
             })
@@ -225,11 +220,7 @@ impl Plan {
             arrivals,
             link_streams,
             links,
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "services are limited to 10,000"
-            )]
-            overloaded: super::analytic::overloaded(project, index).map(|(i, _)| i as u32),
+            overloaded: super::analytic::overloaded(project, index).map(|(i, _)| StationId::new(i)),
             stable: super::analytic::offered_load(project, index)
                 == Some(super::analytic::OfferedLoad::Within { exact: true }),
         }
@@ -260,13 +251,7 @@ fn fault(link: &crate::model::Link) -> Option<(u64, u64, Sampler)> {
 /// A link without a parallel group is a step of its own (one per call when it
 /// has a count); a group's step sits at its first link.
 fn group_links_into_steps(scenario: &Scenario, stations: &mut [Station]) -> Vec<String> {
-    let station_of = |name: &str| {
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "services are limited to 10,000"
-        )]
-        scenario.service_index(name).map(|i| i as u32)
-    };
+    let station_of = |name: &str| scenario.service_index(name).map(StationId::new);
     let mut group_step: Vec<Vec<(String, usize)>> = vec![Vec::new(); stations.len()];
     let mut link_streams = Vec::with_capacity(scenario.links.len());
     for (link_index, link) in scenario.links.iter().enumerate() {
@@ -279,7 +264,7 @@ fn group_links_into_steps(scenario: &Scenario, stations: &mut [Station]) -> Vec<
             continue;
         };
         let call = Call {
-            link: link_index,
+            link: LinkId::new(link_index),
             target,
             probability: link.probability,
             count: link.count,
@@ -289,7 +274,7 @@ fn group_links_into_steps(scenario: &Scenario, stations: &mut [Station]) -> Vec<
             fault: fault(link),
             repeats_previous: false,
         };
-        let from = from as usize;
+        let from = from.index();
         let steps = &mut stations[from].steps;
         match &link.parallel_group {
             // A sequential link with a count makes its calls one after

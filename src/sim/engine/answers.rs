@@ -18,7 +18,7 @@ impl State {
         }
         if let Some(link) = link {
             if failed && self.measuring {
-                self.guards[link as usize].tally.failures += 1;
+                self.guards[link].tally.failures += 1;
             }
             self.attempt_ended(plan, caller, link, attempt, permit, !failed);
             return;
@@ -49,7 +49,7 @@ impl State {
         let from = self.measure_from;
         let (station_index, replica, holds_worker, arrived) = {
             let c = &self.calls[id as usize];
-            (c.station as usize, c.replica, c.holds_worker, c.arrived)
+            (c.station, c.replica, c.holds_worker, c.arrived)
         };
         if holds_worker {
             self.calls[id as usize].holds_worker = false;

@@ -1,6 +1,6 @@
 //! Attempts over guarded links: timeouts and retries.
 
-use super::{CallId, Event, Permit, Plan, Refusal, Role, State, guard};
+use super::{CallId, Event, LinkId, Permit, Plan, Refusal, Role, State, guard};
 
 impl State {
     /// Makes attempt `attempt` of a call from `caller` over guarded link
@@ -9,14 +9,14 @@ impl State {
         &mut self,
         plan: &Plan,
         caller: CallId,
-        link: u32,
+        link: LinkId,
         attempt: u32,
     ) -> bool {
-        let spec = &plan.links[link as usize];
+        let spec = &plan.links[link];
         let now = self.now;
         let measuring = self.measuring;
         let replica = self.calls[caller as usize].replica;
-        let guard = &mut self.guards[link as usize];
+        let guard = &mut self.guards[link];
         let permit = match guard.admit(spec, now, replica) {
             Ok(permit) => permit,
             Err(refusal) => {
@@ -38,7 +38,7 @@ impl State {
                 guard.tally.retries += 1;
             }
         }
-        let rtt = self.round_trip(link as usize, &spec.latency, spec.fault.as_ref());
+        let rtt = self.round_trip(link, &spec.latency, spec.fault.as_ref());
         let serial = self.next_serial;
         self.next_serial += 1;
         // Nothing reads the attempt's fields before an event runs, so they
@@ -74,7 +74,7 @@ impl State {
         };
         let (attempt, permit) = (call.attempt, call.permit);
         if self.measuring {
-            self.guards[link as usize].tally.timeouts += 1;
+            self.guards[link].tally.timeouts += 1;
         }
         self.attempt_ended(plan, caller, link, attempt, permit, false);
     }
@@ -85,23 +85,23 @@ impl State {
         &mut self,
         plan: &Plan,
         caller: CallId,
-        link: u32,
+        link: LinkId,
         attempt: u32,
         permit: Permit,
         ok: bool,
     ) {
         let now = self.now;
         let replica = self.calls[caller as usize].replica;
-        let guard = &mut self.guards[link as usize];
+        let guard = &mut self.guards[link];
         if guard.settle(now, replica, permit, ok) && self.measuring {
             guard.tally.breaker_opened += 1;
         }
         if !ok
-            && let Some(retry) = &plan.links[link as usize].retry
+            && let Some(retry) = &plan.links[link].retry
             && attempt < retry.max_retries
         {
             if guard.spend_retry(now, retry) {
-                let wait = guard::backoff(retry, attempt + 1, &mut self.link_rngs[link as usize]);
+                let wait = guard::backoff(retry, attempt + 1, &mut self.link_rngs[link]);
                 self.schedule(
                     wait,
                     Event::Retry {

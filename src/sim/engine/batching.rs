@@ -1,12 +1,12 @@
 //! Dynamic batching: gathering calls into batches and finishing them.
 
-use super::{CallId, Event, Plan, State};
+use super::{CallId, Event, Plan, State, StationId};
 
 impl State {
     /// Starts batches on a batching replica while a worker is free and a
     /// batch is ready: full, or its oldest request has waited long enough.
     /// Otherwise sets a timer for when the oldest will have.
-    pub(super) fn try_batch(&mut self, plan: &Plan, station_index: usize, replica: u32) {
+    pub(super) fn try_batch(&mut self, plan: &Plan, station_index: StationId, replica: u32) {
         let spec = &plan.stations[station_index];
         let Some((max, wait_ns, per_item_ns)) = spec.batching else {
             return;
@@ -26,12 +26,8 @@ impl State {
             if r.queue.len() < max as usize && now < due {
                 if r.batch_timer.is_none_or(|t| t > due) {
                     r.batch_timer = Some(due);
-                    #[expect(
-                        clippy::cast_possible_truncation,
-                        reason = "services are limited to 10,000"
-                    )]
                     let event = Event::BatchDue {
-                        station: station_index as u32,
+                        station: station_index,
                         replica,
                     };
                     self.schedule(due.since(now), event);
@@ -86,7 +82,7 @@ impl State {
         };
         let (station_index, replica) = {
             let c = &self.calls[first as usize];
-            (c.station as usize, c.replica)
+            (c.station, c.replica)
         };
         let (now, from) = (self.now, self.measure_from);
         let station = &mut self.stations[station_index];

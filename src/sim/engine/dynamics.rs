@@ -1,16 +1,16 @@
 //! Crashes, restarts and autoscaling: the replicas serving over time.
 
-use super::{Balancer, CallId, Event, Plan, State};
+use super::{Balancer, CallId, Event, Plan, State, StationId};
 
 impl State {
     /// A replica crashes: it takes no requests until it restarts, those
     /// waiting in its queue fail now, and those it holds fail when their
     /// work would have ended (see `lost`).
-    pub(super) fn crash(&mut self, plan: &Plan, station_index: u32, crash: u32) {
-        let spec = &plan.stations[station_index as usize];
+    pub(super) fn crash(&mut self, plan: &Plan, station_index: StationId, crash: u32) {
+        let spec = &plan.stations[station_index];
         let (_, replica, restart_after) = spec.crashes[crash as usize];
         let (now, from, measuring) = (self.now, self.measure_from, self.measuring);
-        let s = &mut self.stations[station_index as usize];
+        let s = &mut self.stations[station_index];
         let r = &mut s.replicas[replica as usize];
         if r.down {
             return;
@@ -26,7 +26,7 @@ impl State {
             r.queue.drain(..).collect()
         };
         for id in waiting {
-            let s = &mut self.stations[station_index as usize];
+            let s = &mut self.stations[station_index];
             s.replicas[replica as usize].outstanding -= 1;
             s.tally.queued.change(now, from, -1);
             s.tally.present.change(now, from, -1);
@@ -48,7 +48,7 @@ impl State {
     /// Whether a crash of its replica lost the call; if so, it fails now.
     pub(super) fn lost(&mut self, plan: &Plan, id: CallId) -> bool {
         let c = &self.calls[id as usize];
-        let station = &mut self.stations[c.station as usize];
+        let station = &mut self.stations[c.station];
         if station.replicas[c.replica as usize].epoch == c.epoch {
             return false;
         }
@@ -62,8 +62,8 @@ impl State {
 
     /// An autoscaler's decision: the replicas that would carry the work that
     /// arrived over the last interval at the target utilisation.
-    pub(super) fn scale(&mut self, plan: &Plan, station_index: u32) {
-        let spec = &plan.stations[station_index as usize];
+    pub(super) fn scale(&mut self, plan: &Plan, station_index: StationId) {
+        let spec = &plan.stations[station_index];
         let Some(scale) = spec.autoscale else {
             return;
         };
@@ -73,7 +73,7 @@ impl State {
             return;
         }
         let (now, from) = (self.now, self.measure_from);
-        let s = &mut self.stations[station_index as usize];
+        let s = &mut self.stations[station_index];
         s.tally.busy.settle(now, from);
         let (arrived, completed, busy) = s.scale_mark;
         let arrivals = s.arrived_total - arrived;

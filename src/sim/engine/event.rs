@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::{CallId, SimTime};
+use super::{CallId, LinkId, SimTime, StationId};
 
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Event {
@@ -22,29 +22,29 @@ pub(super) enum Event {
     /// A retry of a call from `caller` over guarded link `link`.
     Retry {
         caller: CallId,
-        link: u32,
+        link: LinkId,
         /// The attempt's number, the first being 0.
         attempt: u32,
     },
     /// A batching replica's oldest request has waited long enough.
     BatchDue {
-        station: u32,
+        station: StationId,
         replica: u32,
     },
     /// A batch is done.
     BatchDone(u32),
     /// An autoscaler decides: the station.
-    ScaleTick(u32),
+    ScaleTick(StationId),
     /// A new replica has finished its cold start: the station.
-    ReplicaReady(u32),
+    ReplicaReady(StationId),
     /// A replica crashes: the station and the crash (by index).
     Crash {
-        station: u32,
+        station: StationId,
         crash: u32,
     },
     /// A crashed replica serves again.
     Restart {
-        station: u32,
+        station: StationId,
         replica: u32,
     },
 }

@@ -25,6 +25,7 @@ use crate::model::{Balancer, MAX_SPAN_NS};
 
 use super::arrivals::ArrivalClock;
 use super::guard::{self, LinkGuard, Permit, Refusal};
+use super::ids::{LinkId, StationId};
 use super::plan::{ArrivalPlan, Plan};
 use super::rng::Rng;
 use super::sample::Sampler;
@@ -68,7 +69,7 @@ enum Role {
     reason = "independent flags of one call, packed for the slab"
 )]
 struct Call {
-    station: u32,
+    station: StationId,
     replica: u32,
     role: Role,
     class: u32,
@@ -81,7 +82,7 @@ struct Call {
     /// Whether the previous step's call was made (for repeated links).
     made_previous: bool,
     /// The guarded link this attempt was made on, if any.
-    link: Option<u32>,
+    link: Option<LinkId>,
     /// 0 for the first attempt, then the retry's number.
     attempt: u32,
     /// What the link's breaker let it through as.
@@ -95,7 +96,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(station: u32, role: Role, class: u32, now: SimTime) -> Self {
+    fn new(station: StationId, role: Role, class: u32, now: SimTime) -> Self {
         Self {
             station,
             replica: 0,
@@ -367,7 +368,7 @@ impl State {
             guards: plan
                 .links
                 .iter()
-                .map(|link| LinkGuard::new(link, plan.stations[link.from as usize].slots))
+                .map(|link| LinkGuard::new(link, plan.stations[link.from].slots))
                 .collect(),
             next_serial: UNWATCHED + 1,
             batches: Vec::new(),
@@ -403,11 +404,7 @@ impl State {
         };
         replication.start_arrivals(plan);
         for (i, spec) in plan.stations.iter().enumerate() {
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "services are limited to 10,000"
-            )]
-            let station = i as u32;
+            let station = StationId::new(i);
             if let Some(scale) = &spec.autoscale {
                 replication.schedule(scale.interval.as_nanos(), Event::ScaleTick(station));
             }
@@ -531,7 +528,7 @@ impl State {
         if self.saturation.is_none() {
             self.saturation = match plan.overloaded {
                 Some(station) => Some(Saturation {
-                    station: station as usize,
+                    station: station.index(),
                 }),
                 None => self.growing_station(plan, saturation::AT_THE_END),
             };
@@ -605,10 +602,10 @@ impl State {
                 }
             }
             Event::BatchDue { station, replica } => {
-                let r = &mut self.stations[station as usize].replicas[replica as usize];
+                let r = &mut self.stations[station].replicas[replica as usize];
                 if r.batch_timer == Some(self.now) {
                     r.batch_timer = None;
-                    self.try_batch(plan, station as usize, replica);
+                    self.try_batch(plan, station, replica);
                 }
             }
             Event::BatchDone(batch) => self.batch_done(plan, batch),
@@ -616,21 +613,21 @@ impl State {
             Event::Crash { station, crash } => self.crash(plan, station, crash),
             Event::Restart { station, replica } => {
                 let (now, from) = (self.now, self.measure_from);
-                let s = &mut self.stations[station as usize];
+                let s = &mut self.stations[station];
                 let r = &mut s.replicas[replica as usize];
                 if r.down {
                     r.down = false;
                     s.down -= 1;
-                    let workers = i64::from(plan.stations[station as usize].workers);
+                    let workers = i64::from(plan.stations[station].workers);
                     s.tally.serving.change(now, from, workers);
                 }
             }
             Event::ReplicaReady(station) => {
                 let (now, from) = (self.now, self.measure_from);
-                let s = &mut self.stations[station as usize];
+                let s = &mut self.stations[station];
                 s.starting -= 1;
                 s.replicas_serving += 1;
-                let workers = plan.stations[station as usize].workers;
+                let workers = plan.stations[station].workers;
                 s.tally.serving.change(now, from, i64::from(workers));
             }
         }

@@ -49,7 +49,7 @@ impl State {
         if let (Some(station), true) = (plan.overloaded, self.measuring) {
             // Offered more work than it can do: no backlog need be awaited.
             self.saturation = Some(Saturation {
-                station: station as usize,
+                station: station.index(),
             });
             self.finish(plan, self.now);
             return;
@@ -146,7 +146,7 @@ pub fn bottleneck(plan: &Plan, occupancy: &[f64]) -> usize {
         let mut stack = vec![start];
         while let Some(i) = stack.pop() {
             for call in plan.stations[i].steps.iter().flatten().filter(|c| c.sync) {
-                let target = call.target as usize;
+                let target = call.target.index();
                 if !seen[target] {
                     if target != start && full(target) {
                         return true;

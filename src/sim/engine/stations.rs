@@ -1,12 +1,12 @@
 //! Stations: admission, replicas and balancers, workers.
 
-use super::{Balancer, CallId, Event, Plan, State};
+use super::{Balancer, CallId, Event, Plan, State, StationId};
 
 impl State {
     pub(super) fn arrive(&mut self, plan: &Plan, id: CallId) {
         let now = self.now;
         self.calls[id as usize].arrived = now;
-        let station_index = self.calls[id as usize].station as usize;
+        let station_index = self.calls[id as usize].station;
         let spec = &plan.stations[station_index];
         self.stations[station_index].arrived_total += 1;
         let Some(replica) = self.pick_replica(plan, station_index) else {
@@ -96,7 +96,7 @@ impl State {
     /// The replica a call goes to, skipping crashed ones; none when all
     /// are down. Under Pull with none free it is the first replica, whose
     /// queue is the shared one.
-    pub(super) fn pick_replica(&mut self, plan: &Plan, station_index: usize) -> Option<u32> {
+    pub(super) fn pick_replica(&mut self, plan: &Plan, station_index: StationId) -> Option<u32> {
         let chosen = self.choose_replica(plan, station_index);
         let spec = &plan.stations[station_index];
         let station = &self.stations[station_index];
@@ -115,7 +115,7 @@ impl State {
         (0..n).map(|k| (chosen + k) % n).find(|&k| up(k))
     }
 
-    pub(super) fn choose_replica(&mut self, plan: &Plan, station_index: usize) -> u32 {
+    pub(super) fn choose_replica(&mut self, plan: &Plan, station_index: StationId) -> u32 {
         let spec = &plan.stations[station_index];
         let station = &mut self.stations[station_index];
         let n = station.replicas_serving;
@@ -171,7 +171,7 @@ impl State {
         let now = self.now;
         let call = &mut self.calls[id as usize];
         call.holds_worker = true;
-        let station_index = call.station as usize;
+        let station_index = call.station;
         let waited = now.since(call.arrived);
         let spec = &plan.stations[station_index];
         let station = &mut self.stations[station_index];
@@ -189,7 +189,7 @@ impl State {
     }
 
     /// Gives the worker to the next queued call, or frees it.
-    pub(super) fn release_worker(&mut self, plan: &Plan, station_index: usize, replica: u32) {
+    pub(super) fn release_worker(&mut self, plan: &Plan, station_index: StationId, replica: u32) {
         let now = self.now;
         let from = self.measure_from;
         let shared = plan.stations[station_index].balancer == Balancer::Pull;

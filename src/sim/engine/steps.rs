@@ -1,11 +1,11 @@
 //! After the work: a call's outgoing calls, step by step, over the network.
 
-use super::{Call, CallId, Event, Plan, Role, Sampler, State};
+use super::{Call, CallId, Event, LinkId, Plan, Role, Sampler, State, StationId};
 
 impl State {
     pub(super) fn work_done(&mut self, plan: &Plan, id: CallId) {
         let call = &self.calls[id as usize];
-        let station_index = call.station as usize;
+        let station_index = call.station;
         let replica = call.replica;
         let spec = &plan.stations[station_index];
         if !spec.blocking {
@@ -21,7 +21,7 @@ impl State {
         if self.lost(plan, id) {
             return;
         }
-        let station_index = self.calls[id as usize].station as usize;
+        let station_index = self.calls[id as usize].station;
         let spec = &plan.stations[station_index];
         // An injected error fails the call here; a cache hit answers here.
         // Either way no calls are made.
@@ -56,7 +56,7 @@ impl State {
     pub(super) fn run_steps(&mut self, plan: &Plan, id: CallId) {
         loop {
             let call = &self.calls[id as usize];
-            let steps = &plan.stations[call.station as usize].steps;
+            let steps = &plan.stations[call.station].steps;
             let Some(step) = steps.get(call.step as usize) else {
                 self.complete(plan, id);
                 return;
@@ -81,12 +81,7 @@ impl State {
                         break;
                     }
                     if spec.guarded {
-                        #[expect(
-                            clippy::cast_possible_truncation,
-                            reason = "links are far fewer than 2^32"
-                        )]
-                        let link = spec.link as u32;
-                        if self.try_attempt(plan, id, link, 0) {
+                        if self.try_attempt(plan, id, spec.link, 0) {
                             pending += 1;
                         } else {
                             refused = true;
@@ -123,7 +118,7 @@ impl State {
     /// A call's round trip over link `link`, with any fault active now.
     pub(super) fn round_trip(
         &mut self,
-        link: usize,
+        link: LinkId,
         latency: &Sampler,
         fault: Option<&(u64, u64, Sampler)>,
     ) -> u64 {
@@ -143,7 +138,7 @@ impl State {
         plan: &Plan,
         from: CallId,
         role: Role,
-        target: u32,
+        target: StationId,
         rtt: u64,
     ) -> CallId {
         let there = rtt / 2;
