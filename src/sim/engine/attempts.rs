@@ -1,6 +1,6 @@
 //! Attempts over guarded links: timeouts and retries.
 
-use super::{CallId, Event, LinkId, Permit, Plan, Refusal, Role, State, guard};
+use super::{CallId, Event, LinkId, Permit, Plan, Refusal, Role, State, Ticket, guard};
 
 impl State {
     /// Makes attempt `attempt` of a call from `caller` over guarded link
@@ -39,8 +39,7 @@ impl State {
             }
         }
         let rtt = self.round_trip(link, &spec.latency, spec.fault.as_ref());
-        let serial = self.next_serial;
-        self.next_serial += 1;
+        let ticket = self.tickets.draw();
         // Nothing reads the attempt's fields before an event runs, so they
         // are set after `send`, which may run the callee's arrival at once.
         let child = self.send(plan, caller, Role::Child { caller }, spec.target, rtt);
@@ -49,12 +48,12 @@ impl State {
         call.attempt = attempt;
         call.permit = permit;
         if let Some(timeout) = spec.timeout_ns {
-            call.serial = serial;
+            call.watch = Some(ticket);
             self.schedule(
                 timeout,
                 Event::Timeout {
                     call: child,
-                    serial,
+                    ticket,
                 },
             );
         }
@@ -63,9 +62,9 @@ impl State {
 
     /// An attempt's timer went off: if it has not answered, its caller gives
     /// up on it (the callee keeps working).
-    pub(super) fn timeout(&mut self, plan: &Plan, id: CallId, serial: u64) {
+    pub(super) fn timeout(&mut self, plan: &Plan, id: CallId, ticket: Ticket) {
         let call = &mut self.calls[id as usize];
-        if call.serial != serial || call.orphan {
+        if call.watch != Some(ticket) || call.orphan {
             return;
         }
         call.orphan = true;

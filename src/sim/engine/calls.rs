@@ -1,6 +1,6 @@
 //! The slab of calls in flight.
 
-use super::{Call, CallId, MAX_IN_FLIGHT, State, UNWATCHED};
+use super::{Call, CallId, MAX_IN_FLIGHT, State};
 
 impl State {
     pub(super) fn alloc(&mut self, call: Call) -> CallId {
@@ -24,7 +24,7 @@ impl State {
     }
 
     pub(super) fn release(&mut self, call: CallId) {
-        self.calls[call as usize].serial = UNWATCHED;
+        self.calls[call as usize].watch = None;
         self.free.push(call);
     }
 

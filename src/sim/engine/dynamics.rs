@@ -16,7 +16,7 @@ impl State {
             return;
         }
         r.down = true;
-        r.epoch += 1;
+        r.life = self.tickets.draw();
         s.down += 1;
         s.tally.serving.change(now, from, -i64::from(spec.workers));
         // A pulled queue is the topic's, and outlives its consumers.
@@ -49,7 +49,7 @@ impl State {
     pub(super) fn lost(&mut self, plan: &Plan, id: CallId) -> bool {
         let c = &self.calls[id as usize];
         let station = &mut self.stations[c.station];
-        if station.replicas[c.replica as usize].epoch == c.epoch {
+        if station.replicas[c.replica as usize].life == c.life {
             return false;
         }
         if self.measuring {

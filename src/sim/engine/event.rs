@@ -1,5 +1,20 @@
 //! Events and their order: by time, then by the order they were scheduled
 //! (see the module's documentation on ordering).
+//!
+//! # Stale events
+//! A scheduled event is never taken back out of the queue. Where something
+//! that happens later can make it moot (an attempt answers before its
+//! timeout, an earlier batch timer replaces a later one, a replica crashes
+//! while it works on a call), the thing it concerns holds a [`Ticket`], drawn
+//! fresh from the replication's one counter each time the thing is armed
+//! again, and what was scheduled under it keeps a copy. The handler acts only
+//! when the two are equal; otherwise the event (or the work) is stale:
+//!
+//! | event          | holds the ticket          | a new ticket when             |
+//! |----------------|---------------------------|-------------------------------|
+//! | `Timeout`      | the attempt (`watch`)     | its slot is reused            |
+//! | `BatchDue`     | the replica's batch timer | an earlier timer replaces it  |
+//! | a call's work  | the replica (`life`)      | the replica crashes           |
 
 use std::cmp::Ordering;
 
@@ -15,9 +30,9 @@ pub(super) enum Event {
     /// An attempt's timeout.
     Timeout {
         call: CallId,
-        /// The attempt's serial, which tells a live attempt from a slot
+        /// The attempt's ticket, which tells a live attempt from a slot
         /// since reused.
-        serial: u64,
+        ticket: Ticket,
     },
     /// A retry of a call from `caller` over guarded link `link`.
     Retry {
@@ -30,6 +45,8 @@ pub(super) enum Event {
     BatchDue {
         station: StationId,
         replica: u32,
+        /// The timer's ticket: a timer replaced by an earlier one is stale.
+        ticket: Ticket,
     },
     /// A batch is done.
     BatchDone(u32),
@@ -47,6 +64,31 @@ pub(super) enum Event {
         station: StationId,
         replica: u32,
     },
+}
+
+/// What a stale event is told apart by (see "Stale events" above).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Ticket(u64);
+
+impl Ticket {
+    /// The ticket every replica starts its life with (also the default).
+    pub(super) const FIRST: Self = Self(0);
+}
+
+/// Draws tickets, each different from every one drawn before.
+#[derive(Debug)]
+pub(super) struct Tickets(u64);
+
+impl Tickets {
+    pub(super) fn new() -> Self {
+        Self(Ticket::FIRST.0 + 1)
+    }
+
+    pub(super) fn draw(&mut self) -> Ticket {
+        let ticket = Ticket(self.0);
+        self.0 += 1;
+        ticket
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

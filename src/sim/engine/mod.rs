@@ -44,13 +44,11 @@ mod stations;
 mod steps;
 mod tally;
 
-use event::{Event, Scheduled};
+use event::{Event, Scheduled, Ticket, Tickets};
 pub use saturation::bottleneck;
 pub use tally::{ClassTally, Level, StationTally};
 
 type CallId = u32;
-/// The serial of a call no timer watches (or of a free slot).
-const UNWATCHED: u64 = 0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -87,12 +85,12 @@ struct Call {
     attempt: u32,
     /// What the link's breaker let it through as.
     permit: Permit,
-    /// Nonzero while a timeout watches this attempt.
-    serial: u64,
+    /// The ticket of the timeout that watches this attempt, if one does.
+    watch: Option<Ticket>,
     /// Given up on by its caller: its answer goes nowhere.
     orphan: bool,
-    /// Its replica's crash count when it was admitted: a later crash lost it.
-    epoch: u32,
+    /// Its replica's life when it was admitted: a later crash lost it.
+    life: Ticket,
 }
 
 impl Call {
@@ -112,9 +110,9 @@ impl Call {
             link: None,
             attempt: 0,
             permit: Permit::Call,
-            serial: UNWATCHED,
+            watch: None,
             orphan: false,
-            epoch: 0,
+            life: Ticket::FIRST,
         }
     }
 }
@@ -124,12 +122,13 @@ struct Replica {
     busy: u32,
     outstanding: u32,
     queue: VecDeque<CallId>,
-    /// When the pending batch timer goes off, if one is pending.
-    batch_timer: Option<SimTime>,
+    /// When the pending batch timer goes off, and its ticket, if one is
+    /// pending.
+    batch_timer: Option<(SimTime, Ticket)>,
     /// Crashed and not yet restarted.
     down: bool,
-    /// Crashes so far.
-    epoch: u32,
+    /// Drawn anew at each crash: the work of an earlier life is lost.
+    life: Ticket,
 }
 
 struct Station {
@@ -262,8 +261,8 @@ struct State {
     link_rngs: Vec<Rng>,
     /// Guards of each link, by link index.
     guards: Vec<LinkGuard>,
-    /// The next timeout serial.
-    next_serial: u64,
+    /// Tickets for telling stale events (see [`event`]).
+    tickets: Tickets,
     /// Batches in progress, and free slots among them.
     batches: Vec<Vec<CallId>>,
     free_batches: Vec<u32>,
@@ -370,7 +369,7 @@ impl State {
                 .iter()
                 .map(|link| LinkGuard::new(link, plan.stations[link.from].slots))
                 .collect(),
-            next_serial: UNWATCHED + 1,
+            tickets: Tickets::new(),
             batches: Vec::new(),
             free_batches: Vec::new(),
             recorder: None,
@@ -591,7 +590,7 @@ impl State {
             Event::CallArrive(call) => self.arrive(plan, call),
             Event::WorkDone(call) => self.work_done(plan, call),
             Event::Response(call) => self.response(plan, call),
-            Event::Timeout { call, serial } => self.timeout(plan, call, serial),
+            Event::Timeout { call, ticket } => self.timeout(plan, call, ticket),
             Event::Retry {
                 caller,
                 link,
@@ -601,9 +600,13 @@ impl State {
                     self.child_done(plan, caller, true);
                 }
             }
-            Event::BatchDue { station, replica } => {
+            Event::BatchDue {
+                station,
+                replica,
+                ticket,
+            } => {
                 let r = &mut self.stations[station].replicas[replica as usize];
-                if r.batch_timer == Some(self.now) {
+                if r.batch_timer.is_some_and(|(_, current)| current == ticket) {
                     r.batch_timer = None;
                     self.try_batch(plan, station, replica);
                 }

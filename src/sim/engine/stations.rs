@@ -20,8 +20,7 @@ impl State {
             return;
         };
         self.calls[id as usize].replica = replica;
-        self.calls[id as usize].epoch =
-            self.stations[station_index].replicas[replica as usize].epoch;
+        self.calls[id as usize].life = self.stations[station_index].replicas[replica as usize].life;
         let from = self.measure_from;
         let measuring = self.measuring;
         let station = &mut self.stations[station_index];
