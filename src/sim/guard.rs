@@ -4,7 +4,7 @@
 use crate::model::{Breaker, Jitter};
 use crate::stats::LinkReport;
 
-use super::plan::{LinkPlan, RetryPlan};
+use super::plan::{BudgetPlan, LinkPlan, RetryPlan};
 use super::rng::Rng;
 use super::time::SimTime;
 
@@ -235,7 +235,11 @@ impl LinkGuard {
 
     /// Whether the budget allows one more retry; spends it if so.
     pub fn spend_retry(&mut self, now: SimTime, retry: &RetryPlan) -> bool {
-        let Some((ratio, per_second)) = retry.budget else {
+        let Some(BudgetPlan {
+            ratio,
+            min_per_second: per_second,
+        }) = retry.budget
+        else {
             return true;
         };
         let (firsts, retries) = self.budget.sums(now);

@@ -45,8 +45,25 @@ pub struct LinkPlan {
     pub breaker: Option<Breaker>,
     /// Attempts in flight per caller replica.
     pub max_concurrent: Option<u32>,
-    /// Extra round-trip time from `from` to `until` (nanoseconds).
-    pub fault: Option<(u64, u64, Sampler)>,
+    pub fault: Option<FaultPlan>,
+}
+
+/// Extra round-trip time on a link for a while.
+#[derive(Clone, Debug)]
+pub struct FaultPlan {
+    /// From this instant (nanoseconds)...
+    pub from_ns: u64,
+    /// ...until this one, exclusive.
+    pub until_ns: u64,
+    /// The extra time, drawn per call.
+    pub extra: Sampler,
+}
+
+impl FaultPlan {
+    /// Whether the fault is active at `now_ns`.
+    pub fn active(&self, now_ns: u64) -> bool {
+        (self.from_ns..self.until_ns).contains(&now_ns)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +72,52 @@ pub struct RetryPlan {
     pub backoff_ns: u64,
     pub max_backoff_ns: u64,
     pub jitter: Jitter,
-    /// (retries per first attempt, retries per second).
-    pub budget: Option<(f64, f64)>,
+    pub budget: Option<BudgetPlan>,
+}
+
+/// How many retries a link may make: Finagle's retry budget.
+#[derive(Clone, Copy, Debug)]
+pub struct BudgetPlan {
+    /// Retries allowed per first attempt.
+    pub ratio: f64,
+    /// Retries allowed per second whatever the first attempts.
+    pub min_per_second: f64,
+}
+
+/// A cache in front of a service.
+#[derive(Clone, Copy, Debug)]
+pub struct CachePlan {
+    /// The share of calls answered by the cache once it is warm.
+    pub hit_ratio: f64,
+    /// How long it takes to warm up, from empty at time zero (0: always warm).
+    pub warmup_ns: u64,
+}
+
+/// A token bucket in front of a service.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitPlan {
+    pub tokens_per_sec: f64,
+    /// The bucket's size, and the tokens it starts with.
+    pub burst: f64,
+}
+
+/// Dynamic batching on a service.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchingPlan {
+    pub max_batch: u32,
+    /// The longest the oldest waiting call waits for a batch to fill.
+    pub max_wait_ns: u64,
+    /// Work added to the batch's service time per call in it.
+    pub per_item_ns: u64,
+}
+
+/// A replica's crash.
+#[derive(Clone, Copy, Debug)]
+pub struct CrashPlan {
+    pub at_ns: u64,
+    pub replica: u32,
+    /// It serves again this long after the crash.
+    pub restart_after_ns: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -69,17 +130,13 @@ pub struct Station {
     pub service_time: Sampler,
     pub balancer: Balancer,
     pub blocking: bool,
-    /// Hit ratio once warm, and the warm-up in nanoseconds (0: always warm).
-    pub cache: Option<(f64, u64)>,
+    pub cache: Option<CachePlan>,
     /// The chance a request fails here.
     pub error_rate: f64,
-    /// Token bucket: (tokens per second, bucket size).
-    pub rate_limit: Option<(f64, f64)>,
-    /// Dynamic batching: (max batch, max wait ns, per-item ns).
-    pub batching: Option<(u32, u64, u64)>,
+    pub rate_limit: Option<RateLimitPlan>,
+    pub batching: Option<BatchingPlan>,
     pub autoscale: Option<crate::model::Autoscale>,
-    /// (at ns, replica, restart after ns).
-    pub crashes: Vec<(u64, u32, u64)>,
+    pub crashes: Vec<CrashPlan>,
     /// Replica slots: the most replicas the service can have.
     pub slots: u32,
     /// The mean service time, in nanoseconds.
@@ -99,8 +156,7 @@ pub struct Call {
     pub sync: bool,
     /// Made as attempts (see [`guarded`]).
     pub guarded: bool,
-    /// Extra round-trip time from `from` to `until` (nanoseconds).
-    pub fault: Option<(u64, u64, Sampler)>,
+    pub fault: Option<FaultPlan>,
     /// A later repetition of a sequential link with a count: made exactly
     /// when the previous step's call was made, without a new draw.
     pub repeats_previous: bool,
@@ -146,17 +202,29 @@ impl Plan {
                 service_time: Sampler::new(&s.service_time),
                 balancer: s.balancer,
                 blocking: s.io == IoModel::Blocking,
-                cache: s.cache.map(|c| (c.hit_ratio, c.warmup.as_nanos())),
+                cache: s.cache.map(|c| CachePlan {
+                    hit_ratio: c.hit_ratio,
+                    warmup_ns: c.warmup.as_nanos(),
+                }),
                 error_rate: s.error_rate,
-                rate_limit: s.rate_limit.map(|r| (r.rate, f64::from(r.burst))),
-                batching: s
-                    .batching
-                    .map(|b| (b.max_batch, b.max_wait.as_nanos(), b.per_item.as_nanos())),
+                rate_limit: s.rate_limit.map(|r| RateLimitPlan {
+                    tokens_per_sec: r.rate,
+                    burst: f64::from(r.burst),
+                }),
+                batching: s.batching.map(|b| BatchingPlan {
+                    max_batch: b.max_batch,
+                    max_wait_ns: b.max_wait.as_nanos(),
+                    per_item_ns: b.per_item.as_nanos(),
+                }),
                 autoscale: s.autoscale,
                 crashes: s
                     .crashes
                     .iter()
-                    .map(|c| (c.at.as_nanos(), c.replica, c.restart_after.as_nanos()))
+                    .map(|c| CrashPlan {
+                        at_ns: c.at.as_nanos(),
+                        replica: c.replica,
+                        restart_after_ns: c.restart_after.as_nanos(),
+                    })
                     .collect(),
                 slots: s
                     .autoscale
@@ -181,7 +249,10 @@ impl Plan {
                     backoff_ns: r.backoff.as_nanos(),
                     max_backoff_ns: r.max_backoff.as_nanos(),
                     jitter: r.jitter,
-                    budget: r.budget.map(|b| (b.ratio, b.min_per_second)),
+                    budget: r.budget.map(|b| BudgetPlan {
+                        ratio: b.ratio,
+                        min_per_second: b.min_per_second,
+                    }),
                 }),
                 breaker: l.breaker,
                 max_concurrent: l.max_concurrent,
@@ -237,13 +308,11 @@ fn guarded(link: &crate::model::Link) -> bool {
             || link.max_concurrent.is_some())
 }
 
-fn fault(link: &crate::model::Link) -> Option<(u64, u64, Sampler)> {
-    link.fault.as_ref().map(|f| {
-        (
-            f.from.as_nanos(),
-            f.until.as_nanos(),
-            Sampler::new(&f.extra),
-        )
+fn fault(link: &crate::model::Link) -> Option<FaultPlan> {
+    link.fault.as_ref().map(|f| FaultPlan {
+        from_ns: f.from.as_nanos(),
+        until_ns: f.until.as_nanos(),
+        extra: Sampler::new(&f.extra),
     })
 }
 

@@ -1,6 +1,6 @@
 //! Dynamic batching: gathering calls into batches and finishing them.
 
-use super::{CallId, Event, Plan, State, StationId};
+use super::{BatchingPlan, CallId, Event, Plan, State, StationId};
 
 impl State {
     /// Starts batches on a batching replica while a worker is free and a
@@ -8,7 +8,12 @@ impl State {
     /// Otherwise sets a timer for when the oldest will have.
     pub(super) fn try_batch(&mut self, plan: &Plan, station_index: StationId, replica: u32) {
         let spec = &plan.stations[station_index];
-        let Some((max, wait_ns, per_item_ns)) = spec.batching else {
+        let Some(BatchingPlan {
+            max_batch: max,
+            max_wait_ns: wait_ns,
+            per_item_ns,
+        }) = spec.batching
+        else {
             return;
         };
         loop {

@@ -1,6 +1,6 @@
 //! Crashes, restarts and autoscaling: the replicas serving over time.
 
-use super::{Balancer, CallId, Event, Plan, State, StationId};
+use super::{Balancer, CallId, CrashPlan, Event, Plan, ScaleMark, State, StationId};
 
 impl State {
     /// A replica crashes: it takes no requests until it restarts, those
@@ -8,7 +8,11 @@ impl State {
     /// work would have ended (see `lost`).
     pub(super) fn crash(&mut self, plan: &Plan, station_index: StationId, crash: u32) {
         let spec = &plan.stations[station_index];
-        let (_, replica, restart_after) = spec.crashes[crash as usize];
+        let CrashPlan {
+            replica,
+            restart_after_ns: restart_after,
+            ..
+        } = spec.crashes[crash as usize];
         let (now, from, measuring) = (self.now, self.measure_from, self.measuring);
         let s = &mut self.stations[station_index];
         let r = &mut s.replicas[replica as usize];
@@ -75,11 +79,19 @@ impl State {
         let (now, from) = (self.now, self.measure_from);
         let s = &mut self.stations[station_index];
         s.tally.busy.settle(now, from);
-        let (arrived, completed, busy) = s.scale_mark;
+        let ScaleMark {
+            arrived,
+            completed,
+            busy_ns: busy,
+        } = s.scale_mark;
         let arrivals = s.arrived_total - arrived;
         let completions = s.completed_total - completed;
         let busy_ns = s.tally.busy.lifetime - busy;
-        s.scale_mark = (s.arrived_total, s.completed_total, s.tally.busy.lifetime);
+        s.scale_mark = ScaleMark {
+            arrived: s.arrived_total,
+            completed: s.completed_total,
+            busy_ns: s.tally.busy.lifetime,
+        };
         // The time a request held a worker, measured, or the service time.
         let hold_ns = if completions > 0 {
             busy_ns / completions as f64

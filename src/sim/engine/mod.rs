@@ -26,7 +26,9 @@ use crate::model::{Balancer, MAX_SPAN_NS};
 use super::arrivals::ArrivalClock;
 use super::guard::{self, LinkGuard, Permit, Refusal};
 use super::ids::{LinkId, StationId};
-use super::plan::{ArrivalPlan, Plan};
+use super::plan::{
+    ArrivalPlan, BatchingPlan, CachePlan, CrashPlan, FaultPlan, Plan, RateLimitPlan,
+};
 use super::rng::Rng;
 use super::sample::Sampler;
 use super::series::{Recorder, StationReading};
@@ -150,11 +152,20 @@ struct Station {
     starting: u32,
     /// Replicas down after a crash.
     down: u32,
-    /// Calls that arrived and calls completed since time zero, and the
-    /// busy integral, at the autoscaler's last decision and now.
+    /// Calls that arrived and calls completed since time zero.
     arrived_total: u64,
     completed_total: u64,
-    scale_mark: (u64, u64, f64),
+    /// The totals at the autoscaler's last decision.
+    scale_mark: ScaleMark,
+}
+
+/// A station's totals at the autoscaler's last decision.
+#[derive(Clone, Copy, Debug, Default)]
+struct ScaleMark {
+    arrived: u64,
+    completed: u64,
+    /// The busy integral (worker-nanoseconds).
+    busy_ns: f64,
 }
 
 /// Why and where a replication found the system unstable.
@@ -334,7 +345,7 @@ impl State {
                 tally: StationTally {
                     batch_sizes: s
                         .batching
-                        .map_or_else(Vec::new, |(max, ..)| vec![0; max as usize + 1]),
+                        .map_or_else(Vec::new, |b| vec![0; b.max_batch as usize + 1]),
                     serving: Level {
                         value: i64::from(s.replicas) * i64::from(s.workers),
                         ..Level::default()
@@ -342,14 +353,14 @@ impl State {
                     ..StationTally::default()
                 },
                 present_at_start: 0,
-                tokens: s.rate_limit.map_or(0.0, |(_, burst)| burst),
+                tokens: s.rate_limit.map_or(0.0, |r| r.burst),
                 tokens_at: SimTime::ZERO,
                 replicas_serving: s.replicas,
                 starting: 0,
                 down: 0,
                 arrived_total: 0,
                 completed_total: 0,
-                scale_mark: (0, 0, 0.0),
+                scale_mark: ScaleMark::default(),
             })
             .collect();
         let mut replication = Self {
@@ -407,13 +418,13 @@ impl State {
             if let Some(scale) = &spec.autoscale {
                 replication.schedule(scale.interval.as_nanos(), Event::ScaleTick(station));
             }
-            for (k, &(at, ..)) in spec.crashes.iter().enumerate() {
+            for (k, c) in spec.crashes.iter().enumerate() {
                 #[expect(
                     clippy::cast_possible_truncation,
                     reason = "crashes are limited to 10,000"
                 )]
                 let crash = k as u32;
-                replication.schedule(at, Event::Crash { station, crash });
+                replication.schedule(c.at_ns, Event::Crash { station, crash });
             }
         }
         replication

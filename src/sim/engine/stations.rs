@@ -1,6 +1,6 @@
 //! Stations: admission, replicas and balancers, workers.
 
-use super::{Balancer, CallId, Event, Plan, State, StationId};
+use super::{Balancer, CallId, Event, Plan, RateLimitPlan, State, StationId};
 
 impl State {
     pub(super) fn arrive(&mut self, plan: &Plan, id: CallId) {
@@ -24,7 +24,11 @@ impl State {
         let from = self.measure_from;
         let measuring = self.measuring;
         let station = &mut self.stations[station_index];
-        if let Some((rate, burst)) = spec.rate_limit {
+        if let Some(RateLimitPlan {
+            tokens_per_sec: rate,
+            burst,
+        }) = spec.rate_limit
+        {
             let refill = rate * now.since(station.tokens_at) as f64 / 1e9;
             station.tokens = (station.tokens + refill).min(burst);
             station.tokens_at = now;

@@ -1,6 +1,8 @@
 //! After the work: a call's outgoing calls, step by step, over the network.
 
-use super::{Call, CallId, Event, LinkId, Plan, Role, Sampler, State, StationId};
+use super::{
+    CachePlan, Call, CallId, Event, FaultPlan, LinkId, Plan, Role, Sampler, State, StationId,
+};
 
 impl State {
     pub(super) fn work_done(&mut self, plan: &Plan, id: CallId) {
@@ -34,7 +36,11 @@ impl State {
             self.complete(plan, id);
             return;
         }
-        if let Some((hit_ratio, warmup_ns)) = spec.cache {
+        if let Some(CachePlan {
+            hit_ratio,
+            warmup_ns,
+        }) = spec.cache
+        {
             let warmth = if warmup_ns == 0 {
                 1.0
             } else {
@@ -120,14 +126,14 @@ impl State {
         &mut self,
         link: LinkId,
         latency: &Sampler,
-        fault: Option<&(u64, u64, Sampler)>,
+        fault: Option<&FaultPlan>,
     ) -> u64 {
         let rng = &mut self.link_rngs[link];
         let mut rtt = latency.sample(rng);
-        if let Some((from, until, extra)) = fault
-            && (*from..*until).contains(&self.now.0)
+        if let Some(fault) = fault
+            && fault.active(self.now.0)
         {
-            rtt = rtt.saturating_add(extra.sample(rng));
+            rtt = rtt.saturating_add(fault.extra.sample(rng));
         }
         rtt
     }
