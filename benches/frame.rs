@@ -9,8 +9,8 @@ use std::time::Duration;
 use archbench::gui::files::{Dialogs, StateDir};
 use archbench::gui::{App, AppOptions};
 use archbench::model::{
-    ArrivalProcess, Arrivals, Link, Position, Project, ProjectFile, RequestClass, RunSettings,
-    Scenario, Service, ServiceKind, StopCondition, Workload, file,
+    ArrivalProcess, Arrivals, Choice, Link, Position, Project, ProjectFile, RequestClass,
+    RunSettings, Scenario, Service, ServiceKind, StopCondition, Workload, file,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui_kittest::Harness;

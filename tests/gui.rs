@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use archbench::gui::files::{Dialogs, StateDir};
 use archbench::gui::{App, AppOptions, Selection};
-use archbench::model::{self, ServiceKind};
+use archbench::model::{self, Choice, ServiceKind};
 use eframe::egui::{Key, Modifiers, accesskit::Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -1166,4 +1166,119 @@ fn a_failing_scenario_shows_its_failures_and_a_mark_in_the_table() {
             .count(),
         marked
     );
+}
+
+/// The values shown by every combo box on screen.
+fn combo_values(harness: &Harness<'_, App>) -> Vec<String> {
+    harness
+        .query_all_by_role(Role::ComboBox)
+        .map(|node| node.value().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn every_combo_box_in_every_example_shows_its_value() {
+    let dir = scratch("combo-values");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    paths.sort();
+    let mut boxes_seen = 0;
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (mut harness, _) = app(&dir, Some(path));
+        harness.run();
+        harness.get_by_label("Objectives").click();
+        harness.run();
+        let project = harness.state().project().clone();
+        let ctx = harness.ctx.clone();
+        for (i, scenario) in project.scenarios.iter().enumerate() {
+            let mut selections: Vec<archbench::gui::command::Command> = scenario
+                .services
+                .iter()
+                .map(|s| archbench::gui::command::Command::SelectServices(vec![s.name.clone()]))
+                .collect();
+            selections.extend(
+                (0..scenario.links.len()).map(archbench::gui::command::Command::SelectLink),
+            );
+            for select in selections {
+                let what = format!("{name}, scenario {:?}, {select:?}", scenario.name);
+                harness
+                    .state_mut()
+                    .execute(&ctx, archbench::gui::command::Command::ShowScenario(i));
+                harness.state_mut().execute(&ctx, select);
+                harness.run();
+                let values = combo_values(&harness);
+                assert!(!values.is_empty(), "{what}: no combo box");
+                for value in &values {
+                    assert!(
+                        !value.trim().is_empty(),
+                        "{what}: a box is empty: {values:?}"
+                    );
+                }
+                boxes_seen += values.len();
+            }
+        }
+    }
+    assert!(boxes_seen > 100, "{boxes_seen} combo boxes seen");
+}
+
+/// Opens the combo box showing `current` and checks it offers every
+/// variant of its type, then closes it (not with Escape, which would also
+/// clear the selection).
+fn offers_every<T: model::Choice + std::fmt::Debug>(harness: &mut Harness<'_, App>, current: T) {
+    let open_or_close = |harness: &mut Harness<'_, App>| {
+        harness
+            .get_by(|node| {
+                node.role() == Role::ComboBox && node.value().as_deref() == Some(current.label())
+            })
+            .click();
+        harness.run();
+    };
+    open_or_close(harness);
+    for &option in T::ALL {
+        assert!(
+            harness.query_all_by_label(option.label()).next().is_some(),
+            "{option:?} is not offered"
+        );
+    }
+    open_or_close(harness);
+}
+
+#[test]
+fn every_choice_is_offered_by_its_combo_box() {
+    let dir = scratch("combo-choices");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/retry-storm.ron");
+    let (mut harness, _) = app(&dir, Some(path));
+    harness.run();
+    let project = harness.state().project().clone();
+    let scenario = &project.scenarios[0];
+    let ctx = harness.ctx.clone();
+    let service = &scenario.services[0];
+    harness.state_mut().execute(
+        &ctx,
+        archbench::gui::command::Command::SelectServices(vec![service.name.clone()]),
+    );
+    harness.run();
+    offers_every(&mut harness, service.kind);
+    offers_every(&mut harness, service.balancer);
+    offers_every(&mut harness, service.io);
+    if let model::Arrivals::Open { process, .. } = project.workload.arrivals {
+        offers_every(&mut harness, process);
+    }
+    let (index, link) = scenario
+        .links
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.retry.is_some())
+        .expect("retry-storm.ron retries a call");
+    harness
+        .state_mut()
+        .execute(&ctx, archbench::gui::command::Command::SelectLink(index));
+    harness.run();
+    offers_every(&mut harness, link.mode);
+    offers_every(&mut harness, link.retry.unwrap().jitter);
 }

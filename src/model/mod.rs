@@ -23,6 +23,7 @@ macro_rules! serde_as_text {
     };
 }
 
+mod choice;
 mod distribution;
 mod error;
 pub mod file;
@@ -33,6 +34,7 @@ mod time;
 pub mod validate;
 mod workload;
 
+pub use choice::{Choice, HTTP_METHODS};
 pub use distribution::{Distribution, DistributionError, LogNormalParams, Z_99};
 pub use error::{LoadError, Problem, SaveError};
 pub use file::ProjectFile;

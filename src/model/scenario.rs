@@ -55,29 +55,17 @@ pub enum ServiceKind {
 }
 
 impl ServiceKind {
-    /// Every kind, in palette order.
-    pub const ALL: [Self; 8] = [
-        Self::Gateway,
-        Self::Service,
-        Self::ModelServer,
-        Self::FeatureStore,
-        Self::Cache,
-        Self::Database,
-        Self::Queue,
-        Self::External,
-    ];
-
-    /// The name shown to users.
-    pub fn label(self) -> &'static str {
+    /// Its name as written in a project file (and in reports).
+    pub fn name(self) -> &'static str {
         match self {
-            Self::Gateway => "API gateway",
-            Self::Service => "service",
-            Self::ModelServer => "model server",
-            Self::FeatureStore => "feature store",
-            Self::Cache => "cache",
-            Self::Database => "database",
-            Self::Queue => "queue",
-            Self::External => "external API",
+            Self::Gateway => "Gateway",
+            Self::Service => "Service",
+            Self::ModelServer => "ModelServer",
+            Self::FeatureStore => "FeatureStore",
+            Self::Cache => "Cache",
+            Self::Database => "Database",
+            Self::Queue => "Queue",
+            Self::External => "External",
         }
     }
 }
@@ -108,28 +96,6 @@ pub enum Balancer {
     /// One queue for all replicas, from which any free worker takes the
     /// oldest request: consumers pulling from a topic, or a shared work queue.
     Pull,
-}
-
-impl Balancer {
-    /// Every balancer, in the order the app offers them.
-    pub const ALL: [Self; 5] = [
-        Self::RoundRobin,
-        Self::Random,
-        Self::LeastOutstanding,
-        Self::PowerOfTwoChoices,
-        Self::Pull,
-    ];
-
-    /// Its name for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::RoundRobin => "round robin",
-            Self::Random => "random",
-            Self::LeastOutstanding => "least outstanding",
-            Self::PowerOfTwoChoices => "power of two choices",
-            Self::Pull => "pull (one shared queue)",
-        }
-    }
 }
 
 /// What a worker does while the service waits for its downstream calls.

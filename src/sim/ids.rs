@@ -17,9 +17,9 @@ macro_rules! index_type {
             /// The id of the item at `index`.
             pub fn new(index: usize) -> Self {
                 #[expect(
-                                            clippy::cast_possible_truncation,
-                                            reason = $reason
-                                        )]
+                                                            clippy::cast_possible_truncation,
+                                                            reason = $reason
+                                                        )]
                 Self(index as u32)
             }
 

@@ -214,7 +214,7 @@ impl Totals {
                     .collect();
                 ServiceReport {
                     name: spec.name.clone(),
-                    kind: format!("{:?}", spec.kind),
+                    kind: spec.kind.name().to_owned(),
                     utilization: if t.serving.area > 0.0 {
                         t.busy.area / t.serving.area
                     } else {

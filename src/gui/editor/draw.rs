@@ -6,7 +6,7 @@ use eframe::egui::{
     Ui, Vec2, pos2, vec2,
 };
 
-use crate::model::{CallMode, Link, Service, human_secs};
+use crate::model::{CallMode, Choice, Link, Service, human_secs};
 
 use super::super::theme;
 use super::Overlay;

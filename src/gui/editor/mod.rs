@@ -23,7 +23,7 @@ use eframe::egui::{
     emath::TSTransform,
 };
 
-use crate::model::{CallMode, Link, Position, Project, Scenario, ServiceKind};
+use crate::model::{CallMode, Choice, Link, Position, Project, Scenario, ServiceKind};
 
 use super::app::Selection;
 use super::command::{Command, Edit, Wired};
@@ -896,7 +896,7 @@ impl Canvas {
             }
             Target::Empty => {
                 ui.label("Add");
-                for kind in ServiceKind::ALL {
+                for &kind in ServiceKind::ALL {
                     if ui.button(kind.label()).clicked() {
                         let at = self.free_spot(
                             scenario,
@@ -929,7 +929,7 @@ impl Canvas {
                         Wired::CalledBy(name) => format!("A new service called by {name}:"),
                         Wired::Calling(name) => format!("A new service that calls {name}:"),
                     });
-                    for kind in ServiceKind::ALL {
+                    for &kind in ServiceKind::ALL {
                         if ui.button(kind.label()).clicked() {
                             let at = self.free_spot(
                                 scenario,

@@ -9,10 +9,38 @@ use std::str::FromStr;
 use eframe::egui::{self, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use crate::model::{Distribution, Problem, TimeSpan};
+use crate::model::{Choice, Distribution, Problem, TimeSpan};
 use crate::sim::{Rng, Sampler};
 
 use super::super::{plots::format_ms, theme};
+
+/// A combo box over `options`; returns the option picked, if it changed.
+pub fn combo<T: Copy + PartialEq>(
+    ui: &mut Ui,
+    id: &str,
+    current: T,
+    options: &[(T, &str)],
+) -> Option<T> {
+    let mut value = current;
+    let text = options
+        .iter()
+        .find(|(v, _)| *v == current)
+        .map_or("", |(_, t)| *t);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(text)
+        .show_ui(ui, |ui| {
+            for (option, label) in options {
+                ui.selectable_value(&mut value, *option, *label);
+            }
+        });
+    (value != current).then_some(value)
+}
+
+/// A combo box offering every variant of a model [`Choice`].
+pub fn choice<T: Choice>(ui: &mut Ui, id: &str, current: T) -> Option<T> {
+    let options: Vec<(T, &str)> = T::ALL.iter().map(|v| (*v, v.label())).collect();
+    combo(ui, id, current, &options)
+}
 
 /// Text typed into a field, kept while it is being edited.
 #[derive(Default)]

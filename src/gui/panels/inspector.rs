@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use eframe::egui::{self, Ui};
 
 use crate::model::{
-    ArrivalProcess, Arrivals, Balancer, Cache, CallMode, Endpoint, IoModel, Link, Objective,
-    Problem, Project, QueueCapacity, RateChange, RequestClass, RunSettings, Service, ServiceKind,
-    StopCondition, TimeSpan, Workload, validate::limits,
+    ArrivalProcess, Arrivals, Cache, Endpoint, HTTP_METHODS, Link, Objective, Problem, Project,
+    QueueCapacity, RateChange, RequestClass, RunSettings, Service, StopCondition, TimeSpan,
+    Workload, validate::limits,
 };
 
 use super::super::app::Selection;
 use super::super::command::{Command, Edit};
 use super::super::{editor, theme};
-use super::fields::{self, Buffers, error_row, grid, problems_ui, row};
+use super::fields::{self, Buffers, choice, combo, error_row, grid, problems_ui, row};
 use super::resilience;
 
 /// Everything the inspector reads.
@@ -120,27 +120,6 @@ pub fn inspector_ui(
         });
 }
 
-pub(super) fn combo<T: Copy + PartialEq>(
-    ui: &mut Ui,
-    id: &str,
-    current: T,
-    options: &[(T, &str)],
-) -> Option<T> {
-    let mut value = current;
-    let text = options
-        .iter()
-        .find(|(v, _)| *v == current)
-        .map_or("", |(_, t)| *t);
-    egui::ComboBox::from_id_salt(id)
-        .selected_text(text)
-        .show_ui(ui, |ui| {
-            for (option, label) in options {
-                ui.selectable_value(&mut value, *option, *label);
-            }
-        });
-    (value != current).then_some(value)
-}
-
 pub(super) fn drag_u32(
     ui: &mut Ui,
     value: u32,
@@ -202,9 +181,7 @@ fn service_ui(
         ui.end_row();
         error_row(ui, buffers, &key("name"));
         row(ui, "kind", "", |ui| {
-            let options: Vec<(ServiceKind, &str)> =
-                ServiceKind::ALL.iter().map(|k| (*k, k.label())).collect();
-            if let Some(kind) = combo(ui, &key("kind"), service.kind, &options) {
+            if let Some(kind) = choice(ui, &key("kind"), service.kind) {
                 new.kind = kind;
             }
         });
@@ -249,17 +226,12 @@ fn service_ui(
         }
         problems_ui(ui, cx.problems, &format!("{here} / service_time"));
         row(ui, "balancer", "", |ui| {
-            let options = Balancer::ALL.map(|b| (b, b.label()));
-            if let Some(b) = combo(ui, &key("balancer"), service.balancer, &options) {
+            if let Some(b) = choice(ui, &key("balancer"), service.balancer) {
                 new.balancer = b;
             }
         });
         row(ui, "I/O", "during calls", |ui| {
-            let options = [
-                (IoModel::Blocking, "blocking (worker held)"),
-                (IoModel::Async, "async (worker freed)"),
-            ];
-            if let Some(io) = combo(ui, &key("io"), service.io, &options) {
+            if let Some(io) = choice(ui, &key("io"), service.io) {
                 new.io = io;
             }
         });
@@ -367,8 +339,7 @@ fn endpoint_rows(
     ui.label("");
     ui.end_row();
     row(ui, "  method", "", |ui| {
-        let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
-        let options: Vec<(&str, &str)> = methods.iter().map(|m| (*m, *m)).collect();
+        let options: Vec<(&str, &str)> = HTTP_METHODS.iter().map(|m| (*m, *m)).collect();
         if let Some(m) = combo(ui, &key("method"), endpoint.method.as_str(), &options)
             && let Some(e) = &mut new.endpoint
         {
@@ -520,11 +491,7 @@ fn link_ui(
         }
         problems_ui(ui, cx.problems, &format!("{here} / latency"));
         row(ui, "mode", "", |ui| {
-            let options = [
-                (CallMode::Sync, "sync (caller waits)"),
-                (CallMode::Async, "async (fire and forget)"),
-            ];
-            if let Some(m) = combo(ui, &key("mode"), link.mode, &options) {
+            if let Some(m) = choice(ui, &key("mode"), link.mode) {
                 new.mode = m;
             }
         });
@@ -579,11 +546,7 @@ fn workload_ui(ui: &mut Ui, cx: &Context<'_>, buffers: &mut Buffers, commands: &
                 profile,
             } => {
                 row(ui, "process", "", |ui| {
-                    let options = [
-                        (ArrivalProcess::Poisson, "Poisson"),
-                        (ArrivalProcess::Constant, "evenly spaced"),
-                    ];
-                    if let Some(p) = combo(ui, "process", *process, &options)
+                    if let Some(p) = choice(ui, "process", *process)
                         && let Arrivals::Open { process, .. } = &mut new.arrivals
                     {
                         *process = p;

@@ -304,7 +304,7 @@ fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: 
                             egui::ComboBox::from_id_salt("live-method")
                                 .selected_text(&panel.method)
                                 .show_ui(ui, |ui| {
-                                    for m in ["GET", "POST", "PUT", "DELETE", "HEAD"] {
+                                    for m in crate::model::HTTP_METHODS {
                                         ui.selectable_value(&mut panel.method, m.to_owned(), m);
                                     }
                                 });

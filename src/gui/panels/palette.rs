@@ -2,7 +2,7 @@
 
 use eframe::egui::{self, Ui};
 
-use crate::model::{Position, ServiceKind};
+use crate::model::{Choice, Position, ServiceKind};
 
 use super::super::command::{Command, Edit};
 use super::super::editor;
@@ -12,7 +12,7 @@ use super::super::editor;
 pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec<Command>) {
     ui.heading("Add");
     ui.add_space(4.0);
-    for kind in ServiceKind::ALL {
+    for &kind in ServiceKind::ALL {
         let clicked = ui
             .horizontal(|ui| {
                 editor::tag_ui(ui, kind);

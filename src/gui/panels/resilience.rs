@@ -10,8 +10,9 @@ use crate::model::{
     Retry, RetryBudget, TimeSpan, validate::limits,
 };
 
+use super::fields::choice;
 use super::fields::{self, Buffers, error_row, problems_ui, problems_under, row};
-use super::inspector::{combo, drag_u32};
+use super::inspector::drag_u32;
 
 fn ms(v: f64) -> TimeSpan {
     TimeSpan::from_millis_f64(v)
@@ -237,12 +238,7 @@ fn retry_rows(ui: &mut Ui, retry: &mut Retry, buffers: &mut Buffers, key: &dyn F
         &mut retry.max_backoff,
     );
     row(ui, "  jitter", "", |ui| {
-        let options = [
-            (Jitter::Full, "full: 0 to the backoff"),
-            (Jitter::Equal, "equal: half plus up to half"),
-            (Jitter::None, "none"),
-        ];
-        if let Some(j) = combo(ui, &key("jitter"), retry.jitter, &options) {
+        if let Some(j) = choice(ui, &key("jitter"), retry.jitter) {
             retry.jitter = j;
         }
     });
