@@ -125,7 +125,25 @@ pub enum Wired {
 
 /// Consecutive edits with the same key merge into one undo step, so typing a
 /// name is one step, not one per letter.
-pub type MergeKey = String;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeKey {
+    /// A service's fields: the scenario and the service, by index.
+    Service(usize, usize),
+    /// A link's fields: the scenario and the link, by index.
+    Link(usize, usize),
+    /// The workload.
+    Workload,
+    /// The run settings.
+    Run,
+    /// The objectives.
+    Objectives,
+    /// The project's name and description.
+    Project,
+    /// A scenario's name.
+    ScenarioName(usize),
+    /// A scenario's description.
+    ScenarioDescription(usize),
+}
 
 impl Edit {
     /// What the edit does, for the undo menu.
@@ -155,18 +173,18 @@ impl Edit {
     /// Edits of the same field in a row share a key and one undo step.
     pub fn merge_key(&self) -> Option<MergeKey> {
         match self {
-            Self::SetService {
+            &Self::SetService {
                 scenario, index, ..
-            } => Some(format!("service/{scenario}/{index}")),
-            Self::SetLink {
+            } => Some(MergeKey::Service(scenario, index)),
+            &Self::SetLink {
                 scenario, index, ..
-            } => Some(format!("link/{scenario}/{index}")),
-            Self::SetWorkload(_) => Some("workload".into()),
-            Self::SetRun(_) => Some("run".into()),
-            Self::SetObjectives(_) => Some("objectives".into()),
-            Self::SetProjectInfo { .. } => Some("project".into()),
-            Self::RenameScenario(i, _) => Some(format!("scenario-name/{i}")),
-            Self::DescribeScenario(i, _) => Some(format!("scenario-description/{i}")),
+            } => Some(MergeKey::Link(scenario, index)),
+            Self::SetWorkload(_) => Some(MergeKey::Workload),
+            Self::SetRun(_) => Some(MergeKey::Run),
+            Self::SetObjectives(_) => Some(MergeKey::Objectives),
+            Self::SetProjectInfo { .. } => Some(MergeKey::Project),
+            &Self::RenameScenario(i, _) => Some(MergeKey::ScenarioName(i)),
+            &Self::DescribeScenario(i, _) => Some(MergeKey::ScenarioDescription(i)),
             _ => None,
         }
     }

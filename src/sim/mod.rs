@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::{Objective, Problem, Project, StopCondition, validate};
-use crate::stats::{Interval, ScenarioReport, SimulationReport};
+use crate::stats::{Interval, ScenarioReport, SimulationReport, WarmupMethod};
 
 pub use analytic::Prediction;
 pub use arrivals::ArrivalClock;
@@ -115,7 +115,7 @@ pub struct Simulation {
     seed: u64,
     stop: Stop,
     warmup_ns: u64,
-    warmup_method: &'static str,
+    warmup_method: WarmupMethod,
     replications: u32,
     precision: Option<f64>,
     max_replications: u32,
@@ -164,7 +164,7 @@ impl Simulation {
             seed,
             stop,
             warmup_ns: run.warmup.map_or(0, crate::model::TimeSpan::as_nanos),
-            warmup_method: "configured",
+            warmup_method: WarmupMethod::Configured,
             replications: run.replications,
             precision: run.precision,
             max_replications: run.max_replications.max(run.replications),
@@ -176,7 +176,7 @@ impl Simulation {
             prediction: analytic::predict(project, scenario),
         };
         simulation.phase = if run.warmup.is_none() {
-            simulation.warmup_method = "mser-5";
+            simulation.warmup_method = WarmupMethod::Mser5;
             Phase::Pilot(Replication::new(
                 Arc::clone(&simulation.plan),
                 simulation.seed,
@@ -255,7 +255,7 @@ impl Simulation {
             Phase::Done => return 1.0,
         };
         let fraction = (f64::from(done) + within) / f64::from(self.expected_replications().max(1));
-        let start = if self.warmup_method == "mser-5" {
+        let start = if self.warmup_method == WarmupMethod::Mser5 {
             0.05
         } else {
             0.0
@@ -365,7 +365,7 @@ impl Simulation {
     pub fn report(&self) -> ScenarioReport {
         let mut report = self.totals.report(&self.plan, self.current);
         report.warmup_s = self.warmup_ns as f64 / 1e9;
-        self.warmup_method.clone_into(&mut report.warmup_method);
+        report.warmup_method = self.warmup_method;
         self.apply_prediction(&mut report);
         report.objectives = check_objectives(&self.objectives, &report);
         report.slo_pass = report.objectives.iter().all(|o| o.pass);

@@ -3,7 +3,7 @@
 
 use crate::stats::{
     BatchReport, ClassReport, Confidence, Interval, LatencyHistogram, LinkReport,
-    ReplicationSummary, ScenarioReport, ServiceReport, TimeSeries,
+    ReplicationSummary, ScenarioReport, ServiceReport, TimeSeries, WarmupMethod,
 };
 
 use super::Saturation;
@@ -42,46 +42,9 @@ impl Totals {
         if self.timeseries.is_none() {
             self.timeseries = outcome.timeseries;
         }
-        merge_all(&mut self.stations, outcome.stations, |a, b| {
-            a.arrivals += b.arrivals;
-            a.completions += b.completions;
-            a.rejections += b.rejections;
-            a.errors += b.errors;
-            a.cache_hits += b.cache_hits;
-            a.rate_limited += b.rate_limited;
-            a.crash_failures += b.crash_failures;
-            if a.batch_sizes.len() < b.batch_sizes.len() {
-                a.batch_sizes.resize(b.batch_sizes.len(), 0);
-            }
-            for (x, y) in a.batch_sizes.iter_mut().zip(&b.batch_sizes) {
-                *x += y;
-            }
-            a.waited += b.waited;
-            a.started += b.started;
-            a.service_ns += b.service_ns;
-            a.response.merge(&b.response);
-            a.wait.merge(&b.wait);
-            a.busy.area += b.busy.area;
-            a.queued.area += b.queued.area;
-            a.present.area += b.present.area;
-            a.serving.area += b.serving.area;
-        });
-        merge_all(&mut self.links, outcome.links, |a, b| {
-            a.attempts += b.attempts;
-            a.retries += b.retries;
-            a.timeouts += b.timeouts;
-            a.failures += b.failures;
-            a.breaker_rejections += b.breaker_rejections;
-            a.bulkhead_rejections += b.bulkhead_rejections;
-            a.budget_denials += b.budget_denials;
-            a.breaker_opened += b.breaker_opened;
-        });
-        merge_all(&mut self.classes, outcome.classes, |a, b| {
-            a.succeeded += b.succeeded;
-            a.departed += b.departed;
-            a.failed += b.failed;
-            a.latency.merge(&b.latency);
-        });
+        merge_all(&mut self.stations, outcome.stations, StationTally::merge);
+        merge_all(&mut self.links, outcome.links, LinkReport::merge);
+        merge_all(&mut self.classes, outcome.classes, ClassTally::merge);
     }
 
     pub(super) fn report(&self, plan: &Plan, replications: u32) -> ScenarioReport {
@@ -162,7 +125,7 @@ impl Totals {
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
             warmup_s: 0.0,
-            warmup_method: String::new(),
+            warmup_method: WarmupMethod::Configured,
             measured_s: seconds,
             replications,
             confidence,

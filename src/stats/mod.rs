@@ -16,5 +16,6 @@ pub use report::{
     BatchReport, ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, Limit, LinkReport,
     LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
     SimulationReport, SweepPoint, SweepReport, SweepScenario, ThresholdResult, TimeSeries,
+    WarmupMethod,
 };
 pub use write::{OutputFormat, write_hgrm, write_load, write_report, write_sweep};

@@ -101,8 +101,8 @@ pub struct ScenarioReport {
     pub bottleneck: String,
     /// Simulated seconds discarded at the start of each replication.
     pub warmup_s: f64,
-    /// How the warm-up was chosen: `configured` or `mser-5`.
-    pub warmup_method: String,
+    /// How the warm-up was chosen.
+    pub warmup_method: WarmupMethod,
     /// Simulated seconds measured (after warm-up), summed over replications.
     pub measured_s: f64,
     /// Independent replications run.
@@ -323,6 +323,66 @@ pub struct LinkReport {
     pub budget_denials: u64,
     /// Times the breaker opened.
     pub breaker_opened: u64,
+}
+
+impl LinkReport {
+    /// Adds another replication's counts of the same link.
+    pub fn merge(&mut self, other: &Self) {
+        let Self {
+            link: _,
+            attempts,
+            retries,
+            timeouts,
+            failures,
+            breaker_rejections,
+            bulkhead_rejections,
+            budget_denials,
+            breaker_opened,
+        } = self;
+        *attempts += other.attempts;
+        *retries += other.retries;
+        *timeouts += other.timeouts;
+        *failures += other.failures;
+        *breaker_rejections += other.breaker_rejections;
+        *bulkhead_rejections += other.bulkhead_rejections;
+        *budget_denials += other.budget_denials;
+        *breaker_opened += other.breaker_opened;
+    }
+}
+
+/// How a scenario's warm-up was chosen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum WarmupMethod {
+    /// As the project's run settings say.
+    #[default]
+    #[serde(rename = "configured")]
+    Configured,
+    /// By MSER-5 on a pilot run, since the project sets none.
+    #[serde(rename = "mser-5")]
+    Mser5,
+}
+
+impl WarmupMethod {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Configured => "configured",
+            Self::Mser5 => "mser-5",
+        }
+    }
+}
+
+impl std::fmt::Display for WarmupMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Compares with the name in reports, as a reader of a JSON report would.
+impl PartialEq<&str> for WarmupMethod {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
 }
 
 /// The results of a sweep: one curve per scenario.

@@ -67,6 +67,77 @@ pub struct StationTally {
     pub serving: Level,
 }
 
+impl Level {
+    /// Adds another replication's measured integral; the value and the
+    /// lifetime integral belong to a run in progress and are left alone.
+    pub fn merge(&mut self, other: &Self) {
+        self.area += other.area;
+    }
+}
+
+impl StationTally {
+    /// Adds another replication's measurements of the same service.
+    pub fn merge(&mut self, other: &Self) {
+        let Self {
+            arrivals,
+            completions,
+            rejections,
+            errors,
+            cache_hits,
+            rate_limited,
+            batch_sizes,
+            crash_failures,
+            waited,
+            started,
+            service_ns,
+            response,
+            wait,
+            busy,
+            queued,
+            present,
+            serving,
+        } = self;
+        *arrivals += other.arrivals;
+        *completions += other.completions;
+        *rejections += other.rejections;
+        *errors += other.errors;
+        *cache_hits += other.cache_hits;
+        *rate_limited += other.rate_limited;
+        *crash_failures += other.crash_failures;
+        if batch_sizes.len() < other.batch_sizes.len() {
+            batch_sizes.resize(other.batch_sizes.len(), 0);
+        }
+        for (x, y) in batch_sizes.iter_mut().zip(&other.batch_sizes) {
+            *x += y;
+        }
+        *waited += other.waited;
+        *started += other.started;
+        *service_ns += other.service_ns;
+        response.merge(&other.response);
+        wait.merge(&other.wait);
+        busy.merge(&other.busy);
+        queued.merge(&other.queued);
+        present.merge(&other.present);
+        serving.merge(&other.serving);
+    }
+}
+
+impl ClassTally {
+    /// Adds another replication's measurements of the same class.
+    pub fn merge(&mut self, other: &Self) {
+        let Self {
+            succeeded,
+            departed,
+            failed,
+            latency,
+        } = self;
+        *succeeded += other.succeeded;
+        *departed += other.departed;
+        *failed += other.failed;
+        latency.merge(&other.latency);
+    }
+}
+
 /// Per-class measurements of one replication.
 #[derive(Clone, Debug, Default)]
 pub struct ClassTally {
