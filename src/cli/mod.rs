@@ -103,26 +103,17 @@ pub fn run(args: Args) -> ExitCode {
 /// (`file:line:column` for syntax, `file: place: message` for validation) and
 /// returns `None`.
 pub(crate) fn load_valid(path: &Path) -> Option<crate::model::ProjectFile> {
-    let file = match crate::model::file::load(path) {
-        Ok(file) => file,
-        Err(error) => {
-            eprintln!("{error}");
-            return None;
-        }
+    let error = match crate::model::file::load_valid(path) {
+        Ok(file) => return Some(file),
+        Err(error) => error,
     };
-    let problems = crate::model::validate(&file.project);
-    if problems.is_empty() {
-        return Some(file);
+    for line in error.lines() {
+        eprintln!("{line}");
     }
-    for problem in &problems {
-        eprintln!("{}: {problem}", path.display());
+    if let crate::model::OpenError::Invalid { .. } = error {
+        // The count, after the problems.
+        eprintln!("{error}");
     }
-    let count = problems.len();
-    eprintln!(
-        "{}: {count} problem{}",
-        path.display(),
-        if count == 1 { "" } else { "s" }
-    );
     None
 }
 

@@ -967,21 +967,25 @@ impl App {
                 crate::stats::Limit::Busiest(..) => None,
             };
         }
-        let prefix = format!("scenario {:?} / ", scenario.name);
         let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for problem in &self.problems {
-            let Some(rest) = problem.place.strip_prefix(&prefix) else {
-                continue;
+            // A link's problems show on its caller.
+            let owner = match &problem.place.part {
+                model::Part::Service {
+                    scenario: s,
+                    service,
+                } if *s == scenario.name => service,
+                model::Part::Link {
+                    scenario: s, from, ..
+                } if *s == scenario.name => from,
+                _ => continue,
             };
-            let owner = scenario.services.iter().find(|s| {
-                rest.starts_with(&format!("service {:?}", s.name))
-                    || rest.starts_with(&format!("link {:?} ->", s.name))
-            });
-            if let Some(service) = owner {
-                problems
-                    .entry(service.name.clone())
-                    .or_default()
-                    .push(format!("{rest}: {}", problem.message));
+            if scenario.services.iter().any(|s| s.name == *owner) {
+                problems.entry(owner.clone()).or_default().push(format!(
+                    "{}: {}",
+                    problem.place.within_scenario(),
+                    problem.message
+                ));
             }
         }
         overlay.problems = problems;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use eframe::egui;
 
-use crate::model::{self, Problem, ProjectFile};
+use crate::model::{self, ProjectFile};
 
 /// Where paths come from when the user is asked for one.
 #[derive(Clone)]
@@ -183,16 +183,7 @@ impl Loading {
 /// Reads and validates a project; the errors name `file:line:column` or the
 /// place in the project, as `archbench check` prints them.
 pub fn read_project(path: &Path) -> Result<ProjectFile, Vec<String>> {
-    let file = model::file::load(path).map_err(|e| vec![e.to_string()])?;
-    let problems: Vec<Problem> = model::validate(&file.project);
-    if problems.is_empty() {
-        Ok(file)
-    } else {
-        Err(problems
-            .iter()
-            .map(|p| format!("{}: {p}", path.display()))
-            .collect())
-    }
+    model::file::load_valid(path).map_err(|e| e.lines())
 }
 
 /// Recent files kept.

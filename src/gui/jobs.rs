@@ -182,16 +182,13 @@ fn simulate(
     progress: &Progress,
     ctx: &egui::Context,
 ) -> Result<SimulationReport, SimError> {
-    let problems = crate::model::validate(project);
-    if !problems.is_empty() {
-        return Err(SimError::Invalid(problems));
-    }
+    let valid = crate::model::Validated::new(project).map_err(SimError::Invalid)?;
     let count = project.scenarios.len();
     let mut scenarios = Vec::with_capacity(count);
     #[expect(clippy::disallowed_methods, reason = "paces repaints, not results")]
     let mut last_repaint = Instant::now();
     for index in 0..count {
-        let mut simulation = Simulation::new(project, index)?;
+        let mut simulation = Simulation::of(valid, index)?;
         while !simulation.step(Budget::Events(1 << 16)) {
             if cancel.load(Ordering::Relaxed) {
                 return Err(SimError::Cancelled);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub struct Problem {
     /// Where, from the top of the project down to the field, such as
     /// `scenario "micro" / service "api" / workers`.
-    pub place: String,
+    pub place: super::Place,
     /// What is wrong, in the user's words.
     pub message: String,
 }
@@ -92,4 +92,36 @@ pub enum SaveError {
         /// What the serializer said.
         message: String,
     },
+}
+
+/// Why a project file cannot be used: it did not load, or it loaded and is
+/// not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// It could not be read or parsed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// It parsed, and validation found problems.
+    #[error("{}: {} problem{}", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every problem, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+impl OpenError {
+    /// One line per error, as `archbench check` prints them:
+    /// `file:line:column: message` for syntax, `file: place: message` for
+    /// each validation problem.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Self::Load(error) => vec![error.to_string()],
+            Self::Invalid { path, problems } => problems
+                .iter()
+                .map(|p| format!("{}: {p}", path.display()))
+                .collect(),
+        }
+    }
 }

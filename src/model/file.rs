@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::error::{LoadError, SaveError};
+use super::error::{LoadError, OpenError, SaveError};
 use super::project::{FORMAT_VERSION, Project};
 
 /// The largest project file accepted, in bytes.
@@ -38,8 +38,24 @@ struct VersionProbe {
     format: Option<u32>,
 }
 
+/// Loads a project file and validates it: what the command line and the app
+/// both do before they use a file.
+pub fn load_valid(path: &Path) -> Result<ProjectFile, OpenError> {
+    let file = load(path)?;
+    let problems = super::validate(&file.project);
+    if problems.is_empty() {
+        Ok(file)
+    } else {
+        Err(OpenError::Invalid {
+            path: path.to_owned(),
+            problems,
+        })
+    }
+}
+
 /// Reads and parses a project file. It is not validated: call
-/// [`validate`](super::validate::validate) for the semantic checks.
+/// [`validate`](super::validate::validate) for the semantic checks, or
+/// [`load_valid`] for both.
 pub fn load(path: &Path) -> Result<ProjectFile, LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_owned(),

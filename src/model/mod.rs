@@ -28,6 +28,7 @@ mod distribution;
 mod error;
 pub mod file;
 mod objective;
+mod place;
 mod project;
 mod scenario;
 mod time;
@@ -36,9 +37,10 @@ mod workload;
 
 pub use choice::{Choice, HTTP_METHODS};
 pub use distribution::{Distribution, DistributionError, LogNormalParams, Z_99};
-pub use error::{LoadError, Problem, SaveError};
+pub use error::{LoadError, OpenError, Problem, SaveError};
 pub use file::ProjectFile;
 pub use objective::{LatencyStatistic, LatencyTarget, Objective};
+pub use place::{Part, Place};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
     Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Crash, Endpoint, IoModel, Jitter,
@@ -46,5 +48,5 @@ pub use scenario::{
     ServiceKind,
 };
 pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError, human_secs};
-pub use validate::validate;
+pub use validate::{Validated, validate};
 pub use workload::{ArrivalProcess, Arrivals, RateChange, RateSegment, RequestClass, Workload};

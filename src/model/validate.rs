@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::distribution::Distribution;
 use super::error::Problem;
+use super::place::Place;
 use super::project::{FORMAT_VERSION, Project, StopCondition};
 use super::scenario::{CallMode, Link, Scenario};
 use super::time::TimeSpan;
@@ -53,7 +54,7 @@ pub fn validate(project: &Project) -> Vec<Problem> {
     let mut problems = Problems::default();
     if project.format != FORMAT_VERSION {
         problems.add(
-            "format".into(),
+            Place::project(["format"]),
             format!(
                 "unknown format version {}; this archbench reads version {FORMAT_VERSION}",
                 project.format
@@ -64,26 +65,23 @@ pub fn validate(project: &Project) -> Vec<Problem> {
     run(&mut problems, project);
     if project.scenarios.is_empty() {
         problems.add(
-            "scenarios".into(),
+            Place::project(["scenarios"]),
             "a project needs at least one scenario".into(),
         );
     }
     if project.scenarios.len() > limits::SCENARIOS {
         problems.add(
-            "scenarios".into(),
+            Place::project(["scenarios"]),
             format!("at most {} scenarios are allowed", limits::SCENARIOS),
         );
     }
     let mut names = BTreeSet::new();
     for scenario in &project.scenarios {
-        let place = format!("scenario {:?}", scenario.name);
+        let place = Place::scenario(&scenario.name);
         if scenario.name.trim().is_empty() {
-            problems.add(format!("{place} / name"), "a scenario needs a name".into());
+            problems.add(place.field("name"), "a scenario needs a name".into());
         } else if !names.insert(scenario.name.as_str()) {
-            problems.add(
-                format!("{place} / name"),
-                "two scenarios have this name".into(),
-            );
+            problems.add(place.field("name"), "two scenarios have this name".into());
         }
         self::scenario(&mut problems, &place, scenario, &project.workload);
     }
@@ -94,11 +92,11 @@ pub fn validate(project: &Project) -> Vec<Problem> {
 struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, place: String, message: String) {
+    fn add(&mut self, place: Place, message: String) {
         self.0.push(Problem { place, message });
     }
 
-    fn distribution(&mut self, place: String, distribution: &Distribution) {
+    fn distribution(&mut self, place: Place, distribution: &Distribution) {
         if let Err(message) = distribution.check() {
             self.add(place, message);
         } else if let Distribution::Empirical(values) = distribution
@@ -114,7 +112,7 @@ impl Problems {
         }
     }
 
-    fn rate(&mut self, place: String, rate: f64) {
+    fn rate(&mut self, place: Place, rate: f64) {
         if !rate.is_finite() || rate < 0.0 {
             self.add(
                 place,
@@ -128,13 +126,13 @@ impl Problems {
         }
     }
 
-    fn positive(&mut self, place: String, span: TimeSpan, what: &str) {
+    fn positive(&mut self, place: Place, span: TimeSpan, what: &str) {
         if span == TimeSpan::ZERO {
             self.add(place, format!("{what} must be longer than zero"));
         }
     }
 
-    fn count(&mut self, place: String, value: u32, min: u32, max: u32, what: &str) {
+    fn count(&mut self, place: Place, value: u32, min: u32, max: u32, what: &str) {
         if value < min || value > max {
             self.add(
                 place,
@@ -149,15 +147,18 @@ fn workload(problems: &mut Problems, workload: &Workload) {
         Arrivals::Open {
             rate_rps, profile, ..
         } => {
-            problems.rate("workload / arrivals / rate_rps".into(), *rate_rps);
+            problems.rate(
+                Place::project(["workload", "arrivals", "rate_rps"]),
+                *rate_rps,
+            );
             let mut last_end = 0.0;
             for (i, change) in profile.iter().enumerate() {
-                let place = format!("workload / arrivals / profile[{i}]");
+                let place = Place::project(["workload", "arrivals"]).field(format!("profile[{i}]"));
                 let (start, end, rate) = match change {
                     RateChange::Step { at, rate_rps } => (at, at, rate_rps),
                     RateChange::Ramp { from, to, rate_rps } => (from, to, rate_rps),
                 };
-                problems.rate(format!("{place} / rate_rps"), *rate);
+                problems.rate(place.field("rate_rps"), *rate);
                 if start > end {
                     problems.add(
                         place.clone(),
@@ -175,51 +176,51 @@ fn workload(problems: &mut Problems, workload: &Workload) {
         }
         Arrivals::Closed { users, think_time } => {
             problems.count(
-                "workload / arrivals / users".into(),
+                Place::project(["workload", "arrivals", "users"]),
                 *users,
                 1,
                 limits::USERS,
                 "users",
             );
-            problems.distribution("workload / arrivals / think_time".into(), think_time);
+            problems.distribution(
+                Place::project(["workload", "arrivals", "think_time"]),
+                think_time,
+            );
         }
     }
     if workload.classes.is_empty() {
         problems.add(
-            "workload / classes".into(),
+            Place::project(["workload", "classes"]),
             "a workload needs at least one request class".into(),
         );
     }
     if workload.classes.len() > limits::CLASSES {
         problems.add(
-            "workload / classes".into(),
+            Place::project(["workload", "classes"]),
             format!("at most {} classes are allowed", limits::CLASSES),
         );
     }
     let mut names = BTreeSet::new();
     for class in &workload.classes {
-        let place = format!("workload / class {:?}", class.name);
+        let place = Place::class(&class.name);
         if class.name.trim().is_empty() {
-            problems.add(
-                format!("{place} / name"),
-                "a request class needs a name".into(),
-            );
+            problems.add(place.field("name"), "a request class needs a name".into());
         } else if !names.insert(class.name.as_str()) {
             problems.add(
-                format!("{place} / name"),
+                place.field("name"),
                 "two request classes have this name".into(),
             );
         }
         if !class.weight.is_finite() || class.weight < 0.0 {
             problems.add(
-                format!("{place} / weight"),
+                place.field("weight"),
                 format!("a weight must be a finite number ≥ 0, got {}", class.weight),
             );
         }
     }
     if !workload.classes.is_empty() && workload.classes.iter().all(|c| c.weight <= 0.0) {
         problems.add(
-            "workload / classes".into(),
+            Place::project(["workload", "classes"]),
             "at least one class needs a weight above 0".into(),
         );
     }
@@ -246,7 +247,7 @@ fn work(problems: &mut Problems, project: &Project) {
                 return;
             };
             (
-                "run / stop",
+                Place::project(["run", "stop"]),
                 total,
                 format!("{} of warm-up and measurement", super::human_secs(seconds)),
             )
@@ -254,10 +255,14 @@ fn work(problems: &mut Problems, project: &Project) {
         StopCondition::Requests(n) => {
             let before = arriving(warmup).unwrap_or(0.0);
             if (n as f64) > limits::REQUESTS_PER_REPLICATION {
-                ("run / stop", n as f64, format!("{n} requests"))
+                (
+                    Place::project(["run", "stop"]),
+                    n as f64,
+                    format!("{n} requests"),
+                )
             } else {
                 (
-                    "run / warmup",
+                    Place::project(["run", "warmup"]),
                     before + n as f64,
                     format!("{} of warm-up", super::human_secs(warmup)),
                 )
@@ -266,7 +271,7 @@ fn work(problems: &mut Problems, project: &Project) {
     };
     if total > limits::REQUESTS_PER_REPLICATION {
         problems.add(
-            place.into(),
+            place,
             format!(
                 "{what} would simulate about {} requests in each replication; at most {} are \
                  allowed (ask for more replications instead)",
@@ -291,24 +296,28 @@ fn in_words(n: f64) -> String {
 fn run(problems: &mut Problems, project: &Project) {
     let run = &project.run;
     work(problems, project);
-    problems.positive("run / interval".into(), run.interval, "the interval");
+    problems.positive(
+        Place::project(["run", "interval"]),
+        run.interval,
+        "the interval",
+    );
     match run.stop {
         StopCondition::Duration(span) if span.as_nanos() == 0 => {
             problems.add(
-                "run / stop".into(),
+                Place::project(["run", "stop"]),
                 "the duration must be above zero".into(),
             );
         }
         StopCondition::Requests(0) => {
             problems.add(
-                "run / stop".into(),
+                Place::project(["run", "stop"]),
                 "the request count must be at least 1".into(),
             );
         }
         _ => {}
     }
     problems.count(
-        "run / replications".into(),
+        Place::project(["run", "replications"]),
         run.replications,
         1,
         limits::REPLICATIONS,
@@ -318,12 +327,12 @@ fn run(problems: &mut Problems, project: &Project) {
         && !(precision > 0.0 && precision < 1.0)
     {
         problems.add(
-            "run / precision".into(),
+            Place::project(["run", "precision"]),
             format!("the precision is a fraction between 0 and 1 (0.02 for 2%), got {precision}"),
         );
     }
     problems.count(
-        "run / max_replications".into(),
+        Place::project(["run", "max_replications"]),
         run.max_replications,
         // Below `replications` it is simply not reached: the run makes
         // `replications` whatever the precision rule's cap.
@@ -336,55 +345,57 @@ fn run(problems: &mut Problems, project: &Project) {
             && !project.workload.classes.iter().any(|c| &c.name == class)
         {
             problems.add(
-                format!("objectives[{i}] / class"),
+                Place::project([])
+                    .field(format!("objectives[{i}]"))
+                    .field("class"),
                 format!("there is no request class {class:?}"),
             );
         }
     }
 }
 
-fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload: &Workload) {
+fn scenario(problems: &mut Problems, place: &Place, scenario: &Scenario, workload: &Workload) {
     if scenario.services.is_empty() {
         problems.add(
-            format!("{place} / services"),
+            place.field("services"),
             "a scenario needs at least one service".into(),
         );
     }
     if scenario.services.len() > limits::SERVICES {
         problems.add(
-            format!("{place} / services"),
+            place.field("services"),
             format!("at most {} services are allowed", limits::SERVICES),
         );
     }
     let mut index = BTreeMap::new();
     for (i, service) in scenario.services.iter().enumerate() {
-        let here = format!("{place} / service {:?}", service.name);
+        let here = Place::service(&scenario.name, &service.name);
         if service.name.trim().is_empty() {
-            problems.add(format!("{here} / name"), "a service needs a name".into());
+            problems.add(here.field("name"), "a service needs a name".into());
         } else if index.insert(service.name.as_str(), i).is_some() {
             problems.add(
-                format!("{here} / name"),
+                here.field("name"),
                 "two services in this scenario have this name".into(),
             );
         }
         problems.count(
-            format!("{here} / replicas"),
+            here.field("replicas"),
             service.replicas,
             1,
             limits::REPLICAS,
             "replicas",
         );
         problems.count(
-            format!("{here} / workers"),
+            here.field("workers"),
             service.workers,
             1,
             limits::WORKERS,
             "workers",
         );
-        problems.distribution(format!("{here} / service_time"), &service.service_time);
+        problems.distribution(here.field("service_time"), &service.service_time);
         if !(0.0..=1.0).contains(&service.error_rate) {
             problems.add(
-                format!("{here} / error_rate"),
+                here.field("error_rate"),
                 format!(
                     "an error rate must be between 0 and 1, got {}",
                     service.error_rate
@@ -395,7 +406,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             && !(0.0..=1.0).contains(&cache.hit_ratio)
         {
             problems.add(
-                format!("{here} / cache / hit_ratio"),
+                here.field("cache").field("hit_ratio"),
                 format!(
                     "a hit ratio must be between 0 and 1, got {}",
                     cache.hit_ratio
@@ -403,10 +414,10 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             );
         }
         if let Some(scale) = &service.autoscale {
-            let place = format!("{here} / autoscale");
+            let place = here.field("autoscale");
             if !(scale.target_utilization > 0.0 && scale.target_utilization <= 1.0) {
                 problems.add(
-                    format!("{place} / target_utilization"),
+                    place.field("target_utilization"),
                     format!(
                         "the target utilisation must be above 0 and at most 1, got {}",
                         scale.target_utilization
@@ -414,14 +425,14 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                 );
             }
             problems.count(
-                format!("{place} / max_replicas"),
+                place.field("max_replicas"),
                 scale.max_replicas,
                 1,
                 limits::REPLICAS,
                 "max_replicas",
             );
             problems.count(
-                format!("{place} / min_replicas"),
+                place.field("min_replicas"),
                 scale.min_replicas,
                 1,
                 scale.max_replicas.max(1),
@@ -429,7 +440,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             );
             if !(scale.min_replicas..=scale.max_replicas).contains(&service.replicas) {
                 problems.add(
-                    format!("{here} / replicas"),
+                    here.field("replicas"),
                     format!(
                         "the replicas at the start ({}) must be between min_replicas ({}) and max_replicas ({})",
                         service.replicas, scale.min_replicas, scale.max_replicas
@@ -438,7 +449,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             }
             if scale.interval.as_nanos() < limits::SCALE_INTERVAL_NS {
                 problems.add(
-                    format!("{place} / interval"),
+                    place.field("interval"),
                     format!(
                         "the interval must be at least 1ms (an autoscaler decides every few seconds), got {}",
                         scale.interval
@@ -451,14 +462,14 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             .map_or(service.replicas, |a| a.max_replicas.max(service.replicas));
         if service.crashes.len() > limits::CRASHES {
             problems.add(
-                format!("{here} / crashes"),
+                here.field("crashes"),
                 format!("at most {} crashes are allowed", limits::CRASHES),
             );
         }
         for (i, crash) in service.crashes.iter().enumerate() {
             if crash.replica >= slots {
                 problems.add(
-                    format!("{here} / crashes / {i} / replica"),
+                    here.field("crashes").field(i).field("replica"),
                     format!(
                         "replica {} does not exist: the service has replicas 0 to {}",
                         crash.replica,
@@ -469,7 +480,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
         }
         if let Some(batching) = &service.batching {
             problems.count(
-                format!("{here} / batching / max_batch"),
+                here.field("batching").field("max_batch"),
                 batching.max_batch,
                 1,
                 limits::BATCH,
@@ -478,10 +489,10 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
         }
         if let Some(limit) = &service.rate_limit {
             if limit.rate.is_finite() && limit.rate > 0.0 {
-                problems.rate(format!("{here} / rate_limit / rate"), limit.rate);
+                problems.rate(here.field("rate_limit").field("rate"), limit.rate);
             } else {
                 problems.add(
-                    format!("{here} / rate_limit / rate"),
+                    here.field("rate_limit").field("rate"),
                     format!(
                         "a rate limit must be above 0 per second, got {}",
                         limit.rate
@@ -489,7 +500,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
                 );
             }
             problems.count(
-                format!("{here} / rate_limit / burst"),
+                here.field("rate_limit").field("burst"),
                 limit.burst,
                 1,
                 u32::MAX,
@@ -498,19 +509,19 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
         }
         if let Some(endpoint) = &service.endpoint {
             for message in endpoint_problems(endpoint) {
-                problems.add(format!("{here} / endpoint"), message);
+                problems.add(here.field("endpoint"), message);
             }
         }
     }
     for class in &workload.classes {
         if !class.name.is_empty() && !index.contains_key(class.entry.as_str()) {
             problems.add(
-                format!("workload / class {:?} / entry", class.name),
+                Place::class(&class.name).field("entry"),
                 format!("{place} has no service {:?} to enter at", class.entry),
             );
         }
     }
-    let sync_edges = links(problems, place, scenario, &index);
+    let sync_edges = links(problems, scenario, &index);
     let cycles = sync_cycles(&sync_edges);
     if cycles.is_empty() {
         retry_storms(problems, place, scenario, &index);
@@ -521,7 +532,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
             .map(|&i| scenario.services[i].name.as_str())
             .collect();
         problems.add(
-            format!("{place} / links"),
+            place.field("links"),
             format!(
                 "the sync calls {} form a cycle, so a request would never finish; make one of them async",
                 names.join(" -> ")
@@ -536,7 +547,7 @@ fn scenario(problems: &mut Problems, place: &str, scenario: &Scenario, workload:
 /// [`limits::RETRY_ATTEMPTS`]. Assumes the sync calls have no cycle.
 fn retry_storms(
     problems: &mut Problems,
-    place: &str,
+    place: &Place,
     scenario: &Scenario,
     index: &BTreeMap<&str, usize>,
 ) {
@@ -589,7 +600,7 @@ fn retry_storms(
         }
         let total = attempts[start].map_or(1.0, |a| a.0);
         problems.add(
-            format!("{place} / links"),
+            place.field("links"),
             format!(
                 "retries multiply along the sync calls {}: up to {total:.0} attempts per call \
                  to {:?} (at most {} are allowed); lower max_retries or give the retries a budget",
@@ -606,30 +617,30 @@ fn retry_storms(
 /// Checks each link and returns the graph of synchronous calls.
 fn links(
     problems: &mut Problems,
-    place: &str,
+
     scenario: &Scenario,
     index: &BTreeMap<&str, usize>,
 ) -> BTreeMap<usize, BTreeSet<usize>> {
     let mut sync_edges: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for link in &scenario.links {
-        let here = format!("{place} / link {:?} -> {:?}", link.from, link.to);
+        let here = Place::link(&scenario.name, &link.from, &link.to);
         let from = index.get(link.from.as_str()).copied();
         let to = index.get(link.to.as_str()).copied();
         if from.is_none() {
             problems.add(
-                format!("{here} / from"),
+                here.field("from"),
                 format!("there is no service {:?}", link.from),
             );
         }
         if to.is_none() {
             problems.add(
-                format!("{here} / to"),
+                here.field("to"),
                 format!("there is no service {:?}", link.to),
             );
         }
         if !(0.0..=1.0).contains(&link.probability) {
             problems.add(
-                format!("{here} / probability"),
+                here.field("probability"),
                 format!(
                     "a probability must be between 0 and 1, got {}",
                     link.probability
@@ -637,13 +648,13 @@ fn links(
             );
         }
         problems.count(
-            format!("{here} / count"),
+            here.field("count"),
             link.count,
             1,
             limits::CALL_COUNT,
             "the call count",
         );
-        problems.distribution(format!("{here} / latency"), &link.latency);
+        problems.distribution(here.field("latency"), &link.latency);
         resilience(problems, &here, link);
         if let (Some(from), Some(to), CallMode::Sync) = (from, to, link.mode) {
             sync_edges.entry(from).or_default().insert(to);
@@ -741,7 +752,7 @@ pub fn endpoint_problems(endpoint: &super::scenario::Endpoint) -> Vec<String> {
 }
 
 /// Timeouts, retries, breakers, bulkheads and faults on a link.
-fn resilience(problems: &mut Problems, here: &str, link: &Link) {
+fn resilience(problems: &mut Problems, here: &Place, link: &Link) {
     if link.mode == CallMode::Async {
         let waited_for = [
             ("timeout", link.timeout.is_some()),
@@ -752,7 +763,7 @@ fn resilience(problems: &mut Problems, here: &str, link: &Link) {
         for (field, set) in waited_for {
             if set {
                 problems.add(
-                    format!("{here} / {field}"),
+                    here.field(field),
                     "an async call is not waited for, so it cannot time out, be retried, \
                      trip a breaker or fill a bulkhead; make the call sync"
                         .into(),
@@ -761,12 +772,12 @@ fn resilience(problems: &mut Problems, here: &str, link: &Link) {
         }
     }
     if let Some(timeout) = link.timeout {
-        problems.positive(format!("{here} / timeout"), timeout, "a timeout");
+        problems.positive(here.field("timeout"), timeout, "a timeout");
     }
     if let Some(retry) = &link.retry {
-        let place = format!("{here} / retry");
+        let place = here.field("retry");
         problems.count(
-            format!("{place} / max_retries"),
+            place.field("max_retries"),
             retry.max_retries,
             0,
             limits::RETRIES,
@@ -774,7 +785,7 @@ fn resilience(problems: &mut Problems, here: &str, link: &Link) {
         );
         if retry.max_backoff < retry.backoff {
             problems.add(
-                format!("{place} / max_backoff"),
+                place.field("max_backoff"),
                 format!(
                     "max_backoff ({}) is shorter than backoff ({})",
                     retry.max_backoff, retry.backoff
@@ -784,7 +795,7 @@ fn resilience(problems: &mut Problems, here: &str, link: &Link) {
         if let Some(budget) = &retry.budget {
             if !(budget.ratio.is_finite() && (0.0..=10.0).contains(&budget.ratio)) {
                 problems.add(
-                    format!("{place} / budget / ratio"),
+                    place.field("budget").field("ratio"),
                     format!(
                         "a retry ratio must be between 0 and 10, got {}",
                         budget.ratio
@@ -792,42 +803,36 @@ fn resilience(problems: &mut Problems, here: &str, link: &Link) {
                 );
             }
             problems.rate(
-                format!("{place} / budget / min_per_second"),
+                place.field("budget").field("min_per_second"),
                 budget.min_per_second,
             );
         }
     }
     if let Some(breaker) = &link.breaker {
-        let place = format!("{here} / breaker");
+        let place = here.field("breaker");
         if !(breaker.failure_ratio > 0.0 && breaker.failure_ratio <= 1.0) {
             problems.add(
-                format!("{place} / failure_ratio"),
+                place.field("failure_ratio"),
                 format!(
                     "a failure ratio must be above 0 and at most 1, got {}",
                     breaker.failure_ratio
                 ),
             );
         }
-        problems.positive(format!("{place} / window"), breaker.window, "the window");
-        problems.positive(format!("{place} / open_for"), breaker.open_for, "open_for");
+        problems.positive(place.field("window"), breaker.window, "the window");
+        problems.positive(place.field("open_for"), breaker.open_for, "open_for");
         problems.count(
-            format!("{place} / min_calls"),
+            place.field("min_calls"),
             breaker.min_calls,
             1,
             u32::MAX,
             "min_calls",
         );
-        problems.count(
-            format!("{place} / probes"),
-            breaker.probes,
-            1,
-            u32::MAX,
-            "probes",
-        );
+        problems.count(place.field("probes"), breaker.probes, 1, u32::MAX, "probes");
     }
     if let Some(max) = link.max_concurrent {
         problems.count(
-            format!("{here} / max_concurrent"),
+            here.field("max_concurrent"),
             max,
             1,
             u32::MAX,
@@ -835,16 +840,46 @@ fn resilience(problems: &mut Problems, here: &str, link: &Link) {
         );
     }
     if let Some(fault) = &link.fault {
-        let place = format!("{here} / fault");
-        problems.distribution(format!("{place} / extra"), &fault.extra);
+        let place = here.field("fault");
+        problems.distribution(place.field("extra"), &fault.extra);
         if fault.until <= fault.from {
             problems.add(
-                format!("{place} / until"),
+                place.field("until"),
                 format!(
                     "the fault must end after it starts ({} is not after {})",
                     fault.until, fault.from
                 ),
             );
         }
+    }
+}
+
+/// A project that passed [`validate`]: the only kind the simulator accepts,
+/// so it neither runs an unchecked project nor checks one twice.
+#[derive(Clone, Copy, Debug)]
+pub struct Validated<'a>(&'a Project);
+
+impl<'a> Validated<'a> {
+    /// Validates `project`; every problem when it is not valid.
+    pub fn new(project: &'a Project) -> Result<Self, Vec<Problem>> {
+        let problems = validate(project);
+        if problems.is_empty() {
+            Ok(Self(project))
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The project.
+    pub fn project(self) -> &'a Project {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Validated<'_> {
+    type Target = Project;
+
+    fn deref(&self) -> &Project {
+        self.0
     }
 }

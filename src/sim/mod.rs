@@ -34,7 +34,7 @@ pub mod warmup;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::model::{Objective, Problem, Project, StopCondition, validate};
+use crate::model::{Objective, Problem, Project, StopCondition, Validated};
 use crate::stats::{Interval, ScenarioReport, SimulationReport, WarmupMethod};
 
 pub use analytic::Prediction;
@@ -137,10 +137,12 @@ enum Phase {
 impl Simulation {
     /// Prepares scenario `scenario` of `project`, validating the project first.
     pub fn new(project: &Project, scenario: usize) -> Result<Self, SimError> {
-        let problems = validate(project);
-        if !problems.is_empty() {
-            return Err(SimError::Invalid(problems));
-        }
+        let project = Validated::new(project).map_err(SimError::Invalid)?;
+        Self::of(project, scenario)
+    }
+
+    /// Prepares scenario `scenario` of a validated project.
+    pub fn of(project: Validated<'_>, scenario: usize) -> Result<Self, SimError> {
         if scenario >= project.scenarios.len() {
             return Err(SimError::UnknownScenario {
                 name: format!("#{scenario}"),
@@ -148,6 +150,7 @@ impl Simulation {
             });
         }
         let plan = Arc::new(Plan::new(project, scenario));
+        let project = project.project();
         let run = &project.run;
         // Independent streams per scenario unless they share common random numbers.
         let seed = if run.common_random_numbers {
@@ -426,14 +429,11 @@ pub fn simulate_with_progress(
     progress: &mut dyn FnMut(f64),
 ) -> Result<SimulationReport, SimError> {
     let indices = scenario_indices(project, only)?;
-    let problems = validate(project);
-    if !problems.is_empty() {
-        return Err(SimError::Invalid(problems));
-    }
+    let valid = Validated::new(project).map_err(SimError::Invalid)?;
     let count = indices.len() as f64;
     let mut scenarios = Vec::with_capacity(indices.len());
     for (done, index) in indices.into_iter().enumerate() {
-        let mut simulation = Simulation::new(project, index)?;
+        let mut simulation = Simulation::of(valid, index)?;
         while !simulation.step(Budget::Events(1 << 18)) {
             progress((done as f64 + simulation.progress()) / count);
         }

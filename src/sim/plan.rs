@@ -2,8 +2,8 @@
 //! grouped into steps, distributions turned into samplers.
 
 use crate::model::{
-    ArrivalProcess, Arrivals, Balancer, Breaker, CallMode, IoModel, Jitter, Project, QueueCapacity,
-    RateSegment, Scenario, ServiceKind,
+    ArrivalProcess, Arrivals, Balancer, Breaker, CallMode, IoModel, Jitter, QueueCapacity,
+    RateSegment, Scenario, ServiceKind, Validated,
 };
 
 use super::ids::{LinkId, StationId};
@@ -184,7 +184,8 @@ pub enum ArrivalPlan {
 
 impl Plan {
     /// Compiles scenario `index` of a validated project.
-    pub fn new(project: &Project, index: usize) -> Self {
+    pub fn new(project: Validated<'_>, index: usize) -> Self {
+        let project = project.project();
         let scenario = &project.scenarios[index];
         let station_of = |name: &str| scenario.service_index(name).map(StationId::new);
         let mut stations: Vec<Station> = scenario

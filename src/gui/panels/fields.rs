@@ -9,7 +9,7 @@ use std::str::FromStr;
 use eframe::egui::{self, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use crate::model::{Choice, Distribution, Problem, TimeSpan};
+use crate::model::{Choice, Distribution, Place, Problem, TimeSpan};
 use crate::sim::{Rng, Sampler};
 
 use super::super::{plots::format_ms, theme};
@@ -198,19 +198,13 @@ pub fn row(ui: &mut Ui, label: &str, unit: &str, editor: impl FnOnce(&mut Ui)) {
 }
 
 /// Messages of `problems` placed exactly at `place`, under a field.
-pub fn problems_ui(ui: &mut Ui, problems: &[Problem], place: &str) {
-    show_problems(ui, problems.iter().filter(|p| p.place == place));
+pub fn problems_ui(ui: &mut Ui, problems: &[Problem], place: &Place) {
+    show_problems(ui, problems.iter().filter(|p| p.place == *place));
 }
 
 /// Messages of `problems` placed at `place` or any field inside it.
-pub fn problems_under(ui: &mut Ui, problems: &[Problem], place: &str) {
-    let inside = format!("{place} / ");
-    show_problems(
-        ui,
-        problems
-            .iter()
-            .filter(|p| p.place == place || p.place.starts_with(&inside)),
-    );
+pub fn problems_under(ui: &mut Ui, problems: &[Problem], place: &Place) {
+    show_problems(ui, problems.iter().filter(|p| p.place.is_within(place)));
 }
 
 fn show_problems<'a>(ui: &mut Ui, problems: impl Iterator<Item = &'a Problem>) {

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use eframe::egui::{self, Ui};
 
 use crate::model::{
-    ArrivalProcess, Arrivals, Cache, Endpoint, HTTP_METHODS, Link, Objective, Problem, Project,
-    QueueCapacity, RateChange, RequestClass, RunSettings, Service, StopCondition, TimeSpan,
-    Workload, validate::limits,
+    ArrivalProcess, Arrivals, Cache, Endpoint, HTTP_METHODS, Link, Objective, Place, Problem,
+    Project, QueueCapacity, RateChange, RequestClass, RunSettings, Service, StopCondition,
+    TimeSpan, Workload, validate::limits,
 };
 
 use super::super::app::Selection;
@@ -151,7 +151,7 @@ fn service_ui(
 ) {
     let scenario = &cx.project.scenarios[cx.scenario];
     let service = &scenario.services[index];
-    let here = format!("scenario {:?} / service {:?}", scenario.name, service.name);
+    let here = Place::service(&scenario.name, &service.name);
     let key = |field: &str| format!("s/{}/{index}/{field}", cx.scenario);
     let mut new = service.clone();
     ui.horizontal(|ui| {
@@ -190,13 +190,13 @@ fn service_ui(
                 new.replicas = v;
             }
         });
-        problems_ui(ui, cx.problems, &format!("{here} / replicas"));
+        problems_ui(ui, cx.problems, &here.field("replicas"));
         row(ui, "workers", "per replica", |ui| {
             if let Some(v) = drag_u32(ui, service.workers, 1..=limits::WORKERS) {
                 new.workers = v;
             }
         });
-        problems_ui(ui, cx.problems, &format!("{here} / workers"));
+        problems_ui(ui, cx.problems, &here.field("workers"));
         row(ui, "queue", "waiting per replica", |ui| {
             ui.horizontal(|ui| {
                 let mut bounded = matches!(service.queue, QueueCapacity::Bounded(_));
@@ -224,7 +224,7 @@ fn service_ui(
         ) {
             new.service_time = d;
         }
-        problems_ui(ui, cx.problems, &format!("{here} / service_time"));
+        problems_ui(ui, cx.problems, &here.field("service_time"));
         row(ui, "balancer", "", |ui| {
             if let Some(b) = choice(ui, &key("balancer"), service.balancer) {
                 new.balancer = b;
@@ -240,7 +240,7 @@ fn service_ui(
                 new.error_rate = v;
             }
         });
-        problems_ui(ui, cx.problems, &format!("{here} / error_rate"));
+        problems_ui(ui, cx.problems, &here.field("error_rate"));
         resilience::rate_limit_rows(ui, cx.problems, &here, &mut new.rate_limit);
         resilience::autoscale_rows(
             ui,
@@ -271,7 +271,7 @@ fn service_ui(
                     });
                 }
             });
-            problems_ui(ui, cx.problems, &format!("{here} / cache / hit_ratio"));
+            problems_ui(ui, cx.problems, &here.field("cache").field("hit_ratio"));
             row(ui, "  warm-up", "cold start", |ui| {
                 if let Some(w) =
                     fields::time_span(ui, buffers, &key("warmup"), "warm-up", cache.warmup)
@@ -282,7 +282,7 @@ fn service_ui(
             error_row(ui, buffers, &key("warmup"));
         }
         endpoint_rows(ui, cx, service, &mut new, buffers, &key);
-        problems_ui(ui, cx.problems, &format!("{here} / endpoint"));
+        problems_ui(ui, cx.problems, &here.field("endpoint"));
     });
     if new != *service {
         commands.push(Command::Edit(Edit::SetService {
@@ -448,10 +448,7 @@ fn link_ui(
     let Some(link) = scenario.links.get(index) else {
         return;
     };
-    let here = format!(
-        "scenario {:?} / link {:?} -> {:?}",
-        scenario.name, link.from, link.to
-    );
+    let here = Place::link(&scenario.name, &link.from, &link.to);
     let key = |field: &str| format!("l/{}/{index}/{field}", cx.scenario);
     let mut new: Link = link.clone();
     ui.heading(format!("{} ➡ {}", link.from, link.to));
@@ -461,7 +458,7 @@ fn link_ui(
                 new.probability = v;
             }
         });
-        problems_ui(ui, cx.problems, &format!("{here} / probability"));
+        problems_ui(ui, cx.problems, &here.field("probability"));
         row(ui, "count", "calls each time", |ui| {
             if let Some(v) = drag_u32(ui, link.count, 1..=limits::CALL_COUNT) {
                 new.count = v;
@@ -489,7 +486,7 @@ fn link_ui(
         ) {
             new.latency = d;
         }
-        problems_ui(ui, cx.problems, &format!("{here} / latency"));
+        problems_ui(ui, cx.problems, &here.field("latency"));
         row(ui, "mode", "", |ui| {
             if let Some(m) = choice(ui, &key("mode"), link.mode) {
                 new.mode = m;
@@ -565,7 +562,11 @@ fn workload_ui(ui: &mut Ui, cx: &Context<'_>, buffers: &mut Buffers, commands: &
                         *rate_rps = r;
                     }
                 });
-                problems_ui(ui, cx.problems, "workload / arrivals / rate_rps");
+                problems_ui(
+                    ui,
+                    cx.problems,
+                    &Place::project(["workload", "arrivals", "rate_rps"]),
+                );
                 profile_rows(ui, cx, profile, &mut new, buffers);
             }
             Arrivals::Closed { users, think_time } => {
@@ -611,7 +612,7 @@ fn profile_rows(
         return;
     };
     for (i, change) in profile.iter().enumerate() {
-        let place = format!("workload / arrivals / profile[{i}]");
+        let place = Place::project(["workload", "arrivals"]).field(format!("profile[{i}]"));
         match change {
             RateChange::Step { at, rate_rps } => {
                 ui.label(format!("step {}", i + 1));
@@ -703,7 +704,7 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
     ui.strong("Request classes");
     grid(ui, "classes", |ui| {
         for (i, class) in workload.classes.iter().enumerate() {
-            let place = format!("workload / class {:?}", class.name);
+            let place = Place::class(&class.name);
             ui.label("class");
             ui.vertical(|ui| {
                 if let Some(name) =
@@ -749,7 +750,7 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
             }
             ui.end_row();
             for field in ["name", "weight", "entry"] {
-                problems_ui(ui, cx.problems, &format!("{place} / {field}"));
+                problems_ui(ui, cx.problems, &place.field(field));
             }
         }
     });
@@ -796,7 +797,7 @@ fn run_ui(ui: &mut Ui, cx: &Context<'_>, buffers: &mut Buffers, commands: &mut V
             });
         });
         error_row(ui, buffers, "r/stop");
-        problems_ui(ui, cx.problems, "run / stop");
+        problems_ui(ui, cx.problems, &Place::project(["run", "stop"]));
         row(ui, "warm-up", "discarded", |ui| {
             ui.horizontal(|ui| {
                 let mut auto = run.warmup.is_none();
@@ -819,7 +820,7 @@ fn run_ui(ui: &mut Ui, cx: &Context<'_>, buffers: &mut Buffers, commands: &mut V
                 new.replications = v;
             }
         });
-        problems_ui(ui, cx.problems, "run / replications");
+        problems_ui(ui, cx.problems, &Place::project(["run", "replications"]));
         row(ui, "common random numbers", "", |ui| {
             ui.checkbox(&mut new.common_random_numbers, "scenarios share streams");
         });
@@ -836,7 +837,7 @@ fn run_ui(ui: &mut Ui, cx: &Context<'_>, buffers: &mut Buffers, commands: &mut V
                 }
             });
         });
-        problems_ui(ui, cx.problems, "run / precision");
+        problems_ui(ui, cx.problems, &Place::project(["run", "precision"]));
         if run.precision.is_some() {
             row(ui, "max replications", "", |ui| {
                 if let Some(v) = drag_u32(ui, run.max_replications, 1..=limits::REPLICATIONS) {
@@ -893,7 +894,13 @@ fn objectives_ui(
             }
             ui.end_row();
             error_row(ui, buffers, &format!("o/{i}"));
-            problems_ui(ui, cx.problems, &format!("objectives[{i}] / class"));
+            problems_ui(
+                ui,
+                cx.problems,
+                &Place::project([])
+                    .field(format!("objectives[{i}]"))
+                    .field("class"),
+            );
         }
     });
     if ui.small_button("+ objective").clicked()

@@ -6,8 +6,8 @@
 use eframe::egui::{self, Ui};
 
 use crate::model::{
-    Autoscale, Batching, Breaker, CallMode, Crash, Jitter, LatencyFault, Link, Problem, RateLimit,
-    Retry, RetryBudget, TimeSpan, validate::limits,
+    Autoscale, Batching, Breaker, CallMode, Crash, Jitter, LatencyFault, Link, Place, Problem,
+    RateLimit, Retry, RetryBudget, TimeSpan, validate::limits,
 };
 
 use super::fields::choice;
@@ -90,7 +90,7 @@ fn drag_f64(ui: &mut Ui, value: f64, range: std::ops::RangeInclusive<f64>) -> Op
 pub fn link_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     new: &mut Link,
     buffers: &mut Buffers,
     key: &dyn Fn(&str) -> String,
@@ -100,7 +100,7 @@ pub fn link_rows(
     } else {
         // Left over from when the call was sync: say so, so it can be fixed.
         for field in ["timeout", "retry", "breaker", "max_concurrent"] {
-            problems_ui(ui, problems, &format!("{here} / {field}"));
+            problems_ui(ui, problems, &here.field(field));
         }
     }
     fault_rows(ui, problems, here, new, buffers, key);
@@ -109,7 +109,7 @@ pub fn link_rows(
 fn guard_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     new: &mut Link,
     buffers: &mut Buffers,
     key: &dyn Fn(&str) -> String,
@@ -124,7 +124,7 @@ fn guard_rows(
     if let Some(timeout) = &mut new.timeout {
         time_row(ui, buffers, &key("timeout"), ("  after", ""), timeout);
     }
-    problems_ui(ui, problems, &format!("{here} / timeout"));
+    problems_ui(ui, problems, &here.field("timeout"));
 
     toggle(ui, "retry", "retry failed calls", &mut new.retry, || {
         Retry {
@@ -138,7 +138,7 @@ fn guard_rows(
     if let Some(retry) = &mut new.retry {
         retry_rows(ui, retry, buffers, key);
     }
-    problems_under(ui, problems, &format!("{here} / retry"));
+    problems_under(ui, problems, &here.field("retry"));
 
     toggle(ui, "breaker", "circuit breaker", &mut new.breaker, || {
         Breaker {
@@ -152,7 +152,7 @@ fn guard_rows(
     if let Some(breaker) = &mut new.breaker {
         breaker_rows(ui, breaker, buffers, key);
     }
-    problems_under(ui, problems, &format!("{here} / breaker"));
+    problems_under(ui, problems, &here.field("breaker"));
 
     toggle(
         ui,
@@ -169,13 +169,13 @@ fn guard_rows(
             1..=1_000_000,
         );
     }
-    problems_ui(ui, problems, &format!("{here} / max_concurrent"));
+    problems_ui(ui, problems, &here.field("max_concurrent"));
 }
 
 fn fault_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     new: &mut Link,
     buffers: &mut Buffers,
     key: &dyn Fn(&str) -> String,
@@ -213,7 +213,7 @@ fn fault_rows(
             &mut fault.until,
         );
     }
-    problems_under(ui, problems, &format!("{here} / fault"));
+    problems_under(ui, problems, &here.field("fault"));
 }
 
 fn retry_rows(ui: &mut Ui, retry: &mut Retry, buffers: &mut Buffers, key: &dyn Fn(&str) -> String) {
@@ -306,7 +306,7 @@ fn breaker_rows(
 pub fn rate_limit_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     value: &mut Option<RateLimit>,
 ) {
     toggle(ui, "rate limit", "token bucket", value, || RateLimit {
@@ -321,14 +321,14 @@ pub fn rate_limit_rows(
         });
         count_row(ui, ("  burst", "requests"), &mut limit.burst, 1..=1_000_000);
     }
-    problems_under(ui, problems, &format!("{here} / rate_limit"));
+    problems_under(ui, problems, &here.field("rate_limit"));
 }
 
 /// The rows of a model server's dynamic batching.
 pub fn batching_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     value: &mut Option<Batching>,
     buffers: &mut Buffers,
     key: &dyn Fn(&str) -> String,
@@ -362,14 +362,14 @@ pub fn batching_rows(
             &mut batching.per_item,
         );
     }
-    problems_under(ui, problems, &format!("{here} / batching"));
+    problems_under(ui, problems, &here.field("batching"));
 }
 
 /// The rows of a service's autoscaler.
 pub fn autoscale_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     value: &mut Option<Autoscale>,
     replicas: u32,
     buffers: &mut Buffers,
@@ -418,14 +418,14 @@ pub fn autoscale_rows(
             &mut scale.cold_start,
         );
     }
-    problems_under(ui, problems, &format!("{here} / autoscale"));
+    problems_under(ui, problems, &here.field("autoscale"));
 }
 
 /// The rows of a service's crashes: one line each, and a button to add one.
 pub fn crash_rows(
     ui: &mut Ui,
     problems: &[Problem],
-    here: &str,
+    here: &Place,
     crashes: &mut Vec<Crash>,
     buffers: &mut Buffers,
     key: &dyn Fn(&str) -> String,
@@ -474,5 +474,5 @@ pub fn crash_rows(
             });
         }
     });
-    problems_under(ui, problems, &format!("{here} / crashes"));
+    problems_under(ui, problems, &here.field("crashes"));
 }
