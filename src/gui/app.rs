@@ -19,20 +19,9 @@ use super::panels::fields::Buffers;
 use super::panels::results::{Computed, ResultsView, Shown};
 use super::panels::{inspector, palette, results, scenarios, toolbar};
 use super::plots::Curves;
+use super::selection::Selection;
 use super::plots::{Figure, PlotId};
 use super::{EXAMPLE, EXAMPLE_NAME};
-
-/// What is selected on the canvas.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Selection {
-    /// Nothing.
-    #[default]
-    None,
-    /// Services, by name.
-    Services(Vec<String>),
-    /// A call, by its index in the scenario's links.
-    Link(usize),
-}
 
 /// How the app starts.
 pub struct AppOptions {

@@ -16,11 +16,13 @@ pub mod jobs;
 pub mod panels;
 pub mod plots;
 pub mod png;
+pub mod selection;
 pub mod theme;
 
 use std::path::PathBuf;
 
-pub use app::{App, AppOptions, Selection};
+pub use app::{App, AppOptions};
+pub use selection::Selection;
 
 /// The example the app opens with, built into the binary so that it works
 /// from any folder.

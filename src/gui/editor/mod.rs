@@ -25,7 +25,7 @@ use eframe::egui::{
 
 use crate::model::{CallMode, Choice, Link, Position, Project, Scenario, ServiceKind};
 
-use super::app::Selection;
+use super::selection::Selection;
 use super::command::{Command, Edit, Wired};
 use super::theme;
 

@@ -12,7 +12,7 @@ use crate::model::{
     TimeSpan, Workload, validate::limits,
 };
 
-use super::super::app::Selection;
+use super::super::selection::Selection;
 use super::super::command::{Command, Edit};
 use super::super::{editor, theme};
 use super::fields::{self, Buffers, choice, combo, error_row, grid, problems_ui, row};
