@@ -19,8 +19,8 @@ use super::panels::fields::Buffers;
 use super::panels::results::{Computed, ResultsView, Shown};
 use super::panels::{inspector, palette, results, scenarios, toolbar};
 use super::plots::Curves;
-use super::selection::Selection;
 use super::plots::{Figure, PlotId};
+use super::selection::Selection;
 use super::{EXAMPLE, EXAMPLE_NAME};
 
 /// How the app starts.

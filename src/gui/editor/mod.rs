@@ -25,8 +25,8 @@ use eframe::egui::{
 
 use crate::model::{CallMode, Choice, Link, Position, Project, Scenario, ServiceKind};
 
-use super::selection::Selection;
 use super::command::{Command, Edit, Wired};
+use super::selection::Selection;
 use super::theme;
 
 use draw::{Metrics, NodeLook, NodeText, WireLook};

@@ -313,3 +313,96 @@ pub fn distribution(
     ui.end_row();
     changed
 }
+
+/// A whole number dragged within `range`; the new value, if it changed.
+pub fn drag_u32(ui: &mut Ui, value: u32, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+    let mut v = value;
+    ui.add(egui::DragValue::new(&mut v).range(range).speed(0.2));
+    (v != value).then_some(v)
+}
+
+/// A fraction shown and dragged as a percentage; the new value, if it changed.
+pub fn drag_percent(ui: &mut Ui, fraction: f64) -> Option<f64> {
+    let mut percent = fraction * 100.0;
+    ui.add(
+        egui::DragValue::new(&mut percent)
+            .range(0.0..=100.0)
+            .speed(0.1)
+            .max_decimals(3),
+    );
+    let new = percent / 100.0;
+    ((new - fraction).abs() > 1e-12).then_some(new)
+}
+
+/// `v` milliseconds.
+pub fn ms(v: f64) -> TimeSpan {
+    TimeSpan::from_millis_f64(v)
+}
+
+/// A checkbox row that turns an optional pattern on (with `preset`) or off.
+pub fn toggle<T>(
+    ui: &mut Ui,
+    label: &str,
+    text: &str,
+    value: &mut Option<T>,
+    preset: impl FnOnce() -> T,
+) {
+    row(ui, label, "", |ui| {
+        let mut on = value.is_some();
+        if ui.checkbox(&mut on, text).changed() {
+            *value = on.then(preset);
+        }
+    });
+}
+
+/// A time field row editing `value`; `key` is unique per field.
+pub fn time_row(
+    ui: &mut Ui,
+    buffers: &mut Buffers,
+    key: &str,
+    (label, unit): (&str, &str),
+    value: &mut TimeSpan,
+) {
+    row(ui, label, unit, |ui| {
+        if let Some(t) = time_span(ui, buffers, key, label.trim(), *value) {
+            *value = t;
+        }
+    });
+    error_row(ui, buffers, key);
+}
+
+/// A whole-number row editing `value` within `range`.
+pub fn count_row(
+    ui: &mut Ui,
+    (label, unit): (&str, &str),
+    value: &mut u32,
+    range: std::ops::RangeInclusive<u32>,
+) {
+    row(ui, label, unit, |ui| {
+        if let Some(v) = drag_u32(ui, *value, range) {
+            *value = v;
+        }
+    });
+}
+
+/// A row editing a fraction in (0, 1] as a percentage from `min_percent`.
+pub fn percent_row(ui: &mut Ui, (label, unit): (&str, &str), fraction: &mut f64, min_percent: f64) {
+    row(ui, label, unit, |ui| {
+        let mut percent = *fraction * 100.0;
+        ui.add(
+            egui::DragValue::new(&mut percent)
+                .range(min_percent..=100.0)
+                .speed(0.1),
+        );
+        if (percent / 100.0 - *fraction).abs() > 1e-12 {
+            *fraction = percent / 100.0;
+        }
+    });
+}
+
+/// A number dragged within `range`; the new value, if it changed.
+pub fn drag_f64(ui: &mut Ui, value: f64, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
+    let mut v = value;
+    ui.add(egui::DragValue::new(&mut v).range(range).speed(0.05));
+    (v.to_bits() != value.to_bits()).then_some(v)
+}

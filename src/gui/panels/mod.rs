@@ -5,7 +5,6 @@ pub mod inspector;
 #[cfg(feature = "loadgen")]
 pub mod live;
 pub mod palette;
-pub mod resilience;
 pub mod results;
 pub mod scenarios;
 pub mod toolbar;

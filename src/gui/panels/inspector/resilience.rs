@@ -3,87 +3,17 @@
 //! pattern is a checkbox that turns it on with sensible values, then its
 //! fields.
 
-use eframe::egui::{self, Ui};
+use eframe::egui::Ui;
 
 use crate::model::{
     Autoscale, Batching, Breaker, CallMode, Crash, Jitter, LatencyFault, Link, Place, Problem,
-    RateLimit, Retry, RetryBudget, TimeSpan, validate::limits,
+    RateLimit, Retry, RetryBudget, validate::limits,
 };
 
-use super::fields::choice;
-use super::fields::{self, Buffers, error_row, problems_ui, problems_under, row};
-use super::inspector::drag_u32;
-
-fn ms(v: f64) -> TimeSpan {
-    TimeSpan::from_millis_f64(v)
-}
-
-/// A checkbox row that turns an optional pattern on (with `preset`) or off.
-fn toggle<T>(
-    ui: &mut Ui,
-    label: &str,
-    text: &str,
-    value: &mut Option<T>,
-    preset: impl FnOnce() -> T,
-) {
-    row(ui, label, "", |ui| {
-        let mut on = value.is_some();
-        if ui.checkbox(&mut on, text).changed() {
-            *value = on.then(preset);
-        }
-    });
-}
-
-/// A time field row editing `value`; `key` is unique per field.
-fn time_row(
-    ui: &mut Ui,
-    buffers: &mut Buffers,
-    key: &str,
-    (label, unit): (&str, &str),
-    value: &mut TimeSpan,
-) {
-    row(ui, label, unit, |ui| {
-        if let Some(t) = fields::time_span(ui, buffers, key, label.trim(), *value) {
-            *value = t;
-        }
-    });
-    error_row(ui, buffers, key);
-}
-
-/// A whole-number row editing `value` within `range`.
-fn count_row(
-    ui: &mut Ui,
-    (label, unit): (&str, &str),
-    value: &mut u32,
-    range: std::ops::RangeInclusive<u32>,
-) {
-    row(ui, label, unit, |ui| {
-        if let Some(v) = drag_u32(ui, *value, range) {
-            *value = v;
-        }
-    });
-}
-
-/// A row editing a fraction in (0, 1] as a percentage from `min_percent`.
-fn percent_row(ui: &mut Ui, (label, unit): (&str, &str), fraction: &mut f64, min_percent: f64) {
-    row(ui, label, unit, |ui| {
-        let mut percent = *fraction * 100.0;
-        ui.add(
-            egui::DragValue::new(&mut percent)
-                .range(min_percent..=100.0)
-                .speed(0.1),
-        );
-        if (percent / 100.0 - *fraction).abs() > 1e-12 {
-            *fraction = percent / 100.0;
-        }
-    });
-}
-
-fn drag_f64(ui: &mut Ui, value: f64, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
-    let mut v = value;
-    ui.add(egui::DragValue::new(&mut v).range(range).speed(0.05));
-    (v.to_bits() != value.to_bits()).then_some(v)
-}
+use super::super::fields::{
+    self, Buffers, choice, count_row, drag_f64, ms, percent_row, problems_ui, problems_under, row,
+    time_row, toggle,
+};
 
 /// The rows of a link's latency fault and, when it is sync, its timeout,
 /// retry, breaker and bulkhead.
