@@ -1,0 +1,384 @@
+//! The app: its state, the frame's logic (background work, autosave, the
+//! title), the frame's drawing, and the one place commands are applied.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self};
+
+use crate::model::{self, Problem, Project, ProjectFile};
+use crate::stats::{SimulationReport, SweepReport};
+
+use super::command::Edit;
+use super::document::Document;
+use super::editor::Canvas;
+use super::files::{Dialogs, Loading, Pending, Purpose, StateDir};
+use super::jobs::{Job, JobKind};
+use super::panels::fields::Buffers;
+use super::panels::results::{Computed, ResultsView};
+use super::plots::Curves;
+use super::plots::{Figure, PlotId};
+use super::selection::Selection;
+use super::{EXAMPLE, EXAMPLE_NAME};
+
+mod commands;
+mod draw;
+mod figures;
+mod logic;
+mod modals;
+
+/// How the app starts.
+pub struct AppOptions {
+    /// A project file to open instead of the bundled example.
+    pub open: Option<PathBuf>,
+    /// Where recent files and the autosave live.
+    pub state: StateDir,
+    /// Native dialogs, or scripted answers for tests.
+    pub dialogs: Dialogs,
+    /// How often unsaved work is written to the autosave.
+    pub autosave_every: Duration,
+    /// Start a simulation as soon as the window opens.
+    pub simulate_at_start: bool,
+    /// Plots to save as PNG, after which the app closes.
+    pub figures: Vec<Figure>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            open: None,
+            state: StateDir::default_location(),
+            dialogs: Dialogs::Native,
+            autosave_every: Duration::from_secs(10),
+            simulate_at_start: false,
+            figures: Vec::new(),
+        }
+    }
+}
+
+/// Something the user asked for that would discard unsaved work, held
+/// until they say what to do with it.
+#[derive(Clone, Debug)]
+enum Discarding {
+    New,
+    Open,
+    OpenPath(PathBuf),
+    Example(usize),
+    Quit,
+}
+
+/// A message in a window of its own, such as why a file did not open.
+struct Message {
+    title: String,
+    lines: Vec<String>,
+}
+
+/// Where the side and bottom panels were drawn last frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Panels {
+    /// The inspector on the right.
+    pub inspector: egui::Rect,
+    /// The results at the bottom.
+    pub results: egui::Rect,
+}
+
+/// The archbench desktop app.
+pub struct App {
+    panels: Panels,
+    doc: Document,
+    scenario: usize,
+    selection: Selection,
+    canvas: Canvas,
+    buffers: Buffers,
+    problems: Vec<Problem>,
+    problems_revision: Option<u64>,
+    renaming: bool,
+    job: Option<Job>,
+    simulation: Option<Computed<SimulationReport>>,
+    /// The last live measurement (feature `loadgen`).
+    measured: Option<crate::stats::LoadReport>,
+    /// The document revision when it was measured.
+    measured_revision: u64,
+    /// Latency lines of the simulation and the measurement.
+    curves: Option<Curves>,
+    #[cfg(feature = "loadgen")]
+    live: super::panels::live::LivePanel,
+    sweep: Option<Computed<SweepReport>>,
+    results_view: ResultsView,
+    dialogs: Dialogs,
+    question: Option<Pending>,
+    /// The question the last dialog left unanswered, and its suggested name.
+    unanswered: Option<(Purpose, String)>,
+    /// The in-app file browser, for desktops where no native dialog
+    /// appears, and the question it answers.
+    browser: Option<(Purpose, Box<egui_file_dialog::FileDialog>)>,
+    loading: Option<Loading>,
+    state: StateDir,
+    recent: Vec<PathBuf>,
+    recovery: Option<(ProjectFile, Option<PathBuf>)>,
+    discarding: Option<Discarding>,
+    /// Run after the save the user chose in the discard prompt.
+    after_save: Option<Discarding>,
+    message: Option<Message>,
+    status: String,
+    title: String,
+    autosave_every: Duration,
+    autosaved: (u64, Option<Instant>),
+    /// Plots waiting for a screenshot, and where to write them.
+    shots: Vec<(PlotId, PathBuf)>,
+    allow_close: bool,
+    simulate_at_start: bool,
+    /// `--figure` plots still to save, and frames drawn for the first.
+    figures: std::collections::VecDeque<Figure>,
+    figure_frames: u32,
+}
+
+impl App {
+    /// The app with the bundled example, or the file in `options`.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let mut app = Self::headless(options);
+        if let Some(path) = app.doc.path().map(Path::to_path_buf)
+            && app.message.is_none()
+        {
+            app.status = format!("opened {}", path.display());
+        }
+        cc.egui_ctx.set_theme(egui::Theme::Dark);
+        app
+    }
+
+    /// The app without a window, for tests and benchmarks.
+    pub fn headless(options: AppOptions) -> Self {
+        let AppOptions {
+            open,
+            state,
+            dialogs,
+            autosave_every,
+            simulate_at_start,
+            figures,
+        } = options;
+        let example = || {
+            let file = model::file::parse(EXAMPLE, Path::new(EXAMPLE_NAME)).unwrap_or_else(|_| {
+                ProjectFile {
+                    header: String::new(),
+                    project: blank_project(),
+                }
+            });
+            Document::new(file, None)
+        };
+        let mut message = None;
+        let doc = match open {
+            None => example(),
+            Some(path) => match super::files::read_project(&path) {
+                Ok(file) => {
+                    let _ = state.remember(&path);
+                    Document::new(file, Some(path))
+                }
+                Err(lines) => {
+                    message = Some(Message {
+                        title: format!("Cannot open {}", path.display()),
+                        lines,
+                    });
+                    example()
+                }
+            },
+        };
+        let recovery = state.recovery();
+        let recent = state.recent();
+        Self {
+            doc,
+            scenario: 0,
+            selection: Selection::None,
+            canvas: Canvas::default(),
+            panels: Panels {
+                inspector: egui::Rect::NOTHING,
+                results: egui::Rect::NOTHING,
+            },
+            buffers: Buffers::default(),
+            problems: Vec::new(),
+            problems_revision: None,
+            renaming: false,
+            job: None,
+            simulation: None,
+            measured: None,
+            measured_revision: 0,
+            curves: None,
+            #[cfg(feature = "loadgen")]
+            live: super::panels::live::LivePanel::default(),
+            sweep: None,
+            results_view: ResultsView::default(),
+            dialogs,
+            question: None,
+            unanswered: None,
+            browser: None,
+            loading: None,
+            state,
+            recent,
+            recovery,
+            discarding: None,
+            after_save: None,
+            message,
+            status: String::new(),
+            title: String::new(),
+            autosave_every,
+            autosaved: (0, None),
+            shots: Vec::new(),
+            allow_close: false,
+            simulate_at_start,
+            figures: figures.into(),
+            figure_frames: 0,
+        }
+    }
+
+    /// The project being edited.
+    pub fn project(&self) -> &Project {
+        self.doc.project()
+    }
+
+    /// The document: project, path, undo and dirty state.
+    pub fn document(&self) -> &Document {
+        &self.doc
+    }
+
+    /// The last simulation's report.
+    pub fn simulation(&self) -> Option<&SimulationReport> {
+        self.simulation.as_ref().map(|c| &c.report)
+    }
+
+    /// The last sweep's report.
+    pub fn sweep(&self) -> Option<&SweepReport> {
+        self.sweep.as_ref().map(|c| &c.report)
+    }
+
+    /// Where `plot` was drawn last frame, in points: the region its PNG
+    /// export crops from the window.
+    pub fn plot_rect(&self, plot: PlotId) -> Option<egui::Rect> {
+        self.results_view.rects.get(&plot).copied()
+    }
+
+    /// Whether a simulation or sweep is running.
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// The canvas: its view and where it drew each node.
+    pub fn canvas(&self) -> &Canvas {
+        &self.canvas
+    }
+
+    /// The figure the over-time card shows.
+    pub fn results_view_over_time(&self) -> super::plots::OverTime {
+        self.results_view.over_time
+    }
+
+    /// Where the inspector and results panels were drawn last frame.
+    pub fn panels(&self) -> Panels {
+        self.panels
+    }
+
+    /// Where each result card, and the percentile table, were drawn last
+    /// frame.
+    pub fn card_rects(&self) -> Vec<egui::Rect> {
+        let mut rects: Vec<egui::Rect> = self.results_view.rects.values().copied().collect();
+        rects.extend(self.results_view.table);
+        rects
+    }
+
+    /// The status line's text.
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// The scenario on the canvas.
+    pub fn scenario(&self) -> usize {
+        self.scenario
+    }
+
+    /// What is selected.
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    /// The title the window shows: project, file, and `•` when unsaved.
+    pub fn window_title(&self) -> String {
+        let dirty = if self.doc.is_dirty() { " •" } else { "" };
+        format!("{}{dirty} — archbench", self.doc.title())
+    }
+
+    /// Whether a live load test is running.
+    #[cfg(feature = "loadgen")]
+    pub fn is_live_running(&self) -> bool {
+        self.live.is_running()
+    }
+
+    /// The last live measurement.
+    pub fn measured(&self) -> Option<&crate::stats::LoadReport> {
+        self.measured.as_ref()
+    }
+
+    /// Writes the autosave now (tests use this to simulate a crash).
+    pub fn autosave_now(&mut self) -> std::io::Result<()> {
+        self.state.autosave(self.doc.file(), self.doc.path())
+    }
+}
+
+/// A project with one small scenario, for File ▸ New.
+fn blank_project() -> Project {
+    use crate::model::{ArrivalProcess, Arrivals, RequestClass, RunSettings, Workload};
+    let mut project = Project {
+        format: model::FORMAT_VERSION,
+        name: "untitled".into(),
+        description: String::new(),
+        workload: Workload {
+            arrivals: Arrivals::Open {
+                process: ArrivalProcess::Poisson,
+                rate_rps: 100.0,
+                profile: Vec::new(),
+            },
+            classes: vec![RequestClass {
+                name: "requests".into(),
+                weight: 1.0,
+                entry: "gateway".into(),
+            }],
+        },
+        run: RunSettings::default(),
+        objectives: Vec::new(),
+        scenarios: Vec::new(),
+    };
+    Edit::AddScenario.apply(&mut project);
+    if let Some(first) = project.scenarios.first_mut() {
+        "baseline".clone_into(&mut first.name);
+    }
+    project
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        #[cfg(feature = "loadgen")]
+        if let Some(report) = self.live.logic(ctx) {
+            self.status = format!(
+                "measured {} requests at {:.0} req/s",
+                report.requests, report.throughput_rps
+            );
+            self.measured = Some(report);
+            self.measured_revision = self.doc.revision();
+            self.refresh_curves();
+        }
+        if std::mem::take(&mut self.simulate_at_start) {
+            self.start(JobKind::Simulate, ctx);
+        }
+        self.poll(ctx);
+        self.figures(ctx);
+        self.close_requested(ctx);
+        self.autosave();
+        self.refresh_problems();
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+}

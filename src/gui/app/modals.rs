@@ -1,0 +1,139 @@
+//! Modal windows (unsaved changes, recovery, messages) and the in-app file
+//! browser. They push commands; the app applies them after drawing.
+
+use std::path::Path;
+
+use eframe::egui::{self};
+
+use crate::gui::command::Command;
+use crate::gui::files::Purpose;
+
+use super::{App, Discarding};
+
+impl App {
+    /// Opens the in-app file browser for `purpose`, in the project's
+    /// folder (or the working one), suggesting `suggested` for a save.
+    pub(super) fn browse(&mut self, purpose: Purpose, suggested: &str) {
+        let folder = self
+            .doc
+            .path()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let mut dialog = egui_file_dialog::FileDialog::new()
+            .initial_directory(folder)
+            .default_file_name(suggested)
+            .default_size([640.0, 420.0]);
+        if purpose == Purpose::Open {
+            dialog = dialog
+                .add_file_filter_extensions("archbench projects (.ron)", vec!["ron"])
+                .default_file_filter("archbench projects (.ron)");
+            dialog.pick_file();
+        } else {
+            dialog.save_file();
+        }
+        self.browser = Some((purpose, Box::new(dialog)));
+    }
+
+    /// The in-app file browser, while it is open.
+    pub(super) fn browser_ui(&mut self, ctx: &egui::Context) {
+        let Some((_, dialog)) = &mut self.browser else {
+            return;
+        };
+        dialog.update(ctx);
+        if let Some(path) = dialog.take_picked() {
+            if let Some((purpose, _)) = self.browser.take() {
+                self.answered(&purpose, path, ctx);
+            }
+        } else if matches!(
+            dialog.state(),
+            egui_file_dialog::DialogState::Cancelled | egui_file_dialog::DialogState::Closed
+        ) {
+            self.browser = None;
+            self.status = "no file chosen".into();
+        }
+    }
+
+    pub(super) fn modals_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        self.browser_ui(ctx);
+        if let Some(action) = self.discarding.clone() {
+            let what = match action {
+                Discarding::Quit => "closing",
+                Discarding::New => "starting a new project",
+                Discarding::Open | Discarding::OpenPath(_) | Discarding::Example(_) => {
+                    "opening another file"
+                }
+            };
+            egui::Modal::new(egui::Id::new("discard")).show(ctx, |ui| {
+                ui.heading("Unsaved changes");
+                ui.label(format!(
+                    "{} has changes that are not saved. Save them before {what}?",
+                    self.doc.title()
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() {
+                        self.discarding = None;
+                        if let Some(path) = self.doc.path().map(Path::to_path_buf) {
+                            self.save_to(path);
+                            if !self.doc.is_dirty() {
+                                self.proceed(action.clone(), ctx);
+                            }
+                        } else {
+                            self.after_save = Some(action.clone());
+                            self.ask(Purpose::SaveAs, ctx);
+                        }
+                    }
+                    if ui.button("Discard changes").clicked() {
+                        self.discarding = None;
+                        self.proceed(action.clone(), ctx);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.discarding = None;
+                    }
+                });
+            });
+        }
+        if let Some((file, path)) = &self.recovery {
+            let belongs = path.as_ref().map_or_else(
+                || "an untitled project".to_owned(),
+                |p| p.display().to_string(),
+            );
+            let name = file.project.name.clone();
+            egui::Modal::new(egui::Id::new("recovery")).show(ctx, |ui| {
+                ui.heading("Restore unsaved work?");
+                ui.label(format!(
+                    "archbench did not close cleanly last time. Unsaved changes to \
+                     \"{name}\" ({belongs}) were kept."
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Restore").clicked() {
+                        commands.push(Command::Recover);
+                    }
+                    if ui.button("Discard").clicked() {
+                        commands.push(Command::DiscardRecovery);
+                    }
+                });
+            });
+        }
+        if let Some(message) = &self.message {
+            let mut close = false;
+            egui::Modal::new(egui::Id::new("message")).show(ctx, |ui| {
+                ui.heading(&message.title);
+                egui::ScrollArea::vertical()
+                    .max_height(320.0)
+                    .show(ui, |ui| {
+                        for line in &message.lines {
+                            ui.label(egui::RichText::new(line).monospace());
+                        }
+                    });
+                if ui.button("OK").clicked() {
+                    close = true;
+                }
+            });
+            if close {
+                self.message = None;
+            }
+        }
+    }
+}
