@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
+
 use crate::model::{
     Link, Objective, Position, Project, RunSettings, Scenario, Service, ServiceKind, Workload,
 };
@@ -608,6 +610,90 @@ pub enum Command {
     DiscardRecovery,
     /// Close the window (asks first if there is unsaved work).
     Quit,
+    /// The user's answer to "save the unsaved changes first?".
+    Unsaved(Unsaved),
+    /// Close the message window.
+    CloseMessage,
+    /// The in-app file browser answered a question with this path.
+    FileChosen {
+        /// The question.
+        purpose: super::files::Purpose,
+        /// The file chosen.
+        path: PathBuf,
+    },
+    /// The user's answer to "send load to these hosts?" in the Live window.
+    SendLoad(bool),
+}
+
+/// An answer to "save the unsaved changes first?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsaved {
+    /// Save, then go on.
+    Save,
+    /// Go on without saving.
+    Discard,
+    /// Do not go on.
+    KeepEditing,
+}
+
+const fn ctrl(key: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(Modifiers::COMMAND, key)
+}
+
+const fn ctrl_shift(key: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(
+        Modifiers {
+            shift: true,
+            ..Modifiers::COMMAND
+        },
+        key,
+    )
+}
+
+/// The commands that have keyboard shortcuts, in the order they are
+/// matched (Ctrl+Shift+S before Ctrl+S, redo before undo). The first
+/// [`WHILE_TYPING`] also work while a text field has the keyboard; undo and
+/// redo then belong to the field.
+pub const WITH_SHORTCUTS: [Command; 6] = [
+    Command::SaveAs,
+    Command::Save,
+    Command::Open,
+    Command::New,
+    Command::Redo,
+    Command::Undo,
+];
+
+/// How many of [`WITH_SHORTCUTS`] work while typing.
+pub const WHILE_TYPING: usize = 4;
+
+impl Command {
+    /// The keyboard shortcuts that run this command; the first is the one
+    /// menus show. Empty for most commands.
+    pub fn shortcuts(&self) -> &'static [KeyboardShortcut] {
+        const NEW: [KeyboardShortcut; 1] = [ctrl(Key::N)];
+        const OPEN: [KeyboardShortcut; 1] = [ctrl(Key::O)];
+        const SAVE: [KeyboardShortcut; 1] = [ctrl(Key::S)];
+        const SAVE_AS: [KeyboardShortcut; 1] = [ctrl_shift(Key::S)];
+        const UNDO: [KeyboardShortcut; 1] = [ctrl(Key::Z)];
+        const REDO: [KeyboardShortcut; 2] = [ctrl_shift(Key::Z), ctrl(Key::Y)];
+        match self {
+            Self::New => &NEW,
+            Self::Open => &OPEN,
+            Self::Save => &SAVE,
+            Self::SaveAs => &SAVE_AS,
+            Self::Undo => &UNDO,
+            Self::Redo => &REDO,
+            _ => &[],
+        }
+    }
+
+    /// The shortcut as menus show it (`Ctrl+S`), or nothing.
+    pub fn shortcut_text(&self, ctx: &egui::Context) -> String {
+        self.shortcuts()
+            .first()
+            .map(|s| ctx.format_shortcut(s))
+            .unwrap_or_default()
+    }
 }
 
 /// How results are exported.

@@ -7,7 +7,7 @@ use eframe::egui::{self};
 
 use crate::model::{self, ProjectFile};
 
-use crate::gui::command::{Command, Edit, ExportFormat};
+use crate::gui::command::{Command, Edit, ExportFormat, Unsaved};
 use crate::gui::document::Document;
 use crate::gui::editor::Canvas;
 use crate::gui::files::{Export, Loading, Purpose};
@@ -42,14 +42,14 @@ impl App {
             Command::Simulate => self.start(JobKind::Simulate, ctx),
             Command::Sweep => self.start(JobKind::Sweep, ctx),
             Command::Browse => {
-                if let Some((purpose, suggested)) = self.unanswered.take() {
+                if let Some((purpose, suggested)) = self.files.unanswered.take() {
                     self.browse(purpose, &suggested);
                 }
             }
             Command::ShowLive => {
                 #[cfg(feature = "loadgen")]
                 {
-                    self.live.open = true;
+                    self.runs.live.open = true;
                 }
                 #[cfg(not(feature = "loadgen"))]
                 {
@@ -57,7 +57,7 @@ impl App {
                 }
             }
             Command::Cancel => {
-                if let Some(job) = &self.job {
+                if let Some(job) = &self.runs.job {
                     job.cancel();
                 }
             }
@@ -98,14 +98,42 @@ impl App {
                 ctx,
             ),
             Command::Recover => {
-                if let Some((file, path)) = self.recovery.take() {
+                if let Some((file, path)) = self.files.recovery.take() {
                     self.replace(Document::recovered(file, path));
                     self.status = "restored unsaved work".into();
                 }
             }
             Command::DiscardRecovery => {
-                self.recovery = None;
-                self.state.clear_autosave();
+                self.files.recovery = None;
+                self.files.state.clear_autosave();
+            }
+            Command::Unsaved(answer) => {
+                let Some(action) = self.files.discarding.take() else {
+                    return;
+                };
+                match answer {
+                    Unsaved::Save => {
+                        if let Some(path) = self.doc.path().map(Path::to_path_buf) {
+                            self.save_to(path);
+                            if !self.doc.is_dirty() {
+                                self.proceed(action, ctx);
+                            }
+                        } else {
+                            self.files.after_save = Some(action);
+                            self.ask(Purpose::SaveAs, ctx);
+                        }
+                    }
+                    Unsaved::Discard => self.proceed(action, ctx),
+                    Unsaved::KeepEditing => {}
+                }
+            }
+            Command::CloseMessage => self.message = None,
+            Command::FileChosen { purpose, path } => self.answered(&purpose, path, ctx),
+            Command::SendLoad(yes) => {
+                #[cfg(feature = "loadgen")]
+                self.runs.live.answer_hosts(yes);
+                #[cfg(not(feature = "loadgen"))]
+                let _ = yes;
             }
         }
     }
@@ -164,14 +192,14 @@ impl App {
         self.selection = Selection::None;
         self.buffers.clear();
         self.canvas = Canvas::default();
-        self.simulation = None;
-        self.measured = None;
-        self.curves = None;
+        self.runs.simulation = None;
+        self.runs.measured = None;
+        self.runs.curves = None;
         #[cfg(feature = "loadgen")]
-        self.live.forget_project();
-        self.sweep = None;
+        self.runs.live.forget_project();
+        self.runs.sweep = None;
         self.renaming = false;
-        if let Some(job) = self.job.take() {
+        if let Some(job) = self.runs.job.take() {
             job.cancel();
         }
     }
@@ -179,7 +207,7 @@ impl App {
     /// Runs `action` now if nothing unsaved would be lost; otherwise asks.
     pub(super) fn discard_then(&mut self, action: Discarding, ctx: &egui::Context) {
         if self.doc.is_dirty() {
-            self.discarding = Some(action);
+            self.files.discarding = Some(action);
         } else {
             self.proceed(action, ctx);
         }
@@ -195,7 +223,7 @@ impl App {
                     },
                     None,
                 ));
-                self.state.clear_autosave();
+                self.files.state.clear_autosave();
                 self.status = "new project".into();
             }
             Discarding::Open => self.ask(Purpose::Open, ctx),
@@ -216,7 +244,7 @@ impl App {
             }
             Discarding::Quit => {
                 self.allow_close = true;
-                self.state.clear_autosave();
+                self.files.state.clear_autosave();
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
         }
@@ -224,7 +252,7 @@ impl App {
 
     pub(super) fn open(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.status = format!("opening {}…", path.display());
-        self.loading = Some(Loading::start(path, ctx));
+        self.files.loading = Some(Loading::start(path, ctx));
     }
 
     pub(super) fn ask(&mut self, purpose: Purpose, ctx: &egui::Context) {
@@ -236,11 +264,11 @@ impl App {
     }
 
     pub(super) fn ask_named(&mut self, purpose: Purpose, suggested: &str, ctx: &egui::Context) {
-        if self.question.is_some() {
+        if self.files.question.is_some() {
             return;
         }
-        self.unanswered = Some((purpose.clone(), suggested.to_owned()));
-        self.question = Some(self.dialogs.ask(purpose, suggested, ctx));
+        self.files.unanswered = Some((purpose.clone(), suggested.to_owned()));
+        self.files.question = Some(self.files.dialogs.ask(purpose, suggested, ctx));
     }
 
     pub(super) fn save(&mut self, ctx: &egui::Context) {
@@ -259,10 +287,10 @@ impl App {
         match model::file::save(self.doc.file(), &path) {
             Ok(()) => {
                 self.status = format!("saved to {}", path.display());
-                let _ = self.state.remember(&path);
-                self.recent = self.state.recent();
+                let _ = self.files.state.remember(&path);
+                self.files.recent = self.files.state.recent();
                 self.doc.saved_to(path);
-                self.state.clear_autosave();
+                self.files.state.clear_autosave();
             }
             Err(error) => {
                 self.message = Some(Message {
@@ -274,7 +302,7 @@ impl App {
     }
 
     pub(super) fn start(&mut self, kind: JobKind, ctx: &egui::Context) {
-        if self.job.is_some() {
+        if self.runs.job.is_some() {
             return;
         }
         self.refresh_problems();
@@ -291,7 +319,7 @@ impl App {
             self.doc.revision(),
             ctx.clone(),
         ) {
-            Ok(job) => self.job = Some(job),
+            Ok(job) => self.runs.job = Some(job),
             Err(error) => self.status = format!("cannot start: {error}"),
         }
     }

@@ -7,7 +7,7 @@ use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 
 use crate::model::{self};
 
-use crate::gui::command::{Command, Edit};
+use crate::gui::command::{self, Command, Edit};
 use crate::gui::editor::{self, Overlay};
 use crate::gui::panels::results::Shown;
 use crate::gui::panels::{inspector, palette, results, scenarios, toolbar};
@@ -17,36 +17,28 @@ use super::{App, Panels};
 
 impl App {
     pub(super) fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<Command>) {
-        let ctrl = |key| KeyboardShortcut::new(Modifiers::COMMAND, key);
-        let ctrl_shift = |key| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, key);
         let typing = ctx.egui_wants_keyboard_input();
+        let active = if typing {
+            &command::WITH_SHORTCUTS[..command::WHILE_TYPING]
+        } else {
+            &command::WITH_SHORTCUTS[..]
+        };
         ctx.input_mut(|i| {
-            if i.consume_shortcut(&ctrl_shift(Key::S)) {
-                commands.push(Command::SaveAs);
-            }
-            if i.consume_shortcut(&ctrl(Key::S)) {
-                commands.push(Command::Save);
-            }
-            if i.consume_shortcut(&ctrl(Key::O)) {
-                commands.push(Command::Open);
-            }
-            if i.consume_shortcut(&ctrl(Key::N)) {
-                commands.push(Command::New);
+            for command in active {
+                if command.shortcuts().iter().any(|s| i.consume_shortcut(s)) {
+                    commands.push(command.clone());
+                }
             }
             if typing {
                 return;
-            }
-            if i.consume_shortcut(&ctrl_shift(Key::Z)) || i.consume_shortcut(&ctrl(Key::Y)) {
-                commands.push(Command::Redo);
-            }
-            if i.consume_shortcut(&ctrl(Key::Z)) {
-                commands.push(Command::Undo);
             }
             let selected = match &self.selection {
                 Selection::Services(names) => names.clone(),
                 _ => Vec::new(),
             };
-            if i.consume_shortcut(&ctrl(Key::D)) && !selected.is_empty() {
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::D))
+                && !selected.is_empty()
+            {
                 commands.push(Command::Edit(Edit::DuplicateServices {
                     scenario: self.scenario,
                     names: selected.clone(),
@@ -133,7 +125,7 @@ impl App {
         self.shortcuts(&ctx, &mut commands);
         Self::dropped_files(&ctx, &mut commands);
 
-        let running = self.job.as_ref().map(|job| toolbar::Running {
+        let running = self.runs.job.as_ref().map(|job| toolbar::Running {
             kind: job.kind(),
             fraction: job.fraction(),
             eta: job.eta(),
@@ -144,15 +136,15 @@ impl App {
                 ui,
                 &toolbar::Bar {
                     running,
-                    recent: &self.recent,
+                    recent: &self.files.recent,
                     undo: self.doc.undo_label(),
                     redo: self.doc.redo_label(),
-                    has_simulation: self.simulation.is_some(),
-                    has_sweep: self.sweep.is_some(),
+                    has_simulation: self.runs.simulation.is_some(),
+                    has_sweep: self.runs.sweep.is_some(),
                     status: &self.status,
-                    offer_browser: self.unanswered.is_some()
-                        && self.question.is_none()
-                        && self.browser.is_none(),
+                    offer_browser: self.files.unanswered.is_some()
+                        && self.files.question.is_none()
+                        && self.files.browser.is_none(),
                 },
                 &mut commands,
             );
@@ -202,12 +194,12 @@ impl App {
                     &Shown {
                         project: self.doc.project(),
                         revision: self.doc.revision(),
-                        simulation: self.simulation.as_ref(),
-                        measured: self.measured.as_ref(),
-                        measured_revision: self.measured_revision,
+                        simulation: self.runs.simulation.as_ref(),
+                        measured: self.runs.measured.as_ref(),
+                        measured_revision: self.runs.measured_revision,
                         scenario: self.scenario,
-                        curves: self.curves.as_ref(),
-                        sweep: self.sweep.as_ref(),
+                        curves: self.runs.curves.as_ref(),
+                        sweep: self.runs.sweep.as_ref(),
                     },
                     &mut self.results_view,
                     &mut commands,
@@ -243,7 +235,13 @@ impl App {
             );
         });
         #[cfg(feature = "loadgen")]
-        crate::gui::panels::live::live_ui(&ctx, &mut self.live, self.doc.project(), self.scenario);
+        crate::gui::panels::live::live_ui(
+            &ctx,
+            &mut self.runs.live,
+            self.doc.project(),
+            self.scenario,
+            &mut commands,
+        );
         self.modals_ui(&ctx, &mut commands);
 
         // Text fields merge their edits into one undo step while focused.

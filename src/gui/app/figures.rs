@@ -10,12 +10,12 @@ use super::App;
 impl App {
     /// Works through `--figure`: runs what each plot needs, shows it alone,
     /// saves it once it has settled, and closes the window after the last.
-    pub(super) fn figures(&mut self, ctx: &egui::Context) {
-        let Some(figure) = self.figures.front().cloned() else {
+    pub(super) fn advance_figures(&mut self, ctx: &egui::Context) {
+        let Some(figure) = self.figures.queue.front().cloned() else {
             return;
         };
         ctx.request_repaint();
-        if self.job.is_some() || self.loading.is_some() {
+        if self.runs.job.is_some() || self.files.loading.is_some() {
             return;
         }
         if self.message.is_some() {
@@ -26,28 +26,28 @@ impl App {
                     eprintln!("  {line}");
                 }
             }
-            self.figures.clear();
+            self.figures.queue.clear();
             self.allow_close = true;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
-        if figure.plot.needs_sweep() && self.sweep.is_none() {
+        if figure.plot.needs_sweep() && self.runs.sweep.is_none() {
             self.start(JobKind::Sweep, ctx);
             return;
         }
-        if !figure.plot.needs_sweep() && self.simulation.is_none() {
+        if !figure.plot.needs_sweep() && self.runs.simulation.is_none() {
             self.start(JobKind::Simulate, ctx);
             return;
         }
-        if !self.shots.is_empty() {
+        if !self.figures.shots.is_empty() {
             return;
         }
-        if self.figure_frames == u32::MAX {
+        if self.figures.frames == u32::MAX {
             // Its shot was taken: on to the next.
             eprintln!("{}", self.status);
-            self.figures.pop_front();
-            self.figure_frames = 0;
-            if self.figures.is_empty() {
+            self.figures.queue.pop_front();
+            self.figures.frames = 0;
+            if self.figures.queue.is_empty() {
                 self.results_view.only = None;
                 self.allow_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -59,10 +59,10 @@ impl App {
             self.results_view.over_time = figure.over_time.unwrap_or_default();
         }
         // A few frames for the layout and the plot bounds to settle.
-        self.figure_frames += 1;
-        if self.figure_frames >= 8 {
-            self.figure_frames = u32::MAX;
-            self.shots.push((figure.plot, figure.path.clone()));
+        self.figures.frames += 1;
+        if self.figures.frames >= 8 {
+            self.figures.frames = u32::MAX;
+            self.figures.shots.push((figure.plot, figure.path.clone()));
             ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::new(
                 figure.plot,
             )));

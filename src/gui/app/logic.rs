@@ -23,12 +23,12 @@ impl App {
     /// Recomputes the latency lines after a simulation or a measurement.
     pub(super) fn refresh_curves(&mut self) {
         let mut curves = self.simulation().map(Curves::of);
-        if let Some(measured) = &self.measured {
+        if let Some(measured) = &self.runs.measured {
             curves
                 .get_or_insert_with(|| Curves::of_histograms(&[]))
                 .add_measured("measured", &measured.latency);
         }
-        self.curves = curves;
+        self.runs.curves = curves;
     }
 
     pub(super) fn refresh_problems(&mut self) {
@@ -41,20 +41,20 @@ impl App {
     /// Background work: finished runs, answered dialogs, loaded files,
     /// screenshots for PNG export.
     pub(super) fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(job) = &self.job
+        if let Some(job) = &self.runs.job
             && let Some(result) = job.poll()
         {
             let (kind, revision, elapsed) = (job.kind(), job.revision(), job.elapsed());
-            self.job = None;
+            self.runs.job = None;
             match result {
                 Ok(Outcome::Simulation(report)) => {
                     self.status = format!("simulated in {:.1} s", elapsed.as_secs_f64());
-                    self.simulation = Some(Computed { report, revision });
+                    self.runs.simulation = Some(Computed { report, revision });
                     self.refresh_curves();
                 }
                 Ok(Outcome::Sweep(report)) => {
                     self.status = format!("swept in {:.1} s", elapsed.as_secs_f64());
-                    self.sweep = Some(Computed { report, revision });
+                    self.runs.sweep = Some(Computed { report, revision });
                     self.results_view.reveal = Some(PlotId::LatencyCurve);
                 }
                 Err(crate::sim::SimError::Cancelled) => {
@@ -68,16 +68,16 @@ impl App {
                 }
             }
         }
-        if let Some(question) = &self.question
+        if let Some(question) = &self.files.question
             && let Some(answer) = question.poll()
         {
             let purpose = question.purpose.clone();
             let at_once = question.answered_at_once();
-            self.question = None;
+            self.files.question = None;
             if let Some(path) = answer {
-                self.unanswered = None;
+                self.files.unanswered = None;
                 self.answered(&purpose, path, ctx);
-            } else if at_once && let Some((purpose, suggested)) = self.unanswered.take() {
+            } else if at_once && let Some((purpose, suggested)) = self.files.unanswered.take() {
                 // No dialog appeared (no XDG portal): browse in the app.
                 self.status = "no file dialog appeared: choose the file here".into();
                 self.browse(purpose, &suggested);
@@ -85,18 +85,18 @@ impl App {
                 self.status = "no file chosen".into();
             }
         }
-        if let Some(loading) = &self.loading
+        if let Some(loading) = &self.files.loading
             && let Some(result) = loading.poll()
         {
             let path = loading.path.clone();
-            self.loading = None;
+            self.files.loading = None;
             match result {
                 Ok(file) => {
-                    let _ = self.state.remember(&path);
-                    self.recent = self.state.recent();
+                    let _ = self.files.state.remember(&path);
+                    self.files.recent = self.files.state.recent();
                     self.status = format!("opened {}", path.display());
                     self.replace(Document::new(file, Some(path)));
-                    self.state.clear_autosave();
+                    self.files.state.clear_autosave();
                 }
                 Err(lines) => {
                     self.status = "the file was not opened; your project is unchanged".into();
@@ -107,7 +107,7 @@ impl App {
                 }
             }
         }
-        if !self.shots.is_empty() {
+        if !self.figures.shots.is_empty() {
             let shots: Vec<(egui::UserData, std::sync::Arc<egui::ColorImage>)> = ctx.input(|i| {
                 i.raw
                     .events
@@ -128,8 +128,8 @@ impl App {
                 else {
                     continue;
                 };
-                if let Some(at) = self.shots.iter().position(|(i, _)| *i == id) {
-                    let (_, path) = self.shots.remove(at);
+                if let Some(at) = self.figures.shots.iter().position(|(i, _)| *i == id) {
+                    let (_, path) = self.figures.shots.remove(at);
                     let rect = self.results_view.rects.get(&id).copied();
                     let ppp = ctx.pixels_per_point();
                     self.status = match rect
@@ -150,7 +150,7 @@ impl App {
             Purpose::SaveAs => {
                 self.save_to(path);
                 if !self.doc.is_dirty()
-                    && let Some(action) = self.after_save.take()
+                    && let Some(action) = self.files.after_save.take()
                 {
                     self.proceed(action, ctx);
                 }
@@ -162,7 +162,7 @@ impl App {
                 };
             }
             Purpose::Export(Export::Plot(id)) => {
-                self.shots.push((*id, path));
+                self.figures.shots.push((*id, path));
                 ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::new(*id)));
             }
         }
@@ -187,7 +187,7 @@ impl App {
     /// Writes unsaved work to the autosave every so often.
     pub(super) fn autosave(&mut self) {
         let revision = self.doc.revision();
-        if !self.doc.is_dirty() || self.autosaved.0 == revision {
+        if !self.doc.is_dirty() || self.files.autosaved.0 == revision {
             return;
         }
         #[expect(
@@ -195,21 +195,22 @@ impl App {
             reason = "autosave paces itself by the wall clock"
         )]
         let now = Instant::now();
-        match self.autosaved.1 {
+        match self.files.autosaved.1 {
             None => {
                 // The first change starts the clock.
-                self.autosaved.1 = Some(now);
+                self.files.autosaved.1 = Some(now);
                 return;
             }
-            Some(since) if now.duration_since(since) < self.autosave_every => return,
+            Some(since) if now.duration_since(since) < self.files.autosave_every => return,
             Some(_) => {}
         }
         if self
+            .files
             .state
             .autosave(self.doc.file(), self.doc.path())
             .is_ok()
         {
-            self.autosaved = (revision, Some(now));
+            self.files.autosaved = (revision, Some(now));
         }
     }
 
@@ -217,9 +218,9 @@ impl App {
         if ctx.input(|i| i.viewport().close_requested()) && !self.allow_close {
             if self.doc.is_dirty() {
                 ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-                self.discarding = Some(Discarding::Quit);
+                self.files.discarding = Some(Discarding::Quit);
             } else {
-                self.state.clear_autosave();
+                self.files.state.clear_autosave();
             }
         }
     }

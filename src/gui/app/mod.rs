@@ -84,27 +84,34 @@ pub struct Panels {
 
 /// The archbench desktop app.
 pub struct App {
-    panels: Panels,
     doc: Document,
+    /// The scenario on the canvas, what is selected there, the canvas's
+    /// view, and the text being typed in the inspector.
     scenario: usize,
     selection: Selection,
     canvas: Canvas,
     buffers: Buffers,
+    /// The scenario being renamed in its tab.
+    renaming: bool,
+    /// Validation problems, as of a document revision.
     problems: Vec<Problem>,
     problems_revision: Option<u64>,
-    renaming: bool,
-    job: Option<Job>,
-    simulation: Option<Computed<SimulationReport>>,
-    /// The last live measurement (feature `loadgen`).
-    measured: Option<crate::stats::LoadReport>,
-    /// The document revision when it was measured.
-    measured_revision: u64,
-    /// Latency lines of the simulation and the measurement.
-    curves: Option<Curves>,
-    #[cfg(feature = "loadgen")]
-    live: super::panels::live::LivePanel,
-    sweep: Option<Computed<SweepReport>>,
+    files: FileFlow,
+    runs: Runs,
+    figures: FigureExport,
     results_view: ResultsView,
+    /// Where the side and bottom panels were drawn last frame.
+    panels: Panels,
+    message: Option<Message>,
+    status: String,
+    /// The window title as last sent.
+    title: String,
+    /// Close without asking: the user chose to, or `--figure` is done.
+    allow_close: bool,
+}
+
+/// Opening and saving, the questions around them, and the autosave.
+struct FileFlow {
     dialogs: Dialogs,
     question: Option<Pending>,
     /// The question the last dialog left unanswered, and its suggested name.
@@ -119,18 +126,34 @@ pub struct App {
     discarding: Option<Discarding>,
     /// Run after the save the user chose in the discard prompt.
     after_save: Option<Discarding>,
-    message: Option<Message>,
-    status: String,
-    title: String,
     autosave_every: Duration,
     autosaved: (u64, Option<Instant>),
+}
+
+/// Background runs and what they produced.
+struct Runs {
+    job: Option<Job>,
+    simulation: Option<Computed<SimulationReport>>,
+    /// The last live measurement (feature `loadgen`).
+    measured: Option<crate::stats::LoadReport>,
+    /// The document revision when it was measured.
+    measured_revision: u64,
+    /// Latency lines of the simulation and the measurement.
+    curves: Option<Curves>,
+    #[cfg(feature = "loadgen")]
+    live: super::panels::live::LivePanel,
+    sweep: Option<Computed<SweepReport>>,
+    simulate_at_start: bool,
+}
+
+/// Plots saved as PNG: from File ▸ Export, and the `--figure` queue.
+struct FigureExport {
     /// Plots waiting for a screenshot, and where to write them.
     shots: Vec<(PlotId, PathBuf)>,
-    allow_close: bool,
-    simulate_at_start: bool,
-    /// `--figure` plots still to save, and frames drawn for the first.
-    figures: std::collections::VecDeque<Figure>,
-    figure_frames: u32,
+    /// `--figure` plots still to save.
+    queue: std::collections::VecDeque<Figure>,
+    /// Frames drawn for the first in the queue (`u32::MAX` once shot).
+    frames: u32,
 }
 
 impl App {
@@ -189,43 +212,49 @@ impl App {
             scenario: 0,
             selection: Selection::None,
             canvas: Canvas::default(),
+            buffers: Buffers::default(),
+            renaming: false,
+            problems: Vec::new(),
+            problems_revision: None,
+            files: FileFlow {
+                dialogs,
+                question: None,
+                unanswered: None,
+                browser: None,
+                loading: None,
+                state,
+                recent,
+                recovery,
+                discarding: None,
+                after_save: None,
+                autosave_every,
+                autosaved: (0, None),
+            },
+            runs: Runs {
+                job: None,
+                simulation: None,
+                measured: None,
+                measured_revision: 0,
+                curves: None,
+                #[cfg(feature = "loadgen")]
+                live: super::panels::live::LivePanel::default(),
+                sweep: None,
+                simulate_at_start,
+            },
+            figures: FigureExport {
+                shots: Vec::new(),
+                queue: figures.into(),
+                frames: 0,
+            },
+            results_view: ResultsView::default(),
             panels: Panels {
                 inspector: egui::Rect::NOTHING,
                 results: egui::Rect::NOTHING,
             },
-            buffers: Buffers::default(),
-            problems: Vec::new(),
-            problems_revision: None,
-            renaming: false,
-            job: None,
-            simulation: None,
-            measured: None,
-            measured_revision: 0,
-            curves: None,
-            #[cfg(feature = "loadgen")]
-            live: super::panels::live::LivePanel::default(),
-            sweep: None,
-            results_view: ResultsView::default(),
-            dialogs,
-            question: None,
-            unanswered: None,
-            browser: None,
-            loading: None,
-            state,
-            recent,
-            recovery,
-            discarding: None,
-            after_save: None,
             message,
             status: String::new(),
             title: String::new(),
-            autosave_every,
-            autosaved: (0, None),
-            shots: Vec::new(),
             allow_close: false,
-            simulate_at_start,
-            figures: figures.into(),
-            figure_frames: 0,
         }
     }
 
@@ -241,12 +270,12 @@ impl App {
 
     /// The last simulation's report.
     pub fn simulation(&self) -> Option<&SimulationReport> {
-        self.simulation.as_ref().map(|c| &c.report)
+        self.runs.simulation.as_ref().map(|c| &c.report)
     }
 
     /// The last sweep's report.
     pub fn sweep(&self) -> Option<&SweepReport> {
-        self.sweep.as_ref().map(|c| &c.report)
+        self.runs.sweep.as_ref().map(|c| &c.report)
     }
 
     /// Where `plot` was drawn last frame, in points: the region its PNG
@@ -257,7 +286,7 @@ impl App {
 
     /// Whether a simulation or sweep is running.
     pub fn is_running(&self) -> bool {
-        self.job.is_some()
+        self.runs.job.is_some()
     }
 
     /// The canvas: its view and where it drew each node.
@@ -307,17 +336,17 @@ impl App {
     /// Whether a live load test is running.
     #[cfg(feature = "loadgen")]
     pub fn is_live_running(&self) -> bool {
-        self.live.is_running()
+        self.runs.live.is_running()
     }
 
     /// The last live measurement.
     pub fn measured(&self) -> Option<&crate::stats::LoadReport> {
-        self.measured.as_ref()
+        self.runs.measured.as_ref()
     }
 
     /// Writes the autosave now (tests use this to simulate a crash).
     pub fn autosave_now(&mut self) -> std::io::Result<()> {
-        self.state.autosave(self.doc.file(), self.doc.path())
+        self.files.state.autosave(self.doc.file(), self.doc.path())
     }
 }
 
@@ -354,20 +383,20 @@ fn blank_project() -> Project {
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         #[cfg(feature = "loadgen")]
-        if let Some(report) = self.live.logic(ctx) {
+        if let Some(report) = self.runs.live.logic(ctx) {
             self.status = format!(
                 "measured {} requests at {:.0} req/s",
                 report.requests, report.throughput_rps
             );
-            self.measured = Some(report);
-            self.measured_revision = self.doc.revision();
+            self.runs.measured = Some(report);
+            self.runs.measured_revision = self.doc.revision();
             self.refresh_curves();
         }
-        if std::mem::take(&mut self.simulate_at_start) {
+        if std::mem::take(&mut self.runs.simulate_at_start) {
             self.start(JobKind::Simulate, ctx);
         }
         self.poll(ctx);
-        self.figures(ctx);
+        self.advance_figures(ctx);
         self.close_requested(ctx);
         self.autosave();
         self.refresh_problems();

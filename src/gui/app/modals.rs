@@ -5,7 +5,7 @@ use std::path::Path;
 
 use eframe::egui::{self};
 
-use crate::gui::command::Command;
+use crate::gui::command::{Command, Unsaved};
 use crate::gui::files::Purpose;
 
 use super::{App, Discarding};
@@ -33,31 +33,35 @@ impl App {
         } else {
             dialog.save_file();
         }
-        self.browser = Some((purpose, Box::new(dialog)));
+        self.files.browser = Some((purpose, Box::new(dialog)));
     }
 
     /// The in-app file browser, while it is open.
-    pub(super) fn browser_ui(&mut self, ctx: &egui::Context) {
-        let Some((_, dialog)) = &mut self.browser else {
+    fn browser_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let Some((purpose, dialog)) = &mut self.files.browser else {
             return;
         };
         dialog.update(ctx);
         if let Some(path) = dialog.take_picked() {
-            if let Some((purpose, _)) = self.browser.take() {
-                self.answered(&purpose, path, ctx);
-            }
+            commands.push(Command::FileChosen {
+                purpose: purpose.clone(),
+                path,
+            });
+            self.files.browser = None;
         } else if matches!(
             dialog.state(),
             egui_file_dialog::DialogState::Cancelled | egui_file_dialog::DialogState::Closed
         ) {
-            self.browser = None;
-            self.status = "no file chosen".into();
+            self.files.browser = None;
+            commands.push(Command::Notify("no file chosen".into()));
         }
     }
 
+    /// The file browser and the modal windows, each pushing the user's
+    /// answer as a command.
     pub(super) fn modals_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
-        self.browser_ui(ctx);
-        if let Some(action) = self.discarding.clone() {
+        self.browser_ui(ctx, commands);
+        if let Some(action) = &self.files.discarding {
             let what = match action {
                 Discarding::Quit => "closing",
                 Discarding::New => "starting a new project",
@@ -72,29 +76,20 @@ impl App {
                     self.doc.title()
                 ));
                 ui.horizontal(|ui| {
-                    if ui.button("Save").clicked() {
-                        self.discarding = None;
-                        if let Some(path) = self.doc.path().map(Path::to_path_buf) {
-                            self.save_to(path);
-                            if !self.doc.is_dirty() {
-                                self.proceed(action.clone(), ctx);
-                            }
-                        } else {
-                            self.after_save = Some(action.clone());
-                            self.ask(Purpose::SaveAs, ctx);
+                    let answers = [
+                        ("Save", Unsaved::Save),
+                        ("Discard changes", Unsaved::Discard),
+                        ("Cancel", Unsaved::KeepEditing),
+                    ];
+                    for (label, answer) in answers {
+                        if ui.button(label).clicked() {
+                            commands.push(Command::Unsaved(answer));
                         }
-                    }
-                    if ui.button("Discard changes").clicked() {
-                        self.discarding = None;
-                        self.proceed(action.clone(), ctx);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        self.discarding = None;
                     }
                 });
             });
         }
-        if let Some((file, path)) = &self.recovery {
+        if let Some((file, path)) = &self.files.recovery {
             let belongs = path.as_ref().map_or_else(
                 || "an untitled project".to_owned(),
                 |p| p.display().to_string(),
@@ -117,7 +112,6 @@ impl App {
             });
         }
         if let Some(message) = &self.message {
-            let mut close = false;
             egui::Modal::new(egui::Id::new("message")).show(ctx, |ui| {
                 ui.heading(&message.title);
                 egui::ScrollArea::vertical()
@@ -128,12 +122,9 @@ impl App {
                         }
                     });
                 if ui.button("OK").clicked() {
-                    close = true;
+                    commands.push(Command::CloseMessage);
                 }
             });
-            if close {
-                self.message = None;
-            }
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::loadgen::{self, Live, LoadHandle, LoadPlan, Pacing, RequestSpec, Targ
 use crate::model::{Distribution, Project};
 use crate::stats::LoadReport;
 
+use super::super::command::Command;
 use super::super::plots::{self, format_ms};
 use super::super::theme;
 
@@ -204,6 +205,17 @@ impl LivePanel {
         }
     }
 
+    /// The user's answer to "send load to these hosts?": starts the
+    /// waiting plan, remembering its hosts, or drops it.
+    pub fn answer_hosts(&mut self, yes: bool) {
+        if let Some((plan, new)) = self.confirming.take()
+            && yes
+        {
+            self.confirmed.extend(new);
+            self.start(plan);
+        }
+    }
+
     /// Asks for confirmation of new hosts, or starts.
     fn request_start(&mut self, project: &Project, scenario: usize) {
         match self.plan(project, scenario) {
@@ -232,7 +244,13 @@ fn hosts(plan: &LoadPlan) -> BTreeSet<String> {
 }
 
 /// Draws the Live window, if open.
-pub fn live_ui(ctx: &egui::Context, panel: &mut LivePanel, project: &Project, scenario: usize) {
+pub fn live_ui(
+    ctx: &egui::Context,
+    panel: &mut LivePanel,
+    project: &Project,
+    scenario: usize,
+    commands: &mut Vec<Command>,
+) {
     let mut open = panel.open;
     // Opens at the bottom right, clear of the toolbar's buttons.
     let screen = ctx.content_rect();
@@ -252,31 +270,22 @@ pub fn live_ui(ctx: &egui::Context, panel: &mut LivePanel, project: &Project, sc
         });
     panel.open = open;
     if let Some((_, new)) = &panel.confirming {
-        let new = new.clone();
-        let mut answer = None;
         egui::Modal::new(egui::Id::new("confirm-hosts")).show(ctx, |ui| {
             ui.heading("Send load to these hosts?");
             ui.label("The test sends real HTTP requests to:");
-            for host in &new {
+            for host in new {
                 ui.label(egui::RichText::new(host).monospace().strong());
             }
             ui.label("Only load systems you own or are allowed to test.");
             ui.horizontal(|ui| {
                 if ui.button("Send load").clicked() {
-                    answer = Some(true);
+                    commands.push(Command::SendLoad(true));
                 }
                 if ui.button("Don't send").clicked() {
-                    answer = Some(false);
+                    commands.push(Command::SendLoad(false));
                 }
             });
         });
-        if let Some(yes) = answer
-            && let Some((plan, new)) = panel.confirming.take()
-            && yes
-        {
-            panel.confirmed.extend(new);
-            panel.start(plan);
-        }
     }
 }
 

@@ -46,13 +46,14 @@ pub struct Bar<'a> {
 pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
-            let item = |ui: &mut Ui, label: &str, shortcut: &str, command: Command| {
+            let item = |ui: &mut Ui, label: &str, command: Command| {
+                let shortcut = command.shortcut_text(ui.ctx());
                 ui.add(egui::Button::new(label).shortcut_text(shortcut))
                     .clicked()
                     .then_some(command)
             };
-            commands.extend(item(ui, "New", "Ctrl+N", Command::New));
-            commands.extend(item(ui, "Open…", "Ctrl+O", Command::Open));
+            commands.extend(item(ui, "New", Command::New));
+            commands.extend(item(ui, "Open…", Command::Open));
             ui.menu_button("Open recent", |ui| {
                 if bar.recent.is_empty() {
                     ui.label("no recent files");
@@ -71,8 +72,8 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
                 }
             });
             ui.separator();
-            commands.extend(item(ui, "Save", "Ctrl+S", Command::Save));
-            commands.extend(item(ui, "Save as…", "Ctrl+Shift+S", Command::SaveAs));
+            commands.extend(item(ui, "Save", Command::Save));
+            commands.extend(item(ui, "Save as…", Command::SaveAs));
             ui.separator();
             ui.add_enabled_ui(bar.has_simulation || bar.has_sweep, |ui| {
                 ui.menu_button("Export results", |ui| {
@@ -98,7 +99,7 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
                 });
             });
             ui.separator();
-            commands.extend(item(ui, "Quit", "", Command::Quit));
+            commands.extend(item(ui, "Quit", Command::Quit));
         });
         ui.menu_button("Edit", |ui| {
             let undo = bar
@@ -107,7 +108,7 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
             if ui
                 .add_enabled(
                     bar.undo.is_some(),
-                    egui::Button::new(undo).shortcut_text("Ctrl+Z"),
+                    egui::Button::new(undo).shortcut_text(Command::Undo.shortcut_text(ui.ctx())),
                 )
                 .clicked()
             {
@@ -119,7 +120,7 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
             if ui
                 .add_enabled(
                     bar.redo.is_some(),
-                    egui::Button::new(redo).shortcut_text("Ctrl+Shift+Z"),
+                    egui::Button::new(redo).shortcut_text(Command::Redo.shortcut_text(ui.ctx())),
                 )
                 .clicked()
             {
