@@ -166,3 +166,75 @@ impl Document {
         format!("{} — {file}", self.file.project.name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> Document {
+        let text = include_str!("../../projects/three-tier.ron");
+        let file = crate::model::file::parse(text, Path::new("three-tier.ron")).unwrap();
+        Document::new(file, None)
+    }
+
+    fn rename(doc: &Document, name: &str) -> Edit {
+        Edit::SetProjectInfo {
+            name: name.into(),
+            description: doc.project().description.clone(),
+        }
+    }
+
+    #[test]
+    fn typing_a_name_is_one_undo_step_until_the_field_is_left() {
+        let mut doc = document();
+        let original = doc.project().clone();
+        for name in ["s", "sh", "sho", "shop"] {
+            assert!(doc.apply(&rename(&doc, name)));
+        }
+        assert_eq!(doc.project().name, "shop");
+        assert_eq!(doc.undo(), Some("edit project"));
+        assert_eq!(doc.project(), &original, "one undo takes back every letter");
+        assert_eq!(doc.undo(), None);
+
+        // After the field is left (sealed), the next edit is a new step.
+        assert!(doc.apply(&rename(&doc, "a")));
+        doc.seal();
+        assert!(doc.apply(&rename(&doc, "ab")));
+        assert_eq!(doc.undo(), Some("edit project"));
+        assert_eq!(doc.project().name, "a");
+    }
+
+    #[test]
+    fn different_edits_do_not_merge_and_redo_replays_them() {
+        let mut doc = document();
+        let original = doc.project().clone();
+        assert!(doc.apply(&rename(&doc, "one")));
+        assert!(doc.apply(&Edit::AddScenario));
+        assert!(doc.apply(&rename(&doc, "two")));
+        let last = doc.project().clone();
+        assert!(doc.is_dirty());
+        for _ in 0..3 {
+            assert!(doc.undo().is_some());
+        }
+        assert_eq!(doc.project(), &original);
+        assert!(!doc.is_dirty(), "back to the saved state");
+        for _ in 0..3 {
+            assert!(doc.redo().is_some());
+        }
+        assert_eq!(doc.project(), &last);
+        assert_eq!(doc.redo(), None);
+    }
+
+    #[test]
+    fn an_edit_that_does_not_apply_makes_no_undo_step() {
+        let mut doc = document();
+        let revision = doc.revision();
+        assert!(!doc.apply(&Edit::RemoveLink {
+            scenario: 0,
+            index: 999
+        }));
+        assert_eq!(doc.revision(), revision);
+        assert_eq!(doc.undo_label(), None);
+        assert!(!doc.is_dirty());
+    }
+}

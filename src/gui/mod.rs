@@ -10,6 +10,7 @@
 pub mod app;
 pub mod command;
 pub mod document;
+pub mod edit;
 pub mod editor;
 pub mod files;
 pub mod jobs;
