@@ -7,6 +7,8 @@ mod analysis;
 mod canvas;
 mod cli;
 mod determinism;
+#[cfg(feature = "gui")]
+mod edits;
 mod endings;
 mod engine;
 mod examples;
