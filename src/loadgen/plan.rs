@@ -11,7 +11,10 @@ use crate::model::{ArrivalProcess, Distribution, LatencyStatistic, RateSegment};
 
 use super::error::LoadError;
 
-/// The most requests per second a plan may ask for.
+/// The most requests per second a plan may ask for: what one machine can
+/// send, and the one cap on live load (the app's Live window uses it too).
+/// Simulated rates have their own, higher bound
+/// ([`crate::model::validate::limits::RATE_RPS`]): a model is not a machine.
 pub const MAX_RATE_RPS: f64 = 1_000_000.0;
 /// The longest a run may last.
 pub const MAX_DURATION: Duration = Duration::from_hours(24);

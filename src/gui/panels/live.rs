@@ -21,10 +21,8 @@ use super::super::command::Command;
 use super::super::plots::{self, format_ms};
 use super::super::theme;
 
-/// The most requests per second the app will send.
-pub const MAX_RATE_RPS: f64 = 100_000.0;
-/// The longest run the app will start, in seconds.
-pub const MAX_DURATION_S: f64 = 3600.0;
+/// The longest run the window offers, in seconds: the load generator's.
+const MAX_DURATION_S: f64 = loadgen::MAX_DURATION.as_secs_f64();
 /// The most users in a closed loop.
 pub const MAX_USERS: u32 = 10_000;
 /// The most connections.
@@ -165,7 +163,7 @@ impl LivePanel {
             }
         } else {
             loadgen::constant_rate(
-                self.rate_rps.clamp(0.1, MAX_RATE_RPS),
+                self.rate_rps.clamp(0.1, loadgen::MAX_RATE_RPS),
                 self.connections.clamp(1, MAX_CONNECTIONS),
             )
         };
@@ -357,7 +355,7 @@ fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: 
                     ui.label("rate");
                     ui.add(
                         egui::DragValue::new(&mut panel.rate_rps)
-                            .range(1.0..=MAX_RATE_RPS)
+                            .range(1.0..=loadgen::MAX_RATE_RPS)
                             .suffix(" req/s"),
                     );
                     ui.end_row();
