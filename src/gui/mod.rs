@@ -7,22 +7,23 @@
 //! drawing, so undo and the dirty flag see every change. The node graph is a
 //! view rebuilt from the project, never the saved model.
 
-pub mod app;
+mod app;
 pub mod command;
 pub mod document;
 pub mod edit;
-pub mod editor;
+mod editor;
 pub mod files;
-pub mod jobs;
-pub mod panels;
+mod jobs;
+mod panels;
 pub mod plots;
-pub mod png;
-pub mod selection;
-pub mod theme;
+mod png;
+mod selection;
+mod theme;
 
 use std::path::PathBuf;
 
-pub use app::{App, AppOptions};
+pub use app::{App, AppOptions, Panels};
+pub use editor::Canvas;
 pub use selection::Selection;
 
 /// The example the app opens with, built into the binary so that it works

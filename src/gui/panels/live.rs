@@ -105,11 +105,6 @@ impl LivePanel {
         self.error = None;
     }
 
-    /// The summary of the last finished run.
-    pub fn summary(&self) -> Option<&LoadReport> {
-        self.summary.as_ref()
-    }
-
     /// Whether a run is going.
     pub fn is_running(&self) -> bool {
         self.run.is_some()
