@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 
 pub use super::edit::{Edit, MergeKey, Wired, call_latency, first_free, preset};
+pub use super::files::ExportFormat;
 
 /// Everything the UI can ask the app to do.
 #[derive(Clone, Debug)]
@@ -146,36 +147,5 @@ impl Command {
             .first()
             .map(|s| ctx.format_shortcut(s))
             .unwrap_or_default()
-    }
-}
-
-/// How results are exported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// The simulation report as CSV, one row per scenario and service.
-    SimulationCsv,
-    /// The simulation report as JSON.
-    SimulationJson,
-    /// The sweep report as CSV.
-    SweepCsv,
-    /// The sweep report as JSON.
-    SweepJson,
-}
-
-impl ExportFormat {
-    /// The report writers' format.
-    pub fn output(self) -> crate::stats::OutputFormat {
-        match self {
-            Self::SimulationCsv | Self::SweepCsv => crate::stats::OutputFormat::Csv,
-            Self::SimulationJson | Self::SweepJson => crate::stats::OutputFormat::Json,
-        }
-    }
-
-    /// The file extension.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::SimulationCsv | Self::SweepCsv => "csv",
-            Self::SimulationJson | Self::SweepJson => "json",
-        }
     }
 }

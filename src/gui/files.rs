@@ -37,7 +37,7 @@ pub enum Purpose {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Export {
     /// Results in a format.
-    Results(super::command::ExportFormat),
+    Results(ExportFormat),
     /// A plot as PNG.
     Plot(super::plots::PlotId),
 }
@@ -279,5 +279,36 @@ impl StateDir {
         let owner = (!owner.is_empty()).then(|| PathBuf::from(owner));
         file.header = rest.to_owned();
         Some((file, owner))
+    }
+}
+
+/// How results are exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// The simulation report as CSV, one row per scenario and service.
+    SimulationCsv,
+    /// The simulation report as JSON.
+    SimulationJson,
+    /// The sweep report as CSV.
+    SweepCsv,
+    /// The sweep report as JSON.
+    SweepJson,
+}
+
+impl ExportFormat {
+    /// The report writers' format.
+    pub fn output(self) -> crate::stats::OutputFormat {
+        match self {
+            Self::SimulationCsv | Self::SweepCsv => crate::stats::OutputFormat::Csv,
+            Self::SimulationJson | Self::SweepJson => crate::stats::OutputFormat::Json,
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::SimulationCsv | Self::SweepCsv => "csv",
+            Self::SimulationJson | Self::SweepJson => "json",
+        }
     }
 }
