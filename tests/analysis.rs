@@ -57,8 +57,10 @@ fn an_mmc_sweep_finds_the_maximum_throughput_c_mu() {
     );
     let curve = &report.scenarios[0];
     let found = curve.max_throughput_rps.expect("some point is sustainable");
-    assert!(
-        (found / 1000.0 - 1.0).abs() <= 0.02,
+    assert_close!(
+        found / 1000.0,
+        1.0,
+        0.02,
         "max throughput {found}, c·μ = 1000"
     );
     assert!(
@@ -84,8 +86,10 @@ fn below_saturation_achieved_tracks_offered_and_p99_rises_with_load() {
     for p in points {
         assert!(!p.saturated);
         // Poisson counts over 100 s: 3σ is under 3% even at 100 rps.
-        assert!(
-            (p.achieved_rps / p.offered_rps - 1.0).abs() < 0.03,
+        assert_close!(
+            p.achieved_rps / p.offered_rps,
+            1.0,
+            0.03,
             "{} vs {}",
             p.achieved_rps,
             p.offered_rps
@@ -130,14 +134,18 @@ fn a_sweep_under_a_rate_profile_reports_the_mean_offered_rate() {
     );
     let points = &report.scenarios[0].points;
     for (p, expected) in points.iter().zip([200.0, 300.0, 400.0]) {
-        assert!(
-            (p.offered_rps - expected).abs() < 1e-9,
+        assert_close!(
+            p.offered_rps,
+            expected,
+            1e-9,
             "offered {} for {expected}",
             p.offered_rps
         );
         // Poisson counts of 8,000 to 16,000: 4σ is under 5%.
-        assert!(
-            (p.achieved_rps / expected - 1.0).abs() < 0.05,
+        assert_close!(
+            p.achieved_rps / expected,
+            1.0,
+            0.05,
             "achieved {} of {expected}",
             p.achieved_rps
         );
@@ -187,7 +195,7 @@ fn the_knee_is_where_power_peaks() {
     );
     let curve = &report.scenarios[0];
     let knee = curve.knee_rps.unwrap();
-    assert!((knee / 500.0 - 1.0).abs() < 0.05, "knee {knee}, theory 500");
+    assert_close!(knee / 500.0, 1.0, 0.05, "knee {knee}, theory 500");
     assert!(knee <= curve.max_throughput_rps.unwrap());
 }
 
@@ -306,7 +314,7 @@ fn objectives_pass_and_fail_per_class_and_overall() {
     let report = simulate_scenario(&project, 0).unwrap();
     assert!(report.objectives[0].pass, "{:?}", report.objectives[0]);
     assert!(!report.objectives[1].pass, "{:?}", report.objectives[1]);
-    assert!((report.objectives[1].value_ms - report.latency_ms.mean).abs() < 1e-9);
+    assert_close!(report.objectives[1].value_ms, report.latency_ms.mean, 1e-9);
     assert!(!report.slo_pass);
 
     // Past capacity every objective fails, whatever the censored numbers say.
@@ -340,10 +348,7 @@ fn a_sweep_reports_the_highest_load_within_the_objective() {
         },
     );
     let within = report.scenarios[0].max_rps_within_slo.unwrap();
-    assert!(
-        (within - 500.0).abs() < 1.0,
-        "{within}: the last point under 539.5"
-    );
+    assert_close!(within, 500.0, 1.0, "{within}: the last point under 539.5");
 }
 
 #[test]
@@ -468,8 +473,10 @@ fn mser5_removes_an_initial_overload() {
         "warm-up {}",
         report.warmup_s
     );
-    assert!(
-        (report.latency_ms.mean / 2.0 - 1.0).abs() < 0.1,
+    assert_close!(
+        report.latency_ms.mean / 2.0,
+        1.0,
+        0.1,
         "mean {}",
         report.latency_ms.mean
     );
@@ -493,9 +500,9 @@ fn the_jackson_solution_matches_hand_computed_values() {
         .iter()
         .zip([13.068_888, 8.913_043, 9.090_909, 6.521_739])
     {
-        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        assert_close!(*got, want, 1e-5, "{got} vs {want}");
     }
-    assert!((prediction.end_to_end_ms.unwrap() - 13.068_888).abs() < 1e-5);
+    assert_close!(prediction.end_to_end_ms.unwrap(), 13.068_888, 1e-5);
     assert!(prediction.method.unwrap().starts_with("exact"));
 }
 
@@ -542,10 +549,7 @@ fn mva_matches_the_convolution_algorithm_to_four_digits() {
         let got = analytic::predict(&closed_project(users), 0)
             .end_to_end_ms
             .unwrap();
-        assert!(
-            (got / want - 1.0).abs() < 5e-5,
-            "N = {users}: MVA {got} vs {want}"
-        );
+        assert_close!(got / want, 1.0, 5e-5, "N = {users}: MVA {got} vs {want}");
     }
 }
 
@@ -575,8 +579,10 @@ fn simulation_agrees_with_analysis_within_its_interval() {
             let interval = service.response_mean_interval.unwrap();
             let analytic = service.analytic_ms.unwrap();
             let allowed = interval.half_width() * 3.690 / 2.262;
-            assert!(
-                (interval.estimate - analytic).abs() <= allowed,
+            assert_close!(
+                interval.estimate,
+                analytic,
+                allowed,
                 "{label} / {}: {interval:?} vs {analytic}",
                 service.name
             );
@@ -636,8 +642,10 @@ fn allen_cunneen_is_offered_as_an_approximation_and_is_exact_for_mg1() {
         p.method
     );
     assert!(p.broken.iter().any(|b| b.contains("not exponential")));
-    assert!(
-        (p.end_to_end_ms.unwrap() - 3.384_428).abs() < 1e-4,
+    assert_close!(
+        p.end_to_end_ms.unwrap(),
+        3.384_428,
+        1e-4,
         "{:?}",
         p.end_to_end_ms
     );
@@ -661,11 +669,8 @@ fn mva_matches_the_textbook_interactive_system() {
             think_time: dist("exp:1s"),
         };
         let r = analytic::predict(&project, 0).end_to_end_ms.unwrap();
-        assert!(
-            (r / response_ms - 1.0).abs() < 5e-5,
-            "N = {users}: R = {r} ms"
-        );
+        assert_close!(r / response_ms, 1.0, 5e-5, "N = {users}: R = {r} ms");
         let x = f64::from(users) / (1.0 + r / 1e3);
-        assert!((x / throughput - 1.0).abs() < 5e-5, "N = {users}: X = {x}");
+        assert_close!(x / throughput, 1.0, 5e-5, "N = {users}: X = {x}");
     }
 }

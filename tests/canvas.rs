@@ -179,8 +179,10 @@ fn a_node_follows_the_pointer_and_one_undo_puts_it_back() {
             let now = node(harness, "recommender");
             let moved = now.left() - rect.left();
             let expected = 10.0 * step as f32;
-            assert!(
-                (moved - expected).abs() <= 1.0,
+            assert_close!(
+                moved,
+                expected,
+                1.0,
                 "step {step}: moved {moved} px, expected {expected}"
             );
         },
@@ -192,7 +194,7 @@ fn a_node_follows_the_pointer_and_one_undo_puts_it_back() {
         before.x,
         after.x
     );
-    assert!((after.y - before.y).abs() <= 1.0 / zoom);
+    assert_close!(after.y, before.y, 1.0 / zoom);
     assert_eq!(harness.state().document().undo_label(), Some("move"));
     assert_eq!(selected(&harness), ["recommender"]);
 
@@ -434,7 +436,7 @@ fn the_wheel_zooms_gently_about_the_pointer() {
     // The point under the pointer stayed put.
     let moved = node(&harness, "database");
     let expected_left = at.x + (database.left() - at.x) * step;
-    assert!((moved.left() - expected_left).abs() < 1.0);
+    assert_close!(moved.left(), expected_left, 1.0);
     // Zooming far either way stops at the limits, nodes intact.
     for notches in [40.0, -80.0] {
         harness.event(Event::MouseWheel {
@@ -631,16 +633,15 @@ fn the_inspector_keeps_its_width_as_sections_open() {
         harness.get_by_label(section).click();
         harness.run();
         let now = width(&harness);
-        assert!(
-            (now - before).abs() <= 2.0,
+        assert_close!(
+            now,
+            before,
+            2.0,
             "opening {section} took the inspector from {before} to {now}"
         );
     }
     let at = header(node(&harness, "recommender"));
     click(&mut harness, at, Modifiers::NONE);
     let now = width(&harness);
-    assert!(
-        (now - before).abs() <= 2.0,
-        "a selected service: {before} to {now}"
-    );
+    assert_close!(now, before, 2.0, "a selected service: {before} to {now}");
 }

@@ -145,7 +145,7 @@ fn overrides_apply() {
     assert_eq!(json["seed"], 9);
     assert_eq!(s["requests"], 5000);
     let rps = s["throughput_rps"].as_f64().unwrap();
-    assert!((rps / 200.0 - 1.0).abs() < 0.06, "{rps}");
+    assert_close!(rps / 200.0, 1.0, 0.06, "{rps}");
     assert_eq!(
         run(&["--seed", "9", "--requests", "5000", "--rate", "200"]),
         json,

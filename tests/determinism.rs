@@ -41,7 +41,7 @@ fn replications_use_independent_streams() {
     project.run.replications = 2;
     let two = crate::support::simulate_scenario(&project, 0).unwrap();
     assert_eq!(two.replications, 2);
-    assert!((two.measured_s - 2.0 * one.measured_s).abs() < 1e-9);
+    assert_close!(two.measured_s, 2.0 * one.measured_s, 1e-9);
     assert_ne!(two.requests, 2 * one.requests);
 }
 

@@ -93,7 +93,7 @@ fn stepping_gives_the_same_result_as_running_through() {
         slices += 1;
     }
     assert!(slices > 100);
-    assert!((stepped.progress() - 1.0).abs() < 1e-12);
+    assert_close!(stepped.progress(), 1.0, 1e-12);
     let stepped = stepped.report();
     assert_eq!(stepped.requests, whole.requests);
     assert_eq!(stepped.latency, whole.latency);
@@ -107,7 +107,7 @@ fn a_time_budget_stops_at_that_simulated_time() {
     assert!(!sim.step(Budget::Until(SimTime(10_000_000_000))));
     assert!(sim.now() <= SimTime(10_000_000_000));
     assert!(sim.now() > SimTime(9_000_000_000), "{}", sim.now());
-    assert!((sim.progress() - 0.1).abs() < 0.01, "{}", sim.progress());
+    assert_close!(sim.progress(), 0.1, 0.01, "{}", sim.progress());
 }
 
 #[test]
@@ -140,8 +140,10 @@ fn utilisation_counts_blocked_time_only_under_blocking_io() {
             IoModel::Blocking => caller.service_time_ms + downstream.response_ms.mean,
         };
         let expected = caller.throughput_rps * holding_ms / 1e3 / 8.0;
-        assert!(
-            (caller.utilization / expected - 1.0).abs() < 0.01,
+        assert_close!(
+            caller.utilization / expected,
+            1.0,
+            0.01,
             "{io:?}: utilisation {} vs λ·E[hold]/c = {expected}",
             caller.utilization
         );
@@ -201,8 +203,10 @@ fn call_counts_multiply_downstream_traffic() {
     let db = &report.services[1];
     assert_eq!(db.arrivals, 3 * report.services[0].arrivals);
     // Three sequential 1 ms calls with no queueing: exactly 3 ms.
-    assert!(
-        (report.latency_ms.mean - 3.0).abs() < 0.01,
+    assert_close!(
+        report.latency_ms.mean,
+        3.0,
+        0.01,
         "{}",
         report.latency_ms.mean
     );
@@ -219,8 +223,10 @@ fn call_counts_multiply_downstream_traffic() {
         20_000,
     );
     let report = simulate_scenario(&project, 0).unwrap();
-    assert!(
-        (report.latency_ms.mean - 1.0).abs() < 0.01,
+    assert_close!(
+        report.latency_ms.mean,
+        1.0,
+        0.01,
         "{}",
         report.latency_ms.mean
     );
@@ -240,12 +246,14 @@ fn network_latency_is_a_round_trip_per_call() {
     );
     let report = simulate_scenario(&project, 0).unwrap();
     // 1 ms own work + 4 ms round trip + 2 ms at db; db's own response is 2 ms.
-    assert!(
-        (report.latency_ms.mean - 7.0).abs() < 0.01,
+    assert_close!(
+        report.latency_ms.mean,
+        7.0,
+        0.01,
         "{}",
         report.latency_ms.mean
     );
-    assert!((report.services[1].response_ms.mean - 2.0).abs() < 0.01);
+    assert_close!(report.services[1].response_ms.mean, 2.0, 0.01);
 }
 
 #[test]
@@ -257,13 +265,15 @@ fn async_calls_do_not_delay_the_caller() {
         20_000,
     );
     let report = simulate_scenario(&project, 0).unwrap();
-    assert!(
-        (report.latency_ms.mean - 1.0).abs() < 0.01,
+    assert_close!(
+        report.latency_ms.mean,
+        1.0,
+        0.01,
         "{}",
         report.latency_ms.mean
     );
     let audit = &report.services[1];
-    assert!((audit.throughput_rps / report.throughput_rps - 1.0).abs() < 0.02);
+    assert_close!(audit.throughput_rps / report.throughput_rps, 1.0, 0.02);
 }
 
 #[test]
@@ -279,7 +289,7 @@ fn rejections_downstream_fail_the_request() {
     );
     let report = simulate_scenario(&project, 0).unwrap();
     let share = report.failed as f64 / (report.failed + report.requests) as f64;
-    assert!((share - 0.5).abs() < 0.01, "{share}");
+    assert_close!(share, 0.5, 0.01, "{share}");
     assert_eq!(report.failed, report.services[1].rejected);
 }
 
@@ -294,8 +304,10 @@ fn closed_workload_obeys_the_response_time_law() {
     let report = simulate_scenario(&project, 0).unwrap();
     let r = report.latency_ms.mean / 1e3;
     let expected = 20.0 / (0.050 + r);
-    assert!(
-        (report.throughput_rps / expected - 1.0).abs() < 0.01,
+    assert_close!(
+        report.throughput_rps / expected,
+        1.0,
+        0.01,
         "X {} vs N/(Z+R) {expected}",
         report.throughput_rps
     );
@@ -328,7 +340,7 @@ fn rate_profiles_shape_the_arrivals() {
     project.run.stop = StopCondition::Duration(seconds(120.0));
     let report = simulate_scenario(&project, 0).unwrap();
     let total = (report.requests + report.failed) as f64;
-    assert!((total - 16_500.0).abs() <= 3.0, "{total}");
+    assert_close!(total, 16_500.0, 3.0, "{total}");
 
     // Poisson thinning gives the same expectation; 16,500 ± 3σ (σ ≈ 128).
     let Arrivals::Open { process, .. } = &mut project.workload.arrivals else {
@@ -337,7 +349,7 @@ fn rate_profiles_shape_the_arrivals() {
     *process = ArrivalProcess::Poisson;
     let report = simulate_scenario(&project, 0).unwrap();
     let total = (report.requests + report.failed) as f64;
-    assert!((total - 16_500.0).abs() <= 385.0, "{total}");
+    assert_close!(total, 16_500.0, 385.0, "{total}");
 }
 
 #[test]
@@ -363,7 +375,7 @@ fn class_mix_follows_the_weights() {
     let report = simulate_scenario(&project, 0).unwrap();
     let browse = report.classes[0].requests as f64 / report.requests as f64;
     // Binomial share 0.75 with n = 100,000: σ = 0.0014.
-    assert!((browse - 0.75).abs() < 0.006, "{browse}");
+    assert_close!(browse, 0.75, 0.006, "{browse}");
     // Each measured browse request entered at web; a few are still in flight at the stop.
     assert!(
         report.services[0]
@@ -379,7 +391,7 @@ fn warmup_is_discarded() {
     project.run.stop = StopCondition::Duration(seconds(10.0));
     project.run.warmup = Some(seconds(90.0));
     let report = simulate_scenario(&project, 0).unwrap();
-    assert!((report.measured_s - 10.0).abs() < 1e-9);
+    assert_close!(report.measured_s, 10.0, 1e-9);
     // About 1,000 requests in the 10 s measured, not the 10,000 simulated.
     assert!(report.requests < 1_200, "{}", report.requests);
 }
@@ -478,8 +490,10 @@ fn latencies_beyond_a_day_are_reported_whole() {
         ("p99", report.latency_ms.p99),
         ("max", report.latency_ms.max),
     ] {
-        assert!(
-            (value / two_days_ms - 1.0).abs() < 1e-3,
+        assert_close!(
+            value / two_days_ms,
+            1.0,
+            1e-3,
             "{what} {value} ms, not 48 h"
         );
     }

@@ -85,7 +85,7 @@ fn batching_is_what_lets_the_gpus_keep_up() {
     // The cache answers about 60%: the rest reach the candidates.
     let cache = &batched.services[1];
     let share = cache.cache_hits as f64 / cache.arrivals as f64;
-    assert!((share - 0.6).abs() < 0.01, "{share}");
+    assert_close!(share, 0.6, 0.01, "{share}");
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn the_training_pipeline_off_the_request_path_leaves_serving_alone() {
         .retain(|l| l.from == "api" && (l.to == "features" || l.to == "model"));
     let alone = &run(&alone)[0];
     let ratio = queued.latency_ms.p99 / alone.latency_ms.p99;
-    assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
+    assert_close!(ratio, 1.0, 0.01, "{ratio}");
     assert!(inline.latency_ms.p99 > 2.5 * queued.latency_ms.p99);
     assert!(!queued.saturated && !inline.saturated);
     // The consumers' backlog moves over time.
@@ -121,7 +121,7 @@ fn the_training_pipeline_off_the_request_path_leaves_serving_alone() {
     assert!(peak > 5.0, "{peak}");
     // A consumer crash (40 s to 45 s) is lag, not serving latency.
     let ratio = crashed.latency_ms.p99 / queued.latency_ms.p99;
-    assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
+    assert_close!(ratio, 1.0, 0.01, "{ratio}");
     let lag = ingest(crashed).lag_s;
     assert!((1.0..4.0).contains(&at(crashed, &lag, 46.0)), "{lag:?}");
     assert!(
@@ -133,7 +133,7 @@ fn the_training_pipeline_off_the_request_path_leaves_serving_alone() {
         .iter()
         .map(|&n| f64::from(n))
         .collect();
-    assert!((at(crashed, &replicas, 42.0) - 1.0).abs() < 1e-9);
+    assert_close!(at(crashed, &replicas, 42.0), 1.0, 1e-9);
 }
 
 #[test]
@@ -142,8 +142,10 @@ fn the_retry_storm_outlives_its_spike_unless_capped() {
     let goodput = |r: &ScenarioReport| mean(r, &r.timeseries.throughput_rps, 40.0, 60.0);
     assert!(goodput(&reports[0]) < 60.0, "{}", goodput(&reports[0]));
     for report in &reports[1..] {
-        assert!(
-            (goodput(report) - 600.0).abs() < 30.0,
+        assert_close!(
+            goodput(report),
+            600.0,
+            30.0,
             "{}: {}",
             report.scenario,
             goodput(report)
@@ -151,7 +153,7 @@ fn the_retry_storm_outlives_its_spike_unless_capped() {
     }
     for report in &reports {
         let before = mean(report, &report.timeseries.throughput_rps, 2.0, 10.0);
-        assert!((before - 600.0).abs() < 30.0, "{before}");
+        assert_close!(before, 600.0, 30.0, "{before}");
     }
 }
 
@@ -167,9 +169,9 @@ fn a_cold_start_is_a_latency_spike_until_the_replicas_serve() {
     };
     let (slow, fast, fixed) = (&reports[0], &reports[1], &reports[2]);
     // Decision at 70 s; serving from 100 s and from 75 s.
-    assert!((at(slow, &replicas(slow), 100.0) - 4.0).abs() < 1e-9);
-    assert!((at(slow, &replicas(slow), 101.0) - 10.0).abs() < 1e-9);
-    assert!((at(fast, &replicas(fast), 76.0) - 10.0).abs() < 1e-9);
+    assert_close!(at(slow, &replicas(slow), 100.0), 4.0, 1e-9);
+    assert_close!(at(slow, &replicas(slow), 101.0), 10.0, 1e-9);
+    assert_close!(at(fast, &replicas(fast), 76.0), 10.0, 1e-9);
     let peak = |r: &ScenarioReport| r.timeseries.p99_ms.iter().copied().fold(0.0, f64::max);
     assert!(peak(slow) > 10_000.0, "{}", peak(slow));
     assert!(

@@ -91,8 +91,10 @@ fn littles_law_holds_for_every_service_in_every_example() {
                 // averages per-call times.
                 let l = s.mean_in_service;
                 let lambda_w = s.throughput_rps * s.response_ms.mean / 1e3;
-                assert!(
-                    (l - lambda_w).abs() <= 0.005 * l.max(1e-3),
+                assert_close!(
+                    l,
+                    lambda_w,
+                    0.005 * l.max(1e-3),
                     "{} / {} / {}: L = {l}, λW = {lambda_w}",
                     path.display(),
                     scenario.scenario,

@@ -889,7 +889,7 @@ fn the_inspector_turns_on_resilience_patterns() {
     harness.get_by_label("cap retries").click();
     harness.run();
     let budget = link(harness.state()).retry.unwrap().budget.unwrap();
-    assert!((budget.ratio - 0.1).abs() < 1e-12);
+    assert_close!(budget.ratio, 0.1, 1e-12);
     // Each was one edit: undo takes the budget and the fault off.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);

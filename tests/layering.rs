@@ -1,7 +1,8 @@
 //! The layering invariants of ARCHITECTURE.md: the model, stats and sim
 //! layers import nothing from the GUI, the async runtime or the front ends,
 //! nothing below the GUI uses it, the simulator reads no clock and does no
-//! I/O, and no two files import each other, directly or around a loop.
+//! I/O, no two files import each other, directly or around a loop, and no
+//! file is over 700 lines.
 
 use std::path::Path;
 
@@ -222,5 +223,17 @@ fn no_two_files_import_each_other() {
                 target.join("/")
             );
         }
+    }
+}
+
+#[test]
+fn no_source_file_is_over_700_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (path, text) in sources(&root) {
+        let lines = text.lines().count();
+        assert!(
+            lines <= 700,
+            "{path} has {lines} lines: split it by concept (see ARCHITECTURE.md)"
+        );
     }
 }

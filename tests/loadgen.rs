@@ -96,10 +96,7 @@ fn the_rate_is_kept_at_2000_per_second() {
     assert_eq!(report.scheduled, 20_000);
     assert_accounted(&report);
     let achieved = report.requests as f64 / 10.0;
-    assert!(
-        (achieved / 2000.0 - 1.0).abs() < 0.01,
-        "achieved {achieved} rps"
-    );
+    assert_close!(achieved / 2000.0, 1.0, 0.01, "achieved {achieved} rps");
     assert_eq!(report.status.get("200"), Some(&report.requests));
     assert!(
         report.intervals.len() >= 10,
@@ -231,8 +228,10 @@ fn the_closed_loop_obeys_the_response_time_law() {
     assert!((0.019..0.030).contains(&z), "think {z}");
     let r = report.latency_ms.mean / 1e3;
     let expected = 20.0 / (z + r);
-    assert!(
-        (report.throughput_rps / expected - 1.0).abs() < 0.05,
+    assert_close!(
+        report.throughput_rps / expected,
+        1.0,
+        0.05,
         "X {} vs N/(Z+R) {expected}",
         report.throughput_rps
     );
@@ -304,7 +303,7 @@ fn thresholds_pass_and_fail() {
     );
     // Half the answers are injected 500s.
     let share = report.errors["http_5xx"] as f64 / report.requests as f64;
-    assert!((share - 0.5).abs() < 0.1, "{share}");
+    assert_close!(share, 0.5, 0.1, "{share}");
 }
 
 #[test]

@@ -54,10 +54,7 @@ fn a_cache_equals_probabilistic_routing() {
     let truth = 1e3 / 700.0 + 0.3 * 1e3 / 160.0;
     for (label, project) in [("cache", cached(0.7)), ("routing", routed(0.7))] {
         let prediction = analytic::predict(&project, 0).end_to_end_ms.unwrap();
-        assert!(
-            (prediction - truth).abs() < 1e-9,
-            "{label}: analytic {prediction}"
-        );
+        assert_close!(prediction, truth, 1e-9, "{label}: analytic {prediction}");
         let runs = replicate(&project, 10);
         let ci = Interval::of_mean(&each(&runs, |r| r.latency_ms.mean)).unwrap();
         assert!(ci.contains(truth), "{label}: {ci:?} vs {truth}");
@@ -84,7 +81,7 @@ fn a_cold_cache_warms_linearly() {
     let (front, db) = (&report.services[0], &report.services[1]);
     let share = db.arrivals as f64 / front.arrivals as f64;
     // Binomial with n ≈ 60,000: σ ≈ 0.002.
-    assert!((share - 0.4).abs() < 0.01, "{share}");
+    assert_close!(share, 0.4, 0.01, "{share}");
     // Warm-up is a time-varying hit ratio: not product form.
     let broken = analytic::predict(&project, 0).broken;
     assert!(broken.iter().any(|b| b.contains("warms up")), "{broken:?}");
@@ -108,9 +105,9 @@ fn injected_errors_compound_along_a_chain() {
     let total = (report.requests + report.failed) as f64;
     let success = report.requests as f64 / total;
     // Binomial, n = 100,000: σ = 0.0014.
-    assert!((success - 0.72).abs() < 0.007, "{success}");
+    assert_close!(success, 0.72, 0.007, "{success}");
     let (a, b) = (&report.services[0], &report.services[1]);
-    assert!((b.arrivals as f64 / a.arrivals as f64 - 0.9).abs() < 0.007);
+    assert_close!(b.arrivals as f64 / a.arrivals as f64, 0.9, 0.007);
     assert_eq!(report.failed, a.errors + b.errors);
     let broken = analytic::predict(&project, 0).broken;
     assert!(
@@ -187,19 +184,20 @@ fn retries_multiply_the_load_by_the_truncated_geometric_sum() {
         let truth: f64 = (0..=n).map(|k| p.powi(k.try_into().unwrap())).sum();
         // The attempt count per call has σ ≤ 0.8: over 100,000 calls the
         // mean's σ is under 0.003.
-        assert!((load - truth).abs() < 0.012, "n = {n}: {load} vs {truth}");
+        assert_close!(load, truth, 0.012, "n = {n}: {load} vs {truth}");
         let failed = report.failed as f64 / calls;
         let truth = p.powi((n + 1).try_into().unwrap());
-        assert!(
-            (failed - truth).abs() < 0.005,
-            "n = {n}: failed {failed} vs {truth}"
-        );
+        assert_close!(failed, truth, 0.005, "n = {n}: failed {failed} vs {truth}");
         let link = &report.links[0];
         assert_eq!(link.attempts, report.services[1].arrivals);
         assert_eq!(link.retries, link.attempts - report.services[0].arrivals);
     }
     // Unlimited (100) retries: 1/(1 − p).
-    assert!((1.0 / (1.0 - p) - (0..=100).map(|k| p.powi(k)).sum::<f64>()).abs() < 1e-12);
+    assert_close!(
+        1.0 / (1.0 - p),
+        (0..=100).map(|k| p.powi(k)).sum::<f64>(),
+        1e-12
+    );
 }
 
 #[test]
@@ -223,14 +221,10 @@ fn a_timed_out_call_still_occupies_the_callee() {
     let calls = report.services[0].arrivals as f64;
     let failed = report.failed as f64 / calls;
     let truth = (-2.0_f64).exp();
-    assert!((failed - truth).abs() < 0.005, "{failed} vs {truth}");
+    assert_close!(failed, truth, 0.005, "{failed} vs {truth}");
     assert_eq!(report.links[0].timeouts, report.failed);
     let back = &report.services[1];
-    assert!(
-        (back.service_time_ms - 10.0).abs() < 0.15,
-        "{}",
-        back.service_time_ms
-    );
+    assert_close!(back.service_time_ms, 10.0, 0.15, "{}", back.service_time_ms);
     // Every call the callee admitted was answered (give or take those in
     // flight when the run ended).
     assert!(back.throughput_rps * report.measured_s > back.arrivals as f64 - 50.0);
@@ -244,9 +238,9 @@ fn a_timed_out_call_still_occupies_the_callee() {
     let report = simulate_scenario(&project, 0).unwrap();
     let calls = report.services[0].arrivals as f64;
     let failed = report.failed as f64 / calls;
-    assert!((failed - truth * truth).abs() < 0.002, "{failed}");
+    assert_close!(failed, truth * truth, 0.002, "{failed}");
     let load = report.services[1].arrivals as f64 / calls;
-    assert!((load - (1.0 + truth)).abs() < 0.01, "{load}");
+    assert_close!(load, 1.0 + truth, 0.01, "{load}");
 }
 
 #[test]
@@ -262,7 +256,7 @@ fn a_bulkhead_loses_calls_as_erlang_b_says() {
         sum += term;
     }
     let erlang_b = term / sum;
-    assert!((erlang_b - 0.199_07).abs() < 1e-4);
+    assert_close!(erlang_b, 0.199_07, 1e-4);
     let project = guarded(
         400.0,
         "exp:10ms",
@@ -275,10 +269,7 @@ fn a_bulkhead_loses_calls_as_erlang_b_says() {
     let report = simulate_scenario(&project, 0).unwrap();
     let link = &report.links[0];
     let refused = link.bulkhead_rejections as f64 / report.services[0].arrivals as f64;
-    assert!(
-        (refused - erlang_b).abs() < 0.006,
-        "{refused} vs {erlang_b}"
-    );
+    assert_close!(refused, erlang_b, 0.006, "{refused} vs {erlang_b}");
     assert_eq!(report.failed, link.bulkhead_rejections);
 }
 
@@ -298,9 +289,9 @@ fn a_token_bucket_admits_its_rate() {
         let report = simulate_scenario(&project, 0).unwrap();
         let api = &report.services[0];
         let through = api.arrivals as f64 / report.measured_s;
-        assert!((through - admitted).abs() < 0.01 * admitted, "{through}");
+        assert_close!(through, admitted, 0.01 * admitted, "{through}");
         let share = api.rate_limited as f64 / (api.arrivals + api.rate_limited) as f64;
-        assert!((share - refused_share).abs() < 0.01, "{share}");
+        assert_close!(share, refused_share, 0.01, "{share}");
         assert_eq!(report.failed, api.rate_limited);
     }
 }
@@ -420,7 +411,7 @@ fn the_time_series_counts_each_interval() {
     );
     let report = simulate_scenario(&project, 0).unwrap();
     let series = &report.timeseries;
-    assert!((series.interval_s - 1.0).abs() < 1e-12);
+    assert_close!(series.interval_s, 1.0, 1e-12);
     assert_eq!(series.time_s.len(), 10, "{:?}", series.time_s);
     let api = &series.services[0];
     for i in 0..10 {
@@ -428,23 +419,18 @@ fn the_time_series_counts_each_interval() {
         // An interval may catch a request more or less at its edges, and
         // the arrival clock changes pace over the step's first gaps.
         let got = series.throughput_rps[i];
-        assert!(
-            (got - rate).abs() <= 0.01 * rate + 1.0,
-            "interval {i}: {got}"
-        );
-        assert!(
-            (api.utilization[i] - busy).abs() < 0.005,
+        assert_close!(got, rate, 0.01 * rate + 1.0, "interval {i}: {got}");
+        assert_close!(
+            api.utilization[i],
+            busy,
+            0.005,
             "{i}: {}",
             api.utilization[i]
         );
         assert!(api.queue_depth[i].abs() < 1e-12);
         assert_eq!(api.replicas[i], 1);
         assert!(series.errors_per_s[i].abs() < f64::EPSILON);
-        assert!(
-            (series.p99_ms[i] - 1.0).abs() < 0.011,
-            "{}",
-            series.p99_ms[i]
-        );
+        assert_close!(series.p99_ms[i], 1.0, 0.011, "{}", series.p99_ms[i]);
     }
     // Every request is in exactly one interval.
     let total: f64 = series
@@ -452,7 +438,7 @@ fn the_time_series_counts_each_interval() {
         .iter()
         .map(|r| r * series.interval_s)
         .sum();
-    assert!((total - report.requests as f64).abs() < 1e-6, "{total}");
+    assert_close!(total, report.requests as f64, 1e-6, "{total}");
     assert!(!series.truncated);
 }
 
@@ -552,10 +538,7 @@ fn a_retry_storm_stays_collapsed_after_the_spike_unless_retries_are_capped() {
         ("breaker", &breaker),
     ] {
         let before = goodput(report, 2.0, 10.0);
-        assert!(
-            (before - 600.0).abs() < 30.0,
-            "{label}: {before} before the spike"
-        );
+        assert_close!(before, 600.0, 30.0, "{label}: {before} before the spike");
         assert!(!report.saturated, "{label}");
     }
     let after = |r| goodput(r, 40.0, 60.0);
@@ -571,7 +554,7 @@ fn a_retry_storm_stays_collapsed_after_the_spike_unless_retries_are_capped() {
     );
     for (label, report) in [("budget", &budget), ("breaker", &breaker)] {
         let recovered = after(report);
-        assert!((recovered - 600.0).abs() < 30.0, "{label}: {recovered}");
+        assert_close!(recovered, 600.0, 30.0, "{label}: {recovered}");
     }
     assert!(budget.links[0].budget_denials > 0);
     assert!(breaker.links[0].breaker_opened > 0);
@@ -618,23 +601,11 @@ fn deterministic_arrivals_batch_as_computed_by_hand() {
         .map(|(_, n)| n)
         .sum();
     assert!(others <= 1, "{batches:?}");
-    assert!((batches.mean_size - 3.0).abs() < 1e-3, "{batches:?}");
-    assert!((gpu.wait_ms.mean - 3.0).abs() < 0.01, "{:?}", gpu.wait_ms);
-    assert!(
-        (report.latency_ms.mean - 5.5).abs() < 0.01,
-        "{:?}",
-        report.latency_ms
-    );
-    assert!(
-        (report.latency_ms.max - 7.5).abs() < 0.01,
-        "{:?}",
-        report.latency_ms
-    );
-    assert!(
-        (gpu.utilization - 2.5 / 6.0).abs() < 0.002,
-        "{}",
-        gpu.utilization
-    );
+    assert_close!(batches.mean_size, 3.0, 1e-3, "{batches:?}");
+    assert_close!(gpu.wait_ms.mean, 3.0, 0.01, "{:?}", gpu.wait_ms);
+    assert_close!(report.latency_ms.mean, 5.5, 0.01, "{:?}", report.latency_ms);
+    assert_close!(report.latency_ms.max, 7.5, 0.01, "{:?}", report.latency_ms);
+    assert_close!(gpu.utilization, 2.5 / 6.0, 0.002, "{}", gpu.utilization);
 }
 
 #[test]
@@ -650,8 +621,10 @@ fn batching_raises_throughput_at_high_load_and_costs_up_to_the_wait_at_low_load(
     let batched = run(1000.0, true);
     assert!(single.saturated, "one at a time cannot keep up");
     assert!(!batched.saturated);
-    assert!(
-        (batched.throughput_rps - 1000.0).abs() < 20.0,
+    assert_close!(
+        batched.throughput_rps,
+        1000.0,
+        20.0,
         "{}",
         batched.throughput_rps
     );
@@ -739,12 +712,9 @@ fn an_autoscaler_reaches_the_new_count_within_interval_plus_cold_start() {
     // the seven then settle at 4/7 busy.
     let utilization = &series.services[0].utilization;
     let draining = utilization[50..75].iter().sum::<f64>() / 25.0;
-    assert!(
-        (draining - (2.0 + 5.0 * 4.0 / 7.0) / 7.0).abs() < 0.03,
-        "{draining}"
-    );
+    assert_close!(draining, (2.0 + 5.0 * 4.0 / 7.0) / 7.0, 0.03, "{draining}");
     let settled = utilization[82..90].iter().sum::<f64>() / 8.0;
-    assert!((settled - 4.0 / 7.0).abs() < 0.04, "{settled}");
+    assert_close!(settled, 4.0 / 7.0, 0.04, "{settled}");
 }
 
 #[test]
@@ -790,10 +760,7 @@ fn consumers_pulling_from_one_queue_are_an_m_m_c_queue() {
         let tail = a.powi(3) / 6.0 / (1.0 - a / c);
         tail / (head + tail) / (300.0 - 240.0) * 1e3
     };
-    assert!(
-        (erlang_c_wait_ms - 10.787).abs() < 0.01,
-        "{erlang_c_wait_ms}"
-    );
+    assert_close!(erlang_c_wait_ms, 10.787, 0.01, "{erlang_c_wait_ms}");
     let project = |balancer| {
         let mut consumers = service("consumers", "exp:10ms", 1);
         consumers.replicas = 3;
@@ -814,10 +781,7 @@ fn consumers_pulling_from_one_queue_are_an_m_m_c_queue() {
         pulled.analytic_assumptions_broken
     );
     let analytic = pulled.analytic_ms.expect("an analytic value");
-    assert!(
-        (analytic - (10.0 + erlang_c_wait_ms)).abs() < 1e-6,
-        "{analytic}"
-    );
+    assert_close!(analytic, 10.0 + erlang_c_wait_ms, 1e-6, "{analytic}");
     let latency = Interval::of_mean(&each(&runs, |r| r.latency_ms.mean)).unwrap();
     assert!(latency.contains(analytic), "{latency:?}");
 }
@@ -837,7 +801,7 @@ fn the_lag_of_consumers_that_fall_behind_grows_with_time() {
     let report = simulate_scenario(&project, 0).unwrap();
     let series = &report.timeseries;
     for (t, lag) in series.time_s.iter().zip(&series.services[0].lag_s) {
-        assert!((lag - t / 2.0).abs() < 0.02, "at {t} s the lag is {lag}");
+        assert_close!(*lag, t / 2.0, 0.02, "at {t} s the lag is {lag}");
     }
     assert_eq!(series.time_s.len(), 10);
 }
@@ -862,8 +826,10 @@ fn a_crashed_replica_fails_its_requests_until_it_restarts() {
     let s = &report.timeseries;
     let at = |t: f64| s.time_s.iter().position(|x| (*x - t).abs() < 1e-9).unwrap();
     for t in [11.0, 12.0] {
-        assert!(
-            (s.errors_per_s[at(t)] - 100.0).abs() <= 1.0,
+        assert_close!(
+            s.errors_per_s[at(t)],
+            100.0,
+            1.0,
             "{t}: {}",
             s.errors_per_s[at(t)]
         );
@@ -881,7 +847,7 @@ fn a_crashed_replica_fails_its_requests_until_it_restarts() {
     assert!(report.failed <= 1, "{}", report.failed);
     let s = &report.timeseries;
     assert_eq!(s.services[0].replicas[at(11.0)], 1);
-    assert!((s.services[0].utilization[at(11.0)] - 0.9).abs() < 0.01);
+    assert_close!(s.services[0].utilization[at(11.0)], 0.9, 0.01);
 }
 
 #[test]

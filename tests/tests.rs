@@ -1,5 +1,6 @@
 //! The integration tests, one binary. Each module's first line says what it covers.
 
+#[macro_use]
 mod support;
 
 mod analysis;

@@ -79,7 +79,7 @@ fn mmc_probability_of_waiting_and_mean_wait() {
     let (c, mu, lambda) = (4, 250.0, 800.0);
     let project = single_station(lambda, "exp:4ms", c, QueueCapacity::Unbounded, 300_000);
     let p_wait = erlang_c(c, lambda / mu);
-    assert!((p_wait - 0.5964).abs() < 1e-3, "{p_wait}");
+    assert_close!(p_wait, 0.5964, 1e-3, "{p_wait}");
     let runs = replicate(&project, RUNS);
     let waited = each(&runs, |r| r.services[0].waited_fraction);
     assert_theory("M/M/4 P(wait)", &waited, p_wait, 0.02);
@@ -104,7 +104,7 @@ fn md1_mean_wait() {
     // Constant 1 ms at λ = 800/s: Wq = 800 · 1e-6 / 0.4 = 2 ms exactly.
     let project = single_station(800.0, "1ms", 1, QueueCapacity::Unbounded, 300_000);
     let truth = pollaczek_khinchine_ms(800.0, "1ms");
-    assert!((truth - 2.0).abs() < 1e-12);
+    assert_close!(truth, 2.0, 1e-12);
     let wait = each(&replicate(&project, RUNS), |r| r.services[0].wait_ms.mean);
     assert_theory("M/D/1 mean wait", &wait, truth, 0.03);
 }
@@ -131,7 +131,7 @@ fn mg1_gamma_mean_wait() {
     let dist = "gamma:1ms,shape=0.5";
     let project = single_station(600.0, dist, 1, QueueCapacity::Unbounded, 400_000);
     let truth = pollaczek_khinchine_ms(600.0, dist);
-    assert!((truth - 2.25).abs() < 1e-9, "{truth}");
+    assert_close!(truth, 2.25, 1e-9, "{truth}");
     let wait = each(&replicate(&project, RUNS), |r| r.services[0].wait_ms.mean);
     assert_theory("M/G/1 gamma mean wait", &wait, truth, 0.04);
 }
@@ -145,7 +145,7 @@ fn mm1k_blocking(rho: f64, k: i32) -> f64 {
 fn mm1k_blocking_probability() {
     // K = 5 in the system: one in service and a queue of four.
     for (rho, truth) in [(0.9, 0.12602), (1.5, 0.36541)] {
-        assert!((mm1k_blocking(rho, 5) - truth).abs() < 1e-5);
+        assert_close!(mm1k_blocking(rho, 5), truth, 1e-5);
         let project = single_station(
             rho * 1000.0,
             "exp:1ms",
@@ -202,7 +202,7 @@ fn open_jackson_network() {
             0.03,
         );
     }
-    assert!((end_to_end - 13.0689).abs() < 1e-3, "{end_to_end}");
+    assert_close!(end_to_end, 13.0689, 1e-3, "{end_to_end}");
     let e2e = each(&runs, |r| r.latency_ms.mean);
     assert_theory("Jackson end to end", &e2e, end_to_end, 0.02);
 }
@@ -252,8 +252,10 @@ fn a_slight_overload_is_saturated_and_never_sustainable() {
         assert!(report.saturated, "ρ = {rho} is not called saturated");
         assert_eq!(report.saturated_service.as_deref(), Some("server"));
         // What a saturated run reports is the whole run's rate: the server's.
-        assert!(
-            (report.throughput_rps / 1000.0 - 1.0).abs() < 0.05,
+        assert_close!(
+            report.throughput_rps / 1000.0,
+            1.0,
+            0.05,
             "ρ = {rho}: {} req/s",
             report.throughput_rps
         );
@@ -322,14 +324,13 @@ fn a_closed_workload_with_many_users_is_stable_at_the_response_time_law() {
     project.run.warmup = Some("20s".parse().unwrap());
     let report = support::simulate_scenario(&project, 0).unwrap();
     assert!(!report.saturated, "a closed system was called saturated");
-    assert!(
-        (report.throughput_rps / 1000.0 - 1.0).abs() < 0.02,
+    assert_close!(
+        report.throughput_rps / 1000.0,
+        1.0,
+        0.02,
         "{} req/s",
         report.throughput_rps
     );
     let mean_s = report.latency_ms.mean / 1e3;
-    assert!(
-        (mean_s / 10.0 - 1.0).abs() < 0.02,
-        "mean response {mean_s} s"
-    );
+    assert_close!(mean_s / 10.0, 1.0, 0.02, "mean response {mean_s} s");
 }

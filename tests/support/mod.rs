@@ -9,6 +9,28 @@ use archbench::model::{
 };
 use archbench::stats::ScenarioReport;
 
+/// Asserts that `actual` is within `tolerance` of `expected`, saying all
+/// three (and an optional message) when it is not. For a relative bound,
+/// compare a ratio with 1: `assert_close!(measured / truth, 1.0, 0.01)`.
+#[macro_export]
+macro_rules! assert_close {
+    ($actual:expr, $expected:expr, $tolerance:expr $(,)?) => {
+        $crate::assert_close!($actual, $expected, $tolerance, "")
+    };
+    ($actual:expr, $expected:expr, $tolerance:expr, $($message:tt)+) => {{
+        let actual: f64 = ::core::convert::Into::into($actual);
+        let expected: f64 = ::core::convert::Into::into($expected);
+        let tolerance: f64 = ::core::convert::Into::into($tolerance);
+        assert!(
+            (actual - expected).abs() <= tolerance,
+            "{} = {actual} is not within {tolerance} of {} = {expected} {}",
+            stringify!($actual),
+            stringify!($expected),
+            format_args!($($message)+),
+        );
+    }};
+}
+
 /// Tests that measure wall-clock time (the load generator's) hold this
 /// exclusively; CPU-heavy simulations hold it shared, so the two never
 /// compete for the cores, while simulations still run side by side.
