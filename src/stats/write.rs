@@ -250,52 +250,34 @@ fn write_csv(report: &SimulationReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{CSV_HEADER}")?;
     for s in &report.scenarios {
         let scenario = csv_field(&s.scenario);
-        let l = &s.latency_ms;
         writeln!(
             out,
-            "{scenario},overall,,{},{},{},{},{},{},{},{},{},,,,{}",
+            "{scenario},overall,,{},{},{},{},,,,{}",
             s.requests,
             s.failed,
             s.throughput_rps,
-            l.mean,
-            l.p50,
-            l.p90,
-            l.p99,
-            l.p999,
-            l.max,
+            latency_cells(&s.latency_ms),
             s.saturated
         )?;
         for c in &s.classes {
-            let l = &c.latency_ms;
             writeln!(
                 out,
-                "{scenario},class,{},{},{},{},{},{},{},{},{},{},,,,",
+                "{scenario},class,{},{},{},{},{},,,,",
                 csv_field(&c.name),
                 c.requests,
                 c.failed,
                 c.throughput_rps,
-                l.mean,
-                l.p50,
-                l.p90,
-                l.p99,
-                l.p999,
-                l.max
+                latency_cells(&c.latency_ms),
             )?;
         }
         for v in &s.services {
-            let l = &v.response_ms;
             writeln!(
                 out,
-                "{scenario},service,{},{},,{},{},{},{},{},{},{},{},{},{},",
+                "{scenario},service,{},{},,{},{},{},{},{},",
                 csv_field(&v.name),
                 v.arrivals,
                 v.throughput_rps,
-                l.mean,
-                l.p50,
-                l.p90,
-                l.p99,
-                l.p999,
-                l.max,
+                latency_cells(&v.response_ms),
                 v.utilization,
                 v.mean_queue_length,
                 v.rejected
@@ -303,6 +285,14 @@ fn write_csv(report: &SimulationReport, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The six latency cells of a CSV row: mean, p50, p90, p99, p99.9, max.
+fn latency_cells(l: &LatencySummary) -> String {
+    format!(
+        "{},{},{},{},{},{}",
+        l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+    )
 }
 
 /// Quotes a field when it holds a comma, quote or line break (RFC 4180).
