@@ -29,6 +29,13 @@ struct Step {
     merge: Option<MergeKey>,
 }
 
+/// Which of the two stacks.
+#[derive(Clone, Copy)]
+enum Stack {
+    Undo,
+    Redo,
+}
+
 impl Document {
     /// A document for `file`, saved at `path` if it has one; it starts clean.
     pub fn new(file: ProjectFile, path: Option<PathBuf>) -> Self {
@@ -115,29 +122,31 @@ impl Document {
     /// Undoes the last step; returns its label.
     pub fn undo(&mut self) -> Option<&'static str> {
         let step = self.undo.pop()?;
-        let label = step.label;
-        let now = std::mem::replace(&mut self.file.project, step.project);
-        self.redo.push(Step {
-            project: now,
-            label,
-            merge: None,
-        });
-        self.revision += 1;
-        Some(label)
+        Some(self.restore(step, Stack::Redo))
     }
 
     /// Redoes the last undone step; returns its label.
     pub fn redo(&mut self) -> Option<&'static str> {
         let step = self.redo.pop()?;
+        Some(self.restore(step, Stack::Undo))
+    }
+
+    /// Puts `step`'s project back, keeping the one it replaces on `onto` so
+    /// the move can be reversed; returns the step's label.
+    fn restore(&mut self, step: Step, onto: Stack) -> &'static str {
         let label = step.label;
         let now = std::mem::replace(&mut self.file.project, step.project);
-        self.undo.push(Step {
+        let stack = match onto {
+            Stack::Undo => &mut self.undo,
+            Stack::Redo => &mut self.redo,
+        };
+        stack.push(Step {
             project: now,
             label,
             merge: None,
         });
         self.revision += 1;
-        Some(label)
+        label
     }
 
     /// The label of the step [`Self::undo`] would undo.

@@ -256,6 +256,21 @@ erlang:5ms,k=3           Erlang by mean and phases
 empirical:1ms,2ms,9ms    each value equally likely";
 
 /// A distribution field: text, its mean and p99, and a small plot of its shape.
+/// A grid row: `label`, then a distribution editor (with `hint`) that
+/// writes into `value`.
+pub fn distribution_row(
+    ui: &mut Ui,
+    buffers: &mut Buffers,
+    key: &str,
+    (label, hint): (&str, &str),
+    value: &mut Distribution,
+) {
+    ui.label(label);
+    if let Some(d) = distribution(ui, buffers, key, hint, value) {
+        *value = d;
+    }
+}
+
 pub fn distribution(
     ui: &mut Ui,
     buffers: &mut Buffers,

@@ -569,28 +569,27 @@ fn failures_ui(ui: &mut Ui, s: &crate::stats::ScenarioReport) {
             s.failed as f64 / total as f64
         })
     ));
-    for x in &s.services {
-        for (count, what) in [
+    let services = s.services.iter().flat_map(|x| {
+        [
             (x.rejected, "rejected: queue full"),
             (x.rate_limited, "rate limited"),
             (x.errors, "errors"),
             (x.crash_failures, "lost to crashes"),
-        ] {
-            if count > 0 {
-                ui.label(format!("{}: {count} {what}", x.name));
-            }
-        }
-    }
-    for link in &s.links {
-        for (count, what) in [
+        ]
+        .map(|(count, what)| (&x.name, count, what))
+    });
+    let links = s.links.iter().flat_map(|link| {
+        [
             (link.timeouts, "timeouts"),
             (link.breaker_rejections, "refused by the circuit breaker"),
             (link.bulkhead_rejections, "refused by the bulkhead"),
             (link.budget_denials, "retries denied by the budget"),
-        ] {
-            if count > 0 {
-                ui.label(format!("{}: {count} {what}", link.link));
-            }
+        ]
+        .map(|(count, what)| (&link.link, count, what))
+    });
+    for (name, count, what) in services.chain(links) {
+        if count > 0 {
+            ui.label(format!("{name}: {count} {what}"));
         }
     }
 }

@@ -102,29 +102,16 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
             commands.extend(item(ui, "Quit", Command::Quit));
         });
         ui.menu_button("Edit", |ui| {
-            let undo = bar
-                .undo
-                .map_or_else(|| "Undo".to_owned(), |l| format!("Undo {l}"));
-            if ui
-                .add_enabled(
-                    bar.undo.is_some(),
-                    egui::Button::new(undo).shortcut_text(Command::Undo.shortcut_text(ui.ctx())),
-                )
-                .clicked()
-            {
-                commands.push(Command::Undo);
-            }
-            let redo = bar
-                .redo
-                .map_or_else(|| "Redo".to_owned(), |l| format!("Redo {l}"));
-            if ui
-                .add_enabled(
-                    bar.redo.is_some(),
-                    egui::Button::new(redo).shortcut_text(Command::Redo.shortcut_text(ui.ctx())),
-                )
-                .clicked()
-            {
-                commands.push(Command::Redo);
+            for (verb, label, command) in [
+                ("Undo", bar.undo, Command::Undo),
+                ("Redo", bar.redo, Command::Redo),
+            ] {
+                let text = label.map_or_else(|| verb.to_owned(), |l| format!("{verb} {l}"));
+                let shortcut = command.shortcut_text(ui.ctx());
+                let button = egui::Button::new(text).shortcut_text(shortcut);
+                if ui.add_enabled(label.is_some(), button).clicked() {
+                    commands.push(command);
+                }
             }
             ui.separator();
             if ui.button("Fit canvas to view").clicked() {

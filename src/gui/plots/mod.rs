@@ -224,31 +224,17 @@ pub(super) struct Axis {
 }
 
 impl Axis {
-    const LATENCY: Self = Self {
-        name: "latency (ms)",
-        format: format_ms,
-    };
+    const fn new(name: &'static str, format: fn(f64) -> String) -> Self {
+        Self { name, format }
+    }
+
+    const LATENCY: Self = Self::new("latency (ms)", format_ms);
     /// Latency on a log axis: the plotted value is log10 of milliseconds.
-    const LOG_LATENCY: Self = Self {
-        name: "latency (ms, log)",
-        format: log_ms,
-    };
-    const SHARE: Self = Self {
-        name: "share of requests (%)",
-        format: format_number,
-    };
-    const OFFERED: Self = Self {
-        name: "offered load (req/s)",
-        format: format_number,
-    };
-    const ACHIEVED: Self = Self {
-        name: "achieved (req/s)",
-        format: format_number,
-    };
-    const TIME: Self = Self {
-        name: "time (s)",
-        format: format_number,
-    };
+    const LOG_LATENCY: Self = Self::new("latency (ms, log)", log_ms);
+    const SHARE: Self = Self::new("share of requests (%)", format_number);
+    const OFFERED: Self = Self::new("offered load (req/s)", format_number);
+    const ACHIEVED: Self = Self::new("achieved (req/s)", format_number);
+    const TIME: Self = Self::new("time (s)", format_number);
 }
 
 /// `10^v` milliseconds, for log axes.

@@ -2,6 +2,17 @@
 
 use super::{Balancer, CallId, Event, Plan, RateLimitPlan, State, StationId};
 
+/// Why a station did not admit a call.
+#[derive(Clone, Copy)]
+enum Refusal {
+    /// Every replica is down.
+    AllDown,
+    /// The rate limit's bucket is empty.
+    RateLimited,
+    /// The replica's queue is full.
+    QueueFull,
+}
+
 impl State {
     pub(super) fn arrive(&mut self, plan: &Plan, id: CallId) {
         let now = self.now;
@@ -10,13 +21,7 @@ impl State {
         let spec = &plan.stations[station_index];
         self.stations[station_index].arrived_total += 1;
         let Some(replica) = self.pick_replica(plan, station_index) else {
-            // Every replica is down.
-            let station = &mut self.stations[station_index];
-            if self.measuring {
-                station.tally.crash_failures += 1;
-            }
-            self.calls[id as usize].failed = true;
-            self.answer(plan, id);
+            self.refuse(plan, id, Refusal::AllDown);
             return;
         };
         self.calls[id as usize].replica = replica;
@@ -35,11 +40,7 @@ impl State {
             if station.tokens >= 1.0 {
                 station.tokens -= 1.0;
             } else {
-                if measuring {
-                    station.tally.rate_limited += 1;
-                }
-                self.calls[id as usize].failed = true;
-                self.answer(plan, id);
+                self.refuse(plan, id, Refusal::RateLimited);
                 return;
             }
         }
@@ -50,11 +51,7 @@ impl State {
                 .queue_capacity
                 .is_some_and(|cap| r.queue.len() >= cap as usize)
             {
-                if measuring {
-                    station.tally.rejections += 1;
-                }
-                self.calls[id as usize].failed = true;
-                self.answer(plan, id);
+                self.refuse(plan, id, Refusal::QueueFull);
                 return;
             }
             r.queue.push_back(id);
@@ -78,11 +75,7 @@ impl State {
             station.tally.queued.change(now, from, 1);
             false
         } else {
-            if measuring {
-                station.tally.rejections += 1;
-            }
-            self.calls[id as usize].failed = true;
-            self.answer(plan, id);
+            self.refuse(plan, id, Refusal::QueueFull);
             return;
         };
         r.outstanding += 1;
@@ -94,6 +87,20 @@ impl State {
             station.tally.busy.change(now, from, 1);
             self.start_work(plan, id);
         }
+    }
+
+    /// Fails a call the station did not admit, counting why.
+    fn refuse(&mut self, plan: &Plan, id: CallId, why: Refusal) {
+        if self.measuring {
+            let tally = &mut self.stations[self.calls[id as usize].station].tally;
+            match why {
+                Refusal::AllDown => tally.crash_failures += 1,
+                Refusal::RateLimited => tally.rate_limited += 1,
+                Refusal::QueueFull => tally.rejections += 1,
+            }
+        }
+        self.calls[id as usize].failed = true;
+        self.answer(plan, id);
     }
 
     /// The replica a call goes to, skipping crashed ones; none when all
@@ -139,12 +146,7 @@ impl State {
                         best = i;
                     }
                 }
-                #[expect(
-                    clippy::cast_possible_truncation,
-                    reason = "replicas are limited to 10,000"
-                )]
-                let best = best as u32;
-                best
+                replica_number(best)
             }
             Balancer::Pull => {
                 // Any free worker takes it; when none is free it waits in the
@@ -153,12 +155,7 @@ impl State {
                     .iter()
                     .position(|r| r.busy < spec.workers)
                     .unwrap_or(0);
-                #[expect(
-                    clippy::cast_possible_truncation,
-                    reason = "replicas are limited to 10,000"
-                )]
-                let free = free as u32;
-                free
+                replica_number(free)
             }
             Balancer::PowerOfTwoChoices => {
                 let a = station.balancer_rng.below(n);
@@ -219,4 +216,14 @@ impl State {
             station.tally.busy.change(now, from, -1);
         }
     }
+}
+
+/// A replica's index as the engine keeps it.
+fn replica_number(index: usize) -> u32 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "replicas are limited to 10,000"
+    )]
+    let number = index as u32;
+    number
 }

@@ -48,23 +48,26 @@ pub(super) fn link_ui(
         }
         ui.colored_label(theme::MUTED, "same name = fan-out");
         ui.end_row();
-        ui.label("network latency");
-        if let Some(d) = fields::distribution(
+        fields::distribution_row(
             ui,
             buffers,
             &key("latency"),
-            "round trip added to each call",
-            &link.latency,
-        ) {
-            new.latency = d;
-        }
+            ("network latency", "round trip added to each call"),
+            &mut new.latency,
+        );
         problems_ui(ui, cx.problems, &here.field("latency"));
         row(ui, "mode", "", |ui| {
             if let Some(m) = choice(ui, &key("mode"), link.mode) {
                 new.mode = m;
             }
         });
-        resilience::link_rows(ui, cx.problems, &here, &mut new, buffers, &key);
+        let rows = &mut resilience::Rows {
+            problems: cx.problems,
+            here: &here,
+            buffers,
+            key: &key,
+        };
+        resilience::link_rows(ui, rows, &mut new);
     });
     if new != *link {
         commands.push(Command::Edit(Edit::SetLink {

@@ -40,6 +40,9 @@ pub struct Context<'a> {
     pub header: &'a str,
 }
 
+/// A section of the project's settings below the selection's fields.
+type SectionUi = fn(&mut Ui, &Context<'_>, &mut Buffers, &mut Vec<Command>);
+
 /// Draws the inspector.
 pub fn inspector_ui(
     ui: &mut Ui,
@@ -95,18 +98,17 @@ pub fn inspector_ui(
                 }
             }
             ui.separator();
-            egui::CollapsingHeader::new("Workload")
-                .default_open(true)
-                .show(ui, |ui| workload_ui(ui, cx, buffers, commands));
-            egui::CollapsingHeader::new("Run settings")
-                .default_open(false)
-                .show(ui, |ui| run_ui(ui, cx, buffers, commands));
-            egui::CollapsingHeader::new("Objectives")
-                .default_open(false)
-                .show(ui, |ui| objectives_ui(ui, cx, buffers, commands));
-            egui::CollapsingHeader::new("Project")
-                .default_open(false)
-                .show(ui, |ui| project_ui(ui, cx, buffers, commands));
+            let sections: [(&str, bool, SectionUi); 4] = [
+                ("Workload", true, workload_ui),
+                ("Run settings", false, run_ui),
+                ("Objectives", false, objectives_ui),
+                ("Project", false, project_ui),
+            ];
+            for (title, open, section) in sections {
+                egui::CollapsingHeader::new(title)
+                    .default_open(open)
+                    .show(ui, |ui| section(ui, cx, buffers, commands));
+            }
             about_ui(ui, cx);
             let count = cx.problems.len();
             if count > 0 {

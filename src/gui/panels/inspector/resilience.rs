@@ -15,35 +15,45 @@ use super::super::fields::{
     time_row, toggle,
 };
 
+/// What the rows of one service's or call's patterns share: its problems,
+/// its place, the text being typed and the key of each field.
+pub struct Rows<'a> {
+    /// The project's validation problems.
+    pub problems: &'a [Problem],
+    /// The service or call.
+    pub here: &'a Place,
+    /// Text being typed.
+    pub buffers: &'a mut Buffers,
+    /// A field's key in `buffers`.
+    pub key: &'a FieldKey<'a>,
+}
+
+/// A field's key in the text buffers, from its name.
+pub type FieldKey<'a> = dyn Fn(&str) -> String + 'a;
+
+impl Rows<'_> {
+    /// Its parts, for a section's rows to use by name.
+    fn parts(&mut self) -> (&[Problem], &Place, &mut Buffers, &FieldKey<'_>) {
+        (self.problems, self.here, self.buffers, self.key)
+    }
+}
+
 /// The rows of a link's latency fault and, when it is sync, its timeout,
 /// retry, breaker and bulkhead.
-pub fn link_rows(
-    ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
-    new: &mut Link,
-    buffers: &mut Buffers,
-    key: &dyn Fn(&str) -> String,
-) {
+pub fn link_rows(ui: &mut Ui, rows: &mut Rows<'_>, new: &mut Link) {
     if new.mode == CallMode::Sync {
-        guard_rows(ui, problems, here, new, buffers, key);
+        guard_rows(ui, rows, new);
     } else {
         // Left over from when the call was sync: say so, so it can be fixed.
         for field in ["timeout", "retry", "breaker", "max_concurrent"] {
-            problems_ui(ui, problems, &here.field(field));
+            problems_ui(ui, rows.problems, &rows.here.field(field));
         }
     }
-    fault_rows(ui, problems, here, new, buffers, key);
+    fault_rows(ui, rows, new);
 }
 
-fn guard_rows(
-    ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
-    new: &mut Link,
-    buffers: &mut Buffers,
-    key: &dyn Fn(&str) -> String,
-) {
+fn guard_rows(ui: &mut Ui, rows: &mut Rows<'_>, new: &mut Link) {
+    let (problems, here, buffers, key) = rows.parts();
     toggle(
         ui,
         "timeout",
@@ -102,14 +112,8 @@ fn guard_rows(
     problems_ui(ui, problems, &here.field("max_concurrent"));
 }
 
-fn fault_rows(
-    ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
-    new: &mut Link,
-    buffers: &mut Buffers,
-    key: &dyn Fn(&str) -> String,
-) {
+fn fault_rows(ui: &mut Ui, rows: &mut Rows<'_>, new: &mut Link) {
+    let (problems, here, buffers, key) = rows.parts();
     toggle(ui, "fault", "inject latency", &mut new.fault, || {
         LatencyFault {
             extra: "100ms".parse().unwrap_or_default(),
@@ -118,16 +122,13 @@ fn fault_rows(
         }
     });
     if let Some(fault) = &mut new.fault {
-        ui.label("  extra");
-        if let Some(d) = fields::distribution(
+        fields::distribution_row(
             ui,
             buffers,
             &key("fault-extra"),
-            "added to each call's round trip",
-            &fault.extra,
-        ) {
-            fault.extra = d;
-        }
+            ("  extra", "added to each call's round trip"),
+            &mut fault.extra,
+        );
         time_row(
             ui,
             buffers,
@@ -233,12 +234,8 @@ fn breaker_rows(
 }
 
 /// The rows of a service's rate limit.
-pub fn rate_limit_rows(
-    ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
-    value: &mut Option<RateLimit>,
-) {
+pub fn rate_limit_rows(ui: &mut Ui, rows: &mut Rows<'_>, value: &mut Option<RateLimit>) {
+    let Rows { problems, here, .. } = *rows;
     toggle(ui, "rate limit", "token bucket", value, || RateLimit {
         rate: 100.0,
         burst: 10,
@@ -255,14 +252,8 @@ pub fn rate_limit_rows(
 }
 
 /// The rows of a model server's dynamic batching.
-pub fn batching_rows(
-    ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
-    value: &mut Option<Batching>,
-    buffers: &mut Buffers,
-    key: &dyn Fn(&str) -> String,
-) {
+pub fn batching_rows(ui: &mut Ui, rows: &mut Rows<'_>, value: &mut Option<Batching>) {
+    let (problems, here, buffers, key) = rows.parts();
     toggle(ui, "batching", "run requests in batches", value, || {
         Batching {
             max_batch: 8,
@@ -298,13 +289,11 @@ pub fn batching_rows(
 /// The rows of a service's autoscaler.
 pub fn autoscale_rows(
     ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
+    rows: &mut Rows<'_>,
     value: &mut Option<Autoscale>,
     replicas: u32,
-    buffers: &mut Buffers,
-    key: &dyn Fn(&str) -> String,
 ) {
+    let (problems, here, buffers, key) = rows.parts();
     toggle(ui, "autoscale", "add replicas under load", value, || {
         Autoscale {
             target_utilization: 0.6,
@@ -352,14 +341,8 @@ pub fn autoscale_rows(
 }
 
 /// The rows of a service's crashes: one line each, and a button to add one.
-pub fn crash_rows(
-    ui: &mut Ui,
-    problems: &[Problem],
-    here: &Place,
-    crashes: &mut Vec<Crash>,
-    buffers: &mut Buffers,
-    key: &dyn Fn(&str) -> String,
-) {
+pub fn crash_rows(ui: &mut Ui, rows: &mut Rows<'_>, crashes: &mut Vec<Crash>) {
+    let (problems, here, buffers, key) = rows.parts();
     let mut remove = None;
     for (i, crash) in crashes.iter_mut().enumerate() {
         row(ui, &format!("crash {}", i + 1), "", |ui| {

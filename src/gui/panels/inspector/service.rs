@@ -87,16 +87,13 @@ pub(super) fn service_ui(
                 }
             });
         });
-        ui.label("service time");
-        if let Some(d) = fields::distribution(
+        fields::distribution_row(
             ui,
             buffers,
             &key("service_time"),
-            "the service's own work per request",
-            &service.service_time,
-        ) {
-            new.service_time = d;
-        }
+            ("service time", "the service's own work per request"),
+            &mut new.service_time,
+        );
         problems_ui(ui, cx.problems, &here.field("service_time"));
         row(ui, "balancer", "", |ui| {
             if let Some(b) = choice(ui, &key("balancer"), service.balancer) {
@@ -114,18 +111,16 @@ pub(super) fn service_ui(
             }
         });
         problems_ui(ui, cx.problems, &here.field("error_rate"));
-        resilience::rate_limit_rows(ui, cx.problems, &here, &mut new.rate_limit);
-        resilience::autoscale_rows(
-            ui,
-            cx.problems,
-            &here,
-            &mut new.autoscale,
-            service.replicas,
+        let rows = &mut resilience::Rows {
+            problems: cx.problems,
+            here: &here,
             buffers,
-            &key,
-        );
-        resilience::crash_rows(ui, cx.problems, &here, &mut new.crashes, buffers, &key);
-        resilience::batching_rows(ui, cx.problems, &here, &mut new.batching, buffers, &key);
+            key: &key,
+        };
+        resilience::rate_limit_rows(ui, rows, &mut new.rate_limit);
+        resilience::autoscale_rows(ui, rows, &mut new.autoscale, service.replicas);
+        resilience::crash_rows(ui, rows, &mut new.crashes);
+        resilience::batching_rows(ui, rows, &mut new.batching);
         row(ui, "cache", "", |ui| {
             let mut on = service.cache.is_some();
             if ui.checkbox(&mut on, "answers hits itself").changed() {
