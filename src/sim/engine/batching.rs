@@ -29,13 +29,11 @@ impl State {
             }
             let due = self.calls[oldest as usize].arrived.after(wait_ns);
             if r.queue.len() < max as usize && now < due {
-                if r.batch_timer.is_none_or(|(t, _)| t > due) {
-                    let ticket = self.tickets.draw();
-                    r.batch_timer = Some((due, ticket));
+                if r.batch_timer.is_none_or(|t| t > due) {
+                    r.batch_timer = Some(due);
                     let event = Event::BatchDue {
                         station: station_index,
                         replica,
-                        ticket,
                     };
                     self.schedule(due.since(now), event);
                 }

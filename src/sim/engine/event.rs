@@ -8,12 +8,15 @@
 //! while it works on a call), the thing it concerns holds a [`Ticket`], drawn
 //! fresh from the replication's one counter each time the thing is armed
 //! again, and what was scheduled under it keeps a copy. The handler acts only
-//! when the two are equal; otherwise the event (or the work) is stale:
+//! when the two are equal; otherwise the event (or the work) is stale. A
+//! batch timer's ticket is its due time, which its event carries as its own
+//! time (a timer is only ever replaced by an earlier one), so events stay at
+//! 16 bytes and the queue's entries at 32 (see the test below):
 //!
 //! | event          | holds the ticket          | a new ticket when             |
 //! |----------------|---------------------------|-------------------------------|
 //! | `Timeout`      | the attempt (`watch`)     | its slot is reused            |
-//! | `BatchDue`     | the replica's batch timer | an earlier timer replaces it  |
+//! | `BatchDue`     | the replica (`batch_timer`) | an earlier timer replaces it |
 //! | a call's work  | the replica (`life`)      | the replica crashes           |
 
 use std::cmp::Ordering;
@@ -45,8 +48,6 @@ pub(super) enum Event {
     BatchDue {
         station: StationId,
         replica: u32,
-        /// The timer's ticket: a timer replaced by an earlier one is stale.
-        ticket: Ticket,
     },
     /// A batch is done.
     BatchDone(u32),
@@ -113,5 +114,19 @@ impl Ord for Scheduled {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event.
     fn cmp(&self, other: &Self) -> Ordering {
         (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue moves these on every push and pop, so a larger event
+    /// costs every simulation (a `u64` ticket on `BatchDue` made entries 40
+    /// bytes, and a million-request M/M/1 measured about 10% slower).
+    #[test]
+    fn queue_entries_stay_small() {
+        assert_eq!(std::mem::size_of::<Event>(), 16);
+        assert_eq!(std::mem::size_of::<Scheduled>(), 32);
     }
 }

@@ -124,9 +124,9 @@ struct Replica {
     busy: u32,
     outstanding: u32,
     queue: VecDeque<CallId>,
-    /// When the pending batch timer goes off, and its ticket, if one is
-    /// pending.
-    batch_timer: Option<(SimTime, Ticket)>,
+    /// When the pending batch timer goes off, if one is pending: also its
+    /// ticket (see [`event`]).
+    batch_timer: Option<SimTime>,
     /// Crashed and not yet restarted.
     down: bool,
     /// Drawn anew at each crash: the work of an earlier life is lost.
@@ -611,13 +611,9 @@ impl State {
                     self.child_done(plan, caller, true);
                 }
             }
-            Event::BatchDue {
-                station,
-                replica,
-                ticket,
-            } => {
+            Event::BatchDue { station, replica } => {
                 let r = &mut self.stations[station].replicas[replica as usize];
-                if r.batch_timer.is_some_and(|(_, current)| current == ticket) {
+                if r.batch_timer == Some(self.now) {
                     r.batch_timer = None;
                     self.try_batch(plan, station, replica);
                 }
