@@ -50,6 +50,7 @@ fn plan(url: &str, pacing: Pacing, seconds: f64) -> LoadPlan {
         http2: false,
         insecure: false,
         thresholds: Vec::new(),
+        threads: None,
     }
 }
 
@@ -103,6 +104,56 @@ fn the_rate_is_kept_at_2000_per_second() {
         "{} intervals",
         report.intervals.len()
     );
+    for point in &report.intervals {
+        assert!(
+            point.p50_ms <= point.p99_ms && point.p99_ms <= point.max_ms,
+            "{point:?}"
+        );
+        // Steal time is known on Linux, and can be no more than the cores'
+        // whole second.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        if cfg!(target_os = "linux") && point.second < 10 {
+            let steal = point.steal_ms.expect("steal time is known on Linux");
+            assert!((0.0..=1000.0 * cores as f64).contains(&steal), "{point:?}");
+        }
+    }
+    assert_eq!(
+        report.steal_ms.is_some(),
+        cfg!(target_os = "linux"),
+        "the run's steal time"
+    );
+}
+
+#[test]
+fn threads_default_to_half_the_cores_beside_a_local_server() {
+    let cores: u32 = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .try_into()
+        .unwrap();
+    for local in [
+        "http://127.0.0.1:9/",
+        "http://localhost:9/",
+        "http://[::1]:9/",
+    ] {
+        let plan = plan(local, loadgen::constant_rate(10.0, 1), 1.0);
+        assert_eq!(plan.threads(), (cores / 2).max(1), "{local}");
+    }
+    let mut plan = plan("http://10.1.2.3:9/", loadgen::constant_rate(10.0, 1), 1.0);
+    assert_eq!(
+        plan.threads(),
+        cores,
+        "a remote server leaves every core to the generator"
+    );
+    plan.targets.push(target("http://127.0.0.1:9/"));
+    assert_eq!(plan.threads(), cores, "one remote target is enough");
+    plan.threads = Some(3);
+    assert_eq!(plan.threads(), 3);
+    assert!(plan.validate().is_ok());
+    for wrong in [0, loadgen::MAX_THREADS + 1] {
+        plan.threads = Some(wrong);
+        let error = plan.validate().unwrap_err().to_string();
+        assert!(error.contains("threads"), "{error}");
+    }
 }
 
 #[test]

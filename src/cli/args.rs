@@ -77,6 +77,10 @@ pub struct LoadArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "10s")]
     pub timeout: TimeSpan,
+    /// Threads sending requests, each with its own event loop (default: one
+    /// per core, or half the cores when the target is on this machine)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
     /// HTTP method (for a URL).
     #[arg(long, default_value = "GET")]
     pub method: String,

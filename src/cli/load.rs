@@ -144,6 +144,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         http2: args.http2,
         insecure: args.insecure,
         thresholds,
+        threads: args.threads,
     };
     plan.validate().map_err(|e| super::usage(e.into()))?;
     let report = loadgen::run(plan)?;

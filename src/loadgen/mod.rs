@@ -22,6 +22,7 @@ mod client;
 mod error;
 mod plan;
 mod recorder;
+mod steal;
 pub mod target;
 mod worker;
 
@@ -40,8 +41,8 @@ use crate::stats::{IntervalPoint, LagSummary, LatencyHistogram, LoadReport, Thre
 pub use client::Failure;
 pub use error::LoadError;
 pub use plan::{
-    LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, Pacing, RequestSpec, Target, Threshold,
-    ThresholdMetric, expand_env, project_targets,
+    LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, MAX_THREADS, Pacing, RequestSpec,
+    Target, Threshold, ThresholdMetric, expand_env, project_targets,
 };
 pub use target::{TargetConfig, TargetServer};
 
@@ -122,13 +123,13 @@ pub fn start(plan: LoadPlan) -> Result<LoadHandle, LoadError> {
             source,
         }
     };
-    // One single-threaded runtime per core, like wrk's event loop per
+    // One single-threaded runtime per thread, like wrk's event loop per
     // thread: a worker and its connection stay on one thread, so a request
     // costs no cross-thread wake-ups. The first runtime also runs the
     // collector, the heartbeat and the orchestration.
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = plan.threads();
     let mut helpers = Vec::new();
-    for index in 1..cores {
+    for index in 1..threads {
         let runtime = single_threaded().map_err(io("cannot start a load generator runtime"))?;
         let handle = runtime.handle().clone();
         let (done, finished) = tokio::sync::oneshot::channel::<()>();
@@ -201,7 +202,7 @@ async fn drive(
     let tls = Tls::new(plan.insecure, plan.http2);
     let (snapshots, inbox) = mpsc::channel::<Snapshot>(SNAPSHOT_QUEUE);
     let collector = tokio::spawn(collect(inbox, start, plan.timeout.as_secs() + 2, live));
-    let heartbeat = tokio::spawn(heartbeat(end, halted.clone()));
+    let heartbeat = tokio::spawn(heartbeat(start, end, halted.clone()));
     let schedule = schedule(&plan);
     let workers = match &plan.pacing {
         Pacing::Open { connections, .. } => *connections,
@@ -322,10 +323,19 @@ async fn collect(
 
 /// Sleeps 10 ms at a time until the end and records how late each wake-up
 /// is: the generator's own scheduling delay.
-async fn heartbeat(end: Instant, mut stop: watch::Receiver<bool>) -> LatencyHistogram {
+/// What the heartbeat saw: its own lateness, and the host's steal time in
+/// each second of the run (ms), when the system says it.
+#[derive(Default)]
+struct Heartbeat {
+    lag: LatencyHistogram,
+    steal_ms: Option<Vec<f64>>,
+}
+
+async fn heartbeat(start: Instant, end: Instant, mut stop: watch::Receiver<bool>) -> Heartbeat {
     let mut lag = LatencyHistogram::coarse();
     let period = Duration::from_millis(10);
     let mut next = Instant::now() + period;
+    let mut steal = steal::Meter::start();
     while next < end && !*stop.borrow() {
         tokio::select! {
             () = tokio::time::sleep_until(next) => {}
@@ -335,9 +345,15 @@ async fn heartbeat(end: Instant, mut stop: watch::Receiver<bool>) -> LatencyHist
         lag.record(
             u64::try_from(now.saturating_duration_since(next).as_nanos()).unwrap_or(u64::MAX),
         );
+        if let Some(meter) = &mut steal {
+            meter.at(now.saturating_duration_since(start).as_secs());
+        }
         next = (next + period).max(now);
     }
-    lag
+    Heartbeat {
+        lag,
+        steal_ms: steal.map(|meter| meter.finish(end.saturating_duration_since(start).as_secs())),
+    }
 }
 
 fn report(
@@ -346,12 +362,20 @@ fn report(
     elapsed: Duration,
     scheduled: u64,
     dropped: u64,
-    lag: &LatencyHistogram,
+    heartbeat: &Heartbeat,
 ) -> LoadReport {
-    let (all, intervals) = match totals {
+    let lag = &heartbeat.lag;
+    let (all, mut intervals) = match totals {
         Some(t) => (t.all, t.intervals),
         None => (Snapshot::new(0), Vec::new()),
     };
+    if let Some(steal) = &heartbeat.steal_ms {
+        for point in &mut intervals {
+            point.steal_ms = usize::try_from(point.second)
+                .ok()
+                .and_then(|s| steal.get(s).copied());
+        }
+    }
     let requests = all.corrected.count();
     let mut errors: BTreeMap<String, u64> = Failure::ALL
         .iter()
@@ -387,6 +411,7 @@ fn report(
             p99: lag_p99.as_secs_f64() * 1e3,
             max: lag.max_ns() as f64 / 1e6,
         },
+        steal_ms: heartbeat.steal_ms.as_ref().map(|s| s.iter().sum()),
         sent_late: all.sent_late,
         think_ms: (all.thinks > 0).then(|| all.think_ns as f64 / all.thinks as f64 / 1e6),
         intervals,

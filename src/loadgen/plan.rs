@@ -68,6 +68,16 @@ pub struct RequestSpec {
 }
 
 impl Target {
+    /// Whether the target is on this machine (a loopback address or
+    /// `localhost`).
+    pub fn is_local(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// Validates a request spec, expanding `${NAME}` in header values from
     /// the environment.
     pub fn new(spec: &RequestSpec) -> Result<Self, LoadError> {
@@ -383,12 +393,44 @@ pub struct LoadPlan {
     pub insecure: bool,
     /// Checks on the result.
     pub thresholds: Vec<Threshold>,
+    /// Threads sending requests, each with its own event loop; `None`
+    /// chooses ([`LoadPlan::threads`]).
+    pub threads: Option<u32>,
 }
 
+/// The most sending threads a plan may ask for.
+pub const MAX_THREADS: u32 = 256;
+
 impl LoadPlan {
+    /// The threads the run uses: as asked, or else one per core, but only
+    /// half the cores when every target is on this machine, so the server
+    /// keeps the rest (two event loops on two cores beside a local server
+    /// send less than one: they take turns with it on the same cores).
+    pub fn threads(&self) -> u32 {
+        if let Some(threads) = self.threads {
+            return threads;
+        }
+        let cores = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .try_into()
+            .unwrap_or(u32::MAX);
+        if self.targets.iter().all(Target::is_local) {
+            (cores / 2).max(1)
+        } else {
+            cores
+        }
+    }
+
     /// Checks every bound; the message names the offending setting.
     pub fn validate(&self) -> Result<(), LoadError> {
         let bad = |m: String| Err(LoadError::Plan(m));
+        if let Some(threads) = self.threads
+            && !(1..=MAX_THREADS).contains(&threads)
+        {
+            return bad(format!(
+                "threads must be between 1 and {MAX_THREADS}, got {threads}"
+            ));
+        }
         if self.targets.is_empty() {
             return bad("there is nothing to load: no target".into());
         }

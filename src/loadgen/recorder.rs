@@ -202,6 +202,8 @@ fn point(snapshot: &Snapshot, length_s: f64) -> IntervalPoint {
         throughput_rps: requests as f64 / length_s,
         p50_ms: snapshot.corrected.quantile_ns(0.5) as f64 / 1e6,
         p99_ms: snapshot.corrected.quantile_ns(0.99) as f64 / 1e6,
+        max_ms: snapshot.corrected.max_ns() as f64 / 1e6,
         errors: snapshot.errors(),
+        steal_ms: None,
     }
 }

@@ -476,6 +476,9 @@ pub struct LoadReport {
     pub generator_saturated: bool,
     /// The generator's scheduling delay: p99 and max lateness of its heartbeat, ms.
     pub generator_lag_ms: LagSummary,
+    /// CPU time the machine's host took during the run (steal time, summed
+    /// over the cores), ms; absent where it is not known (off Linux).
+    pub steal_ms: Option<f64>,
     /// Requests sent more than 10 ms after their intended time because every
     /// connection was still waiting for a response.
     pub sent_late: u64,
@@ -516,8 +519,14 @@ pub struct IntervalPoint {
     pub p50_ms: f64,
     /// 99th percentile, ms.
     pub p99_ms: f64,
+    /// The slowest, ms.
+    pub max_ms: f64,
     /// Failed requests in it.
     pub errors: u64,
+    /// CPU time the machine's host took from it (Linux's steal time, summed
+    /// over the cores; 10 ms resolution), ms; absent where it is not known.
+    /// Latency measured in a second with steal includes the wait for the CPU.
+    pub steal_ms: Option<f64>,
 }
 
 /// One `--threshold` check.

@@ -444,6 +444,17 @@ fn write_load_text(r: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
             r.generator_lag_ms.p99
         )?;
     }
+    if let Some(steal) = r.steal_ms.filter(|ms| *ms > 0.0) {
+        let seconds = r
+            .intervals
+            .iter()
+            .filter(|i| i.steal_ms.is_some_and(|ms| ms > 0.0))
+            .count();
+        writeln!(
+            out,
+            "  the host took {steal:.0} ms of CPU from this machine during the run (steal time, in {seconds} of its seconds); latency measured then includes the wait for a CPU"
+        )?;
+    }
     if r.sent_late > 0 {
         writeln!(
             out,

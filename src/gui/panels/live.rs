@@ -170,6 +170,7 @@ impl LivePanel {
             http2: false,
             insecure: false,
             thresholds: Vec::new(),
+            threads: None,
         };
         plan.validate().map_err(|e| e.to_string())?;
         Ok(plan)
