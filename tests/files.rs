@@ -317,6 +317,25 @@ fn syntax_errors_name_file_line_and_column() {
 }
 
 #[test]
+fn a_file_that_is_not_one_struct_says_what_a_project_looks_like() {
+    // Without the outer parentheses the first field reads as a struct name;
+    // the error must describe a project, not name an internal type.
+    let bare = VALID.trim_start().trim_start_matches('(').trim_start();
+    for text in [bare, "Foo(format: 1)", "[1, 2]", "42"] {
+        let error = parse(text).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, LoadError::Syntax { line: 1, .. }),
+            "{text}: {message}"
+        );
+        assert!(message.contains("(format: 1, name:"), "{text}: {message}");
+        assert!(!message.contains("Probe"), "{text}: {message}");
+    }
+    // A named struct is fine when the name is the project's.
+    assert!(parse(&format!("Project{}", VALID.trim_start())).is_ok());
+}
+
+#[test]
 fn misspelt_fields_are_refused_with_their_position() {
     let text = VALID.replacen(
         "workers: 4, service_time: \"exp:2ms\"",

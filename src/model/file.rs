@@ -31,9 +31,14 @@ pub struct ProjectFile {
     pub project: Project,
 }
 
+/// What a project file must be, for errors about its outermost shape.
+const PROJECT_SHAPE: &str =
+    "a project file is one struct in parentheses, `(format: 1, name: \"…\", …)`";
+
 /// Reads just the version, ignoring every other field, so that a file from a
 /// newer archbench says so instead of listing unknown fields.
 #[derive(Deserialize)]
+#[serde(rename = "Project")]
 struct VersionProbe {
     format: Option<u32>,
 }
@@ -107,6 +112,14 @@ pub fn parse(text: &str, origin: &Path) -> Result<ProjectFile, LoadError> {
         message: match e.code {
             ron::Error::ExceededRecursionLimit => {
                 format!("brackets are nested deeper than {MAX_DEPTH} levels")
+            }
+            // The file is not one struct at all: say what one looks like.
+            ron::Error::ExpectedDifferentStructName {
+                expected: "Project",
+                found,
+            } => format!("{PROJECT_SHAPE}, not `{found}…`"),
+            ron::Error::ExpectedNamedStructLike("Project") | ron::Error::ExpectedStructLike => {
+                PROJECT_SHAPE.to_owned()
             }
             code => code.to_string(),
         },
