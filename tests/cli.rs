@@ -512,3 +512,30 @@ fn many_replications_need_no_max_replications() {
     let problems = archbench::model::validate(&project);
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+#[test]
+fn the_text_report_calls_a_service_a_bottleneck_only_above_80_percent_busy() {
+    // three-tier's web tier has a capacity of about 2,600 req/s: 1,500 keep
+    // it about 58% busy and 2,400 about 92%.
+    let limit_line = |rate: &str| {
+        let out = archbench(&[
+            "simulate",
+            "projects/three-tier.ron",
+            "--requests",
+            "20000",
+            "--rate",
+            rate,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .find(|l| l.contains("warm-up discarded"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let light = limit_line("1500");
+    assert!(light.contains("busiest: web ("), "{light}");
+    assert!(!light.contains("bottleneck"), "{light}");
+    let heavy = limit_line("2400");
+    assert!(heavy.contains("bottleneck: web ("), "{heavy}");
+}

@@ -154,8 +154,10 @@ fn write_scenario_text(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()
 fn write_scenario_notes(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "  warm-up discarded: {:.3} s ({}); bottleneck: {:?}",
-        s.warmup_s, s.warmup_method, s.bottleneck
+        "  warm-up discarded: {:.3} s ({}); {}",
+        s.warmup_s,
+        s.warmup_method,
+        s.limit()
     )?;
     if let Some(c) = &s.confidence {
         writeln!(
