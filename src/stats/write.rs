@@ -369,16 +369,29 @@ pub fn write_sweep(
                         notes.push("misses SLO");
                     }
                     let l = &p.latency_ms;
+                    // With no successful request measured there is no
+                    // latency to show: a dash, not a made-up zero.
+                    let measured = p.achieved_rps > 0.0;
+                    if !measured {
+                        notes.push("no request succeeded");
+                    }
+                    let ms = |v: f64| {
+                        if measured {
+                            format!("{v:.3}")
+                        } else {
+                            "-".to_owned()
+                        }
+                    };
                     writeln!(
                         out,
-                        "  {:>10.1} {:>8} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>5.1}%  {:<20} {}",
+                        "  {:>10.1} {:>8} {:>10.1} {:>9} {:>9} {:>9} {:>9} {:>5.1}%  {:<20} {}",
                         p.offered_rps,
                         p.replicas.map_or_else(|| "-".to_owned(), |r| r.to_string()),
                         p.achieved_rps,
-                        l.mean,
-                        l.p50,
-                        l.p99,
-                        l.p999,
+                        ms(l.mean),
+                        ms(l.p50),
+                        ms(l.p99),
+                        ms(l.p999),
                         p.max_utilization * 100.0,
                         truncate(&p.bottleneck, 20),
                         notes.join(", ")
@@ -547,4 +560,63 @@ pub fn write_hgrm(histogram: &LatencyHistogram, out: &mut dyn Write) -> io::Resu
         out,
         "#[Buckets = {buckets:>12}, SubBuckets     = {sub_buckets:>12}]"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{SweepPoint, SweepScenario};
+
+    fn point(offered_rps: f64, achieved_rps: f64) -> SweepPoint {
+        SweepPoint {
+            offered_rps,
+            replicas: None,
+            achieved_rps,
+            latency_ms: LatencySummary {
+                mean: 2.5,
+                p50: 2.0,
+                p90: 4.0,
+                p99: 9.0,
+                p999: 12.0,
+                max: 15.0,
+            },
+            max_utilization: 0.5,
+            bottleneck: "api".into(),
+            saturated: achieved_rps == 0.0,
+            slo_pass: true,
+        }
+    }
+
+    #[test]
+    fn a_sweep_point_with_no_success_shows_no_latency() {
+        let report = SweepReport {
+            project: "p".into(),
+            axis: "rate".into(),
+            scenarios: vec![SweepScenario {
+                scenario: "s".into(),
+                points: vec![point(100.0, 99.5), point(5000.0, 0.0)],
+                max_throughput_rps: None,
+                knee_rps: None,
+                first_saturated: None,
+                max_rps_within_slo: None,
+            }],
+        };
+        let mut bytes = Vec::new();
+        write_sweep(&report, OutputFormat::Text, &mut bytes).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let row = |offered: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(offered))
+                .unwrap_or_else(|| panic!("no row {offered} in\n{text}"))
+                .to_owned()
+        };
+        let fine = row("100.0");
+        assert!(fine.contains("2.500") && fine.contains("9.000"), "{fine}");
+        let empty = row("5000.0");
+        assert!(
+            !empty.contains("2.500") && !empty.contains("0.000"),
+            "{empty}"
+        );
+        assert!(empty.contains("no request succeeded"), "{empty}");
+    }
 }
