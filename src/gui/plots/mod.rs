@@ -231,7 +231,8 @@ impl Axis {
     const LATENCY: Self = Self::new("latency (ms)", format_ms);
     /// Latency on a log axis: the plotted value is log10 of milliseconds.
     const LOG_LATENCY: Self = Self::new("latency (ms, log)", log_ms);
-    const SHARE: Self = Self::new("share of requests (%)", format_number);
+    // Short: on a laptop screen the plot is not much taller than this.
+    const SHARE: Self = Self::new("% of requests", format_number);
     const OFFERED: Self = Self::new("offered load (req/s)", format_number);
     const ACHIEVED: Self = Self::new("achieved (req/s)", format_number);
     const TIME: Self = Self::new("time (s)", format_number);
