@@ -3,9 +3,6 @@
 //! distribution, on N workers, so measurement can be checked against
 //! simulation (it is an M/G/N queue) on one machine.
 //!
-//! Connections are served by one event loop on its own thread, as nginx
-//! with one worker process serves them: a second event loop on a 2-core
-//! machine would only take turns with the load generator beside it.
 //! Workers are OS threads that sleep for the service time: thread sleeps are
 //! precise to tens of microseconds, where tokio's timer rounds up to whole
 //! milliseconds. Requests wait for a free worker in arrival order. The server
@@ -170,7 +167,9 @@ impl TargetServer {
         let thread = std::thread::Builder::new()
             .name("target".into())
             .spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("target-io")
                     .enable_all()
                     .build()
                 else {
