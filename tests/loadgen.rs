@@ -46,6 +46,8 @@ fn plan(url: &str, pacing: Pacing, seconds: f64) -> LoadPlan {
         targets: vec![target(url)],
         pacing,
         duration: Duration::from_secs_f64(seconds),
+        precise: false,
+        warmup: Duration::ZERO,
         timeout: Duration::from_secs(5),
         http2: false,
         insecure: false,

@@ -10,6 +10,8 @@ mod cli;
 mod determinism;
 #[cfg(feature = "gui")]
 mod edits;
+#[cfg(feature = "loadgen")]
+mod emulate;
 mod endings;
 mod engine;
 mod examples;

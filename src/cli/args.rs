@@ -49,6 +49,93 @@ pub enum Command {
     /// Serve HTTP on 127.0.0.1 with a chosen service time, to aim `load` at.
     #[cfg(feature = "loadgen")]
     Target(TargetArgs),
+    /// Run a scenario as real HTTP services on 127.0.0.1, each replica on
+    /// its own port, behaving as the model says, until Ctrl+C.
+    #[cfg(feature = "loadgen")]
+    Emulate(EmulateArgs),
+    /// Simulate a scenario at a load, emulate it on 127.0.0.1, drive it
+    /// with the project's workload, and print predicted against measured.
+    #[cfg(feature = "loadgen")]
+    Validate(ValidateArgs),
+}
+
+/// `archbench validate`.
+#[cfg(feature = "loadgen")]
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The project file (.ron).
+    pub file: PathBuf,
+    /// The scenario to validate (default: the first).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The total open rate, requests per second.
+    #[arg(long, conflicts_with = "load", value_parser = positive_rate)]
+    pub rate: Option<f64>,
+    /// A fraction of the scenario's maximum sustainable throughput, found
+    /// by a sweep: 0.6 or 60%.
+    #[arg(long)]
+    pub load: Option<String>,
+    /// How long to measure, like 60s.
+    #[arg(long)]
+    pub duration: TimeSpan,
+    /// Load sent first and not measured (default: a tenth of the duration,
+    /// from 2s to 10s).
+    #[arg(long)]
+    pub warmup: Option<TimeSpan>,
+    /// Simulated replications behind the prediction.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub replications: u32,
+    /// Seed of the simulation and the emulated services (default: the project's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The largest relative errors allowed, like 'p99=20%,p50=10%'; exit 3
+    /// when one is exceeded. Metrics: throughput, mean, p50, p90, p99,
+    /// p999, utilization, `service_p99`.
+    #[arg(long)]
+    pub tolerance: Option<String>,
+    /// Connections sending the open-loop schedule.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub connections: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+    /// Write the report here instead of stdout (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Report formats of `validate`.
+#[cfg(feature = "loadgen")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Tables for people.
+    Text,
+    /// The schema of docs/results-format.md.
+    Json,
+}
+
+/// `archbench emulate`.
+#[cfg(feature = "loadgen")]
+#[derive(Debug, clap::Args)]
+pub struct EmulateArgs {
+    /// The project file (.ron).
+    pub file: PathBuf,
+    /// The scenario to run (default: the first).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Seed for every service's draws (default: the project's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The first port: listeners take consecutive ports from it (default:
+    /// free ports the system chooses).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Event-loop threads serving every service (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub threads: Option<u32>,
+    /// Stop after this long, like 60s (default: run until Ctrl+C).
+    #[arg(long)]
+    pub duration: Option<TimeSpan>,
 }
 
 /// `archbench load`.
@@ -77,6 +164,11 @@ pub struct LoadArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "10s")]
     pub timeout: TimeSpan,
+    /// Send each request on time to the microsecond, on a timer thread,
+    /// instead of to tokio's millisecond (which sends requests due in the
+    /// same millisecond together: burstier than asked for).
+    #[arg(long)]
+    pub precise: bool,
     /// Threads sending requests, each with its own event loop (default: one
     /// per core, or half the cores when the target is on this machine)
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]

@@ -140,6 +140,8 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         targets,
         pacing,
         duration,
+        precise: args.precise,
+        warmup: Duration::ZERO,
         timeout: args.timeout.into(),
         http2: args.http2,
         insecure: args.insecure,

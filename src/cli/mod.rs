@@ -8,6 +8,8 @@
 mod args;
 mod check;
 #[cfg(feature = "loadgen")]
+mod emulate;
+#[cfg(feature = "loadgen")]
 mod load;
 mod overrides;
 mod progress;
@@ -15,6 +17,8 @@ mod simulate;
 mod sweep;
 #[cfg(feature = "loadgen")]
 mod target;
+#[cfg(feature = "loadgen")]
+mod validate;
 
 use std::io::Write;
 use std::path::Path;
@@ -32,8 +36,11 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// The command line is wrong.
     pub const USAGE: u8 = 2;
-    /// A latency objective was missed (with `--fail-on-slo`).
+    /// A latency objective was missed (with `--fail-on-slo`), or a
+    /// measurement missed its tolerance (`validate`).
     pub const SLO_FAILED: u8 = 3;
+    /// Stopped by Ctrl+C (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// A wrong command line found after parsing (an impossible value, a
@@ -85,6 +92,10 @@ pub fn run(args: Args) -> ExitCode {
         Some(Command::Load(load)) => load::run(&load),
         #[cfg(feature = "loadgen")]
         Some(Command::Target(target)) => target::run(&target),
+        #[cfg(feature = "loadgen")]
+        Some(Command::Emulate(emulate)) => emulate::run(&emulate),
+        #[cfg(feature = "loadgen")]
+        Some(Command::Validate(validate)) => validate::run(&validate),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -301,6 +301,33 @@ impl Http1 {
     }
 }
 
+/// A plain-TCP HTTP/1.1 connection for the emulator's calls between
+/// services: it writes a request serialised by the caller and reads the
+/// whole answer, with the same lean parser as the load generator.
+pub(super) struct Plain(Http1);
+
+impl Plain {
+    /// Connects to `address`.
+    pub(super) async fn connect(address: std::net::SocketAddr) -> Result<Self, Failure> {
+        let stream = TcpStream::connect(address)
+            .await
+            .map_err(|e| Failure::of_io(&e))?;
+        let _ = stream.set_nodelay(true);
+        Ok(Self(Http1::new(Stream::Tcp(stream))))
+    }
+
+    /// Writes `request` and reads the answer to its end.
+    pub(super) async fn exchange(&mut self, request: &[u8]) -> Result<Answer, Failure> {
+        let mut written = 0;
+        self.0.exchange(request, false, &mut written).await
+    }
+
+    /// Whether the server closed it: it cannot carry another request.
+    pub(super) fn is_closed(&self) -> bool {
+        self.0.closed
+    }
+}
+
 /// What the response head says about the body.
 #[derive(Debug, PartialEq, Eq)]
 struct Head {

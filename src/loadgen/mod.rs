@@ -19,11 +19,13 @@
 //! This module is not the simulator: it reads the wall clock and the network.
 
 mod client;
+pub mod emulate;
 mod error;
 mod plan;
 mod recorder;
 mod steal;
 pub mod target;
+pub mod timer;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -36,7 +38,9 @@ use tokio::time::Instant;
 
 use crate::model::ArrivalProcess;
 use crate::sim::{ArrivalClock, Rng, Sampler};
-use crate::stats::{IntervalPoint, LagSummary, LatencyHistogram, LoadReport, ThresholdResult};
+use crate::stats::{
+    IntervalPoint, LagSummary, LatencyHistogram, LoadReport, TargetLatency, ThresholdResult,
+};
 
 pub use client::Failure;
 pub use error::LoadError;
@@ -181,6 +185,13 @@ async fn drive(
     // A short lead so every worker is ready when the schedule begins.
     let start = Instant::now() + Duration::from_millis(20);
     let end = start + plan.duration;
+    let measure_from = start + plan.warmup;
+    // Kept until every worker has finished.
+    let timer = if plan.precise {
+        timer::PreciseTimer::start().ok()
+    } else {
+        None
+    };
     let total_weight: f64 = plan.targets.iter().map(|t| t.weight).sum();
     let mut running = 0.0;
     let targets = plan
@@ -194,6 +205,8 @@ async fn drive(
     let shared = Arc::new(Shared {
         start,
         end,
+        measure_from,
+        timer: timer.as_ref().map(timer::PreciseTimer::handle),
         timeout: plan.timeout,
         targets,
         dropped: AtomicU64::default(),
@@ -255,8 +268,8 @@ async fn drive(
     let heartbeat = heartbeat.await.unwrap_or_default();
     let collector = collector.await.ok();
     let elapsed = stopped_at
-        .saturating_duration_since(start)
-        .min(plan.duration)
+        .saturating_duration_since(measure_from)
+        .min(plan.duration.saturating_sub(plan.warmup))
         .max(Duration::from_millis(1));
     let mut scheduled = shared.sent.load(Ordering::Relaxed);
     let mut dropped = shared.dropped.load(Ordering::Relaxed);
@@ -268,7 +281,12 @@ async fn drive(
         }
         scheduled = schedule.scheduled;
     }
-    let fraction = elapsed.as_secs_f64().fract();
+    // The last second's share of a whole second, counted from the start.
+    let fraction = stopped_at
+        .saturating_duration_since(start)
+        .min(plan.duration)
+        .as_secs_f64()
+        .fract();
     let totals = collector.map(|c| c.finish(if fraction > 0.0 { fraction } else { 1.0 }));
     report(&plan, totals, elapsed, scheduled, dropped, &heartbeat)
 }
@@ -401,6 +419,23 @@ fn report(
         dropped,
         throughput_rps: requests as f64 / elapsed.as_secs_f64(),
         latency_ms: all.corrected.summary(),
+        by_target: if plan.targets.len() > 1 {
+            plan.targets
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let latency = all.by_target.get(i).cloned().unwrap_or_default();
+                    TargetLatency {
+                        url: t.url.clone(),
+                        requests: latency.count(),
+                        latency_ms: latency.summary(),
+                        latency,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         uncorrected_latency_ms: all.uncorrected.summary(),
         errors,
         status,

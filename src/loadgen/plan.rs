@@ -383,8 +383,16 @@ pub struct LoadPlan {
     pub targets: Vec<Target>,
     /// How they are paced.
     pub pacing: Pacing,
-    /// How long the schedule runs.
+    /// How long the schedule runs, warm-up included.
     pub duration: Duration,
+    /// Send on time to the microsecond (on a timer thread of its own)
+    /// rather than to tokio's millisecond, which sends requests due within
+    /// the same millisecond together: a burstier arrival process than the
+    /// one asked for, which a server with sub-millisecond work notices.
+    pub precise: bool,
+    /// The first part of the run, whose requests are sent but not measured
+    /// (the report covers the rest); zero measures everything.
+    pub warmup: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
     /// Speak HTTP/2 (ALPN over TLS, prior knowledge over plain TCP).
@@ -441,6 +449,12 @@ impl LoadPlan {
             return bad(format!(
                 "the duration must be above zero and at most 24h, got {:?}",
                 self.duration
+            ));
+        }
+        if self.warmup >= self.duration {
+            return bad(format!(
+                "the warm-up ({:?}) must be shorter than the whole run ({:?})",
+                self.warmup, self.duration
             ));
         }
         if self.timeout.is_zero() || self.timeout > Duration::from_mins(10) {

@@ -19,6 +19,9 @@ pub struct Snapshot {
     pub corrected: LatencyHistogram,
     /// Latency from the actual send.
     pub uncorrected: LatencyHistogram,
+    /// With more than one target: the corrected latency by target, in the
+    /// plan's order (grown as targets are first answered).
+    pub by_target: Vec<LatencyHistogram>,
     /// Responses by status code.
     pub status: BTreeMap<u16, u64>,
     /// Failures by kind, in [`Failure::ALL`] order.
@@ -42,6 +45,7 @@ impl Snapshot {
             second,
             corrected: LatencyHistogram::coarse(),
             uncorrected: LatencyHistogram::coarse(),
+            by_target: Vec::new(),
             status: BTreeMap::new(),
             failures: [0; 5],
             bytes_sent: 0,
@@ -70,6 +74,13 @@ impl Snapshot {
     fn absorb(&mut self, other: &Self) {
         self.corrected.merge(&other.corrected);
         self.uncorrected.merge(&other.uncorrected);
+        if self.by_target.len() < other.by_target.len() {
+            self.by_target
+                .resize_with(other.by_target.len(), LatencyHistogram::coarse);
+        }
+        for (mine, theirs) in self.by_target.iter_mut().zip(&other.by_target) {
+            mine.merge(theirs);
+        }
         for (code, n) in &other.status {
             *self.status.entry(*code).or_default() += n;
         }

@@ -82,6 +82,11 @@ pub struct Shared {
     pub start: Instant,
     /// When the schedule ends.
     pub end: Instant,
+    /// Requests due before this are sent but not recorded (the warm-up).
+    pub measure_from: Instant,
+    /// Sends and thinks wait on this precise timer instead of tokio's,
+    /// which rounds up to whole milliseconds.
+    pub timer: Option<super::timer::Timer>,
     /// Per-request timeout.
     pub timeout: Duration,
     /// The targets and their cumulative weights (last is 1).
@@ -120,7 +125,7 @@ pub async fn run(
     if let Pace::Closed { think, rng } = &mut pace {
         // Users start out thinking, so they do not all arrive at once.
         let pause = Duration::from_nanos(think.sample(rng));
-        if sleep_or_stop(shared.start + pause, stopped.as_mut()).await {
+        if sleep_or_stop(&shared, shared.start + pause, stopped.as_mut()).await {
             return;
         }
     }
@@ -150,7 +155,7 @@ pub async fn run(
         }
         // Hand in the last second's data before waiting, so it is never held long.
         flush_if_stale(&mut snapshot, &shared, &snapshots).await;
-        if due > Instant::now() && sleep_or_stop(due, stopped.as_mut()).await {
+        if due > Instant::now() && sleep_or_stop(&shared, due, stopped.as_mut()).await {
             shared.dropped.fetch_add(1, Ordering::Relaxed);
             break;
         }
@@ -166,7 +171,8 @@ pub async fn run(
                 snapshot.thinks += 1;
             }
         }
-        let target = pick(&shared.targets, &mut target_rng);
+        let target_index = pick(&shared.targets, &mut target_rng);
+        let target = &shared.targets[target_index].0;
         deadline.as_mut().reset(sent + shared.timeout);
         // The timer and the stop signal are polled outside tokio's
         // cooperative budget: a server streaming a body without pause keeps
@@ -190,10 +196,25 @@ pub async fn run(
             }
         }
         snapshot.bytes_sent += connection.take_written() * request_bytes(target);
+        let warming_up = due < shared.measure_from;
         match outcome {
+            // Sent and answered in the warm-up: nothing recorded.
+            Ok(_) | Err(()) if warming_up => {
+                if outcome.is_err() {
+                    connection = connection.reset();
+                }
+            }
             Ok(Ok(answer)) => {
                 snapshot.corrected.record(nanos(done - latency_from));
                 snapshot.uncorrected.record(nanos(done - sent));
+                if shared.targets.len() > 1 {
+                    if snapshot.by_target.len() <= target_index {
+                        snapshot
+                            .by_target
+                            .resize_with(target_index + 1, crate::stats::LatencyHistogram::coarse);
+                    }
+                    snapshot.by_target[target_index].record(nanos(done - latency_from));
+                }
                 *snapshot.status.entry(answer.status).or_default() += 1;
                 snapshot.bytes_received += answer.bytes;
             }
@@ -208,7 +229,9 @@ pub async fn run(
         if let Pace::Closed { think, rng } = &mut pace {
             flush_if_stale(&mut snapshot, &shared, &snapshots).await;
             let pause = Duration::from_nanos(think.sample(rng));
-            if !pause.is_zero() && sleep_or_stop(Instant::now() + pause, stopped.as_mut()).await {
+            if !pause.is_zero()
+                && sleep_or_stop(&shared, Instant::now() + pause, stopped.as_mut()).await
+            {
                 break;
             }
         }
@@ -231,16 +254,29 @@ async fn flush_if_stale(
     }
 }
 
-/// Sleeps until `until`; true if told to stop first.
-async fn sleep_or_stop(until: Instant, stop: Pin<&mut impl Future<Output = ()>>) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep_until(until) => false,
-        () = stop => true,
+/// Sleeps until `until` (on the precise timer when the plan has one);
+/// true if told to stop first.
+async fn sleep_or_stop(
+    shared: &Shared,
+    until: Instant,
+    stop: Pin<&mut impl Future<Output = ()>>,
+) -> bool {
+    if let Some(timer) = &shared.timer {
+        tokio::select! {
+            () = timer.sleep_until(until.into_std()) => false,
+            () = stop => true,
+        }
+    } else {
+        tokio::select! {
+            () = tokio::time::sleep_until(until) => false,
+            () = stop => true,
+        }
     }
 }
 
-fn pick<'t>(targets: &'t [(Target, f64)], rng: &mut Rng) -> &'t Target {
-    &targets[rng.weighted(targets, |(_, cumulative)| *cumulative)].0
+/// The index of a target drawn by weight.
+fn pick(targets: &[(Target, f64)], rng: &mut Rng) -> usize {
+    rng.weighted(targets, |(_, cumulative)| *cumulative)
 }
 
 /// Request line, headers and body, as HTTP/1.1 would put them on the wire.

@@ -8,6 +8,7 @@
 mod histogram;
 mod interval;
 mod report;
+mod validation;
 mod write;
 
 pub use histogram::{Bin, LatencyHistogram, LatencySummary};
@@ -15,7 +16,11 @@ pub use interval::{Interval, t_975};
 pub use report::{
     BatchReport, ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, Limit, LinkReport,
     LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
-    SimulationReport, SweepPoint, SweepReport, SweepScenario, ThresholdResult, TimeSeries,
-    WarmupMethod,
+    SimulationReport, SweepPoint, SweepReport, SweepScenario, TargetLatency, ThresholdResult,
+    TimeSeries, WarmupMethod,
+};
+pub use validation::{
+    ClassVersus, Metric, ReplicaStats, ServiceStats, ServiceVersus, Tolerance, ToleranceResult,
+    ValidationReport, Versus, compare, write_validation,
 };
 pub use write::{OutputFormat, write_hgrm, write_load, write_report, write_sweep};

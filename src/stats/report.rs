@@ -458,6 +458,10 @@ pub struct LoadReport {
     /// Latency from each request's intended send time to its response (the
     /// schedule's time for open loop), free of coordinated omission.
     pub latency_ms: LatencySummary,
+    /// With more than one target: each target's answered requests and
+    /// latency (from the intended send time), in `targets` order; empty
+    /// with one target, where it would repeat `latency_ms`.
+    pub by_target: Vec<TargetLatency>,
     /// Latency from the actual send to the response, as tools without a
     /// schedule report it; kept to show the difference.
     pub uncorrected_latency_ms: LatencySummary,
@@ -495,6 +499,20 @@ pub struct LoadReport {
     /// The histogram behind `uncorrected_latency_ms`.
     #[serde(skip)]
     pub uncorrected_latency: LatencyHistogram,
+}
+
+/// One target's share of a load test.
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetLatency {
+    /// The URL.
+    pub url: String,
+    /// Responses received from it, whatever their status.
+    pub requests: u64,
+    /// Latency from the intended send time, as `latency_ms`.
+    pub latency_ms: LatencySummary,
+    /// The histogram behind `latency_ms`.
+    #[serde(skip)]
+    pub latency: LatencyHistogram,
 }
 
 /// The generator's own scheduling delay.

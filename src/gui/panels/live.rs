@@ -166,6 +166,8 @@ impl LivePanel {
             targets,
             pacing,
             duration: Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S)),
+            precise: false,
+            warmup: Duration::ZERO,
             timeout: Duration::from_secs(10),
             http2: false,
             insecure: false,

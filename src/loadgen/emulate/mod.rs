@@ -1,0 +1,403 @@
+//! The drawn architecture as real services: every service of a scenario
+//! becomes HTTP/1.1 servers on 127.0.0.1, one per replica plus one for its
+//! balancer, that behave as the simulator's model says (docs/emulate.md).
+//!
+//! - `station.rs`: a service's replicas, workers in arrival order, bounded
+//!   queues, the rate limit, the balancer, and the counters.
+//! - `request.rs`: one request at a replica: the wait for a worker, the
+//!   service time, errors and caches, the calls step by step over real
+//!   HTTP (with timeouts, retries, breakers and bulkheads), the answer.
+//! - `server.rs`: the listeners, hyper's HTTP/1.1 connections, and the
+//!   `/_archbench/stats` endpoint.
+//!
+//! Every wait (service times, network time, backoff, timeouts) is on the
+//! precise timer of `loadgen/timer.rs`, not tokio's whole milliseconds.
+//!
+//! It reads the wall clock and the network; it is not the simulator, but it
+//! compiles the scenario with the simulator's own plan and draws from the
+//! simulator's own samplers, so both read a project the same way.
+
+mod request;
+mod server;
+mod station;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::model::{Place, Problem, Project, Validated};
+use crate::sim::Rng;
+use crate::sim::guard::LinkGuard;
+use crate::sim::plan::Plan;
+use crate::stats::{LatencyHistogram, LinkReport, ReplicaStats, ServiceStats};
+
+use super::client::Plain;
+use super::error::LoadError;
+
+use super::timer::{PreciseTimer, Timer};
+
+/// The most listeners (replicas plus one balancer per service) an
+/// emulation opens.
+pub const MAX_LISTENERS: usize = 4096;
+
+/// The header that carries a request's id from hop to hop.
+pub const REQUEST_HEADER: &str = "x-archbench-request";
+/// The header that carries a request's class from hop to hop.
+pub const CLASS_HEADER: &str = "x-archbench-class";
+/// The path of every listener's counters.
+pub const STATS_PATH: &str = "/_archbench/stats";
+
+/// How to emulate.
+#[derive(Clone, Debug)]
+pub struct EmulateConfig {
+    /// Seeds every service's draws; the project's seed by default.
+    pub seed: u64,
+    /// The first port: listeners take consecutive ports from it, each
+    /// service's balancer and then its replicas. `None` lets the OS choose.
+    pub base_port: Option<u16>,
+    /// Event-loop threads serving every service; `None`: one per core.
+    pub threads: Option<usize>,
+}
+
+/// The patterns the emulator does not run yet, each with its place: a
+/// scenario using one is refused rather than emulated wrongly.
+pub fn unsupported(project: &Project, scenario: usize) -> Vec<Problem> {
+    let Some(s) = project.scenarios.get(scenario) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for service in &s.services {
+        let place = Place::service(&s.name, &service.name);
+        let mut refuse = |field: &str, what: &str| {
+            problems.push(Problem {
+                place: place.field(field),
+                message: format!("the emulator cannot run {what} yet; simulate it instead"),
+            });
+        };
+        if service.batching.is_some() {
+            refuse("batching", "dynamic batching");
+        }
+        if service.autoscale.is_some() {
+            refuse("autoscale", "an autoscaler");
+        }
+        if !service.crashes.is_empty() {
+            refuse("crashes", "replica crashes");
+        }
+    }
+    problems
+}
+
+/// One listener of a running emulation.
+#[derive(Clone, Debug)]
+pub struct Listener {
+    /// The service.
+    pub service: String,
+    /// The replica, from 0; `None` for the service's balancer.
+    pub replica: Option<u32>,
+    /// Where it listens.
+    pub address: SocketAddr,
+}
+
+/// Where a request class enters.
+#[derive(Clone, Debug)]
+pub struct EntryPoint {
+    /// The class.
+    pub class: String,
+    /// Its entry service.
+    pub service: String,
+    /// The entry service's balancer.
+    pub url: String,
+}
+
+/// Everything the emulated services share.
+struct Emulated {
+    plan: Plan,
+    services: Vec<station::Service>,
+    /// Each link's guards, and its draws (call decisions, latencies, backoff).
+    guards: Vec<Mutex<LinkGuard>>,
+    link_rngs: Vec<Mutex<Rng>>,
+    /// Idle connections to each service's replicas.
+    pools: Vec<Vec<Mutex<Vec<Plain>>>>,
+    timer: Timer,
+    /// Time zero of the emulation: caches warm up and faults are timed from it.
+    epoch: Instant,
+    next_request: AtomicU64,
+}
+
+impl Emulated {
+    /// Nanoseconds since the emulation started, as the guards count time.
+    fn now_ns(&self, now: Instant) -> crate::sim::SimTime {
+        crate::sim::SimTime(
+            u64::try_from(now.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX),
+        )
+    }
+
+    fn service_stats(&self, index: usize, now: Instant) -> ServiceStats {
+        let station = &self.plan.stations[index];
+        let service = &self.services[index];
+        let replicas: Vec<ReplicaStats> = service
+            .replicas
+            .iter()
+            .zip(0..)
+            .map(|(r, i)| r.stats(i, station.workers, now))
+            .collect();
+        let mut response = LatencyHistogram::new();
+        for r in &replicas {
+            response.merge(&r.response);
+        }
+        let sum = |f: fn(&ReplicaStats) -> u64| replicas.iter().map(f).sum::<u64>();
+        let window_s = replicas.first().map_or(0.0, |r| r.window_s);
+        let busy_s: f64 = replicas.iter().map(|r| r.busy_s).sum();
+        let capacity = f64::from(station.workers) * f64::from(station.replicas) * window_s;
+        let completed = sum(|r| r.completed);
+        let links = self
+            .plan
+            .links
+            .iter()
+            .zip(&self.guards)
+            .filter(|(link, _)| link.from.index() == index && link.guarded)
+            .map(|(_, guard)| station::lock(guard).tally.clone())
+            .collect();
+        ServiceStats {
+            service: station.name.clone(),
+            replica_count: station.replicas,
+            workers: station.workers,
+            window_s,
+            requests: sum(|r| r.requests),
+            throughput_rps: if window_s > 0.0 {
+                completed as f64 / window_s
+            } else {
+                0.0
+            },
+            errors: sum(|r| r.errors),
+            downstream_failures: sum(|r| r.downstream_failures),
+            rejected: sum(|r| r.rejected),
+            rate_limited: sum(|r| r.rate_limited),
+            cache_hits: sum(|r| r.cache_hits),
+            utilization: if capacity > 0.0 {
+                busy_s / capacity
+            } else {
+                0.0
+            },
+            mean_queue_length: replicas.iter().map(|r| r.mean_queue_length).sum(),
+            response_ms: response.summary(),
+            replicas,
+            links,
+            response,
+        }
+    }
+}
+
+/// A running emulation; every listener closes when it is dropped.
+pub struct Emulation {
+    shared: Arc<Emulated>,
+    listeners: Vec<Listener>,
+    entries: Vec<EntryPoint>,
+    runtime: Option<tokio::runtime::Runtime>,
+    /// Dropped after the runtime, so no task waits on a stopped timer.
+    _timer: PreciseTimer,
+}
+
+impl Emulation {
+    /// Starts scenario `scenario` of a validated project on 127.0.0.1.
+    pub fn start(
+        project: Validated<'_>,
+        scenario: usize,
+        config: &EmulateConfig,
+    ) -> Result<Self, LoadError> {
+        let unsupported = unsupported(project.project(), scenario);
+        if !unsupported.is_empty() {
+            let lines: Vec<String> = unsupported.iter().map(ToString::to_string).collect();
+            return Err(LoadError::Plan(lines.join("\n")));
+        }
+        let plan = Plan::new(project, scenario);
+        let count: usize = plan.stations.iter().map(|s| s.replicas as usize + 1).sum();
+        if count > MAX_LISTENERS {
+            return Err(LoadError::Plan(format!(
+                "scenario {:?} needs {count} listeners (one per replica and one per service); \
+                 the emulator opens at most {MAX_LISTENERS}",
+                plan.scenario
+            )));
+        }
+        let bound = server::bind(&plan, config.base_port)?;
+        let timer = PreciseTimer::start().map_err(|source| LoadError::Io {
+            what: "cannot start the emulator's timer".into(),
+            source,
+        })?;
+        #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+        let epoch = Instant::now();
+        let services = plan
+            .stations
+            .iter()
+            .zip(&bound)
+            .map(|(station, b)| station::Service::new(station, &b.addresses(), config.seed, epoch))
+            .collect();
+        let guards = plan
+            .links
+            .iter()
+            .map(|link| Mutex::new(LinkGuard::new(link, plan.stations[link.from].replicas)))
+            .collect();
+        let link_rngs = plan
+            .link_streams
+            .iter()
+            .map(|name| Mutex::new(Rng::stream(config.seed, 0, &format!("emulate/{name}"))))
+            .collect();
+        let pools = plan
+            .stations
+            .iter()
+            .map(|s| (0..s.replicas).map(|_| Mutex::new(Vec::new())).collect())
+            .collect();
+        let mut listeners = Vec::new();
+        for (station, b) in plan.stations.iter().zip(&bound) {
+            listeners.push(Listener {
+                service: station.name.clone(),
+                replica: None,
+                address: b.front.1,
+            });
+            for (replica, (_, address)) in (0..).zip(&b.replicas) {
+                listeners.push(Listener {
+                    service: station.name.clone(),
+                    replica: Some(replica),
+                    address: *address,
+                });
+            }
+        }
+        let entries = plan
+            .classes
+            .iter()
+            .map(|class| EntryPoint {
+                class: class.name.clone(),
+                service: plan.stations[class.entry].name.clone(),
+                url: format!("http://{}/", bound[class.entry.index()].front.1),
+            })
+            .collect();
+        let shared = Arc::new(Emulated {
+            plan,
+            services,
+            guards,
+            link_rngs,
+            pools,
+            timer: timer.handle(),
+            epoch,
+            next_request: AtomicU64::new(1),
+        });
+        let threads = config.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.clamp(1, 64))
+            .thread_name("emulate-io")
+            .enable_io()
+            .build()
+            .map_err(|source| LoadError::Io {
+                what: "cannot start the emulator's event loops".into(),
+                source,
+            })?;
+        server::serve(&runtime, &shared, bound);
+        Ok(Self {
+            shared,
+            listeners,
+            entries,
+            runtime: Some(runtime),
+            _timer: timer,
+        })
+    }
+
+    /// Every listener: each service's balancer, then its replicas.
+    pub fn listeners(&self) -> &[Listener] {
+        &self.listeners
+    }
+
+    /// Where each request class enters.
+    pub fn entries(&self) -> &[EntryPoint] {
+        &self.entries
+    }
+
+    /// The scenario emulated.
+    pub fn scenario(&self) -> &str {
+        &self.shared.plan.scenario
+    }
+
+    /// Every service's counters since the start or the last [`Self::restart_counters`].
+    pub fn stats(&self) -> Vec<ServiceStats> {
+        #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+        let now = Instant::now();
+        (0..self.shared.services.len())
+            .map(|i| self.shared.service_stats(i, now))
+            .collect()
+    }
+
+    /// Starts every counter's window afresh (after a warm-up).
+    pub fn restart_counters(&self) {
+        #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+        let now = Instant::now();
+        for service in &self.shared.services {
+            for replica in &service.replicas {
+                replica.restart(now);
+            }
+        }
+        for guard in &self.shared.guards {
+            let mut guard = station::lock(guard);
+            guard.tally = LinkReport {
+                link: guard.tally.link.clone(),
+                ..LinkReport::default()
+            };
+        }
+    }
+
+    /// Load-test targets for the project's classes: each class's entry,
+    /// weighted, with its class header.
+    pub fn targets(&self, project: &Project) -> Result<Vec<super::Target>, LoadError> {
+        self.entries
+            .iter()
+            .map(|entry| {
+                let weight = project
+                    .workload
+                    .classes
+                    .iter()
+                    .find(|c| c.name == entry.class)
+                    .map_or(1.0, |c| c.weight);
+                super::Target::new(&super::RequestSpec {
+                    url: entry.url.clone(),
+                    method: "GET".into(),
+                    headers: vec![(CLASS_HEADER.into(), header_value(&entry.class))],
+                    body: Vec::new(),
+                    weight,
+                })
+            })
+            .collect()
+    }
+
+    /// Closes every listener and connection and stops the event loops.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Drop for Emulation {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// Text made safe for an HTTP header value: printable ASCII is kept, every
+/// other byte is percent-encoded (a class name may hold anything).
+pub fn header_value(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if (0x20..0x7f).contains(&byte) && byte != b'%' {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}

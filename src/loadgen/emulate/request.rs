@@ -1,0 +1,330 @@
+//! One request at one replica, as the model says: the rate limit, the wait
+//! for a worker in arrival order, the service time, an injected error or a
+//! cache hit, then the calls step by step over real HTTP, then the answer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use crate::loadgen::Failure;
+use crate::sim::guard::{self, Refusal};
+use crate::sim::plan::{CachePlan, Call, LinkPlan};
+
+use super::super::client::Plain;
+use super::station::{Outcome, lock};
+use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, header_value};
+
+/// What travels with a request from hop to hop.
+#[derive(Clone, Debug)]
+pub(super) struct Context {
+    pub id: u64,
+    pub class: String,
+}
+
+#[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+fn now() -> Instant {
+    Instant::now()
+}
+
+/// Serves one request at `replica` of `station`; returns how it ended.
+pub(super) async fn serve(
+    shared: Arc<Emulated>,
+    station: usize,
+    replica: usize,
+    context: Context,
+) -> Outcome {
+    let spec = &shared.plan.stations[station];
+    let service = &shared.services[station];
+    let here = &service.replicas[replica];
+    let arrived = now();
+    here.arrived();
+    if !service.admit_rate(arrived) {
+        here.answered(arrived, now(), Outcome::RateLimited);
+        return Outcome::RateLimited;
+    }
+    let admission = service.admission(replica);
+    let Ok(grant) = admission
+        .worker(arrived, |at, delta| here.queued(at, delta))
+        .await
+    else {
+        here.answered(arrived, now(), Outcome::Rejected);
+        return Outcome::Rejected;
+    };
+    here.busy(grant, 1);
+    // The worker is freed at the end of the work as timed, not when this
+    // task next runs: lateness of the event loop never idles a worker.
+    let mut held = true;
+    let mut release = |at: Instant| {
+        if std::mem::take(&mut held) {
+            here.busy(at, -1);
+            admission.release(at);
+        }
+    };
+    let (work, fails, hits) = {
+        let mut rng = lock(&here.rng);
+        let work = spec.service_time.sample(&mut rng);
+        let fails = spec.error_rate > 0.0 && rng.chance(spec.error_rate);
+        let hits = !fails
+            && spec.cache.is_some_and(
+                |CachePlan {
+                     hit_ratio,
+                     warmup_ns,
+                 }| {
+                    let warmth = if warmup_ns == 0 {
+                        1.0
+                    } else {
+                        (shared.now_ns(now()).0 as f64 / warmup_ns as f64).min(1.0)
+                    };
+                    rng.chance(hit_ratio * warmth)
+                },
+            );
+        (work, fails, hits)
+    };
+    let done = grant + Duration::from_nanos(work);
+    shared.timer.sleep_until(done).await;
+    let outcome = if fails {
+        Outcome::Error
+    } else if hits {
+        here.cache_hit();
+        Outcome::Ok
+    } else {
+        if !spec.blocking {
+            release(done);
+        }
+        if calls(&shared, station, replica, &context, done).await {
+            Outcome::Ok
+        } else {
+            Outcome::Downstream
+        }
+    };
+    release(if held_until_answer(spec.blocking, fails, hits) {
+        now()
+    } else {
+        done
+    });
+    here.answered(arrived, now(), outcome);
+    outcome
+}
+
+/// Whether the worker is held past the work: a blocking service holds it
+/// through its calls, so it is freed when they end.
+fn held_until_answer(blocking: bool, fails: bool, hits: bool) -> bool {
+    blocking && !fails && !hits
+}
+
+/// Makes the calls of a request at `replica` of `station`, step by step;
+/// false when one failed (the step still finishes first).
+/// `from` is when the work ended: the first step's calls leave from then.
+async fn calls(
+    shared: &Arc<Emulated>,
+    station: usize,
+    replica: usize,
+    context: &Context,
+    from: Instant,
+) -> bool {
+    let steps = &shared.plan.stations[station].steps;
+    let mut made_previous = false;
+    for (index, step) in steps.iter().enumerate() {
+        // Later steps leave when the one before has answered.
+        let start = if index == 0 { from } else { now() };
+        let mut pending = JoinSet::new();
+        let mut made_any = false;
+        let mut ok = true;
+        for call in step {
+            let make = if call.repeats_previous {
+                made_previous
+            } else {
+                lock(&shared.link_rngs[call.link.index()]).chance(call.probability)
+            };
+            if !make {
+                continue;
+            }
+            made_any = true;
+            for _ in 0..call.count {
+                let (shared, context, call) = (Arc::clone(shared), context.clone(), call.clone());
+                if !call.sync {
+                    tokio::spawn(async move {
+                        let _ = one_call(&shared, &call, replica, &context, start).await;
+                    });
+                } else if step.len() == 1 && call.count == 1 {
+                    ok &= one_call(&shared, &call, replica, &context, start).await;
+                } else {
+                    pending.spawn(async move {
+                        one_call(&shared, &call, replica, &context, start).await
+                    });
+                }
+            }
+        }
+        while let Some(done) = pending.join_next().await {
+            ok &= done.unwrap_or(false);
+        }
+        made_previous = made_any;
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// One call over a link, leaving at `start`: plain, or as attempts when
+/// the link is guarded.
+async fn one_call(
+    shared: &Emulated,
+    call: &Call,
+    caller_replica: usize,
+    context: &Context,
+    start: Instant,
+) -> bool {
+    let link = &shared.plan.links[call.link.index()];
+    if !call.guarded {
+        return attempt(shared, call, link, context, start).await.is_ok();
+    }
+    let replica = u32::try_from(caller_replica).unwrap_or(u32::MAX);
+    let mut number = 0;
+    let mut start = start;
+    loop {
+        let permit = {
+            let mut guard = lock(&shared.guards[call.link.index()]);
+            match guard.admit(link, shared.now_ns(now()), replica) {
+                Ok(permit) => {
+                    if number == 0 {
+                        guard.first_attempt(shared.now_ns(now()));
+                    }
+                    guard.tally.attempts += 1;
+                    if number > 0 {
+                        guard.tally.retries += 1;
+                    }
+                    permit
+                }
+                Err(refusal) => {
+                    match refusal {
+                        Refusal::Breaker => guard.tally.breaker_rejections += 1,
+                        Refusal::Bulkhead => guard.tally.bulkhead_rejections += 1,
+                    }
+                    return false;
+                }
+            }
+        };
+        let result = match link.timeout_ns {
+            Some(timeout) => {
+                let deadline = start + Duration::from_nanos(timeout);
+                tokio::select! {
+                    answer = attempt(shared, call, link, context, start) => answer,
+                    () = shared.timer.sleep_until(deadline) => Err(Failure::Timeout),
+                }
+            }
+            None => attempt(shared, call, link, context, start).await,
+        };
+        let ok = result.is_ok();
+        let wait = {
+            let mut guard = lock(&shared.guards[call.link.index()]);
+            let at = shared.now_ns(now());
+            if result == Err(Failure::Timeout) {
+                guard.tally.timeouts += 1;
+            }
+            if guard.settle(at, replica, permit, ok) {
+                guard.tally.breaker_opened += 1;
+            }
+            if ok {
+                return true;
+            }
+            let Some(retry) = &link.retry else {
+                guard.tally.failures += 1;
+                return false;
+            };
+            if number >= retry.max_retries {
+                guard.tally.failures += 1;
+                return false;
+            }
+            if !guard.spend_retry(at, retry) {
+                guard.tally.budget_denials += 1;
+                guard.tally.failures += 1;
+                return false;
+            }
+            guard::backoff(
+                retry,
+                number + 1,
+                &mut lock(&shared.link_rngs[call.link.index()]),
+            )
+        };
+        start = now() + Duration::from_nanos(wait);
+        shared.timer.sleep_until(start).await;
+        number += 1;
+    }
+}
+
+/// One attempt leaving at `start`: half the round trip's network time on
+/// the way there, the request to a replica the callee's balancer chose, the
+/// other half on the way back. `Ok` when the callee answered successfully.
+async fn attempt(
+    shared: &Emulated,
+    call: &Call,
+    link: &LinkPlan,
+    context: &Context,
+    start: Instant,
+) -> Result<(), Failure> {
+    let rtt = {
+        let mut rng = lock(&shared.link_rngs[call.link.index()]);
+        let mut rtt = link.latency.sample(&mut rng);
+        if let Some(fault) = &link.fault
+            && fault.active(shared.now_ns(now()).0)
+        {
+            rtt = rtt.saturating_add(fault.extra.sample(&mut rng));
+        }
+        rtt
+    };
+    let there = rtt / 2;
+    shared
+        .timer
+        .sleep_until(start + Duration::from_nanos(there))
+        .await;
+    let target = call.target.index();
+    let replica = shared.services[target].choose();
+    let status = exchange(shared, target, replica, context).await?;
+    shared.timer.sleep(Duration::from_nanos(rtt - there)).await;
+    if status < 400 {
+        Ok(())
+    } else {
+        Err(Failure::Other)
+    }
+}
+
+/// Sends one request to `replica` of service `target` over a pooled
+/// connection; returns the status.
+async fn exchange(
+    shared: &Emulated,
+    target: usize,
+    replica: usize,
+    context: &Context,
+) -> Result<u16, Failure> {
+    let address = shared.services[target].replicas[replica].address;
+    let pool = &shared.pools[target][replica];
+    let request = format!(
+        "GET / HTTP/1.1\r\nhost: {address}\r\n{REQUEST_HEADER}: {}\r\n{CLASS_HEADER}: {}\r\n\r\n",
+        context.id,
+        header_value(&context.class),
+    );
+    // An idle connection the server may have closed meanwhile: on failure,
+    // once more on a new one.
+    let idle = lock(pool).pop();
+    let reused = match idle {
+        Some(mut connection) => connection
+            .exchange(request.as_bytes())
+            .await
+            .ok()
+            .map(|answer| (connection, answer)),
+        None => None,
+    };
+    let (connection, answer) = if let Some(done) = reused {
+        done
+    } else {
+        let mut connection = Plain::connect(address).await?;
+        let answer = connection.exchange(request.as_bytes()).await?;
+        (connection, answer)
+    };
+    if !connection.is_closed() {
+        lock(pool).push(connection);
+    }
+    Ok(answer.status)
+}

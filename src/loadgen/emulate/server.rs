@@ -1,0 +1,188 @@
+//! The listeners: each service's balancer and each replica on its own port
+//! of 127.0.0.1, HTTP/1.1 with keep-alive through hyper, and the counters
+//! at [`super::STATS_PATH`].
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+use crate::sim::plan::Plan;
+
+use super::super::error::LoadError;
+use super::request::{self, Context};
+use super::station::Outcome;
+use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH};
+
+/// One service's bound listeners.
+pub(super) struct Bound {
+    pub front: (std::net::TcpListener, SocketAddr),
+    pub replicas: Vec<(std::net::TcpListener, SocketAddr)>,
+}
+
+impl Bound {
+    pub(super) fn addresses(&self) -> Vec<SocketAddr> {
+        self.replicas.iter().map(|(_, a)| *a).collect()
+    }
+}
+
+/// Binds every listener, or none: on any failure the ones bound so far
+/// close as they are dropped, and the error names the port and its owner.
+pub(super) fn bind(plan: &Plan, base_port: Option<u16>) -> Result<Vec<Bound>, LoadError> {
+    let mut next = base_port;
+    let mut open = |service: &str, replica: Option<u32>| {
+        let port = next.unwrap_or(0);
+        if let Some(p) = next {
+            next = p.checked_add(1);
+            if p == 0 || next.is_none() && replica.is_none() {
+                return Err(LoadError::Plan(format!(
+                    "--port {}: the range runs past 65535",
+                    base_port.unwrap_or(0)
+                )));
+            }
+        }
+        let who = match replica {
+            Some(r) => format!("service {service:?} replica {r}"),
+            None => format!("service {service:?}"),
+        };
+        let listener =
+            std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|source| LoadError::Io {
+                what: format!("cannot listen on 127.0.0.1:{port} for {who}"),
+                source,
+            })?;
+        let io = |source| LoadError::Io {
+            what: format!("cannot set up the listener of {who}"),
+            source,
+        };
+        listener.set_nonblocking(true).map_err(io)?;
+        let address = listener.local_addr().map_err(io)?;
+        Ok((listener, address))
+    };
+    plan.stations
+        .iter()
+        .map(|station| {
+            let front = open(&station.name, None)?;
+            let replicas = (0..station.replicas)
+                .map(|r| open(&station.name, Some(r)))
+                .collect::<Result<_, _>>()?;
+            Ok(Bound { front, replicas })
+        })
+        .collect()
+}
+
+/// Starts an accept loop per listener on `runtime`.
+pub(super) fn serve(runtime: &tokio::runtime::Runtime, shared: &Arc<Emulated>, bound: Vec<Bound>) {
+    for (station, b) in bound.into_iter().enumerate() {
+        runtime.spawn(accept(Arc::clone(shared), b.front.0, station, None));
+        for (replica, (listener, _)) in b.replicas.into_iter().enumerate() {
+            runtime.spawn(accept(Arc::clone(shared), listener, station, Some(replica)));
+        }
+    }
+}
+
+async fn accept(
+    shared: Arc<Emulated>,
+    listener: std::net::TcpListener,
+    station: usize,
+    replica: Option<usize>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                handle(Arc::clone(&shared), station, replica, request)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    shared: Arc<Emulated>,
+    station: usize,
+    replica: Option<usize>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if request.uri().path() == STATS_PATH {
+        return Ok(stats(&shared, station, replica));
+    }
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let class = header(CLASS_HEADER).unwrap_or_default();
+    let id = header(REQUEST_HEADER)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| shared.next_request.fetch_add(1, Ordering::Relaxed));
+    // Read the body to its end, keeping none of it.
+    let mut body = request.into_body();
+    while let Some(frame) = body.frame().await {
+        if frame.is_err() {
+            break;
+        }
+    }
+    let replica = replica.unwrap_or_else(|| shared.services[station].choose());
+    // The work runs on its own task: a caller that gives up (a timeout)
+    // closes its connection, but the service finishes the request, holding
+    // its worker, as the model says.
+    let work = tokio::spawn(request::serve(
+        Arc::clone(&shared),
+        station,
+        replica,
+        Context { id, class },
+    ));
+    let outcome = work.await.unwrap_or(Outcome::Error);
+    Ok(respond(outcome.status(), ""))
+}
+
+fn stats(shared: &Emulated, station: usize, replica: Option<usize>) -> Response<Full<Bytes>> {
+    #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+    let now = Instant::now();
+    let json = match replica {
+        None => serde_json::to_vec(&shared.service_stats(station, now)),
+        Some(r) => {
+            let workers = shared.plan.stations[station].workers;
+            let index = u32::try_from(r).unwrap_or(u32::MAX);
+            serde_json::to_vec(&shared.services[station].replicas[r].stats(index, workers, now))
+        }
+    };
+    match json {
+        Ok(body) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(_) => respond(500, "cannot write the counters"),
+    }
+}
+
+fn respond(status: u16, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}

@@ -1,0 +1,442 @@
+//! The emulator: a scenario run as real HTTP services on 127.0.0.1 inside
+//! the test, driven by the load generator, against queueing theory (Erlang
+//! C), hand-computed shares, the simulator, and its own counters; and
+//! `archbench emulate` / `validate` on bad input.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "these tests check wall-clock timing"
+)]
+
+use std::io::{Read as _, Write as _};
+use std::time::Duration;
+
+use archbench::loadgen::emulate::{EmulateConfig, Emulation};
+use archbench::loadgen::{self, LoadPlan, Pacing};
+use archbench::model::{
+    Batching, IoModel, Link, Project, QueueCapacity, Retry, TimeSpan, Validated,
+};
+use archbench::stats::LoadReport;
+
+use crate::support::{link, open_project, service, single_station};
+
+fn serial() -> std::sync::RwLockWriteGuard<'static, ()> {
+    crate::support::timing_sensitive()
+}
+
+fn start(project: &Project) -> Emulation {
+    Emulation::start(
+        Validated::new(project).expect("a valid project"),
+        0,
+        &EmulateConfig {
+            seed: 7,
+            base_port: None,
+            threads: Some(2),
+        },
+    )
+    .expect("the emulation starts")
+}
+
+/// Drives the emulation's entry with `pacing` for `seconds`.
+fn drive(emulation: &Emulation, project: &Project, pacing: Pacing, seconds: f64) -> LoadReport {
+    loadgen::run(LoadPlan {
+        targets: emulation.targets(project).unwrap(),
+        pacing,
+        duration: Duration::from_secs_f64(seconds),
+        precise: true,
+        warmup: Duration::ZERO,
+        timeout: Duration::from_secs(10),
+        http2: false,
+        insecure: false,
+        thresholds: Vec::new(),
+        threads: Some(1),
+    })
+    .unwrap()
+}
+
+fn poisson(rate: f64) -> Pacing {
+    Pacing::Open {
+        process: archbench::model::ArrivalProcess::Poisson,
+        segments: vec![archbench::model::RateSegment {
+            start: 0.0,
+            end: f64::INFINITY,
+            start_rps: rate,
+            end_rps: rate,
+        }],
+        connections: 128,
+        seed: 3,
+    }
+}
+
+fn users(n: u32) -> Pacing {
+    Pacing::Closed {
+        users: n,
+        think: "0ms".parse().unwrap(),
+    }
+}
+
+/// GET `/_archbench/stats` of a listener, by hand over a socket.
+fn stats(emulation: &Emulation, service: &str) -> serde_json::Value {
+    let listener = emulation
+        .listeners()
+        .iter()
+        .find(|l| l.service == service && l.replica.is_none())
+        .expect("the service's balancer");
+    let mut stream = std::net::TcpStream::connect(listener.address).unwrap();
+    write!(
+        stream,
+        "GET /_archbench/stats HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let body = text.split_once("\r\n\r\n").expect("a head and a body").1;
+    serde_json::from_str(body).expect("the counters are JSON")
+}
+
+fn number(value: &serde_json::Value, path: &[&str]) -> f64 {
+    let mut v = value;
+    for key in path {
+        v = match key.parse::<usize>() {
+            Ok(index) => &v[index],
+            Err(_) => &v[key],
+        };
+    }
+    v.as_f64().unwrap_or_else(|| panic!("{path:?} in {value}"))
+}
+
+/// M/M/c by hand: Erlang C's chance of waiting, then W = C / (cμ − λ) + 1/μ.
+fn erlang_c_response_s(lambda: f64, mean_s: f64, c: u32) -> f64 {
+    let a = lambda * mean_s;
+    let rho = a / f64::from(c);
+    let mut term = 1.0;
+    let mut sum = 0.0;
+    for k in 0..c {
+        if k > 0 {
+            term *= a / f64::from(k);
+        }
+        sum += term;
+    }
+    let last = term * a / f64::from(c) / (1.0 - rho);
+    let wait_chance = last / (sum + last);
+    wait_chance / (f64::from(c) / mean_s - lambda) + mean_s
+}
+
+#[test]
+fn erlang_c_by_hand_matches_a_known_value() {
+    // M/M/1: W = 1 / (μ − λ).
+    assert_close!(erlang_c_response_s(500.0, 0.001, 1), 1.0 / 500.0, 1e-12);
+    // c = 4, a = 2.8: C = 0.4287 (tables), W = C / 600 + 2 ms.
+    assert_close!(
+        erlang_c_response_s(1400.0, 0.002, 4),
+        0.4287 / 600.0 + 0.002,
+        1e-6
+    );
+}
+
+/// The acceptance test: one service as M/M/4 at 70% load, over more than
+/// 20,000 requests, has the mean response time of Erlang C within 5%,
+/// and its utilisation is the offered load.
+#[test]
+fn an_emulated_mm4_at_70_percent_has_erlang_cs_mean_response_time() {
+    let _serial = serial();
+    let project = single_station(1400.0, "exp:2ms", 4, QueueCapacity::Unbounded, 1);
+    let emulation = start(&project);
+    let report = drive(&emulation, &project, poisson(1400.0), 15.0);
+    let server = stats(&emulation, "server");
+    let completed = number(&server, &["replicas", "0", "completed"]);
+    assert!(completed >= 20_000.0, "{completed} requests");
+    let truth_ms = erlang_c_response_s(1400.0, 0.002, 4) * 1e3;
+    let mean_ms = number(&server, &["response_ms", "mean"]);
+    eprintln!(
+        "MM4 {mean_ms} vs {truth_ms}; service {}",
+        number(&server, &["replicas", "0", "busy_s"]) / completed * 1e3
+    );
+    assert_close!(mean_ms / truth_ms, 1.0, 0.05, "(mean {mean_ms} ms)");
+    // Busy workers over time: λ E[S] / c = 0.7, diluted by the idle time
+    // before and after the load in the counters' window.
+    let utilization = number(&server, &["utilization"]);
+    let window = number(&server, &["window_s"]);
+    assert_close!(utilization * window / report.duration_s, 0.7, 0.05);
+    assert_eq!(report.errors.values().sum::<u64>(), 0);
+}
+
+/// `probability: 0.3`: the callee sees 30% ± 1.5% of the caller's requests.
+#[test]
+fn a_call_with_probability_reaches_its_callee_that_often() {
+    let _serial = serial();
+    let mut a = service("a", "0ms", 64);
+    a.io = IoModel::Async;
+    let project = open_project(
+        5000.0,
+        vec![a, service("b", "0ms", 64)],
+        vec![Link {
+            probability: 0.3,
+            ..link("a", "b")
+        }],
+        1,
+    );
+    let emulation = start(&project);
+    drive(&emulation, &project, poisson(5000.0), 5.0);
+    let (a, b) = (stats(&emulation, "a"), stats(&emulation, "b"));
+    let (calls, reached) = (number(&a, &["requests"]), number(&b, &["requests"]));
+    assert!(calls >= 20_000.0, "{calls} requests");
+    assert_close!(reached / calls, 0.3, 0.015);
+}
+
+/// A parallel group of two calls takes the longer of the two, not the sum;
+/// the same two calls one after the other take the sum.
+#[test]
+fn a_parallel_group_takes_the_longer_call_and_a_sequence_the_sum() {
+    let _serial = serial();
+    for (group, expected_ms) in [(Some("fetch"), 10.0), (None, 14.0)] {
+        let mut a = service("a", "0ms", 16);
+        a.io = IoModel::Async;
+        let in_group = |to: &str| Link {
+            parallel_group: group.map(str::to_owned),
+            ..link("a", to)
+        };
+        let project = open_project(
+            10.0,
+            vec![a, service("slow", "10ms", 16), service("fast", "4ms", 16)],
+            vec![in_group("slow"), in_group("fast")],
+            1,
+        );
+        let emulation = start(&project);
+        drive(&emulation, &project, users(1), 2.0);
+        let mean = number(&stats(&emulation, "a"), &["response_ms", "mean"]);
+        assert!(
+            mean >= expected_ms - 0.05 && mean <= expected_ms + 1.0,
+            "{group:?}: {mean} ms, expected {expected_ms} ms"
+        );
+    }
+}
+
+/// A bounded queue answers 503; the load generator's count of 503s is the
+/// service's count of rejections.
+#[test]
+fn a_bounded_queue_answers_503_and_counts_every_rejection() {
+    let _serial = serial();
+    let project = single_station(100.0, "20ms", 1, QueueCapacity::Bounded(2), 1);
+    let emulation = start(&project);
+    let report = drive(&emulation, &project, users(12), 2.0);
+    let rejected = number(&stats(&emulation, "server"), &["rejected"]);
+    let answered_503 = report.status.get("503").copied().unwrap_or(0);
+    assert!(answered_503 > 0, "{:?}", report.status);
+    // Requests abandoned when the run ended were never answered, so the
+    // server may have rejected a few the generator did not see.
+    assert!(
+        rejected >= answered_503 as f64 && rejected <= answered_503 as f64 + 12.0,
+        "rejected {rejected}, 503s {answered_503}"
+    );
+    // One worker and a waiting room of two: at most three at once are served.
+    assert!(report.status.get("200").copied().unwrap_or(0) > 0);
+}
+
+/// Blocking I/O holds the caller's worker through its call, async frees
+/// it: the caller's utilisation follows, as the simulator predicts.
+#[test]
+fn blocking_and_async_io_change_the_callers_utilisation_as_simulated() {
+    let _serial = serial();
+    for io in [IoModel::Blocking, IoModel::Async] {
+        let mut caller = service("caller", "1ms", 4);
+        caller.io = io;
+        let mut project = open_project(
+            200.0,
+            vec![caller, service("callee", "5ms", 8)],
+            vec![link("caller", "callee")],
+            1,
+        );
+        project.run.stop = archbench::model::StopCondition::Duration(TimeSpan::from_secs_f64(60.0));
+        let predicted = archbench::sim::simulate_scenario(&project, 0)
+            .unwrap()
+            .services[0]
+            .utilization;
+        // By hand: 200/s × (1 ms, or 6 ms when blocking) / 4 workers.
+        let by_hand = if io == IoModel::Blocking { 0.3 } else { 0.05 };
+        assert_close!(predicted, by_hand, 0.02, "({io:?}, simulated)");
+        let emulation = start(&project);
+        let report = drive(&emulation, &project, poisson(200.0), 6.0);
+        let caller = stats(&emulation, "caller");
+        let busy_s = number(&caller, &["replicas", "0", "busy_s"]);
+        let measured = busy_s / (4.0 * report.duration_s);
+        assert_close!(
+            measured / predicted,
+            1.0,
+            0.15,
+            "({io:?}: measured {measured})"
+        );
+    }
+}
+
+/// Retries: a callee that always fails sees each call three times (the
+/// first attempt and two retries), and the caller's client sees 502s.
+#[test]
+fn retries_repeat_a_failed_call_and_the_failure_reaches_the_client() {
+    let _serial = serial();
+    let mut broken = service("broken", "0ms", 16);
+    broken.error_rate = 1.0;
+    let project = open_project(
+        100.0,
+        vec![service("front", "0ms", 16), broken],
+        vec![Link {
+            retry: Some(Retry {
+                max_retries: 2,
+                backoff: TimeSpan::from_nanos(0),
+                max_backoff: TimeSpan::from_nanos(0),
+                jitter: archbench::model::Jitter::None,
+                budget: None,
+            }),
+            ..link("front", "broken")
+        }],
+        1,
+    );
+    let emulation = start(&project);
+    let report = drive(&emulation, &project, users(2), 1.0);
+    let (front, broken) = (stats(&emulation, "front"), stats(&emulation, "broken"));
+    let calls = number(&front, &["requests"]);
+    assert!(calls > 10.0);
+    assert_close!(number(&broken, &["requests"]), 3.0 * calls, 6.0);
+    assert_close!(number(&front, &["links", "0", "retries"]), 2.0 * calls, 4.0);
+    assert_eq!(report.status.get("502").copied(), Some(report.requests));
+}
+
+/// A pattern the emulator does not run is refused, naming the service and
+/// the field, rather than emulated wrongly.
+#[test]
+fn an_unsupported_pattern_is_refused_naming_its_service_and_field() {
+    let mut gpu = service("gpu", "5ms", 1);
+    gpu.batching = Some(Batching {
+        max_batch: 8,
+        max_wait: TimeSpan::from_secs_f64(0.002),
+        per_item: TimeSpan::from_nanos(0),
+    });
+    let project = open_project(10.0, vec![gpu], Vec::new(), 1);
+    let Err(error) = Emulation::start(
+        Validated::new(&project).unwrap(),
+        0,
+        &EmulateConfig {
+            seed: 1,
+            base_port: None,
+            threads: Some(1),
+        },
+    ) else {
+        panic!("a batching service was emulated");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("scenario \"test\" / service \"gpu\" / batching"),
+        "{message}"
+    );
+}
+
+fn archbench_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `emulate` prints every listener and the entry, serves for the duration,
+/// and exits 0; a port in use is named, nothing is left listening, exit 1.
+#[test]
+fn the_emulate_command_lists_its_listeners_and_names_a_port_in_use() {
+    let _serial = serial();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/three-tier.ron");
+    let path = path.to_str().unwrap();
+    let out = archbench_cli(&["emulate", path, "--duration", "300ms"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // A balancer per service (4), a line per replica (2 + 2 + 1 + 1), the entry.
+    assert_eq!(
+        text.matches("http://127.0.0.1:").count(),
+        4 + 6 + 1,
+        "{text}"
+    );
+    assert!(
+        text.contains("class \"page\" enters at load-balancer"),
+        "{text}"
+    );
+
+    // Hold a port; ask for a range that runs into it.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let base = (port - 2).to_string();
+    let out = archbench_cli(&["emulate", path, "--port", &base, "--duration", "100ms"]);
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{error}");
+    assert!(
+        error.contains(&format!(
+            "cannot listen on 127.0.0.1:{port} for service \"load-balancer\" replica 1"
+        )),
+        "{error}"
+    );
+    // The ports before it were closed again: they can be bound now.
+    for p in [port - 2, port - 1] {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", p)).is_ok(),
+            "port {p} left open"
+        );
+    }
+}
+
+/// `validate` at a light load: JSON with predicted and measured figures
+/// side by side, an exit code that follows the tolerance, and a refusal
+/// of a closed workload's --rate.
+#[test]
+fn the_validate_command_prints_predicted_against_measured() {
+    let _serial = serial();
+    let dir = std::env::temp_dir().join(format!("archbench-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mm2.ron");
+    std::fs::write(
+        &path,
+        r#"(format: 1, name: "mm2",
+            workload: (arrivals: Open(process: Poisson, rate_rps: 100.0), classes: [(name: "c", entry: "s")]),
+            scenarios: [(name: "one", services: [(name: "s", workers: 2, service_time: "exp:4ms")])])"#,
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let out = archbench_cli(&[
+        "validate",
+        path,
+        "--rate",
+        "200",
+        "--duration",
+        "3s",
+        "--warmup",
+        "1s",
+        "--format",
+        "json",
+        "--tolerance",
+        "throughput=15%",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let pass = report["pass"].as_bool().unwrap();
+    assert_eq!(out.status.code(), Some(if pass { 0 } else { 3 }), "{text}");
+    let throughput = &report["classes"][0]["throughput_rps"];
+    assert_close!(
+        number(throughput, &["measured"]) / 200.0,
+        1.0,
+        0.15,
+        "{text}"
+    );
+    assert!(number(throughput, &["predicted"]) > 0.0);
+    assert_eq!(report["services"][0]["service"], "s");
+
+    let out = archbench_cli(&[
+        "validate",
+        path,
+        "--rate",
+        "200",
+        "--duration",
+        "2s",
+        "--tolerance",
+        "p98=5%",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("p98"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
