@@ -570,6 +570,52 @@ fn a_live_test_asks_for_the_hosts_then_measures_and_joins_the_results() {
     });
 }
 
+/// "Emulate this scenario": the Live window starts the scenario on the
+/// canvas as real services on 127.0.0.1 (no host to confirm: nothing leaves
+/// the machine), drives it with the project's workload, shows it as
+/// "measured (emulated)" beside the simulation, and an error table; Stop
+/// ends both.
+#[cfg(feature = "loadgen")]
+#[test]
+fn emulating_the_scenario_measures_it_beside_its_simulation() {
+    let _timing = support::timing_sensitive();
+    let dir = scratch("emulate");
+    let (mut harness, _) = app(&dir, None);
+    harness.get_by_label("▶ Simulate").click();
+    step_until(&mut harness, "the simulation", |app| {
+        !app.is_running() && app.simulation().is_some()
+    });
+    harness.get_by_label("⏺ Live test").click();
+    harness.run();
+    harness.get_by_label("Emulate this scenario").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("services as real HTTP servers on 127.0.0.1")
+            .is_some()
+    );
+    harness.get_by_role_and_label(Role::Button, "Start").click();
+    harness.step();
+    assert!(harness.state().is_live_running(), "no confirmation is asked");
+    step_until(&mut harness, "three emulated seconds", |_| {
+        seconds_have_passed(3.5)
+    });
+    harness.get_by_role_and_label(Role::Button, "Stop").click();
+    step_until(&mut harness, "the run to end", |app| !app.is_live_running());
+    let measured = harness.state().measured().expect("a measurement").clone();
+    assert_eq!(measured.errors.values().sum::<u64>(), 0, "{:?}", measured.errors);
+    // The project's workload: 600 requests a second.
+    assert_close!(measured.throughput_rps / 600.0, 1.0, 0.2);
+    harness.run_steps(3);
+    assert!(harness.query_by_label("■ measured (emulated)").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Simulated against measured (emulated): scenario \"monolith\"")
+            .is_some()
+    );
+    assert!(harness.query_by_label("recommender busy").is_some());
+}
+
 /// A condition for `step_until` that holds once `seconds` have passed
 /// since its first call in this thread.
 fn seconds_have_passed(seconds: f64) -> bool {

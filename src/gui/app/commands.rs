@@ -194,6 +194,7 @@ impl App {
         self.canvas = Canvas::default();
         self.runs.simulation = None;
         self.runs.measured = None;
+        self.runs.emulated = None;
         self.runs.curves = None;
         #[cfg(feature = "loadgen")]
         self.runs.live.forget_project();

@@ -197,6 +197,7 @@ impl App {
                         simulation: self.runs.simulation.as_ref(),
                         measured: self.runs.measured.as_ref(),
                         measured_revision: self.runs.measured_revision,
+                        emulated: self.runs.emulated.as_deref(),
                         scenario: self.scenario,
                         curves: self.runs.curves.as_ref(),
                         sweep: self.runs.sweep.as_ref(),
@@ -235,13 +236,27 @@ impl App {
             );
         });
         #[cfg(feature = "loadgen")]
-        crate::gui::panels::live::live_ui(
-            &ctx,
-            &mut self.runs.live,
-            self.doc.project(),
-            self.scenario,
-            &mut commands,
-        );
+        {
+            // The current simulation of the scenario on the canvas, which an
+            // emulated measurement is compared with.
+            let simulated = self
+                .runs
+                .simulation
+                .as_ref()
+                .filter(|c| c.revision == self.doc.revision())
+                .and_then(|c| {
+                    let name = &self.doc.project().scenarios.get(self.scenario)?.name;
+                    c.report.scenarios.iter().find(|s| &s.scenario == name)
+                });
+            crate::gui::panels::live::live_ui(
+                &ctx,
+                &mut self.runs.live,
+                self.doc.project(),
+                self.scenario,
+                simulated,
+                &mut commands,
+            );
+        }
         self.modals_ui(&ctx, &mut commands);
 
         // Text fields merge their edits into one undo step while focused.

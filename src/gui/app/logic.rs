@@ -26,9 +26,18 @@ impl App {
         if let Some(measured) = &self.runs.measured {
             curves
                 .get_or_insert_with(|| Curves::of_histograms(&[]))
-                .add_measured("measured", &measured.latency);
+                .add_measured(self.measured_label(), &measured.latency);
         }
         self.runs.curves = curves;
+    }
+
+    /// What the measurement is called in plots and tables.
+    pub(super) fn measured_label(&self) -> &'static str {
+        if self.runs.emulated.is_some() {
+            "measured (emulated)"
+        } else {
+            "measured (live)"
+        }
     }
 
     pub(super) fn refresh_problems(&mut self) {

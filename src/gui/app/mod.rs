@@ -138,6 +138,8 @@ struct Runs {
     measured: Option<crate::stats::LoadReport>,
     /// The document revision when it was measured.
     measured_revision: u64,
+    /// The scenario it measured, when it was emulated here.
+    emulated: Option<String>,
     /// Latency lines of the simulation and the measurement.
     curves: Option<Curves>,
     #[cfg(feature = "loadgen")]
@@ -235,6 +237,7 @@ impl App {
                 simulation: None,
                 measured: None,
                 measured_revision: 0,
+                emulated: None,
                 curves: None,
                 #[cfg(feature = "loadgen")]
                 live: super::panels::live::LivePanel::default(),
@@ -383,11 +386,17 @@ fn blank_project() -> Project {
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         #[cfg(feature = "loadgen")]
-        if let Some(report) = self.runs.live.logic(ctx) {
+        if let Some((report, emulated)) = self.runs.live.logic(ctx) {
             self.status = format!(
-                "measured {} requests at {:.0} req/s",
-                report.requests, report.throughput_rps
+                "measured {} requests at {:.0} req/s{}",
+                report.requests,
+                report.throughput_rps,
+                emulated.as_ref().map_or_else(String::new, |e| format!(
+                    " (scenario \"{}\" emulated)",
+                    e.scenario
+                ))
             );
+            self.runs.emulated = emulated.map(|e| e.scenario);
             self.runs.measured = Some(report);
             self.runs.measured_revision = self.doc.revision();
             self.refresh_curves();

@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Ui};
 use egui_plot::Line;
 
+use crate::loadgen::emulate::Emulation;
 use crate::loadgen::{self, Live, LoadHandle, LoadPlan, Pacing, RequestSpec, Target};
 use crate::model::{Distribution, Project};
-use crate::stats::LoadReport;
+use crate::stats::{LoadReport, ScenarioReport};
+
+use super::emulated::{self, EmulatedRun, Measurement};
 
 use super::super::command::Command;
 use super::super::plots::{self, format_ms};
@@ -35,6 +38,9 @@ pub enum Source {
     Project,
     /// One URL typed here.
     Url,
+    /// The scenario itself, emulated as real services on 127.0.0.1 and
+    /// driven with the project's workload.
+    Emulated,
 }
 
 /// A run in progress.
@@ -43,6 +49,9 @@ struct Run {
     started: Instant,
     duration: Duration,
     what: String,
+    /// The services it drives, when they are the scenario emulated here;
+    /// they stop with the run.
+    emulation: Option<Emulation>,
 }
 
 /// The Live panel's settings and the run it drives.
@@ -65,7 +74,7 @@ pub struct LivePanel {
     run: Option<Run>,
     live: Live,
     /// The whole run, once it has ended.
-    summary: Option<LoadReport>,
+    summary: Option<Measurement>,
     error: Option<String>,
 }
 
@@ -110,9 +119,10 @@ impl LivePanel {
         self.run.is_some()
     }
 
-    /// Polls the run: the latest seconds while it goes, the report when it
-    /// ends. Call once per frame.
-    pub fn logic(&mut self, ctx: &egui::Context) -> Option<LoadReport> {
+    /// Polls the run: the latest seconds while it goes, the report (and
+    /// an emulation's counters) when it ends, when the emulation stops too.
+    /// Call once per frame.
+    pub fn logic(&mut self, ctx: &egui::Context) -> Option<(LoadReport, Option<EmulatedRun>)> {
         let run = self.run.as_ref()?;
         self.live = run.handle.live();
         if !run.handle.is_finished() {
@@ -120,11 +130,22 @@ impl LivePanel {
             return None;
         }
         let run = self.run.take()?;
+        let emulated = run.emulation.map(|emulation| {
+            let run = EmulatedRun {
+                scenario: emulation.scenario().to_owned(),
+                services: emulation.stats(),
+            };
+            emulation.stop();
+            run
+        });
         match run.handle.join() {
             Ok(report) => {
                 self.error = None;
-                self.summary = Some(report.clone());
-                Some(report)
+                self.summary = Some(Measurement {
+                    report: report.clone(),
+                    emulated: emulated.clone(),
+                });
+                Some((report, emulated))
             }
             Err(error) => {
                 self.error = Some(error.to_string());
@@ -135,6 +156,7 @@ impl LivePanel {
 
     fn plan(&self, project: &Project, scenario: usize) -> Result<LoadPlan, String> {
         let targets = match self.source {
+            Source::Emulated => unreachable!("an emulated run is planned with its emulation"),
             Source::Project => {
                 loadgen::project_targets(project, scenario).map_err(|e| e.to_string())?
             }
@@ -178,12 +200,20 @@ impl LivePanel {
         Ok(plan)
     }
 
-    fn start(&mut self, plan: LoadPlan) {
-        let what = format!(
-            "{} against {}",
-            plan.describe(),
-            hosts(&plan).into_iter().collect::<Vec<_>>().join(", ")
-        );
+    fn start(&mut self, plan: LoadPlan, emulation: Option<Emulation>) {
+        let what = match &emulation {
+            Some(e) => format!(
+                "{} against scenario \"{}\" emulated on 127.0.0.1 ({} listeners)",
+                plan.describe(),
+                e.scenario(),
+                e.listeners().len()
+            ),
+            None => format!(
+                "{} against {}",
+                plan.describe(),
+                hosts(&plan).into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        };
         let duration = plan.duration;
         match loadgen::start(plan) {
             Ok(handle) => {
@@ -195,6 +225,7 @@ impl LivePanel {
                     started: Instant::now(),
                     duration,
                     what,
+                    emulation,
                 });
             }
             Err(error) => self.error = Some(error.to_string()),
@@ -208,12 +239,21 @@ impl LivePanel {
             && yes
         {
             self.confirmed.extend(new);
-            self.start(plan);
+            self.start(plan, None);
         }
     }
 
-    /// Asks for confirmation of new hosts, or starts.
+    /// Asks for confirmation of new hosts, or starts. The emulated
+    /// scenario needs none: it listens on 127.0.0.1, in this process.
     fn request_start(&mut self, project: &Project, scenario: usize) {
+        if self.source == Source::Emulated {
+            let duration = Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S));
+            match emulated::start(project, scenario, duration, self.connections) {
+                Ok((emulation, plan)) => self.start(plan, Some(emulation)),
+                Err(error) => self.error = Some(error),
+            }
+            return;
+        }
         match self.plan(project, scenario) {
             Ok(plan) => {
                 let new: Vec<String> = hosts(&plan)
@@ -221,12 +261,31 @@ impl LivePanel {
                     .filter(|h| !self.confirmed.contains(h))
                     .collect();
                 if new.is_empty() {
-                    self.start(plan);
+                    self.start(plan, None);
                 } else {
                     self.confirming = Some((plan, new));
                 }
             }
             Err(error) => self.error = Some(error),
+        }
+    }
+}
+
+/// The project's workload, in words.
+fn workload_text(project: &Project) -> String {
+    match &project.workload.arrivals {
+        crate::model::Arrivals::Open {
+            rate_rps, profile, ..
+        } => format!(
+            "the project's: {rate_rps} req/s{}",
+            if profile.is_empty() {
+                ""
+            } else {
+                " with its rate profile"
+            }
+        ),
+        crate::model::Arrivals::Closed { users, think_time } => {
+            format!("the project's: {users} users thinking {think_time}")
         }
     }
 }
@@ -240,11 +299,15 @@ fn hosts(plan: &LoadPlan) -> BTreeSet<String> {
 }
 
 /// Draws the Live window, if open.
+///
+/// `simulated` is the current simulation of the scenario, which an
+/// emulated measurement is compared with.
 pub fn live_ui(
     ctx: &egui::Context,
     panel: &mut LivePanel,
     project: &Project,
     scenario: usize,
+    simulated: Option<&ScenarioReport>,
     commands: &mut Vec<Command>,
 ) {
     let mut open = panel.open;
@@ -261,7 +324,7 @@ pub fn live_ui(
         .max_height(screen.height() - 80.0)
         .show(ctx, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                settings_ui(ui, panel, project, scenario);
+                settings_ui(ui, panel, project, scenario, simulated);
             });
         });
     panel.open = open;
@@ -285,7 +348,13 @@ pub fn live_ui(
     }
 }
 
-fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: usize) {
+fn settings_ui(
+    ui: &mut Ui,
+    panel: &mut LivePanel,
+    project: &Project,
+    scenario: usize,
+    simulated: Option<&ScenarioReport>,
+) {
     let running = panel.run.is_some();
     ui.add_enabled_ui(!running, |ui| {
         egui::Grid::new("live-settings")
@@ -300,9 +369,30 @@ fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: 
                         Source::Project,
                         "the scenario's endpoints",
                     );
+                    ui.selectable_value(
+                        &mut panel.source,
+                        Source::Emulated,
+                        "Emulate this scenario",
+                    );
                 });
                 ui.end_row();
                 match panel.source {
+                    Source::Emulated => {
+                        ui.label("services");
+                        ui.vertical(|ui| {
+                            let s = &project.scenarios[scenario.min(project.scenarios.len() - 1)];
+                            ui.label(format!(
+                                "scenario \"{}\": {} services as real HTTP servers on 127.0.0.1, \
+                                 driven with the project's workload",
+                                s.name,
+                                s.services.len()
+                            ));
+                            for problem in crate::loadgen::emulate::unsupported(project, scenario) {
+                                ui.colored_label(theme::PROBLEM, problem.to_string());
+                            }
+                        });
+                        ui.end_row();
+                    }
                     Source::Url => {
                         ui.label("URL");
                         ui.horizontal(|ui| {
@@ -336,30 +426,41 @@ fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: 
                         ui.end_row();
                     }
                 }
-                ui.label("load");
-                ui.horizontal(|ui| {
-                    ui.selectable_value(&mut panel.closed_loop, false, "rate (open)");
-                    ui.selectable_value(&mut panel.closed_loop, true, "users (closed)");
-                });
-                ui.end_row();
-                if panel.closed_loop {
-                    ui.label("users");
-                    ui.add(egui::DragValue::new(&mut panel.users).range(1..=MAX_USERS));
-                    ui.end_row();
-                    ui.label("think time");
-                    ui.text_edit_singleline(&mut panel.think);
-                    ui.end_row();
-                } else {
-                    ui.label("rate");
-                    ui.add(
-                        egui::DragValue::new(&mut panel.rate_rps)
-                            .range(1.0..=loadgen::MAX_RATE_RPS)
-                            .suffix(" req/s"),
-                    );
+                if panel.source == Source::Emulated {
+                    ui.label("load");
+                    ui.label(workload_text(project));
                     ui.end_row();
                     ui.label("connections");
                     ui.add(egui::DragValue::new(&mut panel.connections).range(1..=MAX_CONNECTIONS));
                     ui.end_row();
+                } else {
+                    ui.label("load");
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(&mut panel.closed_loop, false, "rate (open)");
+                        ui.selectable_value(&mut panel.closed_loop, true, "users (closed)");
+                    });
+                    ui.end_row();
+                    if panel.closed_loop {
+                        ui.label("users");
+                        ui.add(egui::DragValue::new(&mut panel.users).range(1..=MAX_USERS));
+                        ui.end_row();
+                        ui.label("think time");
+                        ui.text_edit_singleline(&mut panel.think);
+                        ui.end_row();
+                    } else {
+                        ui.label("rate");
+                        ui.add(
+                            egui::DragValue::new(&mut panel.rate_rps)
+                                .range(1.0..=loadgen::MAX_RATE_RPS)
+                                .suffix(" req/s"),
+                        );
+                        ui.end_row();
+                        ui.label("connections");
+                        ui.add(
+                            egui::DragValue::new(&mut panel.connections).range(1..=MAX_CONNECTIONS),
+                        );
+                        ui.end_row();
+                    }
                 }
                 ui.label("duration");
                 ui.add(
@@ -390,15 +491,30 @@ fn settings_ui(ui: &mut Ui, panel: &mut LivePanel, project: &Project, scenario: 
     if let Some(error) = &panel.error {
         ui.colored_label(theme::PROBLEM, error);
     }
-    if let Some(report) = &panel.summary
+    if let Some(measurement) = &panel.summary
         && panel.run.is_none()
     {
-        summary_ui(ui, report);
+        summary_ui(ui, &measurement.report);
+        if let Some(run) = &measurement.emulated {
+            match simulated.filter(|s| s.scenario == run.scenario) {
+                Some(predicted) => {
+                    emulated::comparison_ui(ui, predicted, &measurement.report, run);
+                }
+                None => {
+                    ui.colored_label(
+                        theme::MUTED,
+                        "Simulate (with the project unchanged) to see the prediction's error \
+                         against this measurement.",
+                    );
+                }
+            }
+            ui.separator();
+        }
     }
     live_plots_ui(
         ui,
         &panel.live,
-        panel.summary.as_ref().map(|r| r.duration_s),
+        panel.summary.as_ref().map(|m| m.report.duration_s),
     );
 }
 

@@ -1,5 +1,7 @@
 //! The panels around the canvas, one per file.
 
+#[cfg(feature = "loadgen")]
+pub mod emulated;
 pub mod fields;
 pub mod inspector;
 #[cfg(feature = "loadgen")]

@@ -51,6 +51,9 @@ pub struct Shown<'a> {
     pub measured: Option<&'a LoadReport>,
     /// The document revision when the measurement was taken.
     pub measured_revision: u64,
+    /// The scenario the measurement drove, emulated here; `None` for a
+    /// live system.
+    pub emulated: Option<&'a str>,
     /// The scenario on the canvas, which a measurement is compared with.
     pub scenario: usize,
     /// The latency lines of both.
@@ -128,11 +131,29 @@ pub fn results_ui(
     let table = egui::ScrollArea::horizontal()
         .id_salt("percentile-table")
         .show(ui, |ui| {
-            table_ui(ui, shown.simulation.map(|c| &c.report), shown.measured);
+            table_ui(
+                ui,
+                shown.simulation.map(|c| &c.report),
+                shown.measured,
+                shown.emulated.is_some(),
+            );
         });
     view.table = Some(table.inner_rect);
     if let Some(m) = shown.measured {
-        live_note_ui(ui, shown.project, shown.scenario, m);
+        match shown.emulated {
+            Some(scenario) => {
+                ui.label(
+                    RichText::new(format!(
+                        "measured (emulated): {} against scenario \"{scenario}\" run as real \
+                         services on 127.0.0.1",
+                        m.mode
+                    ))
+                    .small()
+                    .color(theme::MUTED),
+                );
+            }
+            None => live_note_ui(ui, shown.project, shown.scenario, m),
+        }
     }
     ui.add_space(4.0);
     let mut ids = Vec::new();
@@ -298,7 +319,12 @@ fn card(
     view.rects.insert(id, response.rect);
 }
 
-fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&LoadReport>) {
+fn table_ui(
+    ui: &mut Ui,
+    report: Option<&SimulationReport>,
+    measured: Option<&LoadReport>,
+    emulated: bool,
+) {
     ui.label(
         RichText::new("Latencies are of successful requests; failed ones are counted apart.")
             .small()
@@ -365,7 +391,12 @@ fn table_ui(ui: &mut Ui, report: Option<&SimulationReport>, measured: Option<&Lo
                 ui.end_row();
             }
             if let Some(m) = measured {
-                ui.label(RichText::new("■ measured (live)").color(theme::MEASURED));
+                let label = if emulated {
+                    "■ measured (emulated)"
+                } else {
+                    "■ measured (live)"
+                };
+                ui.label(RichText::new(label).color(theme::MEASURED));
                 ui.label(format!("{:.0} req/s", m.throughput_rps));
                 let errors: u64 = m.errors.values().sum();
                 let total = m.requests + errors;
