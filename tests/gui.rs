@@ -596,14 +596,22 @@ fn emulating_the_scenario_measures_it_beside_its_simulation() {
     );
     harness.get_by_role_and_label(Role::Button, "Start").click();
     harness.step();
-    assert!(harness.state().is_live_running(), "no confirmation is asked");
+    assert!(
+        harness.state().is_live_running(),
+        "no confirmation is asked"
+    );
     step_until(&mut harness, "three emulated seconds", |_| {
         seconds_have_passed(3.5)
     });
     harness.get_by_role_and_label(Role::Button, "Stop").click();
     step_until(&mut harness, "the run to end", |app| !app.is_live_running());
     let measured = harness.state().measured().expect("a measurement").clone();
-    assert_eq!(measured.errors.values().sum::<u64>(), 0, "{:?}", measured.errors);
+    assert_eq!(
+        measured.errors.values().sum::<u64>(),
+        0,
+        "{:?}",
+        measured.errors
+    );
     // The project's workload: 600 requests a second.
     assert_close!(measured.throughput_rps / 600.0, 1.0, 0.2);
     harness.run_steps(3);

@@ -67,6 +67,10 @@ pub struct LivePanel {
     think: String,
     duration_s: f64,
     connections: u32,
+    /// Connections for the emulated scenario: more, as its requests take
+    /// as long as the model says, and too few would queue them in the
+    /// load generator instead of at the services.
+    emulated_connections: u32,
     /// Hosts the user agreed to load, for the open project.
     confirmed: BTreeSet<String>,
     /// A plan waiting for the user to confirm its hosts.
@@ -91,6 +95,7 @@ impl Default for LivePanel {
             think: "exp:100ms".into(),
             duration_s: 30.0,
             connections: 16,
+            emulated_connections: 256,
             confirmed: BTreeSet::new(),
             confirming: None,
             run: None,
@@ -248,7 +253,7 @@ impl LivePanel {
     fn request_start(&mut self, project: &Project, scenario: usize) {
         if self.source == Source::Emulated {
             let duration = Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S));
-            match emulated::start(project, scenario, duration, self.connections) {
+            match emulated::start(project, scenario, duration, self.emulated_connections) {
                 Ok((emulation, plan)) => self.start(plan, Some(emulation)),
                 Err(error) => self.error = Some(error),
             }
@@ -431,7 +436,10 @@ fn settings_ui(
                     ui.label(workload_text(project));
                     ui.end_row();
                     ui.label("connections");
-                    ui.add(egui::DragValue::new(&mut panel.connections).range(1..=MAX_CONNECTIONS));
+                    ui.add(
+                        egui::DragValue::new(&mut panel.emulated_connections)
+                            .range(1..=MAX_CONNECTIONS),
+                    );
                     ui.end_row();
                 } else {
                     ui.label("load");
