@@ -50,14 +50,16 @@ fn main() {
     }
     println!();
     println!("per-hop overhead of the emulated HTTP path (one client, zero-time services)");
-    let one = chain_latency(1, 3_000);
-    let six = chain_latency(6, 3_000);
-    println!(
-        "chain of 1: p50 {:.1} µs; chain of 6: p50 {:.1} µs; per hop {:.1} µs",
-        one / 1e3,
-        six / 1e3,
-        (six - one) / 5.0 / 1e3
-    );
+    for threads in [1, 2] {
+        let one = chain_latency(1, 3_000, threads);
+        let six = chain_latency(6, 3_000, threads);
+        println!(
+            "{threads} event loop(s): chain of 1: p50 {:.1} µs; chain of 6: p50 {:.1} µs; per hop {:.1} µs",
+            one / 1e3,
+            six / 1e3,
+            (six - one) / 5.0 / 1e3
+        );
+    }
 }
 
 /// Lateness of waits started at `rate` per second for `span`.
@@ -106,8 +108,9 @@ fn wake_errors(rate: f64, span: Duration, precise: bool) -> LatencyHistogram {
     errors.clone()
 }
 
-/// The median time of `requests` requests through a chain of `k` services.
-fn chain_latency(k: usize, requests: u32) -> f64 {
+/// The median time of `requests` requests through a chain of `k` services
+/// served by `threads` event loops.
+fn chain_latency(k: usize, requests: u32, threads: usize) -> f64 {
     let services: Vec<String> = (0..k)
         .map(|i| format!("(name: \"s{i}\", workers: 64, service_time: \"0ms\", io: Async)"))
         .collect();
@@ -128,7 +131,7 @@ fn chain_latency(k: usize, requests: u32) -> f64 {
         &EmulateConfig {
             seed: 1,
             base_port: None,
-            threads: Some(2),
+            threads: Some(threads),
         },
     )
     .expect("emulation starts");

@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-/// Spun on top of the expected oversleep: about half the wake-ups then
-/// land before their deadline and spin a few microseconds, the other half
-/// land late by the OS's jitter, which the lead (below) averages out.
-/// Spinning longer buys a narrower error for a great deal of CPU: at 20 µs
-/// and twice the jitter, the timer thread took 40% of a core at 5,600
-/// waits a second, CPU the services and the load generator need.
-const SPIN_SLACK: Duration = Duration::from_micros(5);
+/// Spun on top of the expected oversleep: most wake-ups then land before
+/// their deadline and spin the rest, the few later ones are averaged out by
+/// the lead (below). A trade: with 20 µs plus twice the jitter the timer
+/// thread took 40% of a core at 5,600 waits a second, CPU the services and
+/// the load generator need; with 5 µs an M/M/4 of 2 ms services measured
+/// up to 8% above Erlang C, against up to 4% with this.
+const SPIN_SLACK: Duration = Duration::from_micros(30);
 
 /// The most a wait is fired early to make up for the task's wake-up.
 const MAX_LEAD_NS: i64 = 300_000;

@@ -38,6 +38,9 @@ pub struct ServiceStats {
     pub utilization: f64,
     /// The time-averaged number of requests waiting, over all replicas.
     pub mean_queue_length: f64,
+    /// The number waiting over all replicas, averaged over each whole
+    /// second of the window, as each replica's `queue_per_second`.
+    pub queue_per_second: Vec<f64>,
     /// From arrival to answer, downstream calls included.
     pub response_ms: LatencySummary,
     /// Each replica's counters.
@@ -78,6 +81,11 @@ pub struct ReplicaStats {
     pub utilization: f64,
     /// The time-averaged number of requests waiting for a worker.
     pub mean_queue_length: f64,
+    /// The queue length over time: its average over each whole second of
+    /// the window (the last hour at most), from `queue_first_second`.
+    pub queue_per_second: Vec<f64>,
+    /// The window's second the first of `queue_per_second` covers.
+    pub queue_first_second: u64,
     /// From arrival to answer, downstream calls included.
     pub response_ms: LatencySummary,
     /// The histogram behind `response_ms`.

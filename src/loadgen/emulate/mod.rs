@@ -181,6 +181,16 @@ impl Emulated {
                 0.0
             },
             mean_queue_length: replicas.iter().map(|r| r.mean_queue_length).sum(),
+            queue_per_second: {
+                let seconds = replicas
+                    .iter()
+                    .map(|r| r.queue_per_second.len())
+                    .min()
+                    .unwrap_or(0);
+                (0..seconds)
+                    .map(|k| replicas.iter().map(|r| r.queue_per_second[k]).sum())
+                    .collect()
+            },
             response_ms: response.summary(),
             replicas,
             links,

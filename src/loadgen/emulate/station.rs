@@ -130,6 +130,41 @@ impl Level {
     }
 }
 
+/// The most seconds of queue length a replica keeps (an hour).
+const MAX_SECONDS: usize = 3600;
+
+/// A level's average over each whole second of the window, the last
+/// [`MAX_SECONDS`] of them.
+#[derive(Debug, Default)]
+struct PerSecond {
+    /// The second being filled, from the window's start.
+    second: u64,
+    /// The level's integral when that second began.
+    area_at_start: f64,
+    points: std::collections::VecDeque<f64>,
+    /// Seconds dropped from the front.
+    dropped: u64,
+}
+
+impl PerSecond {
+    /// Closes every second that ended before `now_ns`; call before the
+    /// level changes at `now_ns`.
+    fn advance(&mut self, level: &Level, now_ns: u64) {
+        const SECOND: u64 = 1_000_000_000;
+        while (self.second + 1) * SECOND <= now_ns {
+            let end = level.integral_at((self.second + 1) * SECOND);
+            self.points
+                .push_back((end - self.area_at_start) / SECOND as f64);
+            if self.points.len() > MAX_SECONDS {
+                self.points.pop_front();
+                self.dropped += 1;
+            }
+            self.area_at_start = end;
+            self.second += 1;
+        }
+    }
+}
+
 /// What happened to one request at a replica.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Outcome {
@@ -173,6 +208,7 @@ struct Counters {
     waited: u64,
     busy: Level,
     queue: Level,
+    queue_per_second: PerSecond,
     response: LatencyHistogram,
 }
 
@@ -190,6 +226,7 @@ impl Counters {
             waited: 0,
             busy: Level::default(),
             queue: Level::default(),
+            queue_per_second: PerSecond::default(),
             response: LatencyHistogram::new(),
         }
     }
@@ -339,6 +376,8 @@ impl Replica {
         let now = at;
         let mut c = lock(&self.counters);
         let ns = c.ns(now);
+        let queue = c.queue;
+        c.queue_per_second.advance(&queue, ns);
         c.queue.add(ns, delta);
         if delta > 0 {
             c.waited += 1;
@@ -394,8 +433,10 @@ impl Replica {
 
     /// Its counters over the window so far.
     pub(super) fn stats(&self, index: u32, workers: u32, now: Instant) -> ReplicaStats {
-        let c = lock(&self.counters);
+        let mut c = lock(&self.counters);
         let ns = c.ns(now);
+        let queue = c.queue;
+        c.queue_per_second.advance(&queue, ns);
         let window_s = ns as f64 / 1e9;
         let per_ns = |level: &Level| {
             if ns == 0 {
@@ -418,6 +459,8 @@ impl Replica {
             busy_s: c.busy.integral_at(ns) / 1e9,
             utilization: per_ns(&c.busy) / f64::from(workers.max(1)),
             mean_queue_length: per_ns(&c.queue),
+            queue_per_second: c.queue_per_second.points.iter().copied().collect(),
+            queue_first_second: c.queue_per_second.dropped,
             response_ms: c.response.summary(),
             response: c.response.clone(),
         }
