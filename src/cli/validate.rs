@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
+use crate::loadgen;
 use crate::loadgen::emulate::{self, EmulateConfig, Emulation};
-use crate::loadgen::{self, LoadPlan, Pacing};
 use crate::model::{Arrivals, Project, StopCondition, TimeSpan, Validated};
 use crate::sim::{SweepAxis, SweepSpec};
 use crate::stats::{Tolerance, ValidationReport, compare, write_validation};
@@ -153,31 +153,9 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
             project.scenarios[index].name
         )
     })?;
-    let pacing = match &project.workload.arrivals {
-        Arrivals::Open { process, .. } => Pacing::Open {
-            process: *process,
-            segments: project.workload.rate_segments(),
-            connections: args.connections,
-            seed: project.run.seed,
-        },
-        Arrivals::Closed { users, think_time } => Pacing::Closed {
-            users: *users,
-            think: think_time.clone(),
-        },
-    };
-    let plan = LoadPlan {
-        targets: emulation.targets(&project)?,
-        pacing,
-        duration: warmup + duration,
-        precise: true,
-        warmup,
-        timeout: Duration::from_secs(30),
-        http2: false,
-        insecure: false,
-        thresholds: Vec::new(),
-        threads: Some(1),
-    };
-    plan.validate().map_err(|e| super::usage(e.into()))?;
+    let plan = emulation
+        .load_plan(&project, warmup + duration, warmup, args.connections)
+        .map_err(|e| super::usage(e.into()))?;
     eprintln!(
         "emulating {} services on 127.0.0.1 and measuring for {:.0} s after {:.0} s of warm-up…",
         project.scenarios[index].services.len(),

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use eframe::egui::{self, RichText, Ui};
 
+use crate::loadgen::LoadPlan;
 use crate::loadgen::emulate::{self, EmulateConfig, Emulation};
-use crate::loadgen::{LoadPlan, Pacing};
-use crate::model::{Arrivals, Project, Validated};
+use crate::model::{Project, Validated};
 use crate::stats::{LoadReport, ScenarioReport, ServiceStats, Versus, compare};
 
 use super::super::plots::format_ms;
@@ -58,31 +58,9 @@ pub fn start(
         },
     )
     .map_err(|e| e.to_string())?;
-    let pacing = match &project.workload.arrivals {
-        Arrivals::Open { process, .. } => Pacing::Open {
-            process: *process,
-            segments: project.workload.rate_segments(),
-            connections,
-            seed: project.run.seed,
-        },
-        Arrivals::Closed { users, think_time } => Pacing::Closed {
-            users: *users,
-            think: think_time.clone(),
-        },
-    };
-    let plan = LoadPlan {
-        targets: emulation.targets(project).map_err(|e| e.to_string())?,
-        pacing,
-        duration,
-        precise: true,
-        warmup: Duration::ZERO,
-        timeout: Duration::from_secs(10),
-        http2: false,
-        insecure: false,
-        thresholds: Vec::new(),
-        threads: Some(1),
-    };
-    plan.validate().map_err(|e| e.to_string())?;
+    let plan = emulation
+        .load_plan(project, duration, Duration::ZERO, connections)
+        .map_err(|e| e.to_string())?;
     Ok((emulation, plan))
 }
 

@@ -379,6 +379,46 @@ impl Emulation {
             .collect()
     }
 
+    /// A load test of the project's workload against this emulation: its
+    /// rate and profile (or users and think time), each class at its entry
+    /// by weight, for `duration` of which the first `warmup` is not
+    /// measured, on precise pacing from one sending thread (the services
+    /// need the other cores), with a 30 s timeout per request.
+    pub fn load_plan(
+        &self,
+        project: &Project,
+        duration: Duration,
+        warmup: Duration,
+        connections: u32,
+    ) -> Result<super::LoadPlan, LoadError> {
+        let pacing = match &project.workload.arrivals {
+            crate::model::Arrivals::Open { process, .. } => super::Pacing::Open {
+                process: *process,
+                segments: project.workload.rate_segments(),
+                connections,
+                seed: project.run.seed,
+            },
+            crate::model::Arrivals::Closed { users, think_time } => super::Pacing::Closed {
+                users: *users,
+                think: think_time.clone(),
+            },
+        };
+        let plan = super::LoadPlan {
+            targets: self.targets(project)?,
+            pacing,
+            duration,
+            precise: true,
+            warmup,
+            timeout: Duration::from_secs(30),
+            http2: false,
+            insecure: false,
+            thresholds: Vec::new(),
+            threads: Some(1),
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+
     /// Closes every listener and connection and stops the event loops.
     pub fn stop(mut self) {
         self.shut_down();
