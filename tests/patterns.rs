@@ -9,7 +9,6 @@ use archbench::model::{
 use archbench::sim::analytic;
 
 use crate::support::{each, link, open_project, replicate, service};
-use archbench::stats::Interval;
 
 fn cache(hit_ratio: f64, warmup_s: f64) -> Cache {
     Cache {
@@ -55,18 +54,19 @@ fn a_cache_equals_probabilistic_routing() {
     for (label, project) in [("cache", cached(0.7)), ("routing", routed(0.7))] {
         let prediction = analytic::predict(&project, 0).end_to_end_ms.unwrap();
         assert_close!(prediction, truth, 1e-9, "{label}: analytic {prediction}");
-        let runs = replicate(&project, 10);
-        let ci = Interval::of_mean(&each(&runs, |r| r.latency_ms.mean)).unwrap();
-        assert!(ci.contains(truth), "{label}: {ci:?} vs {truth}");
-        assert!(ci.half_width() < 0.03 * truth);
+        let runs = replicate(&project, 20);
+        let mean = each(&runs, |r| r.latency_ms.mean);
+        crate::support::assert_theory(&format!("{label} end to end"), &mean, truth, 0.03);
         let share = each(&runs, |r| {
             r.services[1].arrivals as f64 / r.services[0].arrivals as f64
         });
-        let share = Interval::of_mean(&share).unwrap();
-        assert!(share.contains(0.3), "{label}: the database sees {share:?}");
+        crate::support::assert_theory(&format!("{label} database share"), &share, 0.3, 0.03);
     }
-    let hits = simulate_scenario(&cached(0.7), 0).unwrap().services[0].cache_hits;
-    assert!(hits > 60_000, "{hits}");
+    // Hits are the other 70%: those the database did not see.
+    let report = simulate_scenario(&cached(0.7), 0).unwrap();
+    let (cache, db) = (&report.services[0], &report.services[1]);
+    assert_eq!(cache.cache_hits + db.arrivals, cache.arrivals);
+    assert_close!(cache.cache_hits as f64 / cache.arrivals as f64, 0.7, 0.01);
 }
 
 #[test]
@@ -767,23 +767,17 @@ fn consumers_pulling_from_one_queue_are_an_m_m_c_queue() {
         consumers.balancer = balancer;
         open_project(240.0, vec![consumers], vec![], 100_000)
     };
-    let runs = replicate(&project(Balancer::Pull), 10);
-    let wait = Interval::of_mean(&each(&runs, |r| r.services[0].wait_ms.mean)).unwrap();
-    assert!(wait.contains(erlang_c_wait_ms), "{wait:?}");
-    let pushed = simulate_scenario(&project(Balancer::RoundRobin), 0).unwrap();
-    assert!(pushed.services[0].wait_ms.mean > 1.5 * erlang_c_wait_ms);
-    // The analytic cross-check knows Pull is M/M/3: 10 + 10.787 ms, exact
-    // (it called Pull a broken assumption), and the simulation agrees.
-    let pulled = &runs[0];
-    assert!(
-        pulled.analytic_assumptions_broken.is_empty(),
-        "{:?}",
-        pulled.analytic_assumptions_broken
-    );
-    let analytic = pulled.analytic_ms.expect("an analytic value");
-    assert_close!(analytic, 10.0 + erlang_c_wait_ms, 1e-6, "{analytic}");
-    let latency = Interval::of_mean(&each(&runs, |r| r.latency_ms.mean)).unwrap();
-    assert!(latency.contains(analytic), "{latency:?}");
+    let runs = replicate(&project(Balancer::Pull), 20);
+    let wait = each(&runs, |r| r.services[0].wait_ms.mean);
+    crate::support::assert_theory("pull M/M/3 mean wait", &wait, erlang_c_wait_ms, 0.04);
+    // Pushed round robin, each replica is E3/M/1 at 80/s with μ = 100/s:
+    // σ = (240 / (240 + 100 (1 − σ)))³ = 0.710934 and the wait is
+    // σ / (μ (1 − σ)) = 24.594 ms, over twice the shared queue's.
+    let sigma = crate::support::erlang_k_m1_sigma(3, 80.0, 100.0);
+    let pushed_ms = sigma / (100.0 * (1.0 - sigma)) * 1e3;
+    let runs = replicate(&project(Balancer::RoundRobin), 20);
+    let wait = each(&runs, |r| r.services[0].wait_ms.mean);
+    crate::support::assert_theory("round robin E3/M/1 mean wait", &wait, pushed_ms, 0.05);
 }
 
 #[test]

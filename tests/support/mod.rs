@@ -192,38 +192,99 @@ pub fn each(reports: &[ScenarioReport], metric: impl Fn(&ScenarioReport) -> f64)
     reports.iter().map(metric).collect()
 }
 
-/// Two-sided 99% Student t quantiles, by degrees of freedom 1..=30.
-const T_995: [f64; 30] = [
-    63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169, 3.106, 3.055, 3.012,
-    2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797, 2.787, 2.779,
-    2.771, 2.763, 2.756, 2.750,
-];
+/// P(|T| ≤ t) for Student's t with `df` degrees of freedom, exactly, by
+/// the finite sums in θ = atan(t / √df) of Abramowitz and Stegun 26.7.3
+/// (odd df) and 26.7.4 (even df).
+pub fn student_t_central(t: f64, df: u32) -> f64 {
+    assert!(df >= 1 && t >= 0.0);
+    let theta = (t / f64::from(df).sqrt()).atan();
+    let (sin, cos) = theta.sin_cos();
+    let cos2 = cos * cos;
+    if df % 2 == 1 {
+        // cos θ + (2/3) cos³ θ + (2·4)/(3·5) cos⁵ θ + … up to cos^(df−2) θ.
+        let mut sum = 0.0;
+        if df > 1 {
+            let mut term = cos;
+            sum = term;
+            for k in 1..(df - 1) / 2 {
+                term *= cos2 * f64::from(2 * k) / f64::from(2 * k + 1);
+                sum += term;
+            }
+        }
+        2.0 / std::f64::consts::PI * (theta + sin * sum)
+    } else {
+        // 1 + (1/2) cos² θ + (1·3)/(2·4) cos⁴ θ + … up to cos^(df−2) θ.
+        let (mut term, mut sum) = (1.0, 1.0);
+        for k in 1..df / 2 {
+            term *= cos2 * f64::from(2 * k - 1) / f64::from(2 * k);
+            sum += term;
+        }
+        sin * sum
+    }
+}
 
-/// The mean of independent estimates and the half-width of its 99% interval.
+/// The t with P(|T| ≤ t) = 1 − `alpha` at `df` degrees of freedom, by
+/// bisection (to 1e-9).
+pub fn student_t_quantile(alpha: f64, df: u32) -> f64 {
+    let (mut low, mut high) = (0.0, 1e6);
+    while high - low > 1e-9 {
+        let mid = f64::midpoint(low, high);
+        if student_t_central(mid, df) < 1.0 - alpha {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    f64::midpoint(low, high)
+}
+
+/// The mean of independent estimates and the half-width of its interval.
 #[derive(Clone, Copy, Debug)]
 pub struct Interval {
     pub mean: f64,
     pub half_width: f64,
 }
 
-pub fn interval(values: &[f64]) -> Interval {
+/// The Student-t interval of the mean of `values` that misses with
+/// probability `alpha`.
+pub fn interval(values: &[f64], alpha: f64) -> Interval {
     let n = values.len();
-    assert!((2..=31).contains(&n), "need 2 to 31 runs");
+    assert!(n >= 2, "need two runs at least");
     let mean = values.iter().sum::<f64>() / n as f64;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let df = u32::try_from(n - 1).unwrap();
     Interval {
         mean,
-        half_width: T_995[n - 2] * (var / n as f64).sqrt(),
+        half_width: student_t_quantile(alpha, df) * (var / n as f64).sqrt(),
     }
 }
 
-/// Asserts that the 99% interval over independent runs covers `truth`, and
-/// that the interval is narrower than `precision` (relative), so that the
-/// check has the power to catch an error of that size.
+/// The family-wise error of the theory checks: a correct simulator fails
+/// one or more of all the `assert_theory` checks in the suite by chance
+/// (after a change of random streams, say) with probability at most 1%.
+/// Bonferroni: each of at most `THEORY_CHECKS` checks misses with
+/// probability `FAMILY_ERROR / THEORY_CHECKS`.
+pub const FAMILY_ERROR: f64 = 0.01;
+
+/// How many `assert_theory` checks the suite makes, at most. A check past
+/// this count fails, so that the bound cannot silently stop holding.
+pub const THEORY_CHECKS: usize = 32;
+
+static THEORY_CHECKS_MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Asserts that the Student-t interval over independent runs covers `truth`
+/// at the family-wise level (see `FAMILY_ERROR`), and that the interval is
+/// narrower than `precision` (relative), so that the check has the power to
+/// catch an error of that size.
 pub fn assert_theory(label: &str, values: &[f64], truth: f64, precision: f64) {
-    let ci = interval(values);
+    let made = THEORY_CHECKS_MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    assert!(
+        made <= THEORY_CHECKS,
+        "{label}: more than THEORY_CHECKS = {THEORY_CHECKS} theory checks; raise it"
+    );
+    let ci = interval(values, FAMILY_ERROR / THEORY_CHECKS as f64);
     eprintln!(
-        "{label}: simulated {:.6} ± {:.6} (99%), theory {truth:.6}, off by {:+.2}%",
+        "{label}: simulated {:.6} ± {:.6} (family-wise 99%), theory {truth:.6}, off by {:+.2}%",
         ci.mean,
         ci.half_width,
         (ci.mean / truth - 1.0) * 100.0
@@ -240,4 +301,26 @@ pub fn assert_theory(label: &str, values: &[f64], truth: f64, precision: f64) {
         ci.mean,
         ci.half_width
     );
+}
+
+/// Round robin over `k` replicas of one exponential server hands each
+/// replica every k-th arrival of a Poisson stream of rate `k λ`, so its
+/// interarrival times are Erlang-k with mean 1/λ: each replica is an exact
+/// Ek/M/1 queue. In GI/M/1 the response time is exponential with rate
+/// μ (1 − σ) and the wait is σ / (μ (1 − σ)), where σ is the root in (0, 1)
+/// of σ = A*(μ (1 − σ)), A*(s) = (k λ / (k λ + s))^k the Laplace transform
+/// of the interarrival time (Kleinrock, Queueing Systems I, §6.4). Found by
+/// fixed-point iteration from 0, which rises to the smallest root.
+pub fn erlang_k_m1_sigma(k: u32, lambda: f64, mu: f64) -> f64 {
+    assert!(lambda < mu, "stable queues only");
+    let rate = f64::from(k) * lambda;
+    let mut sigma = 0.0_f64;
+    for _ in 0..10_000 {
+        let next = (rate / (rate + mu * (1.0 - sigma))).powi(i32::try_from(k).unwrap());
+        if (next - sigma).abs() < 1e-15 {
+            return next;
+        }
+        sigma = next;
+    }
+    sigma
 }
