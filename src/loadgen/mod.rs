@@ -42,7 +42,7 @@ use crate::stats::{
     IntervalPoint, LagSummary, LatencyHistogram, LoadReport, TargetLatency, ThresholdResult,
 };
 
-pub use client::Failure;
+pub use client::{Answer, Failure, read_response};
 pub use error::LoadError;
 pub use plan::{
     LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, MAX_THREADS, Pacing, RequestSpec,

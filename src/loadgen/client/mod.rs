@@ -20,6 +20,12 @@ use tokio_rustls::rustls::{self, ClientConfig, pki_types::ServerName};
 
 use super::plan::Target;
 
+mod http1;
+
+use http1::Http1;
+pub(super) use http1::Plain;
+pub use http1::read_response;
+
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Failure {
@@ -120,6 +126,13 @@ impl Sender {
 enum Stream {
     Tcp(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// What a server sent, held in memory and handed out `chunk` bytes per
+    /// read; writes go nowhere. For [`read_response`].
+    Memory {
+        input: Vec<u8>,
+        at: usize,
+        chunk: usize,
+    },
 }
 
 impl Stream {
@@ -130,6 +143,7 @@ impl Stream {
                 s.write_all(bytes).await?;
                 s.flush().await
             }
+            Self::Memory { .. } => Ok(()),
         }
     }
 
@@ -137,268 +151,14 @@ impl Stream {
         match self {
             Self::Tcp(s) => s.read(buf).await,
             Self::Tls(s) => s.read(buf).await,
-        }
-    }
-}
-
-/// The longest response head accepted.
-const MAX_HEAD: usize = 64 * 1024;
-
-/// One HTTP/1.1 connection and its read buffer.
-struct Http1 {
-    stream: Stream,
-    buf: Vec<u8>,
-    /// Unread bytes are `buf[start..end]`.
-    start: usize,
-    end: usize,
-    /// The server said `Connection: close`, or the body ran to the end of
-    /// the stream: open a new connection for the next request.
-    closed: bool,
-}
-
-impl Http1 {
-    fn new(stream: Stream) -> Self {
-        Self {
-            stream,
-            buf: vec![0; 16 * 1024],
-            start: 0,
-            end: 0,
-            closed: false,
-        }
-    }
-
-    /// Reads more bytes; the end of the stream mid-response is a reset.
-    async fn fill(&mut self) -> Result<(), Failure> {
-        if self.start == self.end {
-            (self.start, self.end) = (0, 0);
-        } else if self.end == self.buf.len() {
-            if self.start > 0 {
-                self.buf.copy_within(self.start..self.end, 0);
-                (self.start, self.end) = (0, self.end - self.start);
-            } else {
-                self.buf.resize(self.buf.len() * 2, 0);
-            }
-        }
-        match self.stream.read(&mut self.buf[self.end..]).await {
-            Ok(0) => Err(Failure::Reset),
-            Ok(n) => {
-                self.end += n;
-                Ok(())
-            }
-            Err(e) => Err(Failure::of_io(&e)),
-        }
-    }
-
-    /// Skips `n` body bytes.
-    async fn skip(&mut self, mut n: u64) -> Result<(), Failure> {
-        while n > 0 {
-            if self.start == self.end {
-                self.fill().await?;
-            }
-            let take = ((self.end - self.start) as u64).min(n);
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "at most the buffer's length"
-            )]
-            let take_usize = take as usize;
-            self.start += take_usize;
-            n -= take;
-        }
-        Ok(())
-    }
-
-    /// The next line, without its CRLF.
-    async fn line(&mut self) -> Result<String, Failure> {
-        loop {
-            if let Some(at) = find(&self.buf[self.start..self.end], b"\r\n") {
-                let line =
-                    String::from_utf8_lossy(&self.buf[self.start..self.start + at]).into_owned();
-                self.start += at + 2;
-                return Ok(line);
-            }
-            if self.end - self.start > MAX_HEAD {
-                return Err(Failure::Other);
-            }
-            self.fill().await?;
-        }
-    }
-
-    /// Reads to the end of the stream; returns how many bytes came.
-    async fn drain(&mut self) -> Result<u64, Failure> {
-        let mut bytes = (self.end - self.start) as u64;
-        (self.start, self.end) = (0, 0);
-        loop {
-            match self.stream.read(&mut self.buf).await {
-                Ok(0) => return Ok(bytes),
-                Ok(n) => bytes += n as u64,
-                Err(e) => return Err(Failure::of_io(&e)),
+            Self::Memory { input, at, chunk } => {
+                let n = (*chunk).min(buf.len()).min(input.len() - *at);
+                buf[..n].copy_from_slice(&input[*at..*at + n]);
+                *at += n;
+                Ok(n)
             }
         }
     }
-
-    /// Writes `request` and reads the whole answer.
-    /// Counts the request in `written` once it is on the wire.
-    async fn exchange(
-        &mut self,
-        request: &[u8],
-        head: bool,
-        written: &mut u64,
-    ) -> Result<Answer, Failure> {
-        self.stream
-            .write_all(request)
-            .await
-            .map_err(|e| Failure::of_io(&e))?;
-        *written += 1;
-        let head_end = loop {
-            if let Some(at) = find(&self.buf[self.start..self.end], b"\r\n\r\n") {
-                break self.start + at + 4;
-            }
-            if self.end - self.start > MAX_HEAD {
-                return Err(Failure::Other);
-            }
-            self.fill().await?;
-        };
-        let parsed = parse_head(&self.buf[self.start..head_end]).ok_or(Failure::Protocol)?;
-        self.start = head_end;
-        if parsed.close {
-            self.closed = true;
-        }
-        let status = parsed.status;
-        let bodiless = head || (100..200).contains(&status) || status == 204 || status == 304;
-        let bytes = if bodiless {
-            0
-        } else if parsed.chunked {
-            self.chunked().await?
-        } else if let Some(length) = parsed.length {
-            self.skip(length).await?;
-            length
-        } else {
-            // No length: the body runs to the end of the stream.
-            self.closed = true;
-            self.drain().await?
-        };
-        Ok(Answer { status, bytes })
-    }
-
-    /// Reads a chunked body; returns its payload size.
-    async fn chunked(&mut self) -> Result<u64, Failure> {
-        let mut bytes = 0;
-        loop {
-            let line = self.line().await?;
-            let size = line.split(';').next().unwrap_or("").trim();
-            let size = u64::from_str_radix(size, 16).map_err(|_| Failure::Other)?;
-            if size == 0 {
-                // Trailers, up to an empty line.
-                while !self.line().await?.is_empty() {}
-                return Ok(bytes);
-            }
-            self.skip(size).await?;
-            bytes += size;
-            if !self.line().await?.is_empty() {
-                return Err(Failure::Other);
-            }
-        }
-    }
-}
-
-/// A plain-TCP HTTP/1.1 connection for the emulator's calls between
-/// services: it writes a request serialised by the caller and reads the
-/// whole answer, with the same lean parser as the load generator.
-pub(super) struct Plain(Http1);
-
-impl Plain {
-    /// Connects to `address`.
-    pub(super) async fn connect(address: std::net::SocketAddr) -> Result<Self, Failure> {
-        let stream = TcpStream::connect(address)
-            .await
-            .map_err(|e| Failure::of_io(&e))?;
-        let _ = stream.set_nodelay(true);
-        Ok(Self(Http1::new(Stream::Tcp(stream))))
-    }
-
-    /// Writes `request` and reads the answer to its end.
-    pub(super) async fn exchange(&mut self, request: &[u8]) -> Result<Answer, Failure> {
-        let mut written = 0;
-        self.0.exchange(request, false, &mut written).await
-    }
-
-    /// Whether the server closed it: it cannot carry another request.
-    pub(super) fn is_closed(&self) -> bool {
-        self.0.closed
-    }
-}
-
-/// What the response head says about the body.
-#[derive(Debug, PartialEq, Eq)]
-struct Head {
-    status: u16,
-    length: Option<u64>,
-    chunked: bool,
-    close: bool,
-}
-
-/// Parses a response head (status line and headers, ending in an empty
-/// line); `None` when it is not HTTP/1.x.
-fn parse_head(head: &[u8]) -> Option<Head> {
-    // Bytes, not text: this runs once per response on the hot path.
-    let mut lines = head
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let status_line = lines.next()?;
-    let rest = status_line.strip_prefix(b"HTTP/1.")?;
-    let (&version_minor, rest) = rest.split_first()?;
-    let digits = rest.get(1..4)?;
-    if rest.first() != Some(&b' ') || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let status = digits
-        .iter()
-        .fold(0_u16, |n, d| n * 10 + u16::from(d - b'0'));
-    let mut parsed = Head {
-        status,
-        length: None,
-        chunked: false,
-        close: version_minor == b'0',
-    };
-    for line in lines {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let name = line[..colon].trim_ascii();
-        // Only three headers matter; skip the rest by their length first.
-        if !matches!(name.len(), 10 | 14 | 17) {
-            continue;
-        }
-        let Ok(value) = std::str::from_utf8(line[colon + 1..].trim_ascii()) else {
-            continue;
-        };
-        let name = std::str::from_utf8(name).ok()?;
-        if name.eq_ignore_ascii_case("content-length") {
-            parsed.length = Some(value.parse().ok()?);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            parsed.chunked = value
-                .rsplit(',')
-                .next()
-                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
-        } else if name.eq_ignore_ascii_case("connection") {
-            if value
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("close"))
-            {
-                parsed.close = true;
-            } else if value
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("keep-alive"))
-            {
-                parsed.close = false;
-            }
-        }
-    }
-    Some(parsed)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// TLS settings shared by every connection of a run.
@@ -539,6 +299,7 @@ impl Connection {
         match stream {
             Stream::Tcp(s) => http2_handshake(TokioIo::new(s)).await,
             Stream::Tls(s) => http2_handshake(TokioIo::new(s)).await,
+            Stream::Memory { .. } => unreachable!("connections are made over TCP"),
         }
     }
 }
@@ -634,48 +395,5 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnything {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Head, parse_head};
-
-    fn head(text: &str) -> Option<Head> {
-        parse_head(text.as_bytes())
-    }
-
-    #[test]
-    fn response_heads() {
-        assert_eq!(
-            head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"),
-            Some(Head {
-                status: 200,
-                length: Some(12),
-                chunked: false,
-                close: false
-            })
-        );
-        let chunked = head(
-            "HTTP/1.1 503 Busy\r\ntransfer-encoding: gzip, chunked\r\nConnection: close\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!(
-            (chunked.status, chunked.chunked, chunked.close),
-            (503, true, true)
-        );
-        // HTTP/1.0 closes unless it asks to keep the connection.
-        assert!(head("HTTP/1.0 200 OK\r\n\r\n").unwrap().close);
-        assert!(
-            !head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n")
-                .unwrap()
-                .close
-        );
-        assert_eq!(head("SSH-2.0-OpenSSH\r\n\r\n"), None);
-        assert_eq!(head("HTTP/1.1 2x0 OK\r\n\r\n"), None);
-        assert_eq!(
-            head("HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n"),
-            None
-        );
     }
 }
