@@ -69,8 +69,10 @@ impl Totals {
                 overall.merge(&tally.latency);
                 ClassReport {
                     name: spec.name.clone(),
+                    arrived: tally.arrived,
                     requests: tally.succeeded,
                     failed: tally.failed,
+                    unfinished: tally.unfinished,
                     // Departures per second: a request that arrived in the
                     // warm-up and finished after it counts, one that has
                     // not finished by the end does not, as for a real
@@ -104,6 +106,8 @@ impl Totals {
             scenario: plan.scenario.clone(),
             requests,
             failed: classes.iter().map(|c| c.failed).sum(),
+            arrived: classes.iter().map(|c| c.arrived).sum(),
+            unfinished: classes.iter().map(|c| c.unfinished).sum(),
             // A saturated run ends early, and few of the requests that
             // arrived after the warm-up finish before the end: its
             // throughput is that of the whole run, start to end, which in

@@ -88,6 +88,11 @@ pub struct ScenarioReport {
     pub requests: u64,
     /// Requests that failed (rejected somewhere on their path).
     pub failed: u64,
+    /// Requests that arrived in the measured time (after the warm-up).
+    pub arrived: u64,
+    /// Of those, requests still in the system when the run ended:
+    /// `arrived = requests + failed + unfinished`.
+    pub unfinished: u64,
     /// Successful requests per second of measured time.
     pub throughput_rps: f64,
     /// End-to-end latency of successful requests.
@@ -194,10 +199,15 @@ impl ScenarioReport {
 pub struct ClassReport {
     /// The class's name.
     pub name: String,
+    /// Requests that arrived in the measured time.
+    pub arrived: u64,
     /// Requests that finished successfully.
     pub requests: u64,
     /// Requests that failed.
     pub failed: u64,
+    /// Requests that arrived in the measured time and had not finished at
+    /// its end: `arrived = requests + failed + unfinished`.
+    pub unfinished: u64,
     /// Successful requests per second.
     pub throughput_rps: f64,
     /// End-to-end latency of successful requests.

@@ -47,13 +47,13 @@ impl State {
     pub(super) fn complete(&mut self, plan: &Plan, id: CallId) {
         let now = self.now;
         let from = self.measure_from;
-        let (station_index, replica, holds_worker, arrived) = {
+        let (station_index, replica, holds_worker, arrived, life) = {
             let c = &self.calls[id as usize];
-            (c.station, c.replica, c.holds_worker, c.arrived)
+            (c.station, c.replica, c.holds_worker, c.arrived, c.life)
         };
         if holds_worker {
             self.calls[id as usize].holds_worker = false;
-            self.release_worker(plan, station_index, replica);
+            self.release_worker(plan, station_index, replica, life);
         }
         let measuring = self.measuring;
         let station = &mut self.stations[station_index];
@@ -69,6 +69,12 @@ impl State {
 
     /// Sends the call's answer (or its failure) to whoever waits for it.
     pub(super) fn answer(&mut self, plan: &Plan, id: CallId) {
+        if self.end.is_some() {
+            // The run ended earlier in this event (its last request was
+            // counted while a batch or a crash answered several at once):
+            // the rest stay unfinished, as they were at the end.
+            return;
+        }
         let call = &self.calls[id as usize];
         match call.role {
             Role::Child { .. } if call.orphan => self.release(id),

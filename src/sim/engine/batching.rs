@@ -41,6 +41,10 @@ impl State {
             }
             let size = r.queue.len().min(max as usize);
             let calls: Vec<CallId> = r.queue.drain(..size).collect();
+            // The batch is the replica's current life's work (see start_work).
+            for &call in &calls {
+                self.calls[call as usize].life = r.life;
+            }
             r.busy += 1;
             #[expect(clippy::cast_possible_wrap, reason = "at most 4,096")]
             station.tally.queued.change(now, from, -(size as i64));
@@ -85,14 +89,20 @@ impl State {
         let Some(&first) = calls.first() else {
             return;
         };
-        let (station_index, replica) = {
+        let (station_index, replica, life) = {
             let c = &self.calls[first as usize];
-            (c.station, c.replica)
+            (c.station, c.replica, c.life)
         };
         let (now, from) = (self.now, self.measure_from);
         let station = &mut self.stations[station_index];
-        station.replicas[replica as usize].busy -= 1;
-        station.tally.busy.change(now, from, -1);
+        let r = &mut station.replicas[replica as usize];
+        r.busy -= 1;
+        if r.life == life {
+            station.tally.busy.change(now, from, -1);
+        } else {
+            // A crash lost this batch and stopped counting its worker.
+            r.ghosts -= 1;
+        }
         for call in calls {
             self.after_work(plan, call);
         }

@@ -23,6 +23,13 @@ impl State {
         r.life = self.tickets.draw();
         s.down += 1;
         s.tally.serving.change(now, from, -i64::from(spec.workers));
+        // The work in progress is lost (its calls fail when it would have
+        // ended) and a replica that is down holds no workers: they stop
+        // counting as held now, so the share held never exceeds the serving.
+        let r = &mut s.replicas[replica as usize];
+        let newly_lost = r.busy - r.ghosts;
+        r.ghosts = r.busy;
+        s.tally.busy.change(now, from, -i64::from(newly_lost));
         // A pulled queue is the topic's, and outlives its consumers.
         let waiting: Vec<CallId> = if spec.balancer == Balancer::Pull {
             Vec::new()

@@ -51,6 +51,9 @@ impl State {
     }
 
     pub(super) fn start_root(&mut self, plan: &Plan, class: u32, user: Option<u32>) {
+        if self.now >= self.measure_from {
+            self.classes[class as usize].arrived += 1;
+        }
         let entry = plan.classes[class as usize].entry;
         let call = self.alloc(Call::new(entry, Role::Root { user }, class, self.now));
         self.arrive(plan, call);

@@ -122,6 +122,10 @@ impl Call {
 #[derive(Clone, Debug, Default)]
 struct Replica {
     busy: u32,
+    /// Of `busy`, the workers still finishing work a crash lost: the replica
+    /// is down (or restarted) so they no longer count as held, but they take
+    /// nothing new until that work ends.
+    ghosts: u32,
     outstanding: u32,
     queue: VecDeque<CallId>,
     /// When the pending batch timer goes off, if one is pending: also its
@@ -535,6 +539,7 @@ impl State {
         self.close_interval(at);
         self.now = at;
         self.end = Some(at);
+        self.count_unfinished();
         if self.saturation.is_none() {
             self.saturation = match plan.overloaded {
                 Some(station) => Some(Saturation {
@@ -542,6 +547,20 @@ impl State {
                 }),
                 None => self.growing_station(plan, saturation::AT_THE_END),
             };
+        }
+    }
+
+    /// Counts, per class, the measured requests still in the system: the
+    /// live root calls in the slab.
+    fn count_unfinished(&mut self) {
+        let mut free = vec![false; self.calls.len()];
+        for &id in &self.free {
+            free[id as usize] = true;
+        }
+        for (call, _) in self.calls.iter().zip(&free).filter(|(_, free)| !**free) {
+            if matches!(call.role, Role::Root { .. }) && call.arrived >= self.measure_from {
+                self.classes[call.class as usize].unfinished += 1;
+            }
         }
     }
 

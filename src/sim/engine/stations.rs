@@ -1,6 +1,6 @@
 //! Stations: admission, replicas and balancers, workers.
 
-use super::{Balancer, CallId, Event, Plan, RateLimitPlan, State, StationId};
+use super::{Balancer, CallId, Event, Plan, RateLimitPlan, State, StationId, Ticket};
 
 /// Why a station did not admit a call.
 #[derive(Clone, Copy)]
@@ -175,6 +175,9 @@ impl State {
         let waited = now.since(call.arrived);
         let spec = &plan.stations[station_index];
         let station = &mut self.stations[station_index];
+        // The work belongs to the replica's life now: a call that waited in a
+        // pulled queue through a crash is done by the restarted replica.
+        call.life = station.replicas[call.replica as usize].life;
         let work = spec.service_time.sample(&mut station.service_rng);
         if self.measuring {
             let t = &mut station.tally;
@@ -189,7 +192,15 @@ impl State {
     }
 
     /// Gives the worker to the next queued call, or frees it.
-    pub(super) fn release_worker(&mut self, plan: &Plan, station_index: StationId, replica: u32) {
+    /// `life` is that of the call that held it: of an earlier life, the
+    /// worker was a ghost of a crash (see `Replica::ghosts`).
+    pub(super) fn release_worker(
+        &mut self,
+        plan: &Plan,
+        station_index: StationId,
+        replica: u32,
+        life: Ticket,
+    ) {
         let now = self.now;
         let from = self.measure_from;
         let shared = plan.stations[station_index].balancer == Balancer::Pull;
@@ -202,7 +213,16 @@ impl State {
         } else {
             station.replicas[source].queue.pop_front()
         };
+        let r = &mut station.replicas[replica as usize];
+        let ghost = r.life != life;
+        if ghost {
+            // The worker counts as held again only if it takes new work.
+            r.ghosts -= 1;
+        }
         if let Some(next) = next {
+            if ghost {
+                station.tally.busy.change(now, from, 1);
+            }
             station.tally.queued.change(now, from, -1);
             if source != replica as usize {
                 station.replicas[source].outstanding -= 1;
@@ -211,9 +231,10 @@ impl State {
             }
             self.start_work(plan, next);
         } else {
-            let r = &mut station.replicas[replica as usize];
-            r.busy -= 1;
-            station.tally.busy.change(now, from, -1);
+            station.replicas[replica as usize].busy -= 1;
+            if !ghost {
+                station.tally.busy.change(now, from, -1);
+            }
         }
     }
 }

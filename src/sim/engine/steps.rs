@@ -12,7 +12,8 @@ impl State {
         let spec = &plan.stations[station_index];
         if !spec.blocking {
             self.calls[id as usize].holds_worker = false;
-            self.release_worker(plan, station_index, replica);
+            let life = self.calls[id as usize].life;
+            self.release_worker(plan, station_index, replica, life);
         }
         self.after_work(plan, id);
     }

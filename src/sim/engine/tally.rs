@@ -126,14 +126,18 @@ impl ClassTally {
     /// Adds another replication's measurements of the same class.
     pub fn merge(&mut self, other: &Self) {
         let Self {
+            arrived,
             succeeded,
             departed,
             failed,
+            unfinished,
             latency,
         } = self;
+        *arrived += other.arrived;
         *succeeded += other.succeeded;
         *departed += other.departed;
         *failed += other.failed;
+        *unfinished += other.unfinished;
         latency.merge(&other.latency);
     }
 }
@@ -141,10 +145,15 @@ impl ClassTally {
 /// Per-class measurements of one replication.
 #[derive(Clone, Debug, Default)]
 pub struct ClassTally {
+    /// Requests that arrived in the measured time.
+    pub arrived: u64,
     pub succeeded: u64,
     /// Successful requests that finished in the measured time, whenever
     /// they arrived: the class's throughput.
     pub departed: u64,
     pub failed: u64,
+    /// Requests that arrived in the measured time and were still in the
+    /// system at its end, counted from the live calls (not by subtraction).
+    pub unfinished: u64,
     pub latency: LatencyHistogram,
 }
