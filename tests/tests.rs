@@ -16,6 +16,8 @@ mod endings;
 mod engine;
 mod examples;
 mod files;
+#[cfg(feature = "loadgen")]
+mod fuzz_corpus;
 #[cfg(feature = "gui")]
 mod gui;
 mod layering;
@@ -23,4 +25,5 @@ mod layering;
 mod loadgen;
 mod mutants;
 mod patterns;
+mod properties;
 mod theory;
