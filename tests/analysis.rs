@@ -226,6 +226,7 @@ fn a_replicas_sweep_shows_where_adding_replicas_stops_helping() {
 
 #[test]
 fn impossible_sweeps_are_refused() {
+    let _cpu = crate::support::cpu_heavy();
     let project = single_station(100.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1000);
     let spec = |axis| SweepSpec {
         axis,
@@ -278,6 +279,7 @@ fn impossible_sweeps_are_refused() {
 
 #[test]
 fn sweeps_are_deterministic_whatever_the_threads() {
+    let _cpu = crate::support::cpu_heavy();
     let mut project = single_station(100.0, "exp:4ms", 4, QueueCapacity::Unbounded, 5_000);
     project.run.warmup = Some(seconds(1.0));
     let run = |threads| {
@@ -376,10 +378,37 @@ fn replications_give_intervals() {
     let report = simulate_scenario(&project, 0).unwrap();
     let confidence = report
         .confidence
+        .clone()
         .expect("eight replications give intervals");
     assert_eq!(report.per_replication.len(), 8);
     assert!(confidence.mean_ms.contains(2.0), "{:?}", confidence.mean_ms);
-    assert!(confidence.p99_ms.half_width() > 0.0);
+    // Each interval is the Student-t interval over the eight replications'
+    // own figures: recompute it from them, with the t quantile computed
+    // here, not the program's.
+    assert_close!(confidence.level, 0.95, 0.0);
+    for (label, shown, values) in [
+        (
+            "mean",
+            confidence.mean_ms,
+            crate::support::each_replication(&report, |r| r.mean_ms),
+        ),
+        (
+            "p99",
+            confidence.p99_ms,
+            crate::support::each_replication(&report, |r| r.p99_ms),
+        ),
+    ] {
+        let expected = crate::support::interval(&values, 0.05);
+        assert_close!(shown.estimate, expected.mean, 1e-9, "{label}");
+        // The program's t quantiles are printed-table values (three decimals).
+        assert_close!(
+            shown.half_width() / expected.half_width,
+            1.0,
+            5e-4,
+            "{label}"
+        );
+        assert!(expected.half_width > 0.0);
+    }
     let single = {
         project.run.replications = 1;
         simulate_scenario(&project, 0).unwrap()
@@ -436,13 +465,32 @@ fn the_precision_rule_stops_and_its_interval_covers_the_true_p99() {
         project.run.precision = Some(0.05);
         project.run.max_replications = 200;
         let report = simulate_scenario(&project, 0).unwrap();
-        let p99 = report.confidence.unwrap().p99_ms;
+        let p99 = report.confidence.as_ref().unwrap().p99_ms;
         assert!(
             report.replications >= 10 && report.replications < 200,
             "stopped at {}",
             report.replications
         );
-        assert!(p99.half_width() <= 0.05 * p99.estimate, "{p99:?}");
+        // It stopped at the first count of ten or more whose interval,
+        // recomputed here from the replications' own p99s, meets 5%.
+        let p99s = crate::support::each_replication(&report, |r| r.p99_ms);
+        let n = p99s.len();
+        assert_eq!(u64::from(report.replications), n as u64);
+        let meets = |k: usize| {
+            let ci = crate::support::interval(&p99s[..k], 0.05);
+            ci.half_width <= 0.05 * ci.mean
+        };
+        assert!(meets(n), "{p99:?}");
+        assert!(
+            n == 10 || !meets(n - 1),
+            "it could have stopped at {}",
+            n - 1
+        );
+        assert_close!(
+            p99.estimate,
+            crate::support::interval(&p99s, 0.05).mean,
+            1e-9
+        );
         if p99.contains(truth) {
             covered += 1;
         }
@@ -670,7 +718,24 @@ fn mva_matches_the_textbook_interactive_system() {
         };
         let r = analytic::predict(&project, 0).end_to_end_ms.unwrap();
         assert_close!(r / response_ms, 1.0, 5e-5, "N = {users}: R = {r} ms");
-        let x = f64::from(users) / (1.0 + r / 1e3);
-        assert_close!(x / throughput, 1.0, 5e-5, "N = {users}: X = {x}");
+        // The simulated system has the hand-computed throughput and
+        // response time too (200,000 cycles: about 0.3% noise).
+        project.run.stop = StopCondition::Requests(200_000);
+        project.run.warmup = Some(seconds(100.0));
+        let simulated = simulate_scenario(&project, 0).unwrap();
+        assert_close!(
+            simulated.throughput_rps / throughput,
+            1.0,
+            0.015,
+            "N = {users}: X = {}",
+            simulated.throughput_rps
+        );
+        assert_close!(
+            simulated.latency_ms.mean / response_ms,
+            1.0,
+            0.02,
+            "N = {users}: R = {}",
+            simulated.latency_ms.mean
+        );
     }
 }

@@ -163,6 +163,7 @@ fn empty_point(harness: &Harness<'_, App>) -> Pos2 {
 
 #[test]
 fn a_node_follows_the_pointer_and_one_undo_puts_it_back() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let before = position(&harness, "recommender");
     let rect = node(&harness, "recommender");
@@ -206,6 +207,7 @@ fn a_node_follows_the_pointer_and_one_undo_puts_it_back() {
 
 #[test]
 fn selected_nodes_move_together() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let database = position(&harness, "database");
     let frontend = position(&harness, "frontend");
@@ -233,6 +235,7 @@ fn selected_nodes_move_together() {
 
 #[test]
 fn a_click_selects_and_empty_canvas_or_escape_deselects() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let at = node(&harness, "database").center();
     click(&mut harness, at, Modifiers::NONE);
@@ -259,6 +262,7 @@ fn a_click_selects_and_empty_canvas_or_escape_deselects() {
 
 #[test]
 fn a_click_on_a_wire_selects_the_call() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let links = scenario(&harness).links;
     let index = links
@@ -272,6 +276,7 @@ fn a_click_on_a_wire_selects_the_call() {
 
 #[test]
 fn a_rectangle_on_empty_canvas_selects_the_nodes_inside() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let (a, b) = (node(&harness, "frontend"), node(&harness, "recommender"));
     let c = node(&harness, "database");
@@ -287,6 +292,7 @@ fn a_rectangle_on_empty_canvas_selects_the_nodes_inside() {
 
 #[test]
 fn a_wire_from_an_output_pin_to_an_input_pin_adds_the_call() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let canvas = harness.state().canvas();
     let (_, out) = canvas.node_pins("frontend").unwrap();
@@ -317,6 +323,7 @@ fn a_wire_from_an_output_pin_to_an_input_pin_adds_the_call() {
 
 #[test]
 fn a_wire_onto_its_own_node_or_closing_a_sync_cycle_is_refused_in_checks_words() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let before = scenario(&harness).links;
     let canvas = harness.state().canvas();
@@ -346,6 +353,7 @@ fn a_wire_onto_its_own_node_or_closing_a_sync_cycle_is_refused_in_checks_words()
 
 #[test]
 fn a_wire_dropped_on_empty_canvas_offers_a_new_connected_service() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let count = scenario(&harness).services.len();
     let (_, out) = harness.state().canvas().node_pins("database").unwrap();
@@ -392,6 +400,7 @@ fn overlaps(harness: &Harness<'_, App>) -> Vec<(String, String)> {
 
 #[test]
 fn palette_services_land_in_free_space_and_stay_in_view() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     assert!(overlaps(&harness).is_empty(), "{:?}", overlaps(&harness));
     for _ in 0..6 {
@@ -417,6 +426,7 @@ fn palette_services_land_in_free_space_and_stay_in_view() {
 
 #[test]
 fn the_wheel_zooms_gently_about_the_pointer() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let canvas = harness.state().canvas().rect();
     let at = canvas.center() + vec2(60.0, 30.0);
@@ -454,6 +464,7 @@ fn the_wheel_zooms_gently_about_the_pointer() {
 
 #[test]
 fn deleting_or_undoing_during_a_drag_leaves_project_and_canvas_agreeing() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let original = harness.state().project().clone();
     let start = header(node(&harness, "database"));
@@ -504,6 +515,7 @@ fn deleting_or_undoing_during_a_drag_leaves_project_and_canvas_agreeing() {
 
 #[test]
 fn a_node_dragged_far_away_is_kept_and_found_by_fit() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let start = header(node(&harness, "database"));
     drag(&mut harness, start, start + vec2(30_000.0, 20_000.0));
@@ -599,6 +611,7 @@ fn glyphs_in_gui_sources() -> std::collections::BTreeMap<char, String> {
 
 #[test]
 fn every_glyph_the_app_uses_renders() {
+    let _cpu = crate::support::cpu_heavy();
     let harness = app();
     let font = egui::FontId::proportional(13.0);
     // Where a character's glyph sits in the font atlas: a character the
@@ -625,6 +638,7 @@ fn every_glyph_the_app_uses_renders() {
 
 #[test]
 fn the_inspector_keeps_its_width_as_sections_open() {
+    let _cpu = crate::support::cpu_heavy();
     let mut harness = app();
     let width = |h: &Harness<'_, App>| h.state().panels().inspector.width();
     let before = width(&harness);

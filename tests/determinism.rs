@@ -23,7 +23,10 @@ fn same_seed_gives_identical_json() {
 }
 
 #[test]
-#[allow(clippy::float_cmp, reason = "other samples differ exactly, not by a margin")]
+#[allow(
+    clippy::float_cmp,
+    reason = "other samples differ exactly, not by a margin"
+)]
 fn different_seeds_give_different_samples_of_the_same_system() {
     // The JSON names the seed, so comparing whole reports would pass even if
     // the seed were ignored. Compare the samples: every scenario's latency
@@ -48,7 +51,10 @@ fn different_seeds_give_different_samples_of_the_same_system() {
 }
 
 #[test]
-#[allow(clippy::float_cmp, reason = "other samples differ exactly, not by a margin")]
+#[allow(
+    clippy::float_cmp,
+    reason = "other samples differ exactly, not by a margin"
+)]
 fn replications_use_independent_streams() {
     // Replication i has its own stream, the same whatever the count: the
     // first of two replications is the single replication again, and the

@@ -75,6 +75,7 @@ fn the_bottleneck_is_named_below_blocked_callers() {
 
 #[test]
 fn stepping_gives_the_same_result_as_running_through() {
+    let _cpu = crate::support::cpu_heavy();
     let mut project = single_station(800.0, "exp:1ms", 2, QueueCapacity::Unbounded, 1);
     project.run.stop = StopCondition::Duration(seconds(50.0));
     project.run.replications = 3;
@@ -101,6 +102,7 @@ fn stepping_gives_the_same_result_as_running_through() {
 
 #[test]
 fn a_time_budget_stops_at_that_simulated_time() {
+    let _cpu = crate::support::cpu_heavy();
     let mut project = single_station(100.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
     project.run.stop = StopCondition::Duration(seconds(100.0));
     let mut sim = Simulation::new(&project, 0).unwrap();
@@ -111,12 +113,24 @@ fn a_time_budget_stops_at_that_simulated_time() {
 }
 
 #[test]
-fn cancelling_returns_cancelled() {
+fn cancelling_a_running_simulation_returns_cancelled() {
+    // A run of 10⁸ requests (a minute or more of CPU), cancelled from
+    // another thread once it is under way: the flag is clear when the run
+    // starts, so only a run that looks at it between slices stops early
+    // (one that does not would finish with a report).
     let mut project = single_station(100.0, "exp:1ms", 1, QueueCapacity::Unbounded, 1);
     project.run.stop = StopCondition::Duration(seconds(1e6));
-    let cancel = AtomicBool::new(true);
-    let result = Simulation::new(&project, 0).unwrap().run(&cancel);
-    assert!(matches!(result, Err(SimError::Cancelled)));
+    let cancel = AtomicBool::new(false);
+    let sim = Simulation::new(&project, 0).unwrap();
+    let _cpu = crate::support::cpu_heavy();
+    let result = std::thread::scope(|scope| {
+        let run = scope.spawn(|| sim.run(&cancel));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!run.is_finished(), "the run is under way");
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        run.join().unwrap()
+    });
+    assert!(matches!(result, Err(SimError::Cancelled)), "{result:?}");
 }
 
 #[test]

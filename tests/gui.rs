@@ -89,6 +89,7 @@ fn services(app: &App) -> Vec<String> {
 
 #[test]
 fn add_connect_edit_then_undo_and_redo() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("edit");
     let (mut harness, _) = app(&dir, None);
     let original = harness.state().project().clone();
@@ -158,6 +159,7 @@ fn add_connect_edit_then_undo_and_redo() {
 
 #[test]
 fn delete_and_duplicate_with_the_keyboard() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("keys");
     let (mut harness, _) = app(&dir, None);
     harness.get_by_role_and_label(Role::Button, "queue").click();
@@ -176,6 +178,7 @@ fn delete_and_duplicate_with_the_keyboard() {
 
 #[test]
 fn duplicating_a_scenario_makes_variant_b() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("scenario");
     let (mut harness, _) = app(&dir, None);
     let count = harness.state().project().scenarios.len();
@@ -291,6 +294,7 @@ fn cancelling_a_long_run_keeps_the_app_usable() {
 
 #[test]
 fn an_invalid_file_is_refused_and_the_project_kept() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("invalid");
     let broken = dir.join("broken.ron");
     std::fs::write(&broken, "(\n  format: 1,\n  name: \"x\",\n  workload: ((\n").unwrap();
@@ -322,6 +326,7 @@ fn an_invalid_file_is_refused_and_the_project_kept() {
 
 #[test]
 fn save_then_reopen_gives_an_equal_project() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("save");
     let path = dir.join("saved.ron");
     let (mut harness, answers) = app(&dir, None);
@@ -361,6 +366,7 @@ fn save_then_reopen_gives_an_equal_project() {
 
 #[test]
 fn unsaved_work_is_recovered_after_a_crash() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("recover");
     let (mut harness, _) = app(&dir, None);
     harness
@@ -402,8 +408,57 @@ fn export_writes_csv_and_json_of_the_results() {
     harness.get_by_role_and_label(Role::Button, "JSON").click();
     harness.run();
     let report = harness.state().simulation().unwrap();
+    // The CSV has the documented columns and one overall row per scenario
+    // (plus its class and service rows) with the report's figures.
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.lines().count() > report.scenarios.len(), "{text}");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "scenario",
+            "row",
+            "name",
+            "requests",
+            "failed",
+            "throughput_rps",
+            "mean_ms",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "p999_ms",
+            "max_ms",
+            "utilization",
+            "mean_queue_length",
+            "rejected",
+            "saturated"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let expected_rows: usize = report
+        .scenarios
+        .iter()
+        .map(|s| 1 + s.classes.len() + s.services.len())
+        .sum();
+    assert_eq!(rows.len(), expected_rows, "{text}");
+    for scenario in &report.scenarios {
+        let overall = rows
+            .iter()
+            .find(|r| r[0] == scenario.scenario && r[1] == "overall")
+            .unwrap_or_else(|| panic!("no overall row for {}", scenario.scenario));
+        assert_eq!(overall[3].parse::<u64>().unwrap(), scenario.requests);
+        let p99: f64 = overall[9].parse().unwrap();
+        assert_close!(p99, scenario.latency_ms.p99, 1e-6);
+        for service in &scenario.services {
+            assert!(
+                rows.iter().any(|r| r[0] == scenario.scenario
+                    && r[1] == "service"
+                    && r[2] == service.name),
+                "{}",
+                service.name
+            );
+        }
+    }
     let value: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(
@@ -437,7 +492,20 @@ fn sweep_draws_curves_for_every_scenario() {
                 .iter()
                 .any(|p| p.saturated || p.achieved_rps < 0.99 * p.offered_rps)
         );
-        assert!(curve.max_throughput_rps.is_some());
+        // The maximum sustainable throughput as documented: the largest
+        // offered load kept up with (99% achieved, nothing saturated).
+        let kept_up = curve
+            .points
+            .iter()
+            .filter(|p| !p.saturated && p.achieved_rps >= 0.99 * p.offered_rps)
+            .map(|p| p.offered_rps)
+            .fold(f64::NAN, f64::max);
+        assert_eq!(
+            curve.max_throughput_rps,
+            Some(kept_up),
+            "{}",
+            curve.scenario
+        );
         // Below saturation the design keeps up; past it the achieved rate
         // is the whole run's, near what the bottleneck can do, not a
         // collapse from a cut-short run.
@@ -486,7 +554,8 @@ fn sweep_draws_curves_for_every_scenario() {
 #[test]
 fn a_live_test_asks_for_the_hosts_then_measures_and_joins_the_results() {
     use archbench::loadgen::{TargetConfig, TargetServer};
-    let _cpu = support::cpu_heavy();
+    // It measures a live run: nothing else may use the cores meanwhile.
+    let _cpu = support::timing_sensitive();
     let server = TargetServer::start(&TargetConfig {
         service_time: "exp:2ms".parse().unwrap(),
         workers: 8,
@@ -641,6 +710,7 @@ fn seconds_have_passed(seconds: f64) -> bool {
 
 #[test]
 fn a_service_that_fails_validation_shows_a_badge() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("badge");
     let (mut harness, _) = app(&dir, None);
     let badges = |harness: &Harness<'_, App>| {
@@ -686,6 +756,7 @@ fn a_service_that_fails_validation_shows_a_badge() {
 
 #[test]
 fn ctrl_n_starts_a_new_project_asking_first_if_work_is_unsaved() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("new");
     let (mut harness, _) = app(&dir, None);
     // Nothing unsaved: a new project at once.
@@ -758,6 +829,7 @@ fn request_close(harness: &mut Harness<'_, App>) {
 #[test]
 fn closing_with_unsaved_work_asks_first() {
     use eframe::egui::ViewportCommand;
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("close");
     let (mut harness, _) = app(&dir, None);
 
@@ -809,6 +881,7 @@ impl eframe::egui::DroppedFile for Dropped {
 
 #[test]
 fn a_ron_dropped_on_the_window_opens() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("drop");
     let (project, path) = example_with(&dir, |run| run.seed = 4242);
     let (mut harness, _) = app(&dir, None);
@@ -900,6 +973,7 @@ fn a_plot_exports_as_png_cropped_from_the_window() {
 
 #[test]
 fn the_inspector_turns_on_resilience_patterns() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("resilience");
     let (mut harness, _) = app(&dir, None);
     harness.get_by_role_and_label(Role::Button, "cache").click();
@@ -990,13 +1064,22 @@ fn the_results_show_each_figure_over_time() {
     }
     // The series behind it: one point a second of the example's run.
     let report = harness.state().simulation().unwrap();
-    let series = &report.scenarios[0].timeseries;
-    assert!(series.time_s.len() > 10, "{}", series.time_s.len());
-    assert_eq!(series.services.len(), report.scenarios[0].services.len());
+    let scenario = &report.scenarios[0];
+    let series = &scenario.timeseries;
+    assert_eq!(series.services.len(), scenario.services.len());
+    // The first replication, warm-up included, interval by interval: each
+    // point stamped with its interval's end.
+    let run_s = scenario.warmup_s + scenario.measured_s / f64::from(scenario.replications);
+    let expected = (run_s / series.interval_s).ceil();
+    assert_close!(series.time_s.len() as f64, expected, 0.0, "{run_s} s");
+    for (i, t) in series.time_s.iter().enumerate() {
+        assert_close!(*t, (i + 1) as f64 * series.interval_s, 1e-9);
+    }
 }
 
 #[test]
 fn the_inspector_edits_service_patterns() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("service-patterns");
     let (mut harness, _) = app(&dir, None);
     harness
@@ -1038,6 +1121,7 @@ fn the_inspector_edits_service_patterns() {
 
 #[test]
 fn the_in_app_file_browser_opens_a_ron_when_no_file_dialog_appears() {
+    let _cpu = crate::support::cpu_heavy();
     // Desktops without a file-dialog portal answer every dialog at once
     // with nothing: the app then shows its own file browser.
     let dir = scratch("browser");
@@ -1079,6 +1163,7 @@ fn the_in_app_file_browser_opens_a_ron_when_no_file_dialog_appears() {
 
 #[test]
 fn file_examples_opens_each_bundled_example_equal_to_its_file() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("examples-menu");
     let (mut harness, _) = app(&dir, None);
     let mut names: Vec<String> =
@@ -1114,6 +1199,7 @@ fn file_examples_opens_each_bundled_example_equal_to_its_file() {
 
 #[test]
 fn the_balancer_box_offers_every_balancer_and_shows_pull() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("balancer-pull");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/ml-platform.ron");
     let (mut harness, _) = app(&dir, Some(path));
@@ -1232,6 +1318,7 @@ fn combo_values(harness: &Harness<'_, App>) -> Vec<String> {
 
 #[test]
 fn every_combo_box_in_every_example_shows_its_value() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("combo-values");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&examples)
@@ -1304,6 +1391,7 @@ fn offers_every<T: model::Choice + std::fmt::Debug>(harness: &mut Harness<'_, Ap
 
 #[test]
 fn every_choice_is_offered_by_its_combo_box() {
+    let _cpu = crate::support::cpu_heavy();
     let dir = scratch("combo-choices");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/retry-storm.ron");
     let (mut harness, _) = app(&dir, Some(path));

@@ -238,8 +238,25 @@ fn timeouts_are_counted() {
     let mut p = plan(&server.url(), loadgen::constant_rate(50.0, 64), 2.0);
     p.timeout = Duration::from_millis(100);
     let report = loadgen::run(p).unwrap();
+    // A 400 ms answer against a 100 ms timeout: every request sent times
+    // out, however busy the machine (a late send only delays its timeout).
+    assert_eq!(report.scheduled, 100);
     assert_eq!(report.requests, 0);
-    assert!(report.errors["timeout"] >= 95, "{:?}", report.errors);
+    assert_eq!(
+        report.errors.get("timeout").copied(),
+        Some(report.scheduled - report.dropped),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(
+        report.errors.values().sum::<u64>(),
+        report.errors["timeout"]
+    );
+    assert!(
+        report.dropped <= 5,
+        "at most the last 100 ms: {}",
+        report.dropped
+    );
     assert_accounted(&report);
 }
 
@@ -277,8 +294,15 @@ fn the_closed_loop_obeys_the_response_time_law() {
     // Z is the pause as it happened: the 20 ms asked for plus the timer's
     // lateness (a millisecond or so, more on a busy machine), which the
     // report gives.
+    // Some 4,800 pauses of mean 20 ms: their mean is within 0.9 ms (three
+    // standard deviations) of 20 ms, plus the timer's lateness, which the
+    // run measures itself (its heartbeat's p99 lateness).
     let z = report.think_ms.unwrap() / 1e3;
-    assert!((0.019..0.030).contains(&z), "think {z}");
+    let lateness = report.generator_lag_ms.p99 / 1e3;
+    assert!(
+        (0.0191..=0.0209 + lateness + 0.001).contains(&z),
+        "think {z} s with the timer {lateness} s late"
+    );
     let r = report.latency_ms.mean / 1e3;
     let expected = 20.0 / (z + r);
     assert_close!(
@@ -315,20 +339,30 @@ fn measurement_agrees_with_simulation_of_the_same_mm8() {
         .unwrap()
         .latency_ms
         .mean;
-    // The target adds a fixed ~0.4 ms of HTTP on loopback (+7%), and on a
-    // shared two-core machine a run can be slowed by whatever else runs:
-    // the closest of up to three measurements must agree. A systematic error
-    // fails all three.
-    let mut measured = Vec::new();
-    for _ in 0..3 {
-        let report =
-            loadgen::run(plan(&server.url(), loadgen::constant_rate(800.0, 32), 10.0)).unwrap();
-        measured.push(report.latency_ms.mean);
-        if (report.latency_ms.mean / simulated - 1.0).abs() < 0.15 {
-            return;
-        }
-    }
-    panic!("measured {measured:?} ms, simulated {simulated} ms");
+    // The target adds a fixed cost of HTTP on loopback that the model does
+    // not know (about 0.4 ms): measure it, at the same rate and connection
+    // count, against a target with no service time, and add it. What is left
+    // is noise: sampling (8,000 requests: about 1%) and the machine's
+    // scheduling delay, which each run measures (its heartbeat's p99).
+    let plain = target_server("0ms", 8);
+    let overhead =
+        loadgen::run(plan(&plain.url(), loadgen::constant_rate(800.0, 32), 4.0)).unwrap();
+    drop(plain);
+    let report =
+        loadgen::run(plan(&server.url(), loadgen::constant_rate(800.0, 32), 10.0)).unwrap();
+    let expected = simulated + overhead.latency_ms.mean;
+    let allowed = 0.05 * expected
+        + report
+            .generator_lag_ms
+            .p99
+            .max(overhead.generator_lag_ms.p99);
+    assert_close!(
+        report.latency_ms.mean,
+        expected,
+        allowed,
+        "simulated {simulated} ms + HTTP {} ms",
+        overhead.latency_ms.mean
+    );
 }
 
 #[test]

@@ -556,8 +556,33 @@ fn a_retry_storm_stays_collapsed_after_the_spike_unless_retries_are_capped() {
         let recovered = after(report);
         assert_close!(recovered, 600.0, 30.0, "{label}: {recovered}");
     }
-    assert!(budget.links[0].budget_denials > 0);
-    assert!(breaker.links[0].breaker_opened > 0);
+    // The budget lets retries spend at most 0.1 per first attempt plus 1 a
+    // second over any ten seconds; over the run's six disjoint ten-second
+    // windows that bounds them by 0.1 × first attempts + 60. The storm asks
+    // for far more, so the bound binds and retries are denied.
+    let link = &budget.links[0];
+    let firsts = link.attempts - link.retries;
+    assert!(
+        link.retries as f64 <= 0.1 * firsts as f64 + 60.0,
+        "{link:?}"
+    );
+    assert!(link.budget_denials > 0, "{link:?}");
+    // Each retry, made or denied, follows an attempt that failed or timed
+    // out (a call's last failed attempt asks for none, hence ≤).
+    assert!(
+        link.retries + link.budget_denials <= link.timeouts + link.failures,
+        "{link:?}"
+    );
+    // The breaker opened in the spike and failed calls at once while open;
+    // each opening lasts 1 s, in which at most the offered 1,500/s plus their
+    // retries (×4) arrive, so it cannot have refused more than that.
+    let link = &breaker.links[0];
+    assert!(link.breaker_opened > 0, "{link:?}");
+    assert!(link.breaker_rejections > 0, "{link:?}");
+    assert!(
+        link.breaker_rejections <= link.breaker_opened * 4 * 1_500 * 11 / 10,
+        "{link:?}"
+    );
 }
 
 /// A model server with one worker (a GPU), batching up to 8 requests and

@@ -187,6 +187,14 @@ pub fn replicate(project: &Project, runs: u64) -> Vec<ScenarioReport> {
         .collect()
 }
 
+/// One figure from each replication of a report.
+pub fn each_replication(
+    report: &ScenarioReport,
+    metric: impl Fn(&archbench::stats::ReplicationSummary) -> f64,
+) -> Vec<f64> {
+    report.per_replication.iter().map(metric).collect()
+}
+
 /// One figure from each report.
 pub fn each(reports: &[ScenarioReport], metric: impl Fn(&ScenarioReport) -> f64) -> Vec<f64> {
     reports.iter().map(metric).collect()
