@@ -26,4 +26,5 @@ mod loadgen;
 mod mutants;
 mod patterns;
 mod properties;
+mod schema;
 mod theory;

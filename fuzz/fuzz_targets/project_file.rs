@@ -1,6 +1,7 @@
 //! Fuzz target: see `checks::project_file`.
 #![no_main]
 
+#[allow(dead_code, reason = "each target uses one of the checks")]
 #[path = "../checks.rs"]
 mod checks;
 
