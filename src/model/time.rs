@@ -143,11 +143,21 @@ impl FromStr for TimeSpan {
         let Some(&(_, unit_ns)) = UNITS.iter().find(|(name, _)| *name == unit.trim()) else {
             return Err(TimeSpanError::Unit(text.to_owned()));
         };
+        let number = number.trim();
+        // A plain decimal is read exactly, so every span prints and reads
+        // back as itself; other forms (exponents) go through f64.
+        if let Some(ns) = exact_ns(number, unit_ns) {
+            return if ns > u128::from(MAX_SPAN_NS) {
+                Err(TimeSpanError::TooLong(text.to_owned()))
+            } else {
+                #[expect(clippy::cast_possible_truncation, reason = "at most MAX_SPAN_NS")]
+                Ok(Self(ns as u64))
+            };
+        }
         let value: f64 = number
-            .trim()
             .parse()
             .map_err(|_| TimeSpanError::Number(text.to_owned()))?;
-        if !value.is_finite() || value < 0.0 || number.trim().starts_with('-') {
+        if !value.is_finite() || value < 0.0 || number.starts_with('-') {
             return Err(TimeSpanError::Number(text.to_owned()));
         }
         let ns = value * unit_ns as f64;
@@ -157,6 +167,33 @@ impl FromStr for TimeSpan {
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(Self(ns.round() as u64))
     }
+}
+
+/// `number` units of `unit_ns` nanoseconds, rounded to the nearest
+/// nanosecond, when `number` is a plain decimal (digits, at most one point);
+/// saturating far above any span allowed.
+fn exact_ns(number: &str, unit_ns: u64) -> Option<u128> {
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    // Beyond 30 digits either part is far past a year (or below a
+    // nanosecond); keep what matters.
+    let cap = |s: &str| -> u128 {
+        s.bytes()
+            .take(30)
+            .fold(0, |n, b| n * 10 + u128::from(b - b'0'))
+    };
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 30 {
+        return Some(u128::MAX);
+    }
+    let unit = u128::from(unit_ns);
+    let fraction = &fraction[..fraction.len().min(30)];
+    let scale = 10_u128.pow(u32::try_from(fraction.len()).unwrap_or(30));
+    let part = (cap(fraction) * unit + scale / 2) / scale;
+    Some(cap(whole) * unit + part)
 }
 
 impl fmt::Display for TimeSpan {
@@ -173,7 +210,15 @@ impl fmt::Display for TimeSpan {
                 self.0 >= unit_ns && (unit_ns <= 1_000_000_000 || self.0.is_multiple_of(unit_ns))
             })
             .unwrap_or(("ns", 1));
-        write!(f, "{}{unit}", self.0 as f64 / unit_ns as f64)
+        // Exactly, in integers: the units that leave a remainder are powers
+        // of ten, so the remainder is the decimal fraction's digits.
+        let (whole, rest) = (self.0 / unit_ns, self.0 % unit_ns);
+        if rest == 0 {
+            return write!(f, "{whole}{unit}");
+        }
+        let width = unit_ns.ilog10() as usize;
+        let fraction = format!("{rest:0width$}");
+        write!(f, "{whole}.{}{unit}", fraction.trim_end_matches('0'))
     }
 }
 
