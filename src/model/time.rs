@@ -178,22 +178,23 @@ fn exact_ns(number: &str, unit_ns: u64) -> Option<u128> {
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
         return None;
     }
-    // Beyond 30 digits either part is far past a year (or below a
-    // nanosecond); keep what matters.
-    let cap = |s: &str| -> u128 {
+    // Beyond 24 digits either part is far past a year (or below a
+    // nanosecond); 10^24 hours of nanoseconds still fit in a u128.
+    const DIGITS: usize = 24;
+    let value = |s: &str| -> u128 {
         s.bytes()
-            .take(30)
+            .take(DIGITS)
             .fold(0, |n, b| n * 10 + u128::from(b - b'0'))
     };
     let whole = whole.trim_start_matches('0');
-    if whole.len() > 30 {
+    if whole.len() > DIGITS {
         return Some(u128::MAX);
     }
     let unit = u128::from(unit_ns);
-    let fraction = &fraction[..fraction.len().min(30)];
-    let scale = 10_u128.pow(u32::try_from(fraction.len()).unwrap_or(30));
-    let part = (cap(fraction) * unit + scale / 2) / scale;
-    Some(cap(whole) * unit + part)
+    let fraction = &fraction[..fraction.len().min(DIGITS)];
+    let scale = 10_u128.pow(u32::try_from(fraction.len()).unwrap_or(0));
+    let part = (value(fraction) * unit + scale / 2) / scale;
+    Some(value(whole) * unit + part)
 }
 
 impl fmt::Display for TimeSpan {
