@@ -173,14 +173,14 @@ impl FromStr for TimeSpan {
 /// nanosecond, when `number` is a plain decimal (digits, at most one point);
 /// saturating far above any span allowed.
 fn exact_ns(number: &str, unit_ns: u64) -> Option<u128> {
+    // Beyond 24 digits either part is far past a year (or below a
+    // nanosecond); 10^24 hours of nanoseconds still fit in a u128.
+    const DIGITS: usize = 24;
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
         return None;
     }
-    // Beyond 24 digits either part is far past a year (or below a
-    // nanosecond); 10^24 hours of nanoseconds still fit in a u128.
-    const DIGITS: usize = 24;
     let value = |s: &str| -> u128 {
         s.bytes()
             .take(DIGITS)
