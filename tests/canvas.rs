@@ -13,13 +13,18 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 fn app_sized(size: Vec2) -> Harness<'static, App> {
+    app_opening(size, None)
+}
+
+/// The app at `size`, opening `open` (or the bundled example).
+fn app_opening(size: Vec2, open: Option<PathBuf>) -> Harness<'static, App> {
     let dir: PathBuf = std::env::temp_dir().join(format!(
         "archbench-canvas-{}-{}",
         std::process::id(),
         rand_suffix()
     ));
     let options = AppOptions {
-        open: None,
+        open,
         state: StateDir::new(dir.join("state")),
         dialogs: Dialogs::Scripted(std::sync::Arc::default()),
         autosave_every: Duration::ZERO,
@@ -658,4 +663,96 @@ fn the_inspector_keeps_its_width_as_sections_open() {
     click(&mut harness, at, Modifiers::NONE);
     let now = width(&harness);
     assert_close!(now, before, 2.0, "a selected service: {before} to {now}");
+}
+
+#[test]
+fn tidy_up_lays_the_scenario_out_in_one_undo_step() {
+    let _cpu = crate::support::cpu_heavy();
+    let mut harness = app();
+    let before = scenario(&harness);
+    // Muddle it first: drag the first service far down, as a person might.
+    let first = before.services[0].name.clone();
+    let from = header(node(&harness, &first));
+    drag_with(
+        &mut harness,
+        from,
+        from + vec2(0.0, 260.0),
+        8,
+        Modifiers::NONE,
+        |_, _| {},
+    );
+    let muddled = scenario(&harness);
+    assert_ne!(muddled, before);
+    // The palette's button, clicked with the pointer.
+    let at = harness.get_by_label("Tidy up").rect().center();
+    click(&mut harness, at, Modifiers::NONE);
+    let tidy = scenario(&harness);
+    let size = harness.state().canvas().node_size();
+    let expected = archbench::model::layout::layered(&muddled, (size.x, size.y));
+    for (service, (name, at)) in tidy.services.iter().zip(&expected) {
+        assert_eq!(&service.name, name);
+        assert_eq!(service.position, *at, "{name}");
+    }
+    // Every sync call now points right, and no node overlaps another.
+    for link in &tidy.links {
+        if link.mode == archbench::model::CallMode::Sync {
+            assert!(
+                position(&harness, &link.from).x < position(&harness, &link.to).x,
+                "{}",
+                link.from
+            );
+        }
+    }
+    // One undo puts back the muddle; Ctrl+L lays it out again.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(scenario(&harness), muddled);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    harness.run();
+    assert_eq!(scenario(&harness), tidy);
+}
+
+#[test]
+fn a_project_without_positions_opens_laid_out() {
+    let _cpu = crate::support::cpu_heavy();
+    // The three-tier example with every `position` taken out, as a script
+    // or a hand-written file leaves it: all services at one spot.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/projects/three-tier.ron"
+    ))
+    .unwrap();
+    let stripped: String = text
+        .split(", position: (")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once(')').unwrap().1
+            }
+        })
+        .collect();
+    assert!(!stripped.contains("position"), "{stripped}");
+    let dir = std::env::temp_dir().join(format!("archbench-unplaced-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("unplaced.ron");
+    std::fs::write(&path, &stripped).unwrap();
+    let harness = app_opening(vec2(1400.0, 900.0), Some(path));
+    let shown = scenario(&harness);
+    let expected = archbench::model::layout::layered(
+        &archbench::model::file::parse(&stripped, std::path::Path::new("x.ron"))
+            .unwrap()
+            .project
+            .scenarios[0],
+        (
+            archbench::gui::DEFAULT_NODE.x,
+            archbench::gui::DEFAULT_NODE.y,
+        ),
+    );
+    for (service, (name, at)) in shown.services.iter().zip(&expected) {
+        assert_eq!((&service.name, service.position), (name, *at));
+    }
+    // Nothing the user did: no unsaved change.
+    assert!(!harness.state().window_title().contains('•'));
 }

@@ -21,6 +21,7 @@ mod fuzz_corpus;
 #[cfg(feature = "gui")]
 mod gui;
 mod layering;
+mod layout;
 #[cfg(feature = "loadgen")]
 mod loadgen;
 mod mutants;

@@ -54,6 +54,9 @@ pub enum Command {
     Notify(String),
     /// Fit the canvas to its services.
     FitView,
+    /// Lay the shown scenario out left to right along its calls (one undo
+    /// step).
+    TidyUp,
     /// Write the results as CSV or JSON.
     ExportResults(ExportFormat),
     /// Save a plot as PNG.
@@ -108,13 +111,14 @@ const fn ctrl_shift(key: Key) -> KeyboardShortcut {
 /// matched (Ctrl+Shift+S before Ctrl+S, redo before undo). The first
 /// [`WHILE_TYPING`] also work while a text field has the keyboard; undo and
 /// redo then belong to the field.
-pub const WITH_SHORTCUTS: [Command; 6] = [
+pub const WITH_SHORTCUTS: [Command; 7] = [
     Command::SaveAs,
     Command::Save,
     Command::Open,
     Command::New,
     Command::Redo,
     Command::Undo,
+    Command::TidyUp,
 ];
 
 /// How many of [`WITH_SHORTCUTS`] work while typing.
@@ -130,7 +134,9 @@ impl Command {
         const SAVE_AS: [KeyboardShortcut; 1] = [ctrl_shift(Key::S)];
         const UNDO: [KeyboardShortcut; 1] = [ctrl(Key::Z)];
         const REDO: [KeyboardShortcut; 2] = [ctrl_shift(Key::Z), ctrl(Key::Y)];
+        const TIDY_UP: [KeyboardShortcut; 1] = [ctrl(Key::L)];
         match self {
+            Self::TidyUp => &TIDY_UP,
             Self::New => &NEW,
             Self::Open => &OPEN,
             Self::Save => &SAVE,

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{Project, ProjectFile};
+use eframe::egui;
+
+use crate::model::{self, Project, ProjectFile};
 
 use super::command::{Edit, MergeKey};
 
@@ -38,7 +40,11 @@ enum Stack {
 
 impl Document {
     /// A document for `file`, saved at `path` if it has one; it starts clean.
-    pub fn new(file: ProjectFile, path: Option<PathBuf>) -> Self {
+    pub fn new(mut file: ProjectFile, path: Option<PathBuf>) -> Self {
+        // A project whose services were never placed (all at one spot, as a
+        // script or a hand-written file leaves them) opens laid out: the
+        // file has no positions to lose, so this is no unsaved change.
+        lay_out_unplaced(&mut file.project, super::editor::DEFAULT_NODE);
         let saved = Some(file.project.clone());
         Self {
             file,
@@ -173,5 +179,18 @@ impl Document {
             |n| n.to_string_lossy().into_owned(),
         );
         format!("{} — {file}", self.file.project.name)
+    }
+}
+
+/// Lays out each scenario of `project` whose services were never placed
+/// (they all share one position), for nodes of `node` size.
+fn lay_out_unplaced(project: &mut Project, node: egui::Vec2) {
+    for scenario in &mut project.scenarios {
+        if model::layout::needs_layout(scenario) {
+            let placed = model::layout::layered(scenario, (node.x, node.y));
+            for (service, (_, at)) in scenario.services.iter_mut().zip(placed) {
+                service.position = at;
+            }
+        }
     }
 }

@@ -23,7 +23,7 @@ mod theme;
 use std::path::PathBuf;
 
 pub use app::{App, AppOptions, Panels};
-pub use editor::Canvas;
+pub use editor::{Canvas, DEFAULT_NODE};
 pub use selection::Selection;
 
 /// The example the app opens with, built into the binary so that it works

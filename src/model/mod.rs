@@ -27,6 +27,7 @@ mod choice;
 mod distribution;
 mod error;
 pub mod file;
+pub mod layout;
 mod objective;
 mod place;
 mod project;

@@ -80,6 +80,17 @@ impl App {
             Command::Notify(message) => self.status = message,
             Command::OpenExample(index) => self.discard_then(Discarding::Example(index), ctx),
             Command::FitView => self.canvas.fit(),
+            Command::TidyUp => {
+                let scenario = self.scenario;
+                let size = self.canvas.node_size();
+                let moves = model::layout::layered(
+                    &self.doc.project().scenarios[scenario],
+                    (size.x, size.y),
+                );
+                self.edit(&Edit::MoveServices { scenario, moves });
+                self.status = "laid out left to right along the calls".into();
+                self.canvas.fit();
+            }
             Command::ExportResults(format) => {
                 let stem = if matches!(format, ExportFormat::SweepCsv | ExportFormat::SweepJson) {
                     "sweep"

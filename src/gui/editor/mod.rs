@@ -15,6 +15,8 @@
 
 mod draw;
 mod geometry;
+
+pub use geometry::DEFAULT_NODE;
 mod gestures;
 mod menus;
 mod paint;
@@ -211,14 +213,19 @@ impl Canvas {
             .unwrap_or(geometry::DEFAULT_NODE)
     }
 
+    /// The largest node as last measured (at least the default size): the
+    /// box an automatic layout spaces nodes by.
+    pub fn node_size(&self) -> Vec2 {
+        self.sizes
+            .values()
+            .copied()
+            .fold(geometry::DEFAULT_NODE, Vec2::max)
+    }
+
     /// Where a new service goes near canvas point `near` (its centre): the
     /// nearest spot where it overlaps no node.
     pub fn free_spot(&self, scenario: &Scenario, near: Position) -> Position {
-        let size = self
-            .sizes
-            .values()
-            .copied()
-            .fold(geometry::DEFAULT_NODE, Vec2::max);
+        let size = self.node_size();
         geometry::free_spot(scenario, |name| self.size_of(name), size, near)
     }
 

@@ -29,9 +29,18 @@ pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec
     ui.separator();
     ui.small("Drag a node to move it; click to select, Shift+click for several, or drag a rectangle on empty canvas.");
     ui.small("Drag from a pin to another node to add a call, or to empty canvas to add a connected service.");
-    ui.small("Right-click for menus. Wheel zooms; drag with the right or middle button to pan. Delete removes, Ctrl+D duplicates, Esc clears the selection.");
+    ui.small("Right-click for menus. Wheel zooms; drag with the right or middle button to pan. Delete removes, Ctrl+D duplicates, Ctrl+L tidies the layout, Esc clears the selection.");
     ui.add_space(4.0);
-    if ui.button("Fit to view").clicked() {
-        commands.push(Command::FitView);
-    }
+    ui.horizontal(|ui| {
+        if ui
+            .button("Tidy up")
+            .on_hover_text("lay the scenario out left to right along its calls (Ctrl+L)")
+            .clicked()
+        {
+            commands.push(Command::TidyUp);
+        }
+        if ui.button("Fit to view").clicked() {
+            commands.push(Command::FitView);
+        }
+    });
 }

@@ -114,6 +114,11 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
                 }
             }
             ui.separator();
+            let tidy = egui::Button::new("Tidy up layout")
+                .shortcut_text(Command::TidyUp.shortcut_text(ui.ctx()));
+            if ui.add(tidy).clicked() {
+                commands.push(Command::TidyUp);
+            }
             if ui.button("Fit canvas to view").clicked() {
                 commands.push(Command::FitView);
             }
