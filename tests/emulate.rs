@@ -285,11 +285,21 @@ fn blocking_and_async_io_change_the_callers_utilisation_as_simulated() {
         let caller = stats(&emulation, "caller");
         let busy_s = number(&caller, &["replicas", "0", "busy_s"]);
         let measured = busy_s / (4.0 * report.duration_s);
+        // Async: the worker is freed at the end of its work as timed, so
+        // the busy time is the sampled work exactly (the tolerance is the
+        // sampling error of about 1,200 requests). Blocking: the worker is
+        // also held through the real call, which a busy host stretches by
+        // its scheduling delay (the heartbeat's p99 lateness, measured).
+        let lag_ms = report.generator_lag_ms.p99;
+        let allowance = match io {
+            IoModel::Blocking => 0.15 + lag_ms / 6.0,
+            IoModel::Async => 0.15,
+        };
         assert_close!(
             measured / predicted,
             1.0,
-            0.15,
-            "({io:?}: measured {measured})"
+            allowance,
+            "({io:?}: measured {measured}, lag p99 {lag_ms} ms)"
         );
     }
 }

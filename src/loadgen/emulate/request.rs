@@ -98,19 +98,12 @@ pub(super) async fn serve(
             Outcome::Downstream
         }
     };
-    release(if held_until_answer(spec.blocking, fails, hits) {
-        now()
-    } else {
-        done
-    });
+    // A blocking service holds its worker through its calls, so it is freed
+    // when they have answered; otherwise at the end of the work as timed.
+    let called = !fails && !hits && !spec.steps.is_empty();
+    release(if spec.blocking && called { now() } else { done });
     here.answered(arrived, now(), outcome);
     outcome
-}
-
-/// Whether the worker is held past the work: a blocking service holds it
-/// through its calls, so it is freed when they end.
-fn held_until_answer(blocking: bool, fails: bool, hits: bool) -> bool {
-    blocking && !fails && !hits
 }
 
 /// Makes the calls of a request at `replica` of `station`, step by step;

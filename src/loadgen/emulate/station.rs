@@ -97,35 +97,45 @@ impl Admission {
 }
 
 /// A count that changes over time, with its integral.
+///
+/// Changes may be recorded out of order: a worker freed at the end of its
+/// work as timed is recorded when its task next runs, after later changes
+/// of other requests may have been. The integral up to `t` is
+/// `value × t − Σ deltaᵢ × tᵢ` (the level starting at `value₀` at 0), which
+/// does not depend on the order the changes are recorded in, so a late
+/// record is integrated from its own instant rather than from the last
+/// record's (which would lengthen busy periods by the event loop's
+/// lateness).
 #[derive(Clone, Copy, Debug, Default)]
 struct Level {
     value: i64,
-    /// Nanoseconds since the window start at the last change.
-    since_ns: u64,
-    /// ∫ value dt over the window, in value × nanoseconds.
-    integral: f64,
+    /// Σ deltaᵢ × tᵢ over the window's changes, in value × nanoseconds,
+    /// less the value the window started with times 0.
+    moments: i128,
+    /// The latest instant recorded, in nanoseconds since the window start.
+    latest_ns: u64,
 }
 
 impl Level {
-    fn add(&mut self, now_ns: u64, delta: i64) {
-        // Grants may be stamped a moment before the last change was
-        // recorded: time never runs backwards here.
-        let now_ns = now_ns.max(self.since_ns);
-        self.integral += self.value as f64 * (now_ns - self.since_ns) as f64;
-        self.since_ns = now_ns;
+    fn add(&mut self, at_ns: u64, delta: i64) {
+        self.moments += i128::from(delta) * i128::from(at_ns);
+        self.latest_ns = self.latest_ns.max(at_ns);
         self.value += delta;
     }
 
+    /// ∫ value dt from the window start to `now_ns` (at least the latest
+    /// change recorded), in value × nanoseconds.
     fn integral_at(&self, now_ns: u64) -> f64 {
-        self.integral + self.value as f64 * now_ns.saturating_sub(self.since_ns) as f64
+        let now = i128::from(now_ns.max(self.latest_ns));
+        (i128::from(self.value) * now - self.moments) as f64
     }
 
-    /// Starts a new window at `now_ns`, keeping the current value.
+    /// Starts a new window at the current instant, keeping the current value.
     fn restart(&mut self) {
         *self = Self {
             value: self.value,
-            since_ns: 0,
-            integral: 0.0,
+            moments: 0,
+            latest_ns: 0,
         };
     }
 }
@@ -148,9 +158,11 @@ struct PerSecond {
 
 impl PerSecond {
     /// Closes every second that ended before `now_ns`; call before the
-    /// level changes at `now_ns`.
+    /// level changes at `now_ns`. A change recorded after its second was
+    /// closed counts in the second open then: the total is exact.
     fn advance(&mut self, level: &Level, now_ns: u64) {
         const SECOND: u64 = 1_000_000_000;
+        let now_ns = now_ns.max(level.latest_ns);
         while (self.second + 1) * SECOND <= now_ns {
             let end = level.integral_at((self.second + 1) * SECOND);
             self.points
@@ -464,5 +476,58 @@ impl Replica {
             response_ms: c.response.summary(),
             response: c.response.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::float_cmp,
+    reason = "the integrals here are whole numbers, exact in f64"
+)]
+mod tests {
+    use super::{Level, PerSecond};
+
+    const MS: u64 = 1_000_000;
+
+    /// Two workers busy over [0, 3 ms] and [2 ms, 4 ms]: 5 ms of work by
+    /// hand, whichever order the four changes are recorded in.
+    #[test]
+    fn a_level_integrates_changes_recorded_late_from_their_own_instants() {
+        let changes = [(0, 1), (3 * MS, -1), (2 * MS, 1), (4 * MS, -1)];
+        let orders: [[usize; 4]; 3] = [[0, 2, 1, 3], [0, 2, 3, 1], [0, 1, 2, 3]];
+        for order in orders {
+            let mut level = Level::default();
+            for i in order {
+                let (at, delta) = changes[i];
+                level.add(at, delta);
+            }
+            assert_eq!(level.value, 0);
+            assert_eq!(level.integral_at(10 * MS), 5.0 * MS as f64, "{order:?}");
+        }
+    }
+
+    /// A level of two from 0.5 s to 1.5 s: half a second's area in each of
+    /// the first two seconds, and the total kept when the drop to zero is
+    /// recorded only after the second second has closed.
+    #[test]
+    fn per_second_averages_keep_the_total_of_a_late_change() {
+        const S: u64 = 1_000_000_000;
+        let (mut level, mut seconds) = (Level::default(), PerSecond::default());
+        seconds.advance(&level, S / 2);
+        level.add(S / 2, 2);
+        seconds.advance(&level, 3 * S / 2);
+        level.add(3 * S / 2, -2);
+        seconds.advance(&level, 3 * S);
+        assert_eq!(Vec::from(seconds.points.clone()), [1.0, 1.0, 0.0]);
+
+        let (mut level, mut seconds) = (Level::default(), PerSecond::default());
+        seconds.advance(&level, S / 2);
+        level.add(S / 2, 2);
+        seconds.advance(&level, 5 * S / 2);
+        level.add(3 * S / 2, -2);
+        seconds.advance(&level, 3 * S);
+        let total: f64 = seconds.points.iter().sum();
+        assert_eq!(total, 2.0);
+        assert_eq!(level.integral_at(3 * S), 2.0 * S as f64);
     }
 }
