@@ -438,13 +438,7 @@ fn the_wheel_zooms_gently_about_the_pointer() {
     hover(&mut harness, at);
     let before = harness.state().canvas().zoom();
     let database = node(&harness, "database");
-    harness.event(Event::MouseWheel {
-        unit: egui::MouseWheelUnit::Line,
-        delta: vec2(0.0, 1.0),
-        modifiers: Modifiers::NONE,
-        phase: egui::TouchPhase::Move,
-    });
-    harness.run();
+    wheel(&mut harness, at, 1.0);
     let after = harness.state().canvas().zoom();
     let step = after / before;
     assert!(step > 1.0 && step <= 1.15, "one notch zoomed by {step}");
@@ -454,13 +448,7 @@ fn the_wheel_zooms_gently_about_the_pointer() {
     assert_close!(moved.left(), expected_left, 1.0);
     // Zooming far either way stops at the limits, nodes intact.
     for notches in [40.0, -80.0] {
-        harness.event(Event::MouseWheel {
-            unit: egui::MouseWheelUnit::Line,
-            delta: vec2(0.0, notches),
-            modifiers: Modifiers::NONE,
-            phase: egui::TouchPhase::Move,
-        });
-        harness.run();
+        wheel(&mut harness, at, notches);
     }
     let zoom = harness.state().canvas().zoom();
     assert!((0.1..=3.0).contains(&zoom), "{zoom}");
@@ -755,4 +743,187 @@ fn a_project_without_positions_opens_laid_out() {
     }
     // Nothing the user did: no unsaved change.
     assert!(!harness.state().window_title().contains('•'));
+}
+
+/// A project file of `n` services without positions, each calling the next
+/// (`chain`) or all called by the first: laid out when opened.
+fn generated(n: usize, chain: bool) -> PathBuf {
+    use archbench::model::{Link, RequestClass, Service, ServiceKind, file};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/projects/three-tier.ron"
+    ))
+    .unwrap();
+    let mut parsed = file::parse(&text, std::path::Path::new("three-tier.ron")).unwrap();
+    let project = &mut parsed.project;
+    let services = (0..n)
+        .map(|i| {
+            Service::new(
+                format!("svc-{i}"),
+                ServiceKind::Service,
+                "exp:1ms".parse().unwrap(),
+            )
+        })
+        .collect();
+    let links = (1..n)
+        .map(|i| {
+            let caller = if chain { i - 1 } else { 0 };
+            Link::new(format!("svc-{caller}"), format!("svc-{i}"))
+        })
+        .collect();
+    project.scenarios = vec![Scenario {
+        name: "generated".into(),
+        description: String::new(),
+        services,
+        links,
+    }];
+    project.workload.classes = vec![RequestClass {
+        name: "all".into(),
+        weight: 1.0,
+        entry: "svc-0".into(),
+    }];
+    project.objectives.clear();
+    assert!(archbench::model::validate(project).is_empty());
+    let dir = std::env::temp_dir().join(format!(
+        "archbench-generated-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("generated-{n}.ron"));
+    file::save(&parsed, &path).unwrap();
+    path
+}
+
+fn wheel(harness: &mut Harness<'_, App>, at: Pos2, notches: f32) {
+    hover(harness, at);
+    harness.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: vec2(0.0, notches),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+    });
+    harness.run();
+}
+
+fn in_view(harness: &Harness<'_, App>, name: &str) -> bool {
+    let canvas = harness.state().canvas().rect();
+    harness
+        .state()
+        .canvas()
+        .node_rect(name)
+        .is_some_and(|r| canvas.intersects(r))
+}
+
+#[test]
+fn the_minimap_appears_when_nodes_are_out_of_view_and_dragging_it_pans() {
+    let _cpu = crate::support::cpu_heavy();
+    let mut harness = app_opening(vec2(1400.0, 900.0), Some(generated(40, true)));
+    // Fitted: every node in view, no minimap.
+    assert!(in_view(&harness, "svc-0") && in_view(&harness, "svc-39"));
+    assert_eq!(harness.state().canvas().minimap_rect(), None);
+    // Zoomed in on the first service: the last is out of view, the map shows.
+    let first = node(&harness, "svc-0").center();
+    wheel(&mut harness, first, 10.0);
+    assert!(in_view(&harness, "svc-0"));
+    assert!(!in_view(&harness, "svc-39"));
+    let map = harness
+        .state()
+        .canvas()
+        .minimap_rect()
+        .expect("a minimap while nodes are out of view");
+    assert!(harness.state().canvas().rect().contains_rect(map));
+    // Press near the map's left end and drag to its right end in steps: the
+    // view follows and ends on the last service of the chain.
+    let zoom = harness.state().canvas().zoom();
+    let from = pos2(map.left() + 2.0, map.center().y);
+    let to = pos2(map.right() - 2.0, map.center().y);
+    let mut seen = Vec::new();
+    drag_with(&mut harness, from, to, 8, Modifiers::NONE, |h, _| {
+        seen.push(
+            (0..40)
+                .filter(|i| in_view(h, &format!("svc-{i}")))
+                .max()
+                .unwrap_or(0),
+        );
+    });
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]) && seen.last() > seen.first(),
+        "the view moves right along the chain as the pointer does: {seen:?}"
+    );
+    assert!(in_view(&harness, "svc-39"), "{seen:?}");
+    assert!(!in_view(&harness, "svc-0"));
+    // The press was the map's, not the canvas's: no rectangle selected nodes.
+    assert!(selected(&harness).is_empty());
+    // Panning is not an edit, and the zoom is kept.
+    assert!(!harness.state().window_title().contains('•'));
+    assert_close!(harness.state().canvas().zoom(), zoom, 1e-6);
+    // A click on the map's left end goes back to the start.
+    click(&mut harness, from, Modifiers::NONE);
+    assert!(in_view(&harness, "svc-0"));
+}
+
+#[test]
+fn find_service_jumps_to_a_service_by_name() {
+    let _cpu = crate::support::cpu_heavy();
+    let mut harness = app_opening(vec2(1400.0, 900.0), Some(generated(120, false)));
+    assert!(
+        harness.state().canvas().zoom() < 0.5,
+        "a fan-out of 120 fits zoomed out"
+    );
+    // Ctrl+F, type part of a name, Enter: the first match is selected and
+    // centred, zoomed in far enough to read.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    harness.event(Event::Text("svc-87".into()));
+    harness.run();
+    harness.key_press(Key::Enter);
+    harness.run();
+    assert_eq!(selected(&harness), ["svc-87"]);
+    let canvas = harness.state().canvas().rect();
+    let found = node(&harness, "svc-87");
+    assert!(
+        found.contains(canvas.center()),
+        "{found:?} centred in {canvas:?}"
+    );
+    assert!(harness.state().canvas().zoom() >= 0.8);
+    assert!(harness.query_by_label("Find service").is_none(), "closed");
+    // Again, choosing a match from the list with the pointer.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    harness.event(Event::Text("SVC-11".into()));
+    harness.run();
+    let listed = harness.get_by_label("svc-119").rect().center();
+    click(&mut harness, listed, Modifiers::NONE);
+    assert_eq!(selected(&harness), ["svc-119"]);
+    assert!(node(&harness, "svc-119").contains(canvas.center()));
+    // Escape closes it without moving anything.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    assert!(harness.query_by_label("Find service").is_some());
+    harness.key_press(Key::Escape);
+    harness.run();
+    assert!(harness.query_by_label("Find service").is_none());
+    assert_eq!(selected(&harness), ["svc-119"]);
+}
+
+#[test]
+fn selecting_a_service_lights_its_callers_and_callees_and_dims_the_rest() {
+    let _cpu = crate::support::cpu_heavy();
+    let mut harness = app_opening(vec2(1400.0, 900.0), Some(generated(6, true)));
+    assert!(harness.state().canvas().dimmed().is_empty());
+    let at = header(node(&harness, "svc-2"));
+    click(&mut harness, at, Modifiers::NONE);
+    let mut dimmed = harness.state().canvas().dimmed().to_vec();
+    dimmed.sort();
+    assert_eq!(dimmed, ["svc-0", "svc-4", "svc-5"]);
+    // Adding the last service lights its caller too.
+    let at = header(node(&harness, "svc-5"));
+    click(&mut harness, at, Modifiers::SHIFT);
+    let mut dimmed = harness.state().canvas().dimmed().to_vec();
+    dimmed.sort();
+    assert_eq!(dimmed, ["svc-0"]);
+    harness.key_press(Key::Escape);
+    harness.run();
+    assert!(harness.state().canvas().dimmed().is_empty());
 }

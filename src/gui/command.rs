@@ -57,6 +57,10 @@ pub enum Command {
     /// Lay the shown scenario out left to right along its calls (one undo
     /// step).
     TidyUp,
+    /// Open "Find service" over the canvas.
+    FindService,
+    /// Select this service and centre the canvas on it.
+    FocusService(String),
     /// Write the results as CSV or JSON.
     ExportResults(ExportFormat),
     /// Save a plot as PNG.
@@ -111,7 +115,7 @@ const fn ctrl_shift(key: Key) -> KeyboardShortcut {
 /// matched (Ctrl+Shift+S before Ctrl+S, redo before undo). The first
 /// [`WHILE_TYPING`] also work while a text field has the keyboard; undo and
 /// redo then belong to the field.
-pub const WITH_SHORTCUTS: [Command; 7] = [
+pub const WITH_SHORTCUTS: [Command; 8] = [
     Command::SaveAs,
     Command::Save,
     Command::Open,
@@ -119,6 +123,7 @@ pub const WITH_SHORTCUTS: [Command; 7] = [
     Command::Redo,
     Command::Undo,
     Command::TidyUp,
+    Command::FindService,
 ];
 
 /// How many of [`WITH_SHORTCUTS`] work while typing.
@@ -135,7 +140,9 @@ impl Command {
         const UNDO: [KeyboardShortcut; 1] = [ctrl(Key::Z)];
         const REDO: [KeyboardShortcut; 2] = [ctrl_shift(Key::Z), ctrl(Key::Y)];
         const TIDY_UP: [KeyboardShortcut; 1] = [ctrl(Key::L)];
+        const FIND: [KeyboardShortcut; 1] = [ctrl(Key::F)];
         match self {
+            Self::FindService => &FIND,
             Self::TidyUp => &TIDY_UP,
             Self::New => &NEW,
             Self::Open => &OPEN,

@@ -28,6 +28,17 @@ impl Scenario {
     pub fn service_index(&self, name: &str) -> Option<usize> {
         self.services.iter().position(|s| s.name == name)
     }
+
+    /// Every service's index by name, for lookups in a loop (names are
+    /// unique in a valid scenario; with duplicates, the first wins as in
+    /// [`Self::service_index`]).
+    pub fn index_by_name(&self) -> std::collections::HashMap<&str, usize> {
+        let mut index = std::collections::HashMap::with_capacity(self.services.len());
+        for (i, s) in self.services.iter().enumerate() {
+            index.entry(s.name.as_str()).or_insert(i);
+        }
+        index
+    }
 }
 
 /// What a service is; sets its icon and preset, not its behaviour.

@@ -12,6 +12,7 @@ use crate::gui::document::Document;
 use crate::gui::editor::Canvas;
 use crate::gui::files::{Export, Loading, Purpose};
 use crate::gui::jobs::{Job, JobKind};
+use crate::gui::panels::find;
 use crate::gui::selection::Selection;
 
 use super::{App, Discarding, Message, blank_project};
@@ -90,6 +91,12 @@ impl App {
                 self.edit(&Edit::MoveServices { scenario, moves });
                 self.status = "laid out left to right along the calls".into();
                 self.canvas.fit();
+            }
+            Command::FindService => self.find = Some(find::Find::open()),
+            Command::FocusService(name) => {
+                self.selection = Selection::Services(vec![name.clone()]);
+                self.canvas.focus(&name);
+                self.status = format!("found {name}");
             }
             Command::ExportResults(format) => {
                 let stem = if matches!(format, ExportFormat::SweepCsv | ExportFormat::SweepJson) {

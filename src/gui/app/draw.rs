@@ -10,7 +10,7 @@ use crate::model::{self};
 use crate::gui::command::{self, Command, Edit};
 use crate::gui::editor::{self, Overlay};
 use crate::gui::panels::results::Shown;
-use crate::gui::panels::{inspector, palette, results, scenarios, toolbar};
+use crate::gui::panels::{find, inspector, palette, results, scenarios, toolbar};
 use crate::gui::selection::Selection;
 
 use super::{App, Panels};
@@ -230,11 +230,22 @@ impl App {
                     scenario: self.scenario,
                     overlay: &overlay,
                     selection: &self.selection,
-                    typing,
+                    // Escape closes the find box first (egui takes the
+                    // keyboard from its field before the frame begins).
+                    typing: typing || self.find.is_some(),
                 },
                 &mut commands,
             );
         });
+        if let Some(scenario) = self.doc.project().scenarios.get(self.scenario) {
+            find::find_ui(
+                &ctx,
+                &mut self.find,
+                scenario,
+                self.canvas.rect(),
+                &mut commands,
+            );
+        }
         #[cfg(feature = "loadgen")]
         {
             // The current simulation of the scenario on the canvas, which an

@@ -103,6 +103,8 @@ pub struct App {
     /// Where the side and bottom panels were drawn last frame.
     panels: Panels,
     message: Option<Message>,
+    /// "Find service", while open.
+    find: Option<super::panels::find::Find>,
     status: String,
     /// The window title as last sent.
     title: String,
@@ -255,6 +257,7 @@ impl App {
                 results: egui::Rect::NOTHING,
             },
             message,
+            find: None,
             status: String::new(),
             title: String::new(),
             allow_close: false,

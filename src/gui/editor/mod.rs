@@ -12,6 +12,8 @@
 //! on empty canvas to select with a rectangle; drag from a pin to a node to
 //! add a call, or to empty canvas to add a service there, connected. The
 //! wheel zooms about the pointer; the middle or right button drags the view.
+//! When the view does not hold every node, a minimap in the bottom right
+//! corner shows them all: press or drag on it to move the view there.
 
 mod draw;
 mod geometry;
@@ -19,6 +21,7 @@ mod geometry;
 pub use geometry::DEFAULT_NODE;
 mod gestures;
 mod menus;
+mod minimap;
 mod paint;
 
 use std::collections::{BTreeMap, HashMap};
@@ -47,6 +50,9 @@ pub struct Overlay {
 
 /// Frames over which a fit is repeated while the layout settles.
 const FIT_FRAMES: u8 = 3;
+
+/// The least zoom a service found by name is shown at: its figures read.
+const FOCUS_ZOOM: f32 = 0.8;
 
 /// What is under a point of the canvas.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +132,15 @@ pub struct Canvas {
     /// What the context menu was opened on.
     menu_target: Target,
     drop_menu: Option<DropMenu>,
+    /// Centre the view on this service on the next frame.
+    focus: Option<String>,
+    /// The minimap on screen this frame, if it shows.
+    minimap: Option<Rect>,
+    /// The part of the canvas the minimap shows, held while it is dragged.
+    minimap_world: Option<Rect>,
+    /// The services drawn dimmed this frame: neither selected nor calling
+    /// or called by the selection.
+    dimmed: Vec<String>,
 }
 
 impl Default for Canvas {
@@ -143,6 +158,10 @@ impl Default for Canvas {
             rect: Rect::NOTHING,
             menu_target: Target::Empty,
             drop_menu: None,
+            focus: None,
+            minimap: None,
+            minimap_world: None,
+            dimmed: Vec::new(),
         }
     }
 }
@@ -168,6 +187,24 @@ impl Canvas {
     /// Fits the view to the services on the next frame.
     pub fn fit(&mut self) {
         self.fit = FIT_FRAMES;
+    }
+
+    /// Centres the view on service `name` on the next frame, zoomed in far
+    /// enough to read it.
+    pub fn focus(&mut self, name: &str) {
+        self.focus = Some(name.to_owned());
+    }
+
+    /// The minimap on screen, as drawn last frame; `None` when every node
+    /// is in view.
+    pub fn minimap_rect(&self) -> Option<Rect> {
+        self.minimap
+    }
+
+    /// The services drawn dimmed last frame (not selected, and neither
+    /// calling nor called by a selected service).
+    pub fn dimmed(&self) -> &[String] {
+        &self.dimmed
     }
 
     /// The zoom: screen points per canvas unit.
@@ -292,14 +329,39 @@ impl Canvas {
                 _ => View(TSTransform::from_translation(rect.center().to_vec2())),
             };
         }
+        if let Some(name) = self.focus.take()
+            && let Some(service) = scenario.services.iter().find(|s| s.name == name)
+        {
+            self.fit = 0;
+            let center = geometry::node_rect(service.position, self.size_of(&name)).center();
+            let zoom = self.view.zoom().max(FOCUS_ZOOM);
+            self.view = View(TSTransform::new(
+                rect.center().to_vec2() - center.to_vec2() * zoom,
+                zoom,
+            ));
+        }
         if response.hovered() {
             self.wheel(ui, rect);
         }
+        self.minimap_input(ui, scenario);
 
         self.layout(scenario, m, frame.selection);
         self.interact(ui, &response, frame, scenario, commands);
         self.layout(scenario, m, frame.selection);
         self.paint(&painter, frame, scenario, &texts, m);
+        let selected: &[String] = match frame.selection {
+            Selection::Services(names) => names,
+            _ => &[],
+        };
+        self.minimap_paint(&painter, scenario, selected);
+        self.dimmed = paint::lit(scenario, selected).map_or_else(Vec::new, |lit| {
+            scenario
+                .services
+                .iter()
+                .filter(|s| !lit.contains(s.name.as_str()))
+                .map(|s| s.name.clone())
+                .collect()
+        });
         self.accessibility(ui, &texts);
         self.tooltips(&response, scenario, frame.overlay);
         self.menus(ui, &response, frame, scenario, commands);
@@ -342,20 +404,18 @@ impl Canvas {
             (0..self.drawn.len()).partition(|&i| !on_top(&self.drawn[i].name));
         order.extend(top);
         self.order = order;
+        let index = scenario.index_by_name();
         self.wires = scenario
             .links
             .iter()
-            .map(|l| {
-                match (
-                    scenario.service_index(&l.from),
-                    scenario.service_index(&l.to),
-                ) {
-                    (Some(a), Some(b)) => {
+            .map(
+                |l| match (index.get(l.from.as_str()), index.get(l.to.as_str())) {
+                    (Some(&a), Some(&b)) => {
                         geometry::wire_points(self.drawn[a].output, self.drawn[b].input, zoom)
                     }
                     _ => Vec::new(),
-                }
-            })
+                },
+            )
             .collect();
     }
 }

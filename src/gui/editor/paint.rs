@@ -1,6 +1,8 @@
 //! Painting the whole canvas for a frame: grid, wires, nodes, the gesture
 //! under way.
 
+use std::collections::HashSet;
+
 use eframe::egui::{self, Rect, Stroke, StrokeKind};
 
 use crate::model::{CallMode, Scenario, ServiceKind};
@@ -12,6 +14,25 @@ use super::draw::{self, Metrics, NodeLook, NodeText, WireLook};
 use super::geometry::{self};
 
 use super::{Canvas, Frame, Gesture, Target, first_of_group};
+
+/// With services selected, the names drawn at full strength: the
+/// selection, its callers and its callees (the rest dims); `None` without
+/// a selection (nothing dims).
+pub(super) fn lit<'a>(scenario: &'a Scenario, selected: &'a [String]) -> Option<HashSet<&'a str>> {
+    if selected.is_empty() {
+        return None;
+    }
+    let mut names: HashSet<&str> = selected.iter().map(String::as_str).collect();
+    for l in &scenario.links {
+        if selected.contains(&l.to) {
+            names.insert(&l.from);
+        }
+        if selected.contains(&l.from) {
+            names.insert(&l.to);
+        }
+    }
+    Some(names)
+}
 
 impl Canvas {
     pub(super) fn paint(
@@ -32,15 +53,8 @@ impl Canvas {
             Selection::Link(i) => Some(*i),
             _ => None,
         };
-        // With a selection, its callers and callees stay lit and the rest dims.
-        let lit = |name: &str| {
-            selected.is_empty()
-                || selected.iter().any(|s| s == name)
-                || scenario.links.iter().any(|l| {
-                    (l.from == name && selected.contains(&l.to))
-                        || (l.to == name && selected.contains(&l.from))
-                })
-        };
+        let lit_names = lit(scenario, selected);
+        let lit = |name: &str| lit_names.as_ref().is_none_or(|l| l.contains(name));
         let visible = self.rect.expand(40.0);
         let hovered = match &self.gesture {
             Gesture::Idle => painter

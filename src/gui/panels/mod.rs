@@ -3,6 +3,7 @@
 #[cfg(feature = "loadgen")]
 pub mod emulated;
 pub mod fields;
+pub mod find;
 pub mod inspector;
 #[cfg(feature = "loadgen")]
 pub mod live;

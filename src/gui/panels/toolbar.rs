@@ -119,6 +119,11 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
             if ui.add(tidy).clicked() {
                 commands.push(Command::TidyUp);
             }
+            let find = egui::Button::new("Find service…")
+                .shortcut_text(Command::FindService.shortcut_text(ui.ctx()));
+            if ui.add(find).clicked() {
+                commands.push(Command::FindService);
+            }
             if ui.button("Fit canvas to view").clicked() {
                 commands.push(Command::FitView);
             }
