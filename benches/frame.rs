@@ -101,6 +101,7 @@ fn project(shape: Shape, services: usize) -> Project {
             description: String::new(),
             services: list,
             links,
+            groups: Vec::new(),
         }],
     }
 }

@@ -18,6 +18,12 @@ fn app_sized(size: Vec2) -> Harness<'static, App> {
 
 /// The app at `size`, opening `open` (or the bundled example).
 fn app_opening(size: Vec2, open: Option<PathBuf>) -> Harness<'static, App> {
+    app_stepping(size, open, 0.25)
+}
+
+/// The app, each frame `step_dt` seconds after the last (a double click
+/// needs two clicks within 0.3 s).
+fn app_stepping(size: Vec2, open: Option<PathBuf>, step_dt: f32) -> Harness<'static, App> {
     let dir: PathBuf = std::env::temp_dir().join(format!(
         "archbench-canvas-{}-{}",
         std::process::id(),
@@ -33,6 +39,7 @@ fn app_opening(size: Vec2, open: Option<PathBuf>) -> Harness<'static, App> {
     };
     let mut harness = Harness::builder()
         .with_size(size)
+        .with_step_dt(step_dt)
         .with_max_steps(32)
         .build_eframe(move |cc| App::new(cc, options));
     harness.run_steps(4);
@@ -776,6 +783,7 @@ fn generated(n: usize, chain: bool) -> PathBuf {
         description: String::new(),
         services,
         links,
+        groups: Vec::new(),
     }];
     project.workload.classes = vec![RequestClass {
         name: "all".into(),
@@ -926,4 +934,100 @@ fn selecting_a_service_lights_its_callers_and_callees_and_dims_the_rest() {
     harness.key_press(Key::Escape);
     harness.run();
     assert!(harness.state().canvas().dimmed().is_empty());
+}
+
+#[test]
+fn a_group_moves_as_one_folds_and_unfolds_and_survives_save_and_reopen() {
+    let _cpu = crate::support::cpu_heavy();
+    let mut harness = app();
+    let before = scenario(&harness);
+    // Select web and cache with the pointer, then Ctrl+G.
+    let first = header(node(&harness, "recommender"));
+    click(&mut harness, first, Modifiers::NONE);
+    let second = header(node(&harness, "database"));
+    click(&mut harness, second, Modifiers::SHIFT);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::G);
+    harness.run();
+    let grouped = scenario(&harness);
+    assert_eq!(grouped.groups.len(), 1);
+    assert_eq!(grouped.groups[0].name, "group 1");
+    assert_eq!(grouped.groups[0].services, ["recommender", "database"]);
+    assert!(!grouped.groups[0].collapsed);
+    // The box is drawn around both.
+    let (boxed, title, toggle) = harness.state().canvas().group_rects(0).unwrap();
+    assert!(boxed.contains_rect(node(&harness, "recommender")));
+    assert!(boxed.contains_rect(node(&harness, "database")));
+    assert!(!boxed.contains_rect(node(&harness, "frontend")));
+    // Dragged by its title, both members move by the same amount; nothing
+    // else moves; one undo step.
+    let zoom = harness.state().canvas().zoom();
+    let grab = pos2(title.left() + 30.0, title.center().y);
+    drag(&mut harness, grab, grab + vec2(90.0, 60.0));
+    let moved = scenario(&harness);
+    for name in ["recommender", "database"] {
+        let (a, b) = (
+            grouped.services.iter().find(|s| s.name == name).unwrap(),
+            moved.services.iter().find(|s| s.name == name).unwrap(),
+        );
+        assert_close!(b.position.x - a.position.x, 90.0 / zoom, 0.5);
+        assert_close!(b.position.y - a.position.y, 60.0 / zoom, 0.5);
+    }
+    let frontend = grouped.services.iter().find(|s| s.name == "frontend");
+    assert_eq!(position(&harness, "frontend"), frontend.unwrap().position);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(scenario(&harness), grouped);
+    // The toggle folds it into one node: its services are not drawn, the
+    // group is, and calls into it meet its node.
+    let (_, _, toggle_now) = harness.state().canvas().group_rects(0).unwrap();
+    assert_eq!(toggle_now, toggle);
+    click(&mut harness, toggle.center(), Modifiers::NONE);
+    assert!(scenario(&harness).groups[0].collapsed);
+    assert!(harness.state().canvas().node_rect("recommender").is_none());
+    assert!(harness.state().canvas().node_rect("database").is_none());
+    assert!(harness.query_by_label("group 1 group").is_some());
+    let (folded, _, _) = harness.state().canvas().group_rects(0).unwrap();
+    let call = scenario(&harness)
+        .links
+        .iter()
+        .position(|l| l.from == "frontend" && l.to == "recommender")
+        .unwrap();
+    let middle = harness.state().canvas().link_point(call).unwrap();
+    assert!(
+        middle.x < folded.left(),
+        "the call into the group ends at its node: {middle:?} {folded:?}"
+    );
+    // Saved and reopened: the same project, still folded.
+    let dir = std::env::temp_dir().join(format!("archbench-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("grouped.ron");
+    let project = harness.state().project().clone();
+    archbench::model::file::save(
+        &archbench::model::ProjectFile {
+            header: String::new(),
+            project: project.clone(),
+        },
+        &path,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("groups:"), "{text}");
+    let mut reopened = app_stepping(vec2(1400.0, 900.0), Some(path), 1.0 / 60.0);
+    assert_eq!(reopened.state().project(), &project);
+    assert!(reopened.state().canvas().node_rect("recommender").is_none());
+    // A double click on the folded node unfolds it.
+    let (folded, _, _) = reopened.state().canvas().group_rects(0).unwrap();
+    let at = folded.center();
+    hover(&mut reopened, at);
+    for _ in 0..2 {
+        button(&reopened, at, true, Modifiers::NONE);
+        reopened.step();
+        button(&reopened, at, false, Modifiers::NONE);
+        reopened.step();
+    }
+    reopened.run();
+    assert!(!scenario(&reopened).groups[0].collapsed);
+    assert!(reopened.state().canvas().node_rect("recommender").is_some());
+    // The file without groups is what it was before grouping.
+    assert!(before.groups.is_empty());
 }

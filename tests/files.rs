@@ -556,3 +556,105 @@ fn nesting_is_refused_past_64_levels_in_the_users_words() {
     assert!(!past.contains("serde_stacker"), "{past}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// --- groups ----------------------------------------------------------------
+
+const WITH_GROUP: &str = r#"(from: "api", to: "db"),
+            ],
+            groups: [(name: "backend", services: ["api", "db"], color: (200, 90, 40), collapsed: true)],"#;
+
+#[test]
+fn a_file_with_groups_loads_and_one_without_writes_no_groups_field() {
+    let text = VALID.replacen(
+        r#"(from: "api", to: "db"),
+            ],"#,
+        WITH_GROUP,
+        1,
+    );
+    let grouped = parse(&text).unwrap_or_else(|e| panic!("{e}")).project;
+    let group = &grouped.scenarios[0].groups[0];
+    assert_eq!(
+        (group.name.as_str(), group.services.as_slice()),
+        ("backend", &["api".to_owned(), "db".to_owned()][..])
+    );
+    assert_eq!((group.color, group.collapsed), (Some((200, 90, 40)), true));
+    assert!(validate(&grouped).is_empty());
+    // Written and read back: the same project.
+    let again = file::to_text(&ProjectFile {
+        header: String::new(),
+        project: grouped.clone(),
+    })
+    .unwrap();
+    assert_eq!(parse(&again).unwrap().project, grouped);
+    // A project without groups is written without the field, as before.
+    let plain = parse(VALID).unwrap();
+    assert!(plain.project.scenarios[0].groups.is_empty());
+    assert!(!file::to_text(&plain).unwrap().contains("groups"));
+}
+
+#[test]
+fn bad_groups_are_named_at_their_place() {
+    let bad = |groups: &str| {
+        problems_after(
+            r#"(from: "api", to: "db"),
+            ],"#,
+            &format!(
+                r#"(from: "api", to: "db"),
+            ],
+            groups: {groups},"#
+            ),
+        )
+    };
+    let one = |groups: &str, fragments: &[&str]| {
+        let problems = bad(groups);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        for fragment in fragments {
+            assert!(
+                problems[0].contains(fragment),
+                "{:?} / {fragment:?}",
+                problems[0]
+            );
+        }
+    };
+    one(
+        r#"[(name: "g", services: ["api", "ghost"])]"#,
+        &[
+            r#"scenario "main" / groups / 0 / services"#,
+            r#"no service "ghost""#,
+        ],
+    );
+    one(
+        r#"[(name: "g", services: ["api"]), (name: "h", services: ["api", "db"])]"#,
+        &["groups / 1 / services", r#""api" is already in group "g""#],
+    );
+    one(
+        r#"[(name: "g", services: ["api"]), (name: "g", services: ["db"])]"#,
+        &["groups / 1 / name", "two groups"],
+    );
+    one(
+        r#"[(name: " ", services: [])]"#.replace("[])", r#"["db"])"#).as_str(),
+        &["groups / 0 / name", "needs a name"],
+    );
+    one(
+        r#"[(name: "empty", services: [])]"#,
+        &["groups / 0 / services", "at least one service"],
+    );
+}
+
+/// Groups are drawing only: the same project grouped and folded simulates
+/// to the same report, bit for bit.
+#[test]
+fn groups_do_not_change_the_simulation() {
+    let plain = parse(VALID).unwrap().project;
+    let mut grouped = plain.clone();
+    grouped.scenarios[0].groups = vec![archbench::model::Group {
+        name: "backend".into(),
+        services: vec!["api".into(), "db".into()],
+        color: None,
+        collapsed: true,
+    }];
+    let a = archbench::sim::simulate_scenario(&plain, 0).unwrap();
+    let b = archbench::sim::simulate_scenario(&grouped, 0).unwrap();
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert!(a.requests > 0);
+}

@@ -50,6 +50,7 @@ fn scenario(n: usize, edges: &[(usize, usize, bool)]) -> Scenario {
                 ..Link::new(format!("s{a}"), format!("s{b}"))
             })
             .collect(),
+        groups: Vec::new(),
     }
 }
 

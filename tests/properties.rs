@@ -284,6 +284,7 @@ fn scenario(name: String, n: usize) -> impl Strategy<Value = Scenario> {
         description,
         services,
         links,
+        groups: Vec::new(),
     })
 }
 

@@ -110,6 +110,39 @@ pub enum Edit {
     DescribeScenario(usize, String),
     /// Removes a scenario (never the last).
     RemoveScenario(usize),
+    /// A new group around services (taken out of any group they were in),
+    /// named "group N".
+    Group {
+        /// The scenario.
+        scenario: usize,
+        /// The services, by name.
+        names: Vec<String>,
+    },
+    /// Removes a group, leaving its services where they are.
+    Ungroup {
+        /// The scenario.
+        scenario: usize,
+        /// The group's index.
+        group: usize,
+    },
+    /// Folds a group into one node, or unfolds it.
+    CollapseGroup {
+        /// The scenario.
+        scenario: usize,
+        /// The group's index.
+        group: usize,
+        /// Folded.
+        collapsed: bool,
+    },
+    /// Renames a group.
+    RenameGroup {
+        /// The scenario.
+        scenario: usize,
+        /// The group's index.
+        group: usize,
+        /// The new name (refused if another group has it).
+        name: String,
+    },
 }
 
 /// How a new service is wired to an existing one.
@@ -141,6 +174,8 @@ pub enum MergeKey {
     ScenarioName(usize),
     /// A scenario's description.
     ScenarioDescription(usize),
+    /// A group's name: the scenario and the group, by index.
+    GroupName(usize, usize),
 }
 
 impl Edit {
@@ -165,6 +200,13 @@ impl Edit {
             Self::RenameScenario(..) => "rename scenario",
             Self::DescribeScenario(..) => "describe scenario",
             Self::RemoveScenario(_) => "delete scenario",
+            Self::Group { .. } => "group",
+            Self::Ungroup { .. } => "ungroup",
+            Self::CollapseGroup {
+                collapsed: true, ..
+            } => "collapse group",
+            Self::CollapseGroup { .. } => "expand group",
+            Self::RenameGroup { .. } => "rename group",
         }
     }
 
@@ -183,6 +225,9 @@ impl Edit {
             Self::SetProjectInfo { .. } => Some(MergeKey::Project),
             &Self::RenameScenario(i, _) => Some(MergeKey::ScenarioName(i)),
             &Self::DescribeScenario(i, _) => Some(MergeKey::ScenarioDescription(i)),
+            &Self::RenameGroup {
+                scenario, group, ..
+            } => Some(MergeKey::GroupName(scenario, group)),
             _ => None,
         }
     }
@@ -237,6 +282,10 @@ impl Edit {
                 s.services.retain(|x| !names.contains(&x.name));
                 s.links
                     .retain(|l| !names.contains(&l.from) && !names.contains(&l.to));
+                for group in &mut s.groups {
+                    group.services.retain(|x| !names.contains(x));
+                }
+                s.groups.retain(|g| !g.services.is_empty());
                 s.services.len() != before
             }
             Self::DuplicateServices { scenario, names } => {
@@ -313,6 +362,81 @@ impl Edit {
                 project.name.clone_from(name);
                 project.description.clone_from(description);
                 changed
+            }
+            Self::Group { scenario, names } => {
+                let Some(s) = project.scenarios.get_mut(*scenario) else {
+                    return false;
+                };
+                let names: Vec<String> = s
+                    .services
+                    .iter()
+                    .filter(|x| names.contains(&x.name))
+                    .map(|x| x.name.clone())
+                    .collect();
+                if names.is_empty() {
+                    return false;
+                }
+                for group in &mut s.groups {
+                    group.services.retain(|x| !names.contains(x));
+                }
+                s.groups.retain(|g| !g.services.is_empty());
+                // Of n groups at most n names are taken: one of n + 1 is free.
+                let name = (1..=s.groups.len() + 1)
+                    .map(|n| format!("group {n}"))
+                    .find(|n| s.groups.iter().all(|g| &g.name != n))
+                    .unwrap_or_default();
+                s.groups.push(crate::model::Group {
+                    name,
+                    services: names,
+                    color: None,
+                    collapsed: false,
+                });
+                true
+            }
+            Self::Ungroup { scenario, group } => {
+                let Some(s) = project.scenarios.get_mut(*scenario) else {
+                    return false;
+                };
+                if *group >= s.groups.len() {
+                    return false;
+                }
+                s.groups.remove(*group);
+                true
+            }
+            Self::CollapseGroup {
+                scenario,
+                group,
+                collapsed,
+            } => {
+                let Some(g) = project
+                    .scenarios
+                    .get_mut(*scenario)
+                    .and_then(|s| s.groups.get_mut(*group))
+                else {
+                    return false;
+                };
+                replace(&mut g.collapsed, collapsed)
+            }
+            Self::RenameGroup {
+                scenario,
+                group,
+                name,
+            } => {
+                let Some(s) = project.scenarios.get_mut(*scenario) else {
+                    return false;
+                };
+                if name.trim().is_empty()
+                    || s.groups
+                        .iter()
+                        .enumerate()
+                        .any(|(i, g)| i != *group && &g.name == name)
+                {
+                    return false;
+                }
+                let Some(g) = s.groups.get_mut(*group) else {
+                    return false;
+                };
+                replace(&mut g.name, name)
             }
             Self::AddScenario => {
                 let name = unique_scenario_name(project, "scenario");
@@ -413,6 +537,11 @@ fn set_service(project: &mut Project, scenario: usize, index: usize, new: &Servi
             }
             if link.to == old_name {
                 link.to.clone_from(&new.name);
+            }
+        }
+        for member in s.groups.iter_mut().flat_map(|g| &mut g.services) {
+            if *member == old_name {
+                member.clone_from(&new.name);
             }
         }
         // Entry points name services in every scenario; follow the rename
@@ -549,5 +678,6 @@ fn starter_scenario(name: String, project: &Project) -> Scenario {
         description: String::new(),
         services: vec![gateway, service],
         links: vec![link],
+        groups: Vec::new(),
     }
 }

@@ -44,9 +44,9 @@ pub use objective::{LatencyStatistic, LatencyTarget, Objective};
 pub use place::{Part, Place};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{
-    Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Crash, Endpoint, IoModel, Jitter,
-    LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario, Service,
-    ServiceKind,
+    Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Crash, Endpoint, Group, IoModel,
+    Jitter, LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario,
+    Service, ServiceKind,
 };
 pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError, human_secs};
 pub use validate::{Validated, validate};

@@ -21,9 +21,39 @@ pub struct Scenario {
     /// calls in this order (see [`Link::parallel_group`]).
     #[serde(default)]
     pub links: Vec<Link>,
+    /// Boxes drawn around services on the canvas. Drawing only: groups
+    /// have no effect on the simulation. Written only when there are some,
+    /// so files without groups stay as they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
+}
+
+/// A named, coloured box around some of a scenario's services, which moves
+/// them as one and can fold them into a single node on the canvas.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// Unique among the scenario's groups.
+    pub name: String,
+    /// The services inside, by name; a service is in at most one group.
+    pub services: Vec<String>,
+    /// The box's colour as red, green, blue; `None`: one picked from the
+    /// group's place in the list.
+    #[serde(default)]
+    pub color: Option<(u8, u8, u8)>,
+    /// Drawn as one node with the group's figures instead of its services.
+    #[serde(default)]
+    pub collapsed: bool,
 }
 
 impl Scenario {
+    /// The index of the group holding service `name`, if any.
+    pub fn group_of(&self, name: &str) -> Option<usize> {
+        self.groups
+            .iter()
+            .position(|g| g.services.iter().any(|s| s == name))
+    }
+
     /// The index of the service called `name`.
     pub fn service_index(&self, name: &str) -> Option<usize> {
         self.services.iter().position(|s| s.name == name)

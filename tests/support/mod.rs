@@ -130,6 +130,7 @@ pub fn open_project(
             description: String::new(),
             services,
             links,
+            groups: Vec::new(),
         }],
     }
 }

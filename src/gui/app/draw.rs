@@ -36,6 +36,12 @@ impl App {
                 Selection::Services(names) => names.clone(),
                 _ => Vec::new(),
             };
+            if i.consume_shortcut(&editor::GROUP_SHORTCUT) && !selected.is_empty() {
+                commands.push(Command::Edit(Edit::Group {
+                    scenario: self.scenario,
+                    names: selected.clone(),
+                }));
+            }
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::D))
                 && !selected.is_empty()
             {
@@ -83,6 +89,16 @@ impl App {
                 .iter()
                 .map(|s| (s.name.clone(), s.utilization))
                 .collect();
+            overlay.throughput = report
+                .services
+                .iter()
+                .map(|s| (s.name.clone(), s.throughput_rps))
+                .collect();
+            overlay.p99_ms = report
+                .services
+                .iter()
+                .map(|s| (s.name.clone(), s.response_ms.p99))
+                .collect();
             // Outlined only when it is one: saturated, or above 80% busy.
             overlay.bottleneck = match report.limit() {
                 crate::stats::Limit::Saturated(name) | crate::stats::Limit::Bottleneck(name, _) => {
@@ -91,6 +107,12 @@ impl App {
                 crate::stats::Limit::Busiest(..) => None,
             };
         }
+        overlay.entries = project
+            .workload
+            .classes
+            .iter()
+            .map(|c| c.entry.clone())
+            .collect();
         let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for problem in &self.problems {
             // A link's problems show on its caller.

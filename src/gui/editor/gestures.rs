@@ -55,6 +55,9 @@ impl Canvas {
     /// What is at screen point `p`: pins first, then nodes (top first),
     /// then wires.
     pub(super) fn hit(&self, p: Pos2) -> Target {
+        if let Some(k) = self.groups.iter().rposition(|g| g.toggle.contains(p)) {
+            return Target::GroupToggle(k);
+        }
         // Generous at every zoom: a pin is small when zoomed out.
         let reach = (geometry::pin_radius(self.view.zoom()) + 4.0).max(10.0);
         for &i in self.order.iter().rev() {
@@ -73,6 +76,13 @@ impl Canvas {
             .find(|&&i| self.drawn[i].rect.contains(p))
         {
             return Target::Node(i);
+        }
+        if let Some(k) = self
+            .groups
+            .iter()
+            .rposition(|g| g.title.contains(p) || (g.collapsed && g.rect.contains(p)))
+        {
+            return Target::Group(k);
         }
         if let Some(i) = self
             .wires
@@ -142,6 +152,10 @@ impl Canvas {
                         delta: Vec2::ZERO,
                     }
                 }
+                Target::Group(k) | Target::GroupToggle(k) => Gesture::Move {
+                    names: self.members(scenario, k),
+                    delta: Vec2::ZERO,
+                },
                 Target::Link(_) | Target::Empty => Gesture::Select {
                     from: origin,
                     to: origin,
@@ -196,12 +210,36 @@ impl Canvas {
                     commands.push(Command::SelectServices(names));
                 }
                 Target::Link(i) => commands.push(Command::SelectLink(i)),
+                Target::GroupToggle(k) => {
+                    if let Some(d) = self.groups.get(k) {
+                        commands.push(Command::Edit(Edit::CollapseGroup {
+                            scenario: frame.scenario,
+                            group: d.index,
+                            collapsed: !d.collapsed,
+                        }));
+                    }
+                }
+                Target::Group(k) => {
+                    commands.push(Command::SelectServices(self.members(scenario, k)));
+                }
                 Target::Empty => {
                     if !additive {
                         commands.push(Command::SelectServices(Vec::new()));
                     }
                 }
             }
+        }
+        // A double click on a folded group unfolds it.
+        if response.double_clicked_by(PointerButton::Primary)
+            && let Some(p) = pointer
+            && let Target::Group(k) = self.hit(p)
+            && let Some(d) = self.groups.get(k).filter(|d| d.collapsed)
+        {
+            commands.push(Command::Edit(Edit::CollapseGroup {
+                scenario: frame.scenario,
+                group: d.index,
+                collapsed: false,
+            }));
         }
         if response.secondary_clicked()
             && let Some(p) = pointer
@@ -269,6 +307,11 @@ impl Canvas {
                         })),
                     }
                 }
+                Target::Group(_) | Target::GroupToggle(_) => {
+                    commands.push(Command::Notify(
+                        "unfold the group to connect one of its services".into(),
+                    ));
+                }
                 Target::Empty | Target::Link(_) => {
                     let at = self.view.to_canvas(pointer);
                     let wired = if output {
@@ -290,7 +333,7 @@ impl Canvas {
                 } else {
                     Vec::new()
                 };
-                for d in &self.drawn {
+                for d in self.drawn.iter().filter(|d| d.hidden.is_none()) {
                     if area.intersects(d.rect) && !names.contains(&d.name) {
                         names.push(d.name.clone());
                     }
@@ -299,6 +342,23 @@ impl Canvas {
             }
             Gesture::Pan | Gesture::Idle => {}
         }
+    }
+}
+
+impl Canvas {
+    /// The services of group `k` as drawn this frame, by name.
+    pub(super) fn members(&self, scenario: &Scenario, k: usize) -> Vec<String> {
+        self.groups
+            .get(k)
+            .and_then(|d| scenario.groups.get(d.index))
+            .map(|g| {
+                g.services
+                    .iter()
+                    .filter(|s| scenario.service_index(s).is_some())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

@@ -5,19 +5,20 @@ use eframe::egui::{self, Id, Pos2, Rect, Sense, Ui, Vec2};
 use crate::model::{Choice, Position, Scenario, ServiceKind};
 
 use crate::gui::command::{Command, Edit, Wired};
+use crate::gui::selection::Selection;
 use crate::gui::theme;
 
 use super::draw::{self, NodeText};
 use super::geometry::{self};
 
-use super::{Canvas, Frame, Gesture, Overlay, Target};
+use super::{Canvas, Frame, GROUP_SHORTCUT, Gesture, Overlay, Target, groups};
 
 impl Canvas {
     /// Each node, and each problem badge, as a labelled widget, so screen
     /// readers (and the tests) find them.
     pub(super) fn accessibility(&self, ui: &mut Ui, texts: &[NodeText]) {
         for (d, text) in self.drawn.iter().zip(texts) {
-            if !d.rect.intersects(self.rect) {
+            if !d.rect.intersects(self.rect) || d.hidden.is_some() {
                 continue;
             }
             let id = Id::new(("canvas-node", &d.name));
@@ -39,6 +40,24 @@ impl Canvas {
                 let label = format!("⚠ {problems}");
                 badge.widget_info(|| {
                     egui::WidgetInfo::labeled(egui::WidgetType::Label, true, label.clone())
+                });
+            }
+        }
+    }
+
+    /// Each group's title (or folded node) and toggle as labelled widgets.
+    pub(super) fn groups_accessibility(&self, ui: &mut Ui, scenario: &Scenario) {
+        for d in &self.groups {
+            let Some(group) = scenario.groups.get(d.index) else {
+                continue;
+            };
+            let id = Id::new(("canvas-group", d.index));
+            let area = if d.collapsed { d.rect } else { d.title };
+            if area.intersects(self.rect) {
+                let title = ui.interact(area.intersect(self.rect), id, Sense::hover());
+                let label = format!("{} group", group.name);
+                title.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::WidgetType::Other, true, label.clone())
                 });
             }
         }
@@ -67,6 +86,24 @@ impl Canvas {
                 lines
             }
             Target::Link(i) => draw::link_details(&scenario.links[i]),
+            Target::Group(k) => {
+                let Some(group) = self
+                    .groups
+                    .get(k)
+                    .and_then(|d| scenario.groups.get(d.index))
+                else {
+                    return;
+                };
+                let mut lines = vec![format!("group {}", group.name)];
+                lines.extend(groups::figures(scenario, group, overlay));
+                lines.push("drag the title to move it; right-click for more".into());
+                lines
+            }
+            Target::GroupToggle(k) => vec![if self.groups.get(k).is_some_and(|d| d.collapsed) {
+                "unfold the group".into()
+            } else {
+                "fold the group into one node".into()
+            }],
             Target::Empty => return,
         };
         response.clone().on_hover_ui_at_pointer(|ui| {
@@ -104,10 +141,67 @@ impl Canvas {
                     }));
                     ui.close();
                 }
+                let names = match frame.selection {
+                    Selection::Services(names) if names.contains(&name) => names.clone(),
+                    _ => vec![name.clone()],
+                };
+                let group = egui::Button::new(if names.len() == 1 {
+                    "Group".to_owned()
+                } else {
+                    format!("Group the {} selected", names.len())
+                })
+                .shortcut_text(ui.ctx().format_shortcut(&GROUP_SHORTCUT));
+                if ui.add(group).clicked() {
+                    commands.push(Command::Edit(Edit::Group {
+                        scenario: frame.scenario,
+                        names,
+                    }));
+                    ui.close();
+                }
                 if ui.button("Delete").clicked() {
                     commands.push(Command::Edit(Edit::RemoveServices {
                         scenario: frame.scenario,
                         names: vec![name],
+                    }));
+                    ui.close();
+                }
+            }
+            Target::Group(k) | Target::GroupToggle(k) => {
+                let Some((index, group)) = self
+                    .groups
+                    .get(k)
+                    .and_then(|d| scenario.groups.get(d.index).map(|g| (d.index, g)))
+                else {
+                    return;
+                };
+                ui.horizontal(|ui| {
+                    ui.label("group");
+                    let mut name = group.name.clone();
+                    if ui.text_edit_singleline(&mut name).changed() {
+                        commands.push(Command::Edit(Edit::RenameGroup {
+                            scenario: frame.scenario,
+                            group: index,
+                            name,
+                        }));
+                    }
+                });
+                let fold = if group.collapsed {
+                    "Unfold"
+                } else {
+                    "Fold into one node"
+                };
+                if ui.button(fold).clicked() {
+                    commands.push(Command::Edit(Edit::CollapseGroup {
+                        scenario: frame.scenario,
+                        group: index,
+                        collapsed: !group.collapsed,
+                    }));
+                    ui.close();
+                }
+                if ui.button("Ungroup").clicked() {
+                    commands.push(Command::Edit(Edit::Ungroup {
+                        scenario: frame.scenario,
+                        group: index,
                     }));
                     ui.close();
                 }

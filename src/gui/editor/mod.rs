@@ -20,6 +20,7 @@ mod geometry;
 
 pub use geometry::DEFAULT_NODE;
 mod gestures;
+mod groups;
 mod menus;
 mod minimap;
 mod paint;
@@ -46,10 +47,20 @@ pub struct Overlay {
     pub bottleneck: Option<String>,
     /// Validation messages by service name.
     pub problems: BTreeMap<String, Vec<String>>,
+    /// Completed requests a second by service name.
+    pub throughput: BTreeMap<String, f64>,
+    /// p99 response time in milliseconds by service name.
+    pub p99_ms: BTreeMap<String, f64>,
+    /// The services the workload enters at.
+    pub entries: Vec<String>,
 }
 
 /// Frames over which a fit is repeated while the layout settles.
 const FIT_FRAMES: u8 = 3;
+
+/// Groups the selected services.
+pub const GROUP_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::G);
 
 /// The least zoom a service found by name is shown at: its figures read.
 const FOCUS_ZOOM: f32 = 0.8;
@@ -64,6 +75,11 @@ enum Target {
     /// A node's input pin: calls arrive here.
     Input(usize),
     Link(usize),
+    /// A group's title bar, or a folded group's node (an index into the
+    /// groups drawn this frame).
+    Group(usize),
+    /// A group's fold/unfold toggle.
+    GroupToggle(usize),
 }
 
 /// What the pointer is doing, from press to release.
@@ -106,6 +122,8 @@ struct Drawn {
     rect: Rect,
     input: Pos2,
     output: Pos2,
+    /// Folded into this group (an index into the groups drawn): not drawn.
+    hidden: Option<usize>,
 }
 
 /// The canvas's own state.
@@ -124,6 +142,8 @@ pub struct Canvas {
     sizes: HashMap<String, Vec2>,
     /// This frame's nodes and wires on screen, for hit testing and tests.
     drawn: Vec<Drawn>,
+    /// This frame's groups on screen.
+    groups: Vec<groups::DrawnGroup>,
     /// Indices into `drawn` in painting order: the selection on top.
     order: Vec<usize>,
     wires: Vec<Vec<Pos2>>,
@@ -153,6 +173,7 @@ impl Default for Canvas {
             gesture_revision: 0,
             sizes: HashMap::new(),
             drawn: Vec::new(),
+            groups: Vec::new(),
             order: Vec::new(),
             wires: Vec::new(),
             rect: Rect::NOTHING,
@@ -212,9 +233,22 @@ impl Canvas {
         self.view.zoom()
     }
 
-    /// A service's node on screen, as drawn last frame.
+    /// A service's node on screen, as drawn last frame (`None` when it is
+    /// folded into a group).
     pub fn node_rect(&self, name: &str) -> Option<Rect> {
-        self.drawn.iter().find(|d| d.name == name).map(|d| d.rect)
+        self.drawn
+            .iter()
+            .find(|d| d.name == name && d.hidden.is_none())
+            .map(|d| d.rect)
+    }
+
+    /// A group's box (or its node when folded) and its title bar and
+    /// fold toggle on screen, as drawn last frame.
+    pub fn group_rects(&self, scenario_group: usize) -> Option<(Rect, Rect, Rect)> {
+        self.groups
+            .iter()
+            .find(|g| g.index == scenario_group)
+            .map(|g| (g.rect, g.title, g.toggle))
     }
 
     /// A service's input and output pins on screen, as drawn last frame.
@@ -363,6 +397,7 @@ impl Canvas {
                 .collect()
         });
         self.accessibility(ui, &texts);
+        self.groups_accessibility(ui, scenario);
         self.tooltips(&response, scenario, frame.overlay);
         self.menus(ui, &response, frame, scenario, commands);
     }
@@ -392,16 +427,20 @@ impl Canvas {
                     rect,
                     input,
                     output,
+                    hidden: None,
                 }
             })
             .collect();
+        let moving = moving.to_vec();
+        self.layout_groups(scenario, m, &moving, delta);
         let on_top = |name: &str| match (selection, &self.gesture) {
             (_, Gesture::Move { names, .. }) => names.iter().any(|n| n == name),
             (Selection::Services(names), _) => names.iter().any(|n| n == name),
             _ => false,
         };
-        let (mut order, top): (Vec<usize>, Vec<usize>) =
-            (0..self.drawn.len()).partition(|&i| !on_top(&self.drawn[i].name));
+        let (mut order, top): (Vec<usize>, Vec<usize>) = (0..self.drawn.len())
+            .filter(|&i| self.drawn[i].hidden.is_none())
+            .partition(|&i| !on_top(&self.drawn[i].name));
         order.extend(top);
         self.order = order;
         let index = scenario.index_by_name();
@@ -411,7 +450,15 @@ impl Canvas {
             .map(
                 |l| match (index.get(l.from.as_str()), index.get(l.to.as_str())) {
                     (Some(&a), Some(&b)) => {
-                        geometry::wire_points(self.drawn[a].output, self.drawn[b].input, zoom)
+                        let (a, b) = (&self.drawn[a], &self.drawn[b]);
+                        // A call inside a folded group is not drawn; one
+                        // into or out of it meets the group's node.
+                        if a.hidden.is_some() && a.hidden == b.hidden {
+                            return Vec::new();
+                        }
+                        let from = a.hidden.map_or(a.output, |g| self.groups[g].output);
+                        let to = b.hidden.map_or(b.input, |g| self.groups[g].input);
+                        geometry::wire_points(from, to, zoom)
                     }
                     _ => Vec::new(),
                 },

@@ -45,6 +45,7 @@ impl Canvas {
     ) {
         let zoom = self.view.zoom();
         draw::grid(painter, self.rect, self.view);
+        self.paint_group_boxes(painter, scenario, m);
         let selected: &[String] = match frame.selection {
             Selection::Services(names) => names,
             _ => &[],
@@ -118,6 +119,13 @@ impl Canvas {
             }
         }
 
+        let group_lit = |k: usize| {
+            self.groups
+                .get(k)
+                .and_then(|d| scenario.groups.get(d.index))
+                .is_some_and(|g| g.services.iter().any(|s| lit(s)))
+        };
+        self.paint_folded(painter, scenario, frame.overlay, m, &group_lit);
         for &i in &self.order {
             let (Some(service), Some(d), Some(text)) =
                 (scenario.services.get(i), self.drawn.get(i), texts.get(i))

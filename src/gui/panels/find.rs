@@ -125,6 +125,7 @@ mod tests {
             description: String::new(),
             services,
             links: Vec::new(),
+            groups: Vec::new(),
         };
         assert_eq!(
             matches(&scenario, "user"),

@@ -29,7 +29,7 @@ pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec
     ui.separator();
     ui.small("Drag a node to move it; click to select, Shift+click for several, or drag a rectangle on empty canvas.");
     ui.small("Drag from a pin to another node to add a call, or to empty canvas to add a connected service.");
-    ui.small("Right-click for menus. Wheel zooms; drag with the right or middle button to pan. Delete removes, Ctrl+D duplicates, Ctrl+L tidies the layout, Ctrl+F finds a service, Esc clears the selection. Selecting a service lights its callers and callees and dims the rest.");
+    ui.small("Right-click for menus. Wheel zooms; drag with the right or middle button to pan. Delete removes, Ctrl+D duplicates, Ctrl+L tidies the layout, Ctrl+F finds a service, Ctrl+G groups the selection, Esc clears the selection. Selecting a service lights its callers and callees and dims the rest.");
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         if ui

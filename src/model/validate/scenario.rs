@@ -182,6 +182,7 @@ pub(super) fn scenario(
             );
         }
     }
+    groups(problems, place, scenario, &index);
     let sync_edges = links(problems, scenario, &index);
     let cycles = sync_cycles(&sync_edges);
     if cycles.is_empty() {
@@ -309,4 +310,46 @@ pub fn endpoint_problems(endpoint: &crate::model::Endpoint) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Groups: named, each name once, each holding services of the scenario,
+/// and a service in at most one.
+fn groups(
+    problems: &mut Problems,
+    place: &Place,
+    scenario: &Scenario,
+    index: &BTreeMap<&str, usize>,
+) {
+    let mut names = BTreeMap::new();
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for (i, group) in scenario.groups.iter().enumerate() {
+        let here = place.field("groups").field(i);
+        if group.name.trim().is_empty() {
+            problems.add(here.field("name"), "a group needs a name".into());
+        } else if names.insert(group.name.as_str(), i).is_some() {
+            problems.add(
+                here.field("name"),
+                format!("two groups in this scenario are called \"{}\"", group.name),
+            );
+        }
+        if group.services.is_empty() {
+            problems.add(
+                here.field("services"),
+                "a group needs at least one service".into(),
+            );
+        }
+        for service in &group.services {
+            if !index.contains_key(service.as_str()) {
+                problems.add(
+                    here.field("services"),
+                    format!("there is no service \"{service}\" in this scenario"),
+                );
+            } else if let Some(other) = owner.insert(service, &group.name) {
+                problems.add(
+                    here.field("services"),
+                    format!("\"{service}\" is already in group \"{other}\": a service is in at most one group"),
+                );
+            }
+        }
+    }
 }
