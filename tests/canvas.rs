@@ -1028,6 +1028,19 @@ fn a_group_moves_as_one_folds_and_unfolds_and_survives_save_and_reopen() {
     reopened.run();
     assert!(!scenario(&reopened).groups[0].collapsed);
     assert!(reopened.state().canvas().node_rect("recommender").is_some());
+    // Finding a service folded into a group unfolds the group.
+    let (_, _, toggle) = reopened.state().canvas().group_rects(0).unwrap();
+    click(&mut reopened, toggle.center(), Modifiers::NONE);
+    assert!(scenario(&reopened).groups[0].collapsed);
+    reopened.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    reopened.run();
+    reopened.event(Event::Text("databa".into()));
+    reopened.run();
+    reopened.key_press(Key::Enter);
+    reopened.run();
+    assert!(!scenario(&reopened).groups[0].collapsed);
+    assert_eq!(selected(&reopened), ["database"]);
+    assert!(reopened.state().canvas().node_rect("database").is_some());
     // The file without groups is what it was before grouping.
     assert!(before.groups.is_empty());
 }

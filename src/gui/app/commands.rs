@@ -94,6 +94,18 @@ impl App {
             }
             Command::FindService => self.find = Some(find::Find::open()),
             Command::FocusService(name) => {
+                // A service folded into a group is shown by unfolding it.
+                let scenario = self.scenario;
+                if let Some(group) = self.doc.project().scenarios[scenario]
+                    .group_of(&name)
+                    .filter(|&g| self.doc.project().scenarios[scenario].groups[g].collapsed)
+                {
+                    self.edit(&Edit::CollapseGroup {
+                        scenario,
+                        group,
+                        collapsed: false,
+                    });
+                }
                 self.selection = Selection::Services(vec![name.clone()]);
                 self.canvas.focus(&name);
                 self.status = format!("found {name}");

@@ -226,6 +226,7 @@ impl Canvas {
         scenario: &Scenario,
         overlay: &Overlay,
         m: Metrics,
+        selected: &[String],
         lit: &dyn Fn(usize) -> bool,
     ) {
         let zoom = self.view.zoom();
@@ -254,7 +255,8 @@ impl Canvas {
                     .bottleneck
                     .as_ref()
                     .is_some_and(|b| group.services.contains(b)),
-                selected: false,
+                selected: !group.services.is_empty()
+                    && group.services.iter().all(|s| selected.contains(s)),
                 lit: lit(k),
             };
             draw::node(painter, d.rect, zoom, m, &text, &look);

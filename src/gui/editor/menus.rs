@@ -94,7 +94,7 @@ impl Canvas {
                 else {
                     return;
                 };
-                let mut lines = vec![format!("group {}", group.name)];
+                let mut lines = vec![format!("{} (group)", group.name)];
                 lines.extend(groups::figures(scenario, group, overlay));
                 lines.push("drag the title to move it; right-click for more".into());
                 lines

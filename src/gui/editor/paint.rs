@@ -125,7 +125,7 @@ impl Canvas {
                 .and_then(|d| scenario.groups.get(d.index))
                 .is_some_and(|g| g.services.iter().any(|s| lit(s)))
         };
-        self.paint_folded(painter, scenario, frame.overlay, m, &group_lit);
+        self.paint_folded(painter, scenario, frame.overlay, m, selected, &group_lit);
         for &i in &self.order {
             let (Some(service), Some(d), Some(text)) =
                 (scenario.services.get(i), self.drawn.get(i), texts.get(i))
