@@ -148,12 +148,20 @@ fn generated_graphs_are_laid_out_soundly() {
     let fan = scenario(201, &(1..201).map(|i| (0, i, true)).collect::<Vec<_>>());
     let placed = layered(&fan, NODE);
     assert_sound("fan-out", &fan, &placed);
-    assert!(
-        placed[1..]
-            .iter()
-            .all(|(_, p)| (p.x - placed[1].1.x).abs() < 1e-3),
-        "callees in one column"
-    );
+    // 200 callees wrap into sub-columns of at most 19 (1.25 √201, rounded
+    // up), all right of the caller: 11 of them, the first ten full.
+    let mut columns: Vec<(i64, usize)> = Vec::new();
+    for (_, p) in &placed[1..] {
+        assert!(p.x > placed[0].1.x);
+        #[expect(clippy::cast_possible_truncation)]
+        let x = p.x.round() as i64;
+        match columns.iter_mut().find(|(cx, _)| *cx == x) {
+            Some((_, n)) => *n += 1,
+            None => columns.push((x, 1)),
+        }
+    }
+    assert_eq!(columns.len(), 11, "{columns:?}");
+    assert!(columns[..10].iter().all(|&(_, n)| n == 19), "{columns:?}");
 
     let diamond = scenario(4, &[(0, 1, true), (0, 2, true), (1, 3, true), (2, 3, true)]);
     let placed = layered(&diamond, NODE);
@@ -212,7 +220,19 @@ fn two_hundred_random_dags_have_fewer_crossings_than_at_random() {
 #[test]
 fn a_thousand_services_are_laid_out() {
     let fan = scenario(1000, &(1..1000).map(|i| (0, i, true)).collect::<Vec<_>>());
-    assert_sound("1,000-service fan-out", &fan, &layered(&fan, NODE));
+    let placed = layered(&fan, NODE);
+    assert_sound("1,000-service fan-out", &fan, &placed);
+    // A block, not a column: the drawing is within a factor of three as
+    // wide as it is tall, so it reads at the zoom that fits it to a window.
+    let span = |f: fn(&Position) -> f32| {
+        let values = placed.iter().map(|(_, p)| f(p));
+        values.clone().fold(f32::MIN, f32::max) - values.fold(f32::MAX, f32::min)
+    };
+    let (width, height) = (span(|p| p.x) + NODE.0, span(|p| p.y) + NODE.1);
+    assert!(
+        width < 3.0 * height && height < 3.0 * width,
+        "{width} × {height}"
+    );
     let chain = scenario(
         1000,
         &(0..999).map(|i| (i, i + 1, true)).collect::<Vec<_>>(),

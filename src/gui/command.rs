@@ -57,6 +57,9 @@ pub enum Command {
     /// Lay the shown scenario out left to right along its calls (one undo
     /// step).
     TidyUp,
+    /// Add a service of this kind, with its preset, in free space near the
+    /// middle of the canvas's view (one undo step).
+    AddServiceInView(crate::model::ServiceKind),
     /// Open "Find service" over the canvas.
     FindService,
     /// Select this service and centre the canvas on it.

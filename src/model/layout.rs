@@ -11,7 +11,9 @@
 //!    group stay together.
 //! 3. **Place**: columns are a node's width plus a gap apart; in a column,
 //!    services on the request path are stacked from the top, centred on the
-//!    middle, and services reached only asynchronously go below them.
+//!    middle, and services reached only asynchronously go below them. A
+//!    column of more than about 1.25 √n services (n in the scenario, at
+//!    least 12) wraps into sub-columns side by side.
 //!
 //! The result depends only on the scenario: the same scenario is laid out
 //! the same way every time.
@@ -23,6 +25,9 @@ type Segment = ((f32, f32), (f32, f32));
 
 /// The space between columns and between nodes in a column, in canvas units.
 const GAP: (f32, f32) = (70.0, 30.0);
+
+/// Columns up to this many services never wrap.
+const MIN_ROWS: usize = 12;
 
 /// Sweeps of the crossing reduction (each one rightwards and one leftwards).
 const SWEEPS: usize = 12;
@@ -341,18 +346,23 @@ impl Graph {
     }
 
     /// Positions: columns left to right; in each, the request path stacked
-    /// about the middle and the async-only services below it.
+    /// about the middle and the async-only services below it. A column
+    /// taller than [`rows`] wraps into sub-columns side by side (filled top
+    /// to bottom, then left to right), so a fan-out of hundreds is a block
+    /// rather than a column too tall to read at any zoom.
     fn place(&self, order: &[Vec<usize>], node: (f32, f32)) -> Vec<Position> {
         let step = (node.0 + GAP.0, node.1 + GAP.1);
+        let rows = rows(self.n);
         let mut positions = vec![Position { x: 0.0, y: 0.0 }; self.n];
         let tallest = order
             .iter()
             .map(|c| c.iter().filter(|&&v| self.on_path[v]).count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(rows);
         let path_bottom = tallest as f32 * step.1;
-        for (c, column) in order.iter().enumerate() {
-            let x = c as f32 * step.0;
+        let mut x = 0.0;
+        for column in order {
             let path: Vec<usize> = column
                 .iter()
                 .copied()
@@ -363,20 +373,39 @@ impl Graph {
                 .copied()
                 .filter(|&v| !self.on_path[v])
                 .collect();
-            let top = (tallest - path.len()) as f32 * step.1 / 2.0;
+            let top = (tallest - path.len().min(rows)) as f32 * step.1 / 2.0;
             for (k, &v) in path.iter().enumerate() {
                 positions[v] = Position {
-                    x,
-                    y: top + k as f32 * step.1,
+                    x: x + (k / rows) as f32 * step.0,
+                    y: top + (k % rows) as f32 * step.1,
                 };
             }
             for (k, &v) in below.iter().enumerate() {
                 positions[v] = Position {
-                    x,
-                    y: path_bottom + GAP.1 + k as f32 * step.1,
+                    x: x + (k / rows) as f32 * step.0,
+                    y: path_bottom + GAP.1 + (k % rows) as f32 * step.1,
                 };
             }
+            let wide = path
+                .len()
+                .div_ceil(rows)
+                .max(below.len().div_ceil(rows))
+                .max(1);
+            x += wide as f32 * step.0;
         }
         positions
     }
+}
+
+/// The most services stacked in one column of a scenario of `n` services:
+/// about 1.25 √n, at least 12, so the whole drawing stays roughly as wide as
+/// it is tall (a 1,000-service fan-out wraps its 999 callees into 25
+/// columns of 40).
+fn rows(n: usize) -> usize {
+    // Integer square root, rounded up, without floats.
+    let mut root = 0;
+    while root * root < n {
+        root += 1;
+    }
+    (root * 5).div_ceil(4).max(MIN_ROWS)
 }

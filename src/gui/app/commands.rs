@@ -92,6 +92,13 @@ impl App {
                 self.status = "laid out left to right along the calls".into();
                 self.canvas.fit();
             }
+            Command::AddServiceInView(kind) => {
+                let scenario = self.scenario;
+                if let Some(s) = self.doc.project().scenarios.get(scenario) {
+                    let at = self.canvas.place_new(s);
+                    self.execute(ctx, Command::Edit(Edit::AddService { scenario, kind, at }));
+                }
+            }
             Command::FindService => self.find = Some(find::Find::open()),
             Command::FocusService(name) => {
                 // A service folded into a group is shown by unfolding it.

@@ -175,14 +175,7 @@ impl App {
             .resizable(false)
             .default_size(170.0)
             .show(ui, |ui| {
-                let at = self
-                    .doc
-                    .project()
-                    .scenarios
-                    .get(self.scenario)
-                    .map(|s| self.canvas.place_new(s))
-                    .unwrap_or_default();
-                palette::palette_ui(ui, self.scenario, at, &mut commands);
+                palette::palette_ui(ui, &mut commands);
             });
         // Every panel keeps a usable size from 1024×700 up: the inspector
         // narrows to 280 and never grows on its own; the results leave the

@@ -2,14 +2,15 @@
 
 use eframe::egui::{self, Ui};
 
-use crate::model::{Choice, Position, ServiceKind};
+use crate::model::{Choice, ServiceKind};
 
-use super::super::command::{Command, Edit};
+use super::super::command::Command;
 use super::super::editor;
 
-/// Draws the palette; a click adds a service at `at` (free space near the
-/// middle of the view).
-pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec<Command>) {
+/// Draws the palette; a click adds a service in free space near the middle
+/// of the view (found when clicked: searching it costs a scan of every
+/// node, too much to repeat every frame of a large scenario).
+pub fn palette_ui(ui: &mut Ui, commands: &mut Vec<Command>) {
     ui.heading("Add");
     ui.add_space(4.0);
     for &kind in ServiceKind::ALL {
@@ -22,7 +23,7 @@ pub fn palette_ui(ui: &mut Ui, scenario: usize, at: Position, commands: &mut Vec
             })
             .inner;
         if clicked {
-            commands.push(Command::Edit(Edit::AddService { scenario, kind, at }));
+            commands.push(Command::AddServiceInView(kind));
         }
     }
     ui.add_space(12.0);
