@@ -132,6 +132,7 @@ fn chain_latency(k: usize, requests: u32, threads: usize) -> f64 {
             seed: 1,
             base_port: None,
             threads: Some(threads),
+            traces: None,
         },
     )
     .expect("emulation starts");

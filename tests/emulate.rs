@@ -32,6 +32,7 @@ fn start(project: &Project) -> Emulation {
             seed: 7,
             base_port: None,
             threads: Some(1),
+            traces: None,
         },
     )
     .expect("the emulation starts")
@@ -354,6 +355,7 @@ fn an_unsupported_pattern_is_refused_naming_its_service_and_field() {
             seed: 1,
             base_port: None,
             threads: Some(1),
+            traces: None,
         },
     ) else {
         panic!("a batching service was emulated");
@@ -561,5 +563,186 @@ fn a_scenario_without_a_class_entry_is_refused_before_anything_listens() {
     assert_eq!(out.status.code(), Some(1), "{error}");
     assert!(error.contains("ghost"), "{error}");
     assert!(out.stdout.is_empty(), "nothing listed: nothing listened");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One span read back from the OTLP JSON Lines file.
+#[derive(Debug)]
+struct ReadSpan {
+    service: String,
+    trace: String,
+    id: String,
+    parent: Option<String>,
+    kind: u64,
+    name: String,
+    start: u64,
+    end: u64,
+}
+
+fn read_spans(path: &std::path::Path) -> Vec<ReadSpan> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut spans = Vec::new();
+    for line in text.lines() {
+        let data: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        for resource in data["resourceSpans"].as_array().expect("resourceSpans") {
+            let service = resource["resource"]["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == "service.name")
+                .and_then(|a| a["value"]["stringValue"].as_str())
+                .expect("service.name")
+                .to_owned();
+            for scope in resource["scopeSpans"].as_array().unwrap() {
+                for span in scope["spans"].as_array().unwrap() {
+                    let text = |key: &str| span[key].as_str().unwrap_or_default().to_owned();
+                    let nanos = |key: &str| text(key).parse::<u64>().expect("unix nanos");
+                    spans.push(ReadSpan {
+                        service: service.clone(),
+                        trace: text("traceId"),
+                        id: text("spanId"),
+                        parent: span.get("parentSpanId").map(|_| text("parentSpanId")),
+                        kind: span["kind"].as_u64().unwrap(),
+                        name: text("name"),
+                        start: nanos("startTimeUnixNano"),
+                        end: nanos("endTimeUnixNano"),
+                    });
+                }
+            }
+        }
+    }
+    spans
+}
+
+/// `--traces`: every handling is a SERVER span (CONSUMER behind an async
+/// call) and every call a CLIENT span (PRODUCER when async), linked parent
+/// to child across the services by the `traceparent` header; a callee's
+/// span lies within its caller's call; the calls of a parallel group
+/// overlap; the exclusive time of a 2 ms constant service is 2 ms.
+#[test]
+fn the_emulator_writes_otlp_traces_that_rebuild_each_request() {
+    let _serial = serial();
+    let mut api = service("api", "2ms", 8);
+    api.io = IoModel::Async;
+    let in_group = |to: &str| Link {
+        parallel_group: Some("fetch".into()),
+        ..link("api", to)
+    };
+    let project = open_project(
+        50.0,
+        vec![
+            service("gateway", "0ms", 16),
+            api,
+            service("db", "3ms", 8),
+            service("cache", "1ms", 8),
+            service("worker", "1ms", 8),
+        ],
+        vec![
+            link("gateway", "api"),
+            in_group("db"),
+            in_group("cache"),
+            crate::support::async_link("api", "worker"),
+        ],
+        1,
+    );
+    let dir = std::env::temp_dir().join(format!("archbench-traces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("traces.jsonl");
+    let mut emulation = Emulation::start(
+        Validated::new(&project).unwrap(),
+        0,
+        &EmulateConfig {
+            seed: 7,
+            base_port: None,
+            threads: Some(1),
+            traces: Some(path.clone()),
+        },
+    )
+    .unwrap();
+    let report = drive(&emulation, &project, users(2), 1.0);
+    // Let the async calls of the last requests land.
+    std::thread::sleep(Duration::from_millis(200));
+    let (written, dropped) = emulation.finish_traces().unwrap().unwrap();
+    assert_eq!(dropped, 0);
+    let spans = read_spans(&path);
+    assert_eq!(spans.len() as u64, written);
+    let answered = report.status.get("200").copied().unwrap_or(0);
+    assert!(answered > 50, "{:?}", report.status);
+
+    let by_id: std::collections::HashMap<&str, &ReadSpan> =
+        spans.iter().map(|s| (s.id.as_str(), s)).collect();
+    assert_eq!(by_id.len(), spans.len(), "span ids are unique");
+    let of = |service: &'static str, kind: u64| {
+        spans
+            .iter()
+            .filter(move |s| s.service == service && s.kind == kind)
+    };
+    // The gateway's handlings are the roots: one per request answered (a
+    // request cut off at the end of the run may add one).
+    let roots: Vec<&ReadSpan> = spans.iter().filter(|s| s.parent.is_none()).collect();
+    assert!(roots.iter().all(|s| s.service == "gateway" && s.kind == 2));
+    assert!(
+        (answered..=answered + 2).contains(&(roots.len() as u64)),
+        "{} roots, {answered} answered",
+        roots.len()
+    );
+    // Every other span's parent is in the file, in the same trace: a call's
+    // parent is its caller's handling; a handling's parent is the call that
+    // sent it, from the service that calls it, and lies within that call.
+    for span in spans.iter().filter(|s| s.parent.is_some()) {
+        let parent = by_id[span.parent.as_deref().unwrap()];
+        assert_eq!(parent.trace, span.trace);
+        match span.kind {
+            3 | 4 => {
+                assert_eq!(
+                    (parent.service.as_str(), parent.kind),
+                    (span.service.as_str(), 2)
+                );
+                assert!(span.name.starts_with(&format!("{} -> ", span.service)));
+            }
+            2 | 5 => {
+                assert_eq!(
+                    parent.name,
+                    format!("{} -> {}", parent.service, span.service)
+                );
+                assert_eq!(parent.kind, if span.kind == 5 { 4 } else { 3 });
+                assert!(
+                    parent.start <= span.start && span.end <= parent.end,
+                    "{parent:?} {span:?}"
+                );
+            }
+            other => panic!("kind {other}"),
+        }
+    }
+    // The worker is reached only asynchronously; the rest synchronously.
+    assert!(of("worker", 5).count() > 50 && of("worker", 2).count() == 0);
+    assert!(of("api", 4).count() > 50);
+    assert!(of("db", 2).count() > 50 && of("db", 5).count() == 0);
+    // The two calls of the parallel group overlap: each starts before the
+    // other ends.
+    let calls = |handling: &ReadSpan, to: &str| {
+        spans
+            .iter()
+            .find(|s| s.parent.as_deref() == Some(&handling.id) && s.name == format!("api -> {to}"))
+            .unwrap_or_else(|| panic!("api -> {to} under {handling:?}"))
+    };
+    let mut exclusive = Vec::new();
+    for handling in of("api", 2) {
+        let (db, cache) = (calls(handling, "db"), calls(handling, "cache"));
+        assert!(
+            db.start < cache.end && cache.start < db.end,
+            "{db:?} {cache:?}"
+        );
+        // Exclusive time: the handling less its synchronous calls (the
+        // async call's span is only its send).
+        let busy = db.end.max(cache.end) - db.start.min(cache.start);
+        exclusive.push((handling.end - handling.start).saturating_sub(busy) as f64 / 1e6);
+    }
+    let mean = exclusive.iter().sum::<f64>() / exclusive.len() as f64;
+    let lag_ms = report.generator_lag_ms.p99;
+    assert!(
+        mean >= 1.95 && mean <= 2.5 + lag_ms,
+        "api's exclusive time {mean} ms (lag p99 {lag_ms} ms)"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -136,6 +136,10 @@ pub struct EmulateArgs {
     /// Stop after this long, like 60s (default: run until Ctrl+C).
     #[arg(long)]
     pub duration: Option<TimeSpan>,
+    /// Write every request's spans to this file as OpenTelemetry JSON Lines
+    /// (OTLP, one `TracesData` a line), finished when the emulation stops.
+    #[arg(long, value_name = "FILE")]
+    pub traces: Option<PathBuf>,
 }
 
 /// `archbench load`.

@@ -36,8 +36,9 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<u8> {
         seed: args.seed.unwrap_or(project.run.seed),
         base_port: args.port,
         threads: args.threads.map(|t| t as usize),
+        traces: args.traces.clone(),
     };
-    let emulation = Emulation::start(valid, index, &config).with_context(|| {
+    let mut emulation = Emulation::start(valid, index, &config).with_context(|| {
         format!(
             "cannot emulate scenario {:?}",
             project.scenarios[index].name
@@ -72,6 +73,14 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<u8> {
     drop(out);
     let interrupted = wait(args.duration.map(Into::into))?;
     let listeners = emulation.listeners().len();
+    if let (Some(written), Some(path)) = (emulation.finish_traces(), &args.traces) {
+        let (spans, dropped) =
+            written.with_context(|| format!("cannot write traces to {}", path.display()))?;
+        eprintln!("wrote {spans} spans to {}", path.display());
+        if dropped > 0 {
+            eprintln!("warning: {dropped} spans dropped: the trace writer fell behind");
+        }
+    }
     emulation.stop();
     if interrupted {
         eprintln!("interrupted: closed all {listeners} listeners");

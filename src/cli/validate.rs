@@ -145,6 +145,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
             seed: project.run.seed,
             base_port: None,
             threads: None,
+            traces: None,
         },
     )
     .with_context(|| {

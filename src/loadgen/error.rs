@@ -8,11 +8,13 @@ pub enum LoadError {
     #[error("{0}")]
     Plan(String),
     /// The runtime, a thread or a socket could not be set up.
-    #[error("{what}: {source}")]
+    /// (The OS's words are in the message, not chained as a source, so a
+    /// report that prints the chain says them once.)
+    #[error("{what}: {cause}")]
     Io {
         /// What was being done.
         what: String,
         /// What the OS said.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }

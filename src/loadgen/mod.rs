@@ -124,7 +124,7 @@ pub fn start(plan: LoadPlan) -> Result<LoadHandle, LoadError> {
     let io = |what: &'static str| {
         move |source| LoadError::Io {
             what: what.into(),
-            source,
+            cause: source,
         }
     };
     // One single-threaded runtime per thread, like wrk's event loop per

@@ -135,7 +135,10 @@ impl TargetServer {
         config.validate()?;
         let io = |what: &str| {
             let what = what.to_owned();
-            move |source| LoadError::Io { what, source }
+            move |source| LoadError::Io {
+                what,
+                cause: source,
+            }
         };
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))
             .map_err(io(&format!("cannot listen on 127.0.0.1:{}", config.port)))?;

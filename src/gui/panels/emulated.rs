@@ -55,6 +55,7 @@ pub fn start(
             seed: project.run.seed,
             base_port: None,
             threads: None,
+            traces: None,
         },
     )
     .map_err(|e| e.to_string())?;

@@ -20,6 +20,7 @@
 mod request;
 mod server;
 mod station;
+mod trace;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -58,6 +59,8 @@ pub struct EmulateConfig {
     pub base_port: Option<u16>,
     /// Event-loop threads serving every service; `None`: one per core.
     pub threads: Option<usize>,
+    /// Write the requests' spans here as OTLP JSON Lines ([`trace`]).
+    pub traces: Option<std::path::PathBuf>,
 }
 
 /// The patterns the emulator does not run yet, each with its place: a
@@ -123,6 +126,8 @@ struct Emulated {
     /// Time zero of the emulation: caches warm up and faults are timed from it.
     epoch: Instant,
     next_request: AtomicU64,
+    /// Where spans go, when traces are written.
+    tracer: Option<trace::Tracer>,
 }
 
 impl Emulated {
@@ -233,7 +238,7 @@ impl Emulation {
         let bound = server::bind(&plan, config.base_port)?;
         let timer = PreciseTimer::start().map_err(|source| LoadError::Io {
             what: "cannot start the emulator's timer".into(),
-            source,
+            cause: source,
         })?;
         #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
         let epoch = Instant::now();
@@ -282,6 +287,21 @@ impl Emulation {
                 url: format!("http://{}/", bound[class.entry.index()].front.1),
             })
             .collect();
+        let tracer = match &config.traces {
+            Some(path) => Some(
+                trace::Tracer::create(
+                    path,
+                    plan.stations.iter().map(|s| s.name.clone()).collect(),
+                    epoch,
+                    config.seed,
+                )
+                .map_err(|source| LoadError::Io {
+                    what: format!("cannot write traces to {}", path.display()),
+                    cause: source,
+                })?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Emulated {
             plan,
             services,
@@ -291,6 +311,7 @@ impl Emulation {
             timer: timer.handle(),
             epoch,
             next_request: AtomicU64::new(1),
+            tracer,
         });
         let threads = config.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
@@ -302,7 +323,7 @@ impl Emulation {
             .build()
             .map_err(|source| LoadError::Io {
                 what: "cannot start the emulator's event loops".into(),
-                source,
+                cause: source,
             })?;
         server::serve(&runtime, &shared, bound);
         Ok(Self {
@@ -429,11 +450,23 @@ impl Emulation {
             runtime.shutdown_timeout(Duration::from_secs(2));
         }
     }
+
+    /// Stops serving and finishes the traces file: every span recorded is
+    /// written and the file flushed. Returns how many spans were written
+    /// and how many were dropped because the writer fell behind, or `None`
+    /// when no traces were asked for.
+    pub fn finish_traces(&mut self) -> Option<std::io::Result<(u64, u64)>> {
+        self.shut_down();
+        self.shared
+            .tracer
+            .as_ref()
+            .map(|t| t.close().map(|written| (written, t.dropped())))
+    }
 }
 
 impl Drop for Emulation {
     fn drop(&mut self) {
-        self.shut_down();
+        let _ = self.finish_traces();
     }
 }
 

@@ -2,6 +2,7 @@
 //! for a worker in arrival order, the service time, an injected error or a
 //! cache hit, then the calls step by step over real HTTP, then the answer.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,13 +14,16 @@ use crate::sim::plan::{CachePlan, Call, LinkPlan};
 
 use super::super::client::Plain;
 use super::station::{Outcome, lock};
-use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, header_value};
+use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, header_value, trace};
 
 /// What travels with a request from hop to hop.
 #[derive(Clone, Debug)]
 pub(super) struct Context {
     pub id: u64,
     pub class: String,
+    /// The span of this request's handling, when traces are written: its
+    /// calls are its children.
+    pub parent: Option<trace::Parent>,
 }
 
 #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
@@ -138,13 +142,13 @@ async fn calls(
                 let (shared, context, call) = (Arc::clone(shared), context.clone(), call.clone());
                 if !call.sync {
                     tokio::spawn(async move {
-                        let _ = one_call(&shared, &call, replica, &context, start).await;
+                        let _ = one_call(&shared, &call, (station, replica), &context, start).await;
                     });
                 } else if step.len() == 1 && call.count == 1 {
-                    ok &= one_call(&shared, &call, replica, &context, start).await;
+                    ok &= one_call(&shared, &call, (station, replica), &context, start).await;
                 } else {
                     pending.spawn(async move {
-                        one_call(&shared, &call, replica, &context, start).await
+                        one_call(&shared, &call, (station, replica), &context, start).await
                     });
                 }
             }
@@ -165,15 +169,18 @@ async fn calls(
 async fn one_call(
     shared: &Emulated,
     call: &Call,
-    caller_replica: usize,
+    caller: (usize, usize),
     context: &Context,
     start: Instant,
 ) -> bool {
     let link = &shared.plan.links[call.link.index()];
     if !call.guarded {
-        return attempt(shared, call, link, context, start).await.is_ok();
+        let span = Traced::begin(shared, context, start);
+        let result = attempt(shared, call, link, context, start, span.child()).await;
+        span.end(shared, call, caller, result.is_err());
+        return result.is_ok();
     }
-    let replica = u32::try_from(caller_replica).unwrap_or(u32::MAX);
+    let replica = u32::try_from(caller.1).unwrap_or(u32::MAX);
     let mut number = 0;
     let mut start = start;
     loop {
@@ -199,16 +206,18 @@ async fn one_call(
                 }
             }
         };
+        let span = Traced::begin(shared, context, start);
         let result = match link.timeout_ns {
             Some(timeout) => {
                 let deadline = start + Duration::from_nanos(timeout);
                 tokio::select! {
-                    answer = attempt(shared, call, link, context, start) => answer,
+                    answer = attempt(shared, call, link, context, start, span.child()) => answer,
                     () = shared.timer.sleep_until(deadline) => Err(Failure::Timeout),
                 }
             }
-            None => attempt(shared, call, link, context, start).await,
+            None => attempt(shared, call, link, context, start, span.child()).await,
         };
+        span.end(shared, call, caller, result.is_err());
         let ok = result.is_ok();
         let wait = {
             let mut guard = lock(&shared.guards[call.link.index()]);
@@ -256,6 +265,7 @@ async fn attempt(
     link: &LinkPlan,
     context: &Context,
     start: Instant,
+    span: Option<trace::Parent>,
 ) -> Result<(), Failure> {
     let rtt = {
         let mut rng = lock(&shared.link_rngs[call.link.index()]);
@@ -274,7 +284,7 @@ async fn attempt(
         .await;
     let target = call.target.index();
     let replica = shared.services[target].choose();
-    let status = exchange(shared, target, replica, context).await?;
+    let status = exchange(shared, target, replica, context, span, call.sync).await?;
     shared.timer.sleep(Duration::from_nanos(rtt - there)).await;
     if status < 400 {
         Ok(())
@@ -290,14 +300,23 @@ async fn exchange(
     target: usize,
     replica: usize,
     context: &Context,
+    span: Option<trace::Parent>,
+    sync: bool,
 ) -> Result<u16, Failure> {
     let address = shared.services[target].replicas[replica].address;
     let pool = &shared.pools[target][replica];
-    let request = format!(
-        "GET / HTTP/1.1\r\nhost: {address}\r\n{REQUEST_HEADER}: {}\r\n{CLASS_HEADER}: {}\r\n\r\n",
+    let mut request = format!(
+        "GET / HTTP/1.1\r\nhost: {address}\r\n{REQUEST_HEADER}: {}\r\n{CLASS_HEADER}: {}\r\n",
         context.id,
         header_value(&context.class),
     );
+    if let Some(span) = span {
+        let _ = write!(request, "{}: {}\r\n", trace::TRACEPARENT, span.header());
+        if !sync {
+            let _ = write!(request, "{}: 1\r\n", trace::ASYNC_HEADER);
+        }
+    }
+    request.push_str("\r\n");
     // An idle connection the server may have closed meanwhile: on failure,
     // once more on a new one.
     let idle = lock(pool).pop();
@@ -320,4 +339,62 @@ async fn exchange(
         lock(pool).push(connection);
     }
     Ok(answer.status)
+}
+
+/// The span of one attempt of a call, when traces are written: begun
+/// before the attempt (its id is the callee's parent), recorded after it,
+/// from when it left to when its answer came back or it timed out.
+/// Holds the attempt's own context, its parent (the caller's handling) and
+/// when it began: when it was due to leave, or the instant it began if the
+/// timer woke the caller a little early, so the callee's span always lies
+/// within it.
+struct Traced(Option<(trace::Parent, u64, Instant)>);
+
+impl Traced {
+    fn begin(shared: &Emulated, context: &Context, start: Instant) -> Self {
+        Self(
+            shared
+                .tracer
+                .as_ref()
+                .zip(context.parent)
+                .map(|(tracer, parent)| {
+                    let this = trace::Parent {
+                        trace: parent.trace,
+                        span: tracer.span_id(),
+                    };
+                    (this, parent.span, start.min(now()))
+                }),
+        )
+    }
+
+    /// The context the callee's span is a child of.
+    fn child(&self) -> Option<trace::Parent> {
+        self.0.map(|(this, ..)| this)
+    }
+
+    fn end(&self, shared: &Emulated, call: &Call, (station, replica): (usize, usize), error: bool) {
+        let (Some(tracer), Some((this, parent, start))) = (&shared.tracer, self.0) else {
+            return;
+        };
+        tracer.record(trace::Span {
+            trace: this.trace,
+            id: this.span,
+            parent: Some(parent),
+            kind: if call.sync {
+                trace::Kind::Client
+            } else {
+                trace::Kind::Producer
+            },
+            station,
+            replica,
+            name: format!(
+                "{} -> {}",
+                shared.plan.stations[station].name,
+                shared.plan.stations[call.target.index()].name
+            ),
+            start,
+            end: now(),
+            error,
+        });
+    }
 }

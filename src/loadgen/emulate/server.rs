@@ -19,7 +19,7 @@ use crate::sim::plan::Plan;
 use super::super::error::LoadError;
 use super::request::{self, Context};
 use super::station::Outcome;
-use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH};
+use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, trace};
 
 /// One service's bound listeners.
 pub(super) struct Bound {
@@ -55,11 +55,11 @@ pub(super) fn bind(plan: &Plan, base_port: Option<u16>) -> Result<Vec<Bound>, Lo
         let listener =
             std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|source| LoadError::Io {
                 what: format!("cannot listen on 127.0.0.1:{port} for {who}"),
-                source,
+                cause: source,
             })?;
         let io = |source| LoadError::Io {
             what: format!("cannot set up the listener of {who}"),
-            source,
+            cause: source,
         };
         listener.set_nonblocking(true).map_err(io)?;
         let address = listener.local_addr().map_err(io)?;
@@ -131,10 +131,26 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+    let arrived = Instant::now();
     let class = header(CLASS_HEADER).unwrap_or_default();
     let id = header(REQUEST_HEADER)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| shared.next_request.fetch_add(1, Ordering::Relaxed));
+    // This handling's span: a child of the caller's, or a new trace.
+    let traced = shared.tracer.as_ref().map(|tracer| {
+        let caller = header(trace::TRACEPARENT).and_then(|v| trace::Parent::parse(&v));
+        let this = trace::Parent {
+            trace: caller.map_or_else(|| tracer.trace_id(), |c| c.trace),
+            span: tracer.span_id(),
+        };
+        let kind = if header(trace::ASYNC_HEADER).is_some() {
+            trace::Kind::Consumer
+        } else {
+            trace::Kind::Server
+        };
+        (this, caller.map(|c| c.span), kind)
+    });
     // Read the body to its end, keeping none of it.
     let mut body = request.into_body();
     while let Some(frame) = body.frame().await {
@@ -150,9 +166,29 @@ async fn handle(
         Arc::clone(&shared),
         station,
         replica,
-        Context { id, class },
+        Context {
+            id,
+            class,
+            parent: traced.map(|(this, ..)| this),
+        },
     ));
     let outcome = work.await.unwrap_or(Outcome::Error);
+    if let (Some(tracer), Some((this, parent, kind))) = (&shared.tracer, traced) {
+        #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+        let end = Instant::now();
+        tracer.record(trace::Span {
+            trace: this.trace,
+            id: this.span,
+            parent,
+            kind,
+            station,
+            replica,
+            name: "GET /".into(),
+            start: arrived,
+            end,
+            error: outcome != Outcome::Ok,
+        });
+    }
     Ok(respond(outcome.status(), ""))
 }
 
