@@ -29,3 +29,4 @@ mod patterns;
 mod properties;
 mod schema;
 mod theory;
+mod traces;

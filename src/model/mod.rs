@@ -33,6 +33,7 @@ mod place;
 mod project;
 mod scenario;
 mod time;
+pub mod traces;
 pub mod validate;
 mod workload;
 

@@ -1,0 +1,256 @@
+//! Reading distributed traces into one span model, and rebuilding each
+//! trace's tree: the input of building a model from traces (issue #14).
+//!
+//! Three formats, told apart by their content, not their file name:
+//! - OTLP JSON: one `{"resourceSpans": [...]}` document (the OTLP/HTTP JSON
+//!   encoding), or JSON Lines of them, one `TracesData` a line (the
+//!   OpenTelemetry Collector's file exporter, and `archbench emulate
+//!   --traces`);
+//! - Jaeger JSON: the query API's `{"data": [{"traceID", "spans",
+//!   "processes"}]}`;
+//! - Zipkin v2 JSON: an array of spans.
+//!
+//! Ids are kept as the text the file gives (lowercased), so hex and other
+//! encodings both work as keys. A JSON error names the file, line and
+//! column. What the trees lack (a parent that is not in the file, a child
+//! outside its parent's interval, an id given twice) is counted in
+//! [`Anomalies`], never fatal.
+
+mod formats;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use formats::read_text;
+
+/// What a span stands for (OpenTelemetry's span kinds; Jaeger's and
+/// Zipkin's `span.kind` map onto them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SpanKind {
+    /// Not said.
+    Unspecified,
+    /// Work inside a service.
+    Internal,
+    /// Handling a request a caller waits for.
+    Server,
+    /// A call the caller waits for.
+    Client,
+    /// A message sent without waiting.
+    Producer,
+    /// Handling a message.
+    Consumer,
+}
+
+impl SpanKind {
+    /// OTLP's number for the kind (`SPAN_KIND_SERVER` is 2).
+    pub fn from_otlp(n: u64) -> Self {
+        match n {
+            1 => Self::Internal,
+            2 => Self::Server,
+            3 => Self::Client,
+            4 => Self::Producer,
+            5 => Self::Consumer,
+            _ => Self::Unspecified,
+        }
+    }
+
+    /// A kind by name, as the formats write it: `SERVER`, `server`,
+    /// `SPAN_KIND_SERVER`.
+    pub fn from_name(name: &str) -> Self {
+        let name = name.trim().to_ascii_lowercase();
+        match name.strip_prefix("span_kind_").unwrap_or(&name) {
+            "internal" => Self::Internal,
+            "server" => Self::Server,
+            "client" => Self::Client,
+            "producer" => Self::Producer,
+            "consumer" => Self::Consumer,
+            _ => Self::Unspecified,
+        }
+    }
+}
+
+/// One span, whatever format it came in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The trace's id.
+    pub trace: String,
+    /// The span's id, unique in its trace.
+    pub id: String,
+    /// The parent span's id; `None` for a root.
+    pub parent: Option<String>,
+    /// The service that recorded it.
+    pub service: String,
+    /// The instance (replica) that recorded it, when the format says.
+    pub instance: Option<String>,
+    /// The operation's name.
+    pub operation: String,
+    /// What it stands for.
+    pub kind: SpanKind,
+    /// Its start, nanoseconds since the Unix epoch.
+    pub start_ns: u64,
+    /// Its end, nanoseconds since the Unix epoch.
+    pub end_ns: u64,
+    /// It failed (an error status or an `error` tag).
+    pub error: bool,
+    /// Linked to its parent by "follows from" rather than "child of": the
+    /// parent did not wait for it.
+    pub follows_from: bool,
+}
+
+impl Span {
+    /// Its duration in nanoseconds.
+    pub fn duration_ns(&self) -> u64 {
+        self.end_ns.saturating_sub(self.start_ns)
+    }
+}
+
+/// The formats read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// OTLP JSON, one document or JSON Lines.
+    Otlp,
+    /// Jaeger's query API JSON.
+    Jaeger,
+    /// Zipkin v2 JSON.
+    Zipkin,
+}
+
+/// Why a traces file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {cause}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        cause: std::io::Error,
+    },
+    /// The text is not JSON of a known format, at this place.
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line and column.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The content is none of the formats read.
+    #[error("{path}: not OTLP JSON, Jaeger JSON or Zipkin v2 JSON ({why})")]
+    Unknown {
+        /// The file.
+        path: PathBuf,
+        /// What was found instead.
+        why: String,
+    },
+}
+
+/// Reads one traces file, telling its format from its content.
+pub fn read(path: &Path) -> Result<(Format, Vec<Span>), TraceError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| TraceError::Io {
+        path: path.to_owned(),
+        cause,
+    })?;
+    read_text(&text, path)
+}
+
+/// What the traces lacked, counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Anomalies {
+    /// Spans whose parent is not in the traces (sampled away, or lost): each
+    /// is taken as the root of a subtree of its own.
+    pub missing_parent: u64,
+    /// Spans that start before their parent or end after it (clock skew
+    /// between machines).
+    pub skewed: u64,
+    /// Spans whose id was already taken in their trace: all but the first
+    /// are dropped.
+    pub duplicate: u64,
+    /// Spans that end before they start: dropped.
+    pub negative: u64,
+}
+
+/// One trace: its spans, and each span's children in start order.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// The spans, in the order read.
+    pub spans: Vec<Span>,
+    /// Each span's children (indices into `spans`), by start.
+    pub children: Vec<Vec<usize>>,
+    /// Spans without a parent in the trace: the root, and the tops of
+    /// subtrees whose parent is missing.
+    pub roots: Vec<usize>,
+}
+
+/// Groups spans into traces and links each to its parent, counting what is
+/// missing or inconsistent. Traces come in the order of their first span.
+pub fn assemble(spans: Vec<Span>) -> (Vec<Trace>, Anomalies) {
+    let mut anomalies = Anomalies::default();
+    let mut order: Vec<String> = Vec::new();
+    let mut by_trace: HashMap<String, Vec<Span>> = HashMap::new();
+    for span in spans {
+        if span.end_ns < span.start_ns {
+            anomalies.negative += 1;
+            continue;
+        }
+        let list = by_trace.entry(span.trace.clone()).or_insert_with(|| {
+            order.push(span.trace.clone());
+            Vec::new()
+        });
+        list.push(span);
+    }
+    let traces = order
+        .into_iter()
+        .filter_map(|id| by_trace.remove(&id))
+        .map(|spans| tree(spans, &mut anomalies))
+        .collect();
+    (traces, anomalies)
+}
+
+fn tree(spans: Vec<Span>, anomalies: &mut Anomalies) -> Trace {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut kept = Vec::with_capacity(spans.len());
+    for span in spans {
+        if index.contains_key(&span.id) {
+            anomalies.duplicate += 1;
+            continue;
+        }
+        index.insert(span.id.clone(), kept.len());
+        kept.push(span);
+    }
+    let mut children = vec![Vec::new(); kept.len()];
+    let mut roots = Vec::new();
+    for (i, span) in kept.iter().enumerate() {
+        match span.parent.as_ref().map(|p| index.get(p)) {
+            None => roots.push(i),
+            Some(None) => {
+                anomalies.missing_parent += 1;
+                roots.push(i);
+            }
+            Some(Some(&p)) => {
+                let parent = &kept[p];
+                // A child the parent did not wait for (follows-from, or a
+                // message's consumer) may outlive it, but not start before.
+                let may_outlive = span.follows_from
+                    || span.kind == SpanKind::Consumer
+                    || parent.kind == SpanKind::Producer;
+                if span.start_ns < parent.start_ns || (span.end_ns > parent.end_ns && !may_outlive)
+                {
+                    anomalies.skewed += 1;
+                }
+                children[p].push(i);
+            }
+        }
+    }
+    for list in &mut children {
+        list.sort_by_key(|&c| (kept[c].start_ns, kept[c].end_ns));
+    }
+    Trace {
+        spans: kept,
+        children,
+        roots,
+    }
+}
