@@ -244,7 +244,7 @@ fn broken_or_unknown_files_are_named_at_their_place() {
 #[test]
 fn the_emulators_own_traces_are_read() {
     // One line as `archbench emulate --traces` writes it.
-    let line = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}},{"key":"service.instance.id","value":{"stringValue":"web-0"}}]},"scopeSpans":[{"scope":{"name":"archbench-emulator"},"spans":[{"traceId":"0000000000000001000000000000000a","spanId":"000000000000000b","name":"GET /","kind":2,"startTimeUnixNano":"100","endTimeUnixNano":"250","status":{"code":2}}]}]}]}"#;
+    let line = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}},{"key":"service.instance.id","value":{"stringValue":"web-0"}}]},"scopeSpans":[{"scope":{"name":"archbench-emulator"},"spans":[{"traceId":"0000000000000001000000000000000a","spanId":"000000000000000b","name":"GET /","kind":2,"startTimeUnixNano":"100","endTimeUnixNano":"250","status":{"code":2},"attributes":[{"key":"archbench.queue_wait_ns","value":{"intValue":"40"}}]}]}]}]}"#;
     let (format, spans) = traces::read_text(line, Path::new("e.jsonl")).unwrap();
     assert_eq!(format, Format::Otlp);
     assert_eq!(
@@ -261,6 +261,7 @@ fn the_emulators_own_traces_are_read() {
             end_ns: 250,
             error: true,
             follows_from: false,
+            queue_wait_ns: Some(40),
         }]
     );
 }

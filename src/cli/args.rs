@@ -37,6 +37,9 @@ pub struct Args {
 pub enum Command {
     /// Check a project file and list every problem (exit 1 if any).
     Check(CheckArgs),
+    /// Build a project from distributed traces (OTLP JSON, Jaeger JSON or
+    /// Zipkin v2 JSON): services, calls, service times and the workload.
+    Import(ImportArgs),
     /// Simulate a project and report latency, throughput and utilisation.
     Simulate(SimulateArgs),
     /// Simulate at many loads (or replica counts) and report the curves,
@@ -245,6 +248,21 @@ pub struct TargetArgs {
     /// Seed for the service-time and error draws.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `archbench import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Trace files, each OTLP JSON (or JSON Lines), Jaeger JSON or Zipkin
+    /// v2 JSON, told apart by content.
+    #[arg(required = true, value_name = "TRACES")]
+    pub traces: Vec<PathBuf>,
+    /// Write the project here (atomically) instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// The project's name.
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// `archbench check`.

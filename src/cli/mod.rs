@@ -1,4 +1,4 @@
-//! The headless front end: `archbench check`, `simulate`, `sweep`, and with
+//! The headless front end: `archbench check`, `import`, `simulate`, `sweep`, and with
 //! the `loadgen` feature `load` and `target`.
 //!
 //! Arguments are parsed in two steps: [`args`] holds the raw flags as clap
@@ -9,6 +9,7 @@ mod args;
 mod check;
 #[cfg(feature = "loadgen")]
 mod emulate;
+mod import;
 #[cfg(feature = "loadgen")]
 mod load;
 mod overrides;
@@ -86,6 +87,7 @@ pub fn run(args: Args) -> ExitCode {
             Ok(exit::OK)
         }
         Some(Command::Check(check)) => Ok(check::run(&check)),
+        Some(Command::Import(import)) => import::run(&import),
         Some(Command::Simulate(simulate)) => simulate::run(simulate),
         Some(Command::Sweep(sweep)) => sweep::run(sweep),
         #[cfg(feature = "loadgen")]

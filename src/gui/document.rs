@@ -187,10 +187,7 @@ impl Document {
 fn lay_out_unplaced(project: &mut Project, node: egui::Vec2) {
     for scenario in &mut project.scenarios {
         if model::layout::needs_layout(scenario) {
-            let placed = model::layout::layered(scenario, (node.x, node.y));
-            for (service, (_, at)) in scenario.services.iter_mut().zip(placed) {
-                service.position = at;
-            }
+            model::layout::place(scenario, (node.x, node.y));
         }
     }
 }

@@ -48,6 +48,18 @@ pub fn layered(scenario: &Scenario, node: (f32, f32)) -> Vec<(String, Position)>
         .collect()
 }
 
+/// The size of a node on the canvas before it is measured, in canvas
+/// units: what layouts made outside the app (an import) assume.
+pub const NODE: (f32, f32) = (190.0, 90.0);
+
+/// Lays `scenario` out with [`layered`], moving every service.
+pub fn place(scenario: &mut Scenario, node: (f32, f32)) {
+    let placed = layered(scenario, node);
+    for (service, (_, at)) in scenario.services.iter_mut().zip(placed) {
+        service.position = at;
+    }
+}
+
 /// Whether a layout is needed: no services have been placed (they all
 /// share one position), as in a file written by hand or by a script.
 pub fn needs_layout(scenario: &Scenario) -> bool {

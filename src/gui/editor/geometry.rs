@@ -14,7 +14,8 @@ pub const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.02..=3.0;
 pub const ZOOM_PER_NOTCH: f32 = 1.1;
 
 /// A node's size in canvas units before it has been measured.
-pub const DEFAULT_NODE: Vec2 = Vec2::new(190.0, 90.0);
+pub const DEFAULT_NODE: Vec2 =
+    Vec2::new(crate::model::layout::NODE.0, crate::model::layout::NODE.1);
 
 /// Room left around a node when placing a new one.
 const PLACE_MARGIN: f32 = 24.0;

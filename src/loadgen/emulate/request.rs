@@ -31,13 +31,25 @@ fn now() -> Instant {
     Instant::now()
 }
 
-/// Serves one request at `replica` of `station`; returns how it ended.
+/// How a request was served.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Served {
+    pub outcome: Outcome,
+    /// When its handling began (the request read).
+    pub arrived: Instant,
+    /// When it got a worker; `None` when it got none.
+    pub granted: Option<Instant>,
+    /// When its handling ended (its answer ready to send).
+    pub finished: Instant,
+}
+
+/// Serves one request at `replica` of `station`.
 pub(super) async fn serve(
     shared: Arc<Emulated>,
     station: usize,
     replica: usize,
     context: Context,
-) -> Outcome {
+) -> Served {
     let spec = &shared.plan.stations[station];
     let service = &shared.services[station];
     let here = &service.replicas[replica];
@@ -45,7 +57,12 @@ pub(super) async fn serve(
     here.arrived();
     if !service.admit_rate(arrived) {
         here.answered(arrived, now(), Outcome::RateLimited);
-        return Outcome::RateLimited;
+        return Served {
+            outcome: Outcome::RateLimited,
+            arrived,
+            granted: None,
+            finished: now(),
+        };
     }
     let admission = service.admission(replica);
     let Ok(grant) = admission
@@ -53,7 +70,12 @@ pub(super) async fn serve(
         .await
     else {
         here.answered(arrived, now(), Outcome::Rejected);
-        return Outcome::Rejected;
+        return Served {
+            outcome: Outcome::Rejected,
+            arrived,
+            granted: None,
+            finished: now(),
+        };
     };
     here.busy(grant, 1);
     // The worker is freed at the end of the work as timed, not when this
@@ -87,6 +109,13 @@ pub(super) async fn serve(
     };
     let done = grant + Duration::from_nanos(work);
     shared.timer.sleep_until(done).await;
+    // The timer wakes tasks a little early on average (it leads by their
+    // usual lateness): the work must not end, nor its calls leave, before
+    // its time, so that a callee's span lies within its call's.
+    while now() < done {
+        tokio::task::yield_now().await;
+    }
+    let mut answered = None;
     let outcome = if fails {
         Outcome::Error
     } else if hits {
@@ -96,7 +125,9 @@ pub(super) async fn serve(
         if !spec.blocking {
             release(done);
         }
-        if calls(&shared, station, replica, &context, done).await {
+        let called = calls(&shared, station, replica, &context, done).await;
+        answered = called.answered;
+        if called.ok {
             Outcome::Ok
         } else {
             Outcome::Downstream
@@ -106,12 +137,28 @@ pub(super) async fn serve(
     // when they have answered; otherwise at the end of the work as timed.
     let called = !fails && !hits && !spec.steps.is_empty();
     release(if spec.blocking && called { now() } else { done });
+    // As timed: the end of the work, or the answer of the last call waited for.
+    let finished = answered.unwrap_or(done);
     here.answered(arrived, now(), outcome);
-    outcome
+    Served {
+        outcome,
+        arrived,
+        granted: Some(grant),
+        finished,
+    }
+}
+
+/// What the calls of a request came to.
+struct Called {
+    /// None failed.
+    ok: bool,
+    /// When the last step the request waited for answered; `None` when it
+    /// waited for none.
+    answered: Option<Instant>,
 }
 
 /// Makes the calls of a request at `replica` of `station`, step by step;
-/// false when one failed (the step still finishes first).
+/// stops after a step where one failed (the step still finishes first).
 /// `from` is when the work ended: the first step's calls leave from then.
 async fn calls(
     shared: &Arc<Emulated>,
@@ -119,14 +166,16 @@ async fn calls(
     replica: usize,
     context: &Context,
     from: Instant,
-) -> bool {
+) -> Called {
     let steps = &shared.plan.stations[station].steps;
     let mut made_previous = false;
+    let mut answered = None;
     for (index, step) in steps.iter().enumerate() {
         // Later steps leave when the one before has answered.
         let start = if index == 0 { from } else { now() };
         let mut pending = JoinSet::new();
         let mut made_any = false;
+        let mut waited = false;
         let mut ok = true;
         for call in step {
             let make = if call.repeats_previous {
@@ -138,6 +187,7 @@ async fn calls(
                 continue;
             }
             made_any = true;
+            waited |= call.sync;
             for _ in 0..call.count {
                 let (shared, context, call) = (Arc::clone(shared), context.clone(), call.clone());
                 if !call.sync {
@@ -157,11 +207,14 @@ async fn calls(
             ok &= done.unwrap_or(false);
         }
         made_previous = made_any;
+        if waited {
+            answered = Some(now());
+        }
         if !ok {
-            return false;
+            return Called { ok, answered };
         }
     }
-    true
+    Called { ok: true, answered }
 }
 
 /// One call over a link, leaving at `start`: plain, or as attempts when
@@ -345,9 +398,8 @@ async fn exchange(
 /// before the attempt (its id is the callee's parent), recorded after it,
 /// from when it left to when its answer came back or it timed out.
 /// Holds the attempt's own context, its parent (the caller's handling) and
-/// when it began: when it was due to leave, or the instant it began if the
-/// timer woke the caller a little early, so the callee's span always lies
-/// within it.
+/// when it began as timed: when it was due to leave (never before; see
+/// [`serve`]), so the callee's span lies within it.
 struct Traced(Option<(trace::Parent, u64, Instant)>);
 
 impl Traced {
@@ -362,7 +414,7 @@ impl Traced {
                         trace: parent.trace,
                         span: tracer.span_id(),
                     };
-                    (this, parent.span, start.min(now()))
+                    (this, parent.span, start)
                 }),
         )
     }
@@ -395,6 +447,7 @@ impl Traced {
             start,
             end: now(),
             error,
+            queue_wait: None,
         });
     }
 }

@@ -172,10 +172,14 @@ async fn handle(
             parent: traced.map(|(this, ..)| this),
         },
     ));
-    let outcome = work.await.unwrap_or(Outcome::Error);
+    let served = work.await.unwrap_or(request::Served {
+        outcome: Outcome::Error,
+        arrived,
+        granted: None,
+        finished: arrived,
+    });
+    let outcome = served.outcome;
     if let (Some(tracer), Some((this, parent, kind))) = (&shared.tracer, traced) {
-        #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
-        let end = Instant::now();
         tracer.record(trace::Span {
             trace: this.trace,
             id: this.span,
@@ -184,9 +188,15 @@ async fn handle(
             station,
             replica,
             name: "GET /".into(),
-            start: arrived,
-            end,
+            // The handling, from when the request had been read to when
+            // its answer was ready (as a handler's span would be): the
+            // wait for a worker (an attribute) is part of it.
+            start: served.arrived,
+            end: served.finished,
             error: outcome != Outcome::Ok,
+            queue_wait: served
+                .granted
+                .map(|at| at.saturating_duration_since(served.arrived)),
         });
     }
     Ok(respond(outcome.status(), ""))

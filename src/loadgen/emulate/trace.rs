@@ -31,6 +31,11 @@ pub const TRACEPARENT: &str = "traceparent";
 /// The header marking a request sent by an asynchronous call.
 pub const ASYNC_HEADER: &str = "x-archbench-async";
 
+/// The attribute of a SERVER or CONSUMER span that says how long, in
+/// nanoseconds, the request waited for a worker before its work began: the
+/// part of the span that is queueing, not service (see docs/traces.md).
+pub const QUEUE_WAIT: &str = crate::model::traces::QUEUE_WAIT;
+
 /// The most spans grouped into one line.
 const BATCH: usize = 4096;
 
@@ -96,6 +101,9 @@ pub struct Span {
     pub start: Instant,
     pub end: Instant,
     pub error: bool,
+    /// For a handling: how long the request waited for a worker, written
+    /// as the attribute [`QUEUE_WAIT`].
+    pub queue_wait: Option<std::time::Duration>,
 }
 
 /// Hands out ids and sends finished spans to the writer.
@@ -241,6 +249,12 @@ fn write(
                     });
                     if let Some(parent) = s.parent {
                         span["parentSpanId"] = json!(format!("{parent:016x}"));
+                    }
+                    if let Some(wait) = s.queue_wait {
+                        let ns = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+                        span["attributes"] = json!([
+                            {"key": QUEUE_WAIT, "value": {"intValue": ns.to_string()}}
+                        ]);
                     }
                     span
                 })

@@ -190,6 +190,8 @@ struct OtlpSpan {
     end: Number,
     #[serde(default)]
     status: Option<OtlpStatus>,
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +234,12 @@ fn otlp(data: OtlpData, out: &mut Vec<Span>) {
                     end_ns: span.end.get(),
                     error,
                     follows_from: false,
+                    queue_wait_ns: span
+                        .attributes
+                        .iter()
+                        .find(|a| a.key == super::QUEUE_WAIT)
+                        .and_then(|a| a.value.text())
+                        .and_then(|t| t.parse().ok()),
                 });
             }
         }
@@ -340,6 +348,7 @@ fn jaeger(doc: JaegerDoc) -> Vec<Span> {
                     || tag("otel.status_code").is_some_and(|v| v.eq_ignore_ascii_case("error")),
                 follows_from: reference
                     .is_some_and(|r| r.ref_type.eq_ignore_ascii_case("FOLLOWS_FROM")),
+                queue_wait_ns: tag(super::QUEUE_WAIT).and_then(|t| t.parse().ok()),
             });
         }
     }
@@ -423,6 +432,10 @@ fn zipkin(spans: Vec<ZipkinSpan>) -> Vec<Span> {
                     .saturating_add(span.duration.map_or(0, |d| d.get().saturating_mul(1000))),
                 error: span.tags.contains_key("error"),
                 follows_from: false,
+                queue_wait_ns: span
+                    .tags
+                    .get(super::QUEUE_WAIT)
+                    .and_then(|t| t.trim().parse().ok()),
             }
         })
         .collect();

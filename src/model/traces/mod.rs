@@ -16,12 +16,21 @@
 //! outside its parent's interval, an id given twice) is counted in
 //! [`Anomalies`], never fatal.
 
+pub mod fit;
 mod formats;
+mod infer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use formats::read_text;
+pub use infer::{
+    DEFAULT_WORKERS, Import, ImportOptions, InferError, LinkReport, ServiceReport, infer,
+};
+
+/// The attribute (or tag) giving a handling's wait for a worker, in
+/// nanoseconds.
+pub const QUEUE_WAIT: &str = "archbench.queue_wait_ns";
 
 /// What a span stands for (OpenTelemetry's span kinds; Jaeger's and
 /// Zipkin's `span.kind` map onto them).
@@ -95,6 +104,10 @@ pub struct Span {
     /// Linked to its parent by "follows from" rather than "child of": the
     /// parent did not wait for it.
     pub follows_from: bool,
+    /// For a handling: how long the request waited for a worker before its
+    /// work began, when the span says (the attribute or tag
+    /// `archbench.queue_wait_ns`, which `archbench emulate` writes).
+    pub queue_wait_ns: Option<u64>,
 }
 
 impl Span {
