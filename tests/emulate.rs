@@ -746,3 +746,121 @@ fn the_emulator_writes_otlp_traces_that_rebuild_each_request() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The round trip of issue #14, with a known truth: each example emulated
+/// at half its maximum sustainable throughput (1,143 and 2,361 req/s, from
+/// `archbench sweep FILE --rate auto`) with traces written, then imported.
+/// The imported project has the same services and calls (parallel groups
+/// and async calls recovered), each service's mean service time within 5%
+/// of the model's and its coefficient of variation within 20% (within 0.1
+/// of a constant's 0), each probability within 0.02 and each count equal.
+/// (The latency of the links is the loopback's as measured, which is
+/// noise on a shared machine; docs/traces.md gives simulated figures.)
+#[test]
+fn traces_of_an_emulated_example_import_back_to_its_model() {
+    use archbench::model::traces::{self, ImportOptions};
+    let _serial = serial();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("archbench-roundtrip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, rate) in [("ml-inference.ron", 571.0), ("three-tier.ron", 1180.0)] {
+        let original = archbench::model::file::load_valid(&root.join("projects").join(file))
+            .unwrap()
+            .project;
+        let path = dir.join(format!("{file}.jsonl"));
+        let mut emulation = Emulation::start(
+            Validated::new(&original).unwrap(),
+            0,
+            &EmulateConfig {
+                seed: 7,
+                base_port: None,
+                threads: Some(1),
+                traces: Some(path.clone()),
+            },
+        )
+        .unwrap();
+        let report = drive(&emulation, &original, poisson(rate), 8.0);
+        std::thread::sleep(Duration::from_millis(200));
+        let (_, dropped) = emulation.finish_traces().unwrap().unwrap();
+        emulation.stop();
+        assert_eq!(dropped, 0, "{file}");
+        assert!(
+            report.status.get("200").copied().unwrap_or(0) > 2000,
+            "{file}"
+        );
+
+        let (_, spans) = traces::read(&path).unwrap();
+        let (assembled, anomalies) = traces::assemble(spans);
+        let import = traces::infer(&assembled, anomalies, &[], &ImportOptions::default()).unwrap();
+        let (model, imported) = (&original.scenarios[0], &import.project.scenarios[0]);
+        let names = |s: &archbench::model::Scenario| {
+            let mut n: Vec<String> = s.services.iter().map(|s| s.name.clone()).collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(model), names(imported), "{file}");
+        for service in &model.services {
+            let found = &imported.services[imported.service_index(&service.name).unwrap()];
+            let (mean, got) = (
+                service.service_time.mean_secs(),
+                found.service_time.mean_secs(),
+            );
+            assert!(
+                (got / mean - 1.0).abs() <= 0.05,
+                "{file}: {} mean {got} against {mean} ({})",
+                service.name,
+                found.service_time
+            );
+            let cv = |d: &archbench::model::Distribution| {
+                let m = d.mean_secs();
+                (d.second_moment_secs2() / (m * m) - 1.0).max(0.0).sqrt()
+            };
+            let (want, got) = (cv(&service.service_time), cv(&found.service_time));
+            let near = if want == 0.0 {
+                got <= 0.1
+            } else {
+                (got / want - 1.0).abs() <= 0.2
+            };
+            assert!(near, "{file}: {} CV {got} against {want}", service.name);
+            assert_eq!(found.replicas, service.replicas, "{file}: {}", service.name);
+        }
+        assert_eq!(model.links.len(), imported.links.len(), "{file}");
+        let find = |s: &'_ archbench::model::Scenario, from: &str, to: &str| {
+            s.links
+                .iter()
+                .find(|l| l.from == from && l.to == to)
+                .cloned()
+                .unwrap_or_else(|| panic!("{file}: no link {from} -> {to}"))
+        };
+        for link in &model.links {
+            let got = find(imported, &link.from, &link.to);
+            assert!(
+                (got.probability - link.probability).abs() <= 0.02,
+                "{file}: {} -> {} probability {} against {}",
+                link.from,
+                link.to,
+                got.probability,
+                link.probability
+            );
+            assert_eq!((got.count, got.mode), (link.count, link.mode), "{file}");
+            // Two links share a group in the import exactly when they do in
+            // the model.
+            for other in model.links.iter().filter(|o| o.from == link.from) {
+                let together = |s: &archbench::model::Scenario| {
+                    let (a, b) = (
+                        find(s, &link.from, &link.to),
+                        find(s, &other.from, &other.to),
+                    );
+                    a.parallel_group.is_some() && a.parallel_group == b.parallel_group
+                };
+                assert_eq!(
+                    together(model),
+                    together(imported),
+                    "{file}: {link:?} {other:?}"
+                );
+            }
+        }
+        assert!(archbench::model::validate(&import.project).is_empty());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

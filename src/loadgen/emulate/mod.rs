@@ -22,6 +22,7 @@ mod server;
 mod station;
 mod trace;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -128,9 +129,36 @@ struct Emulated {
     next_request: AtomicU64,
     /// Where spans go, when traces are written.
     tracer: Option<trace::Tracer>,
+    /// Each synchronous attempt's handling time, by the number it sent in
+    /// [`ATTEMPT_HEADER`], left by the callee for the caller to take: the
+    /// rest of the exchange is the loopback's own time, which the caller
+    /// takes out of the link's latency (see `request::attempt`).
+    handled: Mutex<HashMap<u64, Duration>>,
+    next_attempt: AtomicU64,
 }
 
+/// The header carrying a synchronous attempt's number.
+pub const ATTEMPT_HEADER: &str = "x-archbench-attempt";
+
+/// The most handling times kept for callers that have not taken them (a
+/// caller that timed out never does): beyond it they are all dropped.
+const HANDLED_KEPT: usize = 1 << 16;
+
 impl Emulated {
+    /// Leaves attempt `number`'s handling time for its caller.
+    fn handled(&self, number: u64, took: Duration) {
+        let mut handled = station::lock(&self.handled);
+        if handled.len() >= HANDLED_KEPT {
+            handled.clear();
+        }
+        handled.insert(number, took);
+    }
+
+    /// Takes attempt `number`'s handling time, if its callee left one.
+    fn take_handled(&self, number: u64) -> Option<Duration> {
+        station::lock(&self.handled).remove(&number)
+    }
+
     /// Nanoseconds since the emulation started, as the guards count time.
     fn now_ns(&self, now: Instant) -> crate::sim::SimTime {
         crate::sim::SimTime(
@@ -312,6 +340,8 @@ impl Emulation {
             epoch,
             next_request: AtomicU64::new(1),
             tracer,
+            handled: Mutex::new(HashMap::new()),
+            next_attempt: AtomicU64::new(1),
         });
         let threads = config.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)

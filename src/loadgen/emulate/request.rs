@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
@@ -14,7 +15,7 @@ use crate::sim::plan::{CachePlan, Call, LinkPlan};
 
 use super::super::client::Plain;
 use super::station::{Outcome, lock};
-use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, header_value, trace};
+use super::{ATTEMPT_HEADER, CLASS_HEADER, Emulated, REQUEST_HEADER, header_value, trace};
 
 /// What travels with a request from hop to hop.
 #[derive(Clone, Debug)]
@@ -176,6 +177,8 @@ async fn calls(
         let mut pending = JoinSet::new();
         let mut made_any = false;
         let mut waited = false;
+        // When the step's last call ended, as its span says.
+        let mut step_end: Option<Instant> = None;
         let mut ok = true;
         for call in step {
             let make = if call.repeats_previous {
@@ -195,7 +198,10 @@ async fn calls(
                         let _ = one_call(&shared, &call, (station, replica), &context, start).await;
                     });
                 } else if step.len() == 1 && call.count == 1 {
-                    ok &= one_call(&shared, &call, (station, replica), &context, start).await;
+                    let (answered, at) =
+                        one_call(&shared, &call, (station, replica), &context, start).await;
+                    ok &= answered;
+                    step_end = step_end.max(Some(at));
                 } else {
                     pending.spawn(async move {
                         one_call(&shared, &call, (station, replica), &context, start).await
@@ -204,11 +210,13 @@ async fn calls(
             }
         }
         while let Some(done) = pending.join_next().await {
-            ok &= done.unwrap_or(false);
+            let (answered, at) = done.unwrap_or_else(|_| (false, now()));
+            ok &= answered;
+            step_end = step_end.max(Some(at));
         }
         made_previous = made_any;
         if waited {
-            answered = Some(now());
+            answered = step_end;
         }
         if !ok {
             return Called { ok, answered };
@@ -218,20 +226,22 @@ async fn calls(
 }
 
 /// One call over a link, leaving at `start`: plain, or as attempts when
-/// the link is guarded.
+/// the link is guarded. Returns whether it succeeded, and when its last
+/// attempt ended.
 async fn one_call(
     shared: &Emulated,
     call: &Call,
     caller: (usize, usize),
     context: &Context,
     start: Instant,
-) -> bool {
+) -> (bool, Instant) {
     let link = &shared.plan.links[call.link.index()];
     if !call.guarded {
         let span = Traced::begin(shared, context, start);
         let result = attempt(shared, call, link, context, start, span.child()).await;
-        span.end(shared, call, caller, result.is_err());
-        return result.is_ok();
+        let ended = now();
+        span.end(shared, call, caller, result.is_err(), ended);
+        return (result.is_ok(), ended);
     }
     let replica = u32::try_from(caller.1).unwrap_or(u32::MAX);
     let mut number = 0;
@@ -255,7 +265,7 @@ async fn one_call(
                         Refusal::Breaker => guard.tally.breaker_rejections += 1,
                         Refusal::Bulkhead => guard.tally.bulkhead_rejections += 1,
                     }
-                    return false;
+                    return (false, now());
                 }
             }
         };
@@ -270,7 +280,8 @@ async fn one_call(
             }
             None => attempt(shared, call, link, context, start, span.child()).await,
         };
-        span.end(shared, call, caller, result.is_err());
+        let ended = now();
+        span.end(shared, call, caller, result.is_err(), ended);
         let ok = result.is_ok();
         let wait = {
             let mut guard = lock(&shared.guards[call.link.index()]);
@@ -282,20 +293,20 @@ async fn one_call(
                 guard.tally.breaker_opened += 1;
             }
             if ok {
-                return true;
+                return (true, ended);
             }
             let Some(retry) = &link.retry else {
                 guard.tally.failures += 1;
-                return false;
+                return (false, ended);
             };
             if number >= retry.max_retries {
                 guard.tally.failures += 1;
-                return false;
+                return (false, ended);
             }
             if !guard.spend_retry(at, retry) {
                 guard.tally.budget_denials += 1;
                 guard.tally.failures += 1;
-                return false;
+                return (false, ended);
             }
             guard::backoff(
                 retry,
@@ -337,8 +348,22 @@ async fn attempt(
         .await;
     let target = call.target.index();
     let replica = shared.services[target].choose();
-    let status = exchange(shared, target, replica, context, span, call.sync).await?;
-    shared.timer.sleep(Duration::from_nanos(rtt - there)).await;
+    let number = call
+        .sync
+        .then(|| shared.next_attempt.fetch_add(1, Ordering::Relaxed));
+    let status = exchange(shared, target, replica, context, span, number).await?;
+    // The answer is back a round trip of network time after it left, plus
+    // the callee's handling: the loopback's own time (connecting, writing,
+    // reading, scheduling) is taken out of the link's latency rather than
+    // added to it, so the call takes what the model says unless the
+    // loopback alone takes longer than half the latency.
+    match number.and_then(|n| shared.take_handled(n)) {
+        Some(handled) => {
+            let back = start + Duration::from_nanos(rtt) + handled;
+            shared.timer.sleep_until(back).await;
+        }
+        None => shared.timer.sleep(Duration::from_nanos(rtt - there)).await,
+    }
     if status < 400 {
         Ok(())
     } else {
@@ -354,8 +379,9 @@ async fn exchange(
     replica: usize,
     context: &Context,
     span: Option<trace::Parent>,
-    sync: bool,
+    attempt: Option<u64>,
 ) -> Result<u16, Failure> {
+    let sync = attempt.is_some();
     let address = shared.services[target].replicas[replica].address;
     let pool = &shared.pools[target][replica];
     let mut request = format!(
@@ -363,6 +389,9 @@ async fn exchange(
         context.id,
         header_value(&context.class),
     );
+    if let Some(number) = attempt {
+        let _ = write!(request, "{ATTEMPT_HEADER}: {number}\r\n");
+    }
     if let Some(span) = span {
         let _ = write!(request, "{}: {}\r\n", trace::TRACEPARENT, span.header());
         if !sync {
@@ -424,7 +453,14 @@ impl Traced {
         self.0.map(|(this, ..)| this)
     }
 
-    fn end(&self, shared: &Emulated, call: &Call, (station, replica): (usize, usize), error: bool) {
+    fn end(
+        &self,
+        shared: &Emulated,
+        call: &Call,
+        (station, replica): (usize, usize),
+        error: bool,
+        end: Instant,
+    ) {
         let (Some(tracer), Some((this, parent, start))) = (&shared.tracer, self.0) else {
             return;
         };
@@ -445,7 +481,7 @@ impl Traced {
                 shared.plan.stations[call.target.index()].name
             ),
             start,
-            end: now(),
+            end,
             error,
             queue_wait: None,
         });

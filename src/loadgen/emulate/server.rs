@@ -19,7 +19,7 @@ use crate::sim::plan::Plan;
 use super::super::error::LoadError;
 use super::request::{self, Context};
 use super::station::Outcome;
-use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, trace};
+use super::{ATTEMPT_HEADER, CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, trace};
 
 /// One service's bound listeners.
 pub(super) struct Bound {
@@ -134,6 +134,7 @@ async fn handle(
     #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
     let arrived = Instant::now();
     let class = header(CLASS_HEADER).unwrap_or_default();
+    let attempt: Option<u64> = header(ATTEMPT_HEADER).and_then(|v| v.parse().ok());
     let id = header(REQUEST_HEADER)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| shared.next_request.fetch_add(1, Ordering::Relaxed));
@@ -179,6 +180,12 @@ async fn handle(
         finished: arrived,
     });
     let outcome = served.outcome;
+    if let Some(number) = attempt {
+        shared.handled(
+            number,
+            served.finished.saturating_duration_since(served.arrived),
+        );
+    }
     if let (Some(tracer), Some((this, parent, kind))) = (&shared.tracer, traced) {
         tracer.record(trace::Span {
             trace: this.trace,

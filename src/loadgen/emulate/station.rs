@@ -76,8 +76,10 @@ impl Admission {
             granted
         };
         queued(now, 1);
-        // The sender is dropped only with the emulation.
-        let grant = granted.await.map_err(|_| Full)?;
+        // The sender is dropped only with the emulation. A worker freed
+        // (as timed) before this request arrived, but released only when
+        // its task ran, serves it from its arrival, not before.
+        let grant = granted.await.map_err(|_| Full)?.max(now);
         queued(grant, -1);
         Ok(grant)
     }
