@@ -55,7 +55,7 @@ fn help_lists_the_subcommands() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     // The load generator's commands are there when it is built in.
-    let mut commands = vec!["check", "import", "simulate", "sweep"];
+    let mut commands = vec!["check", "import", "calibrate", "simulate", "sweep"];
     if cfg!(feature = "loadgen") {
         commands.extend(["load", "target", "emulate", "validate"]);
     }

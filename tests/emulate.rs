@@ -861,6 +861,21 @@ fn traces_of_an_emulated_example_import_back_to_its_model() {
             }
         }
         assert!(archbench::model::validate(&import.project).is_empty());
+        // Calibrating the original from the same traces: the service
+        // times' means move by less than 5%, and nothing is missing.
+        let mut calibrated = original.clone();
+        let calibration = traces::calibrate(&mut calibrated, 0, &import);
+        let largest = calibration
+            .largest_mean_change("service_time")
+            .map_or(0.0, |(_, m)| m);
+        assert!(largest <= 0.05, "{file}: {calibration:?}");
+        assert!(
+            calibration.services_not_traced.is_empty()
+                && calibration.services_not_modelled.is_empty()
+                && calibration.links_not_traced.is_empty()
+                && calibration.links_not_modelled.is_empty(),
+            "{file}: {calibration:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

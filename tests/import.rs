@@ -371,6 +371,20 @@ fn the_import_command_writes_a_project_that_check_accepts() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+    // Calibrating it from the same traces changes nothing, and says so.
+    let calibrate = archbench(&[
+        "calibrate",
+        out.to_str().unwrap(),
+        "--traces",
+        fixtures.join("fixture.otlp.jsonl").to_str().unwrap(),
+        fixtures.join("fixture.zipkin.json").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&calibrate.stdout);
+    assert!(calibrate.status.success(), "{stdout}");
+    assert!(
+        stdout.starts_with("scenario \"imported\": 0 fields changed"),
+        "{stdout}"
+    );
     // A broken file: its place, and nothing written.
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{\"resourceSpans\": [\n  {\"scopeSpans\": 3}]}").unwrap();
@@ -386,4 +400,72 @@ fn the_import_command_writes_a_project_that_check_accepts() {
     assert!(stderr.contains("broken.json:2:"), "{stderr}");
     assert!(!fresh.exists());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn calibrating_updates_what_the_traces_show_and_lists_the_rest() {
+    let (assembled, anomalies) = traces::assemble(traces());
+    let import = traces::infer(&assembled, anomalies, &[], &ImportOptions::default()).unwrap();
+    // The same project calibrates to no change at all.
+    let mut same = import.project.clone();
+    let calibration = traces::calibrate(&mut same, 0, &import);
+    assert_eq!(calibration, traces::Calibration::default());
+    assert_eq!(same, import.project);
+
+    // A model that guessed: search at 10 ms, cache called half the time;
+    // it has a ghost service the traces never saw, and lacks the queue.
+    let mut model = import.project.clone();
+    let scenario = &mut model.scenarios[0];
+    let search = scenario.service_index("search").unwrap();
+    scenario.services[search].service_time = constant(10.0);
+    let cache = scenario.links.iter().position(|l| l.to == "cache").unwrap();
+    scenario.links[cache].probability = 0.5;
+    scenario.services.retain(|s| s.name != "queue");
+    scenario.links.retain(|l| l.to != "queue");
+    let mut ghost = scenario.services[search].clone();
+    ghost.name = "ghost".into();
+    scenario.services.push(ghost);
+    scenario
+        .links
+        .push(archbench::model::Link::new("api-gateway", "ghost"));
+    let structure = model.scenarios[0].services.len();
+    let calibration = traces::calibrate(&mut model, 0, &import);
+    let changes: Vec<(&str, &str, &str, &str, u64)> = calibration
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.place.as_str(),
+                c.field,
+                c.old.as_str(),
+                c.new.as_str(),
+                c.samples,
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("service \"search\"", "service_time", "10ms", "3ms", 100),
+            (
+                "link \"search\" -> \"cache\"",
+                "probability",
+                "0.5",
+                "1",
+                100
+            ),
+        ]
+    );
+    let (change, m) = calibration.largest_mean_change("service_time").unwrap();
+    assert_eq!(change.field, "service_time");
+    assert!((m - 0.7).abs() < 1e-9, "{m}");
+    assert_eq!(calibration.services_not_traced, ["ghost"]);
+    assert_eq!(calibration.services_not_modelled, ["queue"]);
+    assert_eq!(calibration.links_not_traced, ["api-gateway -> ghost"]);
+    assert_eq!(calibration.links_not_modelled, ["api-gateway -> queue"]);
+    // The structure stays: the ghost is kept, the queue not added.
+    let scenario = &model.scenarios[0];
+    assert_eq!(scenario.services.len(), structure);
+    assert_eq!(scenario.services[search].service_time, constant(3.0));
+    assert!(validate(&model).is_empty());
 }

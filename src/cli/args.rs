@@ -40,6 +40,9 @@ pub enum Command {
     /// Build a project from distributed traces (OTLP JSON, Jaeger JSON or
     /// Zipkin v2 JSON): services, calls, service times and the workload.
     Import(ImportArgs),
+    /// Update a project's service times, call probabilities, counts and
+    /// latencies from distributed traces, and print what changed.
+    Calibrate(CalibrateArgs),
     /// Simulate a project and report latency, throughput and utilisation.
     Simulate(SimulateArgs),
     /// Simulate at many loads (or replica counts) and report the curves,
@@ -263,6 +266,23 @@ pub struct ImportArgs {
     /// The project's name.
     #[arg(long)]
     pub name: Option<String>,
+}
+
+/// `archbench calibrate`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// The project file (.ron).
+    pub file: PathBuf,
+    /// Trace files, as `import` reads them.
+    #[arg(long, required = true, num_args = 1.., value_name = "TRACES")]
+    pub traces: Vec<PathBuf>,
+    /// The scenario to calibrate (default: the first).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Write the calibrated project here (atomically; it may be FILE
+    /// itself). Without it, only the changes are printed.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 /// `archbench check`.

@@ -6,21 +6,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::loadgen::emulate::{EmulateConfig, Emulation};
-use crate::model::{Project, Validated};
+use crate::model::Validated;
 
 use super::args::EmulateArgs;
-use super::{exit, load_valid};
-
-/// The scenario named on the command line, or the first.
-pub(crate) fn scenario_index(project: &Project, name: Option<&str>) -> anyhow::Result<usize> {
-    match name {
-        Some(name) => project
-            .scenario_index(name)
-            .with_context(|| format!("--scenario: no scenario is called {name:?}"))
-            .map_err(super::usage),
-        None => Ok(0),
-    }
-}
+use super::{exit, load_valid, scenario_index};
 
 /// Serves until Ctrl+C (exit 130) or the end of `--duration` (exit 0).
 pub fn run(args: &EmulateArgs) -> anyhow::Result<u8> {

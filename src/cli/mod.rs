@@ -1,4 +1,4 @@
-//! The headless front end: `archbench check`, `import`, `simulate`, `sweep`, and with
+//! The headless front end: `archbench check`, `import`, `calibrate`, `simulate`, `sweep`, and with
 //! the `loadgen` feature `load` and `target`.
 //!
 //! Arguments are parsed in two steps: [`args`] holds the raw flags as clap
@@ -88,6 +88,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         Some(Command::Check(check)) => Ok(check::run(&check)),
         Some(Command::Import(import)) => import::run(&import),
+        Some(Command::Calibrate(calibrate)) => import::calibrate(&calibrate),
         Some(Command::Simulate(simulate)) => simulate::run(simulate),
         Some(Command::Sweep(sweep)) => sweep::run(sweep),
         #[cfg(feature = "loadgen")]
@@ -140,4 +141,19 @@ pub(crate) fn emit(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes).context("cannot write to stdout")?;
     out.flush().context("cannot write to stdout")
+}
+
+/// The scenario named on the command line, or the first.
+pub(crate) fn scenario_index(
+    project: &crate::model::Project,
+    name: Option<&str>,
+) -> anyhow::Result<usize> {
+    use anyhow::Context as _;
+    match name {
+        Some(name) => project
+            .scenario_index(name)
+            .with_context(|| format!("--scenario: no scenario is called {name:?}"))
+            .map_err(usage),
+        None => Ok(0),
+    }
 }

@@ -13,7 +13,7 @@ use crate::sim::{SweepAxis, SweepSpec};
 use crate::stats::{Tolerance, ValidationReport, compare, write_validation};
 
 use super::args::{ValidateArgs, ValidateFormat};
-use super::emulate::scenario_index;
+use super::scenario_index;
 use super::{emit, exit, load_valid};
 
 /// The load asked for.

@@ -16,6 +16,7 @@
 //! outside its parent's interval, an id given twice) is counted in
 //! [`Anomalies`], never fatal.
 
+mod calibrate;
 pub mod fit;
 mod formats;
 mod infer;
@@ -23,6 +24,7 @@ mod infer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use calibrate::{Calibration, Change, calibrate};
 pub use formats::read_text;
 pub use infer::{
     DEFAULT_WORKERS, Import, ImportOptions, InferError, LinkReport, ServiceReport, infer,
