@@ -205,6 +205,9 @@ fn hand_built_traces_give_back_their_architecture() {
     .unwrap();
     let project = &import.project;
     assert!(validate(project).is_empty(), "{:?}", validate(project));
+    // The same traces give the same project, whatever the hash maps' order.
+    let again = traces::infer(&assembled, anomalies, &[], &ImportOptions::default()).unwrap();
+    assert_eq!(again.project.scenarios, project.scenarios);
     let scenario = &project.scenarios[0];
     let service = |name: &str| {
         scenario
