@@ -1424,3 +1424,93 @@ fn every_choice_is_offered_by_its_combo_box() {
     offers_every(&mut harness, link.mode);
     offers_every(&mut harness, link.retry.unwrap().jitter);
 }
+
+/// File → Import traces… opens the project built from a traces file,
+/// laid out and unsaved; File → Calibrate from traces… puts the traced
+/// figures back into a project that guessed them, as one undo step, and
+/// shows what changed. Menus are clicked with the pointer; the file
+/// dialog's answer is scripted.
+#[test]
+fn traces_are_imported_and_calibrate_a_project_from_the_file_menu() {
+    let _cpu = crate::support::cpu_heavy();
+    let dir = scratch("traces");
+    let traces =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces/fixture.otlp.jsonl");
+    let (mut harness, answers) = app(&dir, None);
+    let pick = |harness: &mut Harness<'_, App>, item: &str| {
+        harness.get_by_label("File").click();
+        harness.run();
+        // An item without a shortcut keeps the space before the empty one.
+        harness.get_by_label_contains(item).click();
+        harness.run();
+    };
+
+    answers.lock().unwrap().push_back(Some(traces.clone()));
+    pick(&mut harness, "Import traces…");
+    step_until(&mut harness, "the import", |app| {
+        app.project().scenarios[0].name == "imported"
+    });
+    let imported = harness.state().project().clone();
+    let expected = archbench::model::traces::import_files(
+        std::slice::from_ref(&traces),
+        &archbench::model::traces::ImportOptions::default(),
+    )
+    .unwrap()
+    .0
+    .project;
+    assert_eq!(imported, expected);
+    assert!(harness.state().document().path().is_none(), "untitled");
+    assert!(harness.state().document().is_dirty(), "and not saved yet");
+    assert!(!archbench::model::layout::needs_layout(
+        &imported.scenarios[0]
+    ));
+    assert!(
+        harness.state().status().contains("imported"),
+        "{}",
+        harness.state().status()
+    );
+
+    // A project that guessed one service's time, opened from a file.
+    let mut guessed = imported.clone();
+    let first = &mut guessed.scenarios[0].services[0];
+    let truth = first.service_time.clone();
+    first.service_time = "exp:77ms".parse().unwrap();
+    let path = dir.join("guessed.ron");
+    model::file::save(
+        &model::ProjectFile {
+            header: String::new(),
+            project: guessed.clone(),
+        },
+        &path,
+    )
+    .unwrap();
+    answers.lock().unwrap().push_back(Some(path));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    harness.run();
+    // The import was never saved: the app asks first.
+    harness.get_by_label("Discard changes").click();
+    step_until(&mut harness, "the guessed project", |app| {
+        app.project() == &guessed
+    });
+
+    answers.lock().unwrap().push_back(Some(traces));
+    pick(&mut harness, "Calibrate from traces…");
+    step_until(&mut harness, "the calibration", |app| {
+        app.project().scenarios[0].services[0].service_time == truth
+    });
+    assert_eq!(
+        harness.state().project(),
+        &imported,
+        "every traced figure back"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Calibrated from traces")
+            .is_some()
+    );
+    assert!(harness.query_by_label("1 fields changed").is_some());
+    // One undo step takes it all back.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(harness.state().project(), &guessed);
+}

@@ -12,22 +12,10 @@ use crate::model::{ProjectFile, file};
 use super::args::{CalibrateArgs, ImportArgs};
 use super::{emit, exit, load_valid};
 
-/// Reads every traces file, assembles the trees and builds a project.
-/// Returns the import and the files' names.
+/// Reads every traces file and builds a project, saying what was read.
 fn import(paths: &[PathBuf], name: Option<String>) -> anyhow::Result<(Import, Vec<String>)> {
-    let mut spans = Vec::new();
-    let mut sources = Vec::new();
-    for path in paths {
-        let (format, mut read) = traces::read(path)?;
-        eprintln!("{}: {} spans ({format:?})", path.display(), read.len());
-        spans.append(&mut read);
-        sources.push(path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ));
-    }
-    let (assembled, anomalies) = traces::assemble(spans);
-    let import = traces::infer(&assembled, anomalies, &sources, &ImportOptions { name })?;
+    let (import, sources) = traces::import_files(paths, &ImportOptions { name })?;
+    eprintln!("read {} spans from {}", import.spans, sources.join(", "));
     Ok((import, sources))
 }
 

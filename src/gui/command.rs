@@ -25,6 +25,12 @@ pub enum Command {
     Open,
     /// Open this file (asks first if there is unsaved work).
     OpenPath(PathBuf),
+    /// Choose a traces file and open the project built from it (asks
+    /// first if there is unsaved work).
+    ImportTraces,
+    /// Choose a traces file and calibrate the scenario from it, as one
+    /// undo step.
+    CalibrateTraces,
     /// Save to the current file, or ask where.
     Save,
     /// Ask where, then save.

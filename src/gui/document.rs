@@ -65,6 +65,12 @@ impl Document {
         }
     }
 
+    /// A document that exists nowhere yet (a project built from traces):
+    /// it starts with unsaved changes, so closing or opening asks first.
+    pub fn unsaved(file: ProjectFile) -> Self {
+        Self::recovered(file, None)
+    }
+
     /// The project.
     pub fn project(&self) -> &Project {
         &self.file.project

@@ -110,6 +110,9 @@ pub enum Edit {
     DescribeScenario(usize, String),
     /// Removes a scenario (never the last).
     RemoveScenario(usize),
+    /// Puts a calibrated copy in place of a scenario (from traces: its
+    /// service times, probabilities, counts and latencies).
+    Calibrate(usize, Box<Scenario>),
     /// A new group around services (taken out of any group they were in),
     /// named "group N".
     Group {
@@ -200,6 +203,7 @@ impl Edit {
             Self::RenameScenario(..) => "rename scenario",
             Self::DescribeScenario(..) => "describe scenario",
             Self::RemoveScenario(_) => "delete scenario",
+            Self::Calibrate(..) => "calibrate from traces",
             Self::Group { .. } => "group",
             Self::Ungroup { .. } => "ungroup",
             Self::CollapseGroup {
@@ -477,6 +481,10 @@ impl Edit {
                 project.scenarios.remove(*index);
                 true
             }
+            Self::Calibrate(index, calibrated) => match project.scenarios.get_mut(*index) {
+                Some(s) => replace(s, calibrated),
+                None => false,
+            },
         }
     }
 }

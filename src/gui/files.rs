@@ -27,6 +27,10 @@ pub enum Dialogs {
 pub enum Purpose {
     /// Open a project.
     Open,
+    /// Build a project from a traces file.
+    ImportTraces,
+    /// Calibrate the scenario from a traces file.
+    Calibrate,
     /// Save the project under a new name.
     SaveAs,
     /// Write exported results or a plot.
@@ -122,6 +126,15 @@ fn native(
             .add_filter("archbench project", &["ron"])
             .add_filter("all files", &["*"])
             .set_title("Open project")
+            .pick_file(),
+        Purpose::ImportTraces | Purpose::Calibrate => dialog
+            .add_filter("traces (OTLP, Jaeger, Zipkin JSON)", &["json", "jsonl"])
+            .add_filter("all files", &["*"])
+            .set_title(if *purpose == Purpose::Calibrate {
+                "Calibrate from traces"
+            } else {
+                "Import traces"
+            })
             .pick_file(),
         Purpose::SaveAs => dialog
             .add_filter("archbench project", &["ron"])

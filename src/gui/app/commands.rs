@@ -37,6 +37,8 @@ impl App {
             Command::New => self.discard_then(Discarding::New, ctx),
             Command::Open => self.discard_then(Discarding::Open, ctx),
             Command::OpenPath(path) => self.discard_then(Discarding::OpenPath(path), ctx),
+            Command::ImportTraces => self.discard_then(Discarding::ImportTraces, ctx),
+            Command::CalibrateTraces => self.ask_named(Purpose::Calibrate, "traces.jsonl", ctx),
             Command::Quit => self.discard_then(Discarding::Quit, ctx),
             Command::Save => self.save(ctx),
             Command::SaveAs => self.ask(Purpose::SaveAs, ctx),
@@ -265,6 +267,7 @@ impl App {
                 self.status = "new project".into();
             }
             Discarding::Open => self.ask(Purpose::Open, ctx),
+            Discarding::ImportTraces => self.ask_named(Purpose::ImportTraces, "traces.jsonl", ctx),
             Discarding::OpenPath(path) => self.open(path, ctx),
             Discarding::Example(index) => {
                 let Some((name, text)) = crate::gui::EXAMPLES.get(index) else {

@@ -156,6 +156,8 @@ impl App {
     pub(super) fn answered(&mut self, purpose: &Purpose, path: PathBuf, ctx: &egui::Context) {
         match purpose {
             Purpose::Open => self.open(path, ctx),
+            Purpose::ImportTraces => self.import_traces(&path),
+            Purpose::Calibrate => self.calibrate_from(&path),
             Purpose::SaveAs => {
                 self.save_to(path);
                 if !self.doc.is_dirty()

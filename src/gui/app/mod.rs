@@ -26,6 +26,7 @@ mod draw;
 mod figures;
 mod logic;
 mod modals;
+mod traces;
 
 /// How the app starts.
 pub struct AppOptions {
@@ -64,6 +65,7 @@ enum Discarding {
     Open,
     OpenPath(PathBuf),
     Example(usize),
+    ImportTraces,
     Quit,
 }
 

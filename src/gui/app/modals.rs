@@ -30,6 +30,10 @@ impl App {
                 .add_file_filter_extensions("archbench projects (.ron)", vec!["ron"])
                 .default_file_filter("archbench projects (.ron)");
             dialog.pick_file();
+        } else if matches!(purpose, Purpose::ImportTraces | Purpose::Calibrate) {
+            dialog =
+                dialog.add_file_filter_extensions("traces (.json, .jsonl)", vec!["json", "jsonl"]);
+            dialog.pick_file();
         } else {
             dialog.save_file();
         }
@@ -65,9 +69,10 @@ impl App {
             let what = match action {
                 Discarding::Quit => "closing",
                 Discarding::New => "starting a new project",
-                Discarding::Open | Discarding::OpenPath(_) | Discarding::Example(_) => {
-                    "opening another file"
-                }
+                Discarding::Open
+                | Discarding::OpenPath(_)
+                | Discarding::Example(_)
+                | Discarding::ImportTraces => "opening another file",
             };
             egui::Modal::new(egui::Id::new("discard")).show(ctx, |ui| {
                 ui.heading("Unsaved changes");

@@ -71,6 +71,8 @@ pub fn toolbar_ui(ui: &mut Ui, bar: &Bar<'_>, commands: &mut Vec<Command>) {
                     }
                 }
             });
+            commands.extend(item(ui, "Import traces…", Command::ImportTraces));
+            commands.extend(item(ui, "Calibrate from traces…", Command::CalibrateTraces));
             ui.separator();
             commands.extend(item(ui, "Save", Command::Save));
             commands.extend(item(ui, "Save as…", Command::SaveAs));

@@ -269,3 +269,36 @@ fn tree(spans: Vec<Span>, anomalies: &mut Anomalies) -> Trace {
         roots,
     }
 }
+
+/// Why traces files could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A file could not be read.
+    #[error(transparent)]
+    Read(#[from] TraceError),
+    /// Nothing usable was in them.
+    #[error(transparent)]
+    Infer(#[from] InferError),
+}
+
+/// Reads every file (any mix of formats), rebuilds the trees and builds a
+/// project, as `archbench import` and the app's File → Import traces do.
+/// Returns the import and the files' names (for its header).
+pub fn import_files(
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<(Import, Vec<String>), ImportError> {
+    let mut spans = Vec::new();
+    let mut sources = Vec::new();
+    for path in paths {
+        let (_, mut read) = read(path)?;
+        spans.append(&mut read);
+        sources.push(path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ));
+    }
+    let (assembled, anomalies) = assemble(spans);
+    let import = infer(&assembled, anomalies, &sources, options)?;
+    Ok((import, sources))
+}
