@@ -74,7 +74,7 @@ fn lines(calibration: &Calibration) -> Vec<String> {
             .map(|m| format!(" (mean {:+.1}%)", m * 100.0))
             .unwrap_or_default();
         lines.push(format!(
-            "{} {}: {} → {}{mean}, {} samples",
+            "{} {}: {} -> {}{mean}, {} samples",
             change.place,
             change.field,
             clip(&change.old),
