@@ -472,3 +472,103 @@ fn calibrating_updates_what_the_traces_show_and_lists_the_rest() {
     assert_eq!(scenario.services[search].service_time, constant(3.0));
     assert!(validate(&model).is_empty());
 }
+
+/// The hand-written fixtures (the same two traces in OTLP, Jaeger and
+/// Zipkin): nested calls, two parallel calls, an async producer and
+/// consumer, a handling whose parent was sampled away, a skewed child given
+/// twice and an error span. Each format imports to the same project, with
+/// these figures worked out by hand from the spans.
+#[test]
+#[expect(clippy::float_cmp, reason = "the figures are exact by construction")]
+fn each_fixture_format_imports_to_the_hand_computed_project() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces");
+    let mut projects = Vec::new();
+    for name in [
+        "fixture.otlp.jsonl",
+        "fixture.jaeger.json",
+        "fixture.zipkin.json",
+    ] {
+        let (import, _) =
+            traces::import_files(&[fixtures.join(name)], &ImportOptions::default()).unwrap();
+        assert_eq!(
+            import.anomalies,
+            Anomalies {
+                missing_parent: 1,
+                skewed: 1,
+                duplicate: 1,
+                negative: 0
+            },
+            "{name}"
+        );
+        // Trace 2's top was sampled away: it is no request. One request,
+        // so no window to measure a rate over: 1 req/s, with a warning.
+        assert_eq!(import.requests, 1, "{name}");
+        assert!(import.warnings.iter().any(|w| w.contains("one instant")));
+        let project = import.project;
+        let scenario = &project.scenarios[0];
+        let service = |n: &str| &scenario.services[scenario.service_index(n).unwrap()];
+        let link = |from: &str, to: &str| {
+            scenario
+                .links
+                .iter()
+                .find(|l| l.from == from && l.to == to)
+                .unwrap_or_else(|| panic!("{name}: no link {from} -> {to}"))
+        };
+        let ms = |v: f64| Distribution::Constant(TimeSpan::from_millis_f64(v));
+        // gateway [0, 10] calls api over [1, 9]: 2 ms of its own.
+        assert_eq!(service("gateway").service_time, ms(2.0), "{name}");
+        // cache [3.2, 3.8]; the worker consumes over [7, 12].
+        assert_eq!(service("cache").service_time, ms(0.6), "{name}");
+        assert_eq!(service("worker").service_time, ms(5.0), "{name}");
+        // api: [2, 8] less db's and cache's overlapping calls [3, 6] = 3 ms
+        // (the send to the queue does not hold it), and [20, 30] less the
+        // skewed db handling under it, clipped to [20, 25] = 5 ms.
+        assert_eq!(service("api").service_time.mean_secs(), 0.004, "{name}");
+        // db: 2 ms (failed, with no call under it) and 6 ms once (the
+        // duplicate dropped).
+        assert_eq!(service("db").service_time.mean_secs(), 0.004, "{name}");
+        assert_eq!(service("db").error_rate, 0.5, "{name}");
+        assert_eq!(service("api").error_rate, 0.0, "{name}");
+        // Calls: api made db's in both handlings, cache's and the queue's in one.
+        let api_gw = link("gateway", "api");
+        assert_eq!((api_gw.probability, api_gw.latency.clone()), (1.0, ms(2.0)));
+        let (db, cache) = (link("api", "db"), link("api", "cache"));
+        assert_eq!(
+            (db.probability, db.latency.clone()),
+            (1.0, ms(1.0)),
+            "{name}"
+        );
+        assert_eq!((cache.probability, cache.latency.clone()), (0.5, ms(0.4)));
+        assert!(db.parallel_group.is_some() && db.parallel_group == cache.parallel_group);
+        let worker = link("api", "worker");
+        assert_eq!(worker.mode, CallMode::Async, "{name}");
+        assert_eq!((worker.probability, worker.latency.clone()), (0.5, ms(2.0)));
+        assert_eq!(scenario.links.len(), 4, "{name}");
+        let classes: Vec<(&str, f64)> = project
+            .workload
+            .classes
+            .iter()
+            .map(|c| (c.name.as_str(), c.weight))
+            .collect();
+        assert_eq!(classes, [("gateway GET /recommend", 1.0)], "{name}");
+        assert!(validate(&project).is_empty(), "{name}");
+        projects.push(project);
+    }
+    // The same spans, the same project, but for what each format says of
+    // instances (replicas).
+    let strip = |p: &archbench::model::Project| {
+        let mut s = p.scenarios[0].clone();
+        for service in &mut s.services {
+            service.replicas = 1;
+        }
+        s
+    };
+    assert_eq!(strip(&projects[0]), strip(&projects[1]));
+    assert_eq!(strip(&projects[0]), strip(&projects[2]));
+    // OTLP names instances: api ran on api-1 and api-0.
+    let otlp = &projects[0].scenarios[0];
+    assert_eq!(
+        otlp.services[otlp.service_index("api").unwrap()].replicas,
+        2
+    );
+}
