@@ -25,6 +25,11 @@ fn serial() -> std::sync::RwLockWriteGuard<'static, ()> {
 }
 
 fn start(project: &Project) -> Emulation {
+    start_traced(project, None)
+}
+
+/// Starts the first scenario, writing its traces to `traces` if given.
+fn start_traced(project: &Project, traces: Option<std::path::PathBuf>) -> Emulation {
     Emulation::start(
         Validated::new(project).expect("a valid project"),
         0,
@@ -32,7 +37,7 @@ fn start(project: &Project) -> Emulation {
             seed: 7,
             base_port: None,
             threads: Some(1),
-            traces: None,
+            traces,
         },
     )
     .expect("the emulation starts")
@@ -651,17 +656,7 @@ fn the_emulator_writes_otlp_traces_that_rebuild_each_request() {
     let dir = std::env::temp_dir().join(format!("archbench-traces-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("traces.jsonl");
-    let mut emulation = Emulation::start(
-        Validated::new(&project).unwrap(),
-        0,
-        &EmulateConfig {
-            seed: 7,
-            base_port: None,
-            threads: Some(1),
-            traces: Some(path.clone()),
-        },
-    )
-    .unwrap();
+    let mut emulation = start_traced(&project, Some(path.clone()));
     let report = drive(&emulation, &project, users(2), 1.0);
     // Let the async calls of the last requests land.
     std::thread::sleep(Duration::from_millis(200));
@@ -771,17 +766,7 @@ fn traces_of_an_emulated_example_import_back_to_its_model() {
             .unwrap()
             .project;
         let path = dir.join(format!("{file}.jsonl"));
-        let mut emulation = Emulation::start(
-            Validated::new(&original).unwrap(),
-            0,
-            &EmulateConfig {
-                seed: 7,
-                base_port: None,
-                threads: Some(1),
-                traces: Some(path.clone()),
-            },
-        )
-        .unwrap();
+        let mut emulation = start_traced(&original, Some(path.clone()));
         let report = drive(&emulation, &original, poisson(rate), 8.0);
         std::thread::sleep(Duration::from_millis(200));
         let (_, dropped) = emulation.finish_traces().unwrap().unwrap();

@@ -104,8 +104,8 @@ fn render(calibration: &traces::Calibration, scenario: &str, out: &mut String) {
             change.place,
             change.field,
             change.samples,
-            clip(&change.old),
-            clip(&change.new)
+            traces::clipped(&change.old, 28),
+            traces::clipped(&change.new, 28)
         );
     }
     for (field, what) in [("service_time", "a service time"), ("latency", "a latency")] {
@@ -140,14 +140,5 @@ fn render(calibration: &traces::Calibration, scenario: &str, out: &mut String) {
         if !list.is_empty() {
             let _ = writeln!(out, "{what}: {}", list.join(", "));
         }
-    }
-}
-
-/// A long value (an empirical distribution) cut for the table.
-fn clip(text: &str) -> String {
-    if text.chars().count() <= 28 {
-        text.to_owned()
-    } else {
-        format!("{}…", text.chars().take(27).collect::<String>())
     }
 }

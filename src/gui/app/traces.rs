@@ -77,8 +77,8 @@ fn lines(calibration: &Calibration) -> Vec<String> {
             "{} {}: {} -> {}{mean}, {} samples",
             change.place,
             change.field,
-            clip(&change.old),
-            clip(&change.new),
+            traces::clipped(&change.old, 40),
+            traces::clipped(&change.new, 40),
             change.samples
         ));
     }
@@ -99,13 +99,4 @@ fn lines(calibration: &Calibration) -> Vec<String> {
         }
     }
     lines
-}
-
-/// A long value (an empirical distribution) cut to fit the window.
-fn clip(text: &str) -> String {
-    if text.chars().count() <= 40 {
-        text.to_owned()
-    } else {
-        format!("{}…", text.chars().take(39).collect::<String>())
-    }
 }

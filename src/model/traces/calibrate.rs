@@ -50,9 +50,48 @@ impl Calibration {
     }
 }
 
-fn mean_change(old: &Distribution, new: &Distribution) -> Option<f64> {
-    let before = old.mean_secs();
-    (before > 0.0).then(|| new.mean_secs() / before - 1.0)
+impl Change {
+    /// A changed value, as the file writes it.
+    fn of_value(
+        place: String,
+        field: &'static str,
+        (old, new): (&dyn std::fmt::Display, &dyn std::fmt::Display),
+        samples: u64,
+    ) -> Self {
+        Self {
+            place,
+            field,
+            old: old.to_string(),
+            new: new.to_string(),
+            samples,
+            mean_change: None,
+        }
+    }
+
+    /// A changed distribution, with the relative change of its mean.
+    fn of_distribution(
+        place: String,
+        field: &'static str,
+        (old, new): (&Distribution, &Distribution),
+        samples: u64,
+    ) -> Self {
+        let before = old.mean_secs();
+        Self {
+            mean_change: (before > 0.0).then(|| new.mean_secs() / before - 1.0),
+            ..Self::of_value(place, field, (old, new), samples)
+        }
+    }
+}
+
+/// `text` cut to `width` characters with an ellipsis, for a long value (an
+/// empirical distribution) in a table or a window.
+pub fn clipped(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
 }
 
 /// Calibrates scenario `scenario` of `project` from `import` (built from
@@ -74,14 +113,12 @@ pub fn calibrate(project: &mut Project, scenario: usize, import: &Import) -> Cal
             continue;
         };
         if found.service_time != service.service_time {
-            calibration.changes.push(Change {
-                place: format!("service {:?}", service.name),
-                field: "service_time",
-                old: service.service_time.to_string(),
-                new: found.service_time.to_string(),
-                samples: report.handlings,
-                mean_change: mean_change(&service.service_time, &found.service_time),
-            });
+            calibration.changes.push(Change::of_distribution(
+                format!("service {:?}", service.name),
+                "service_time",
+                (&service.service_time, &found.service_time),
+                report.handlings,
+            ));
             service.service_time = found.service_time.clone();
         }
     }
@@ -106,40 +143,35 @@ pub fn calibrate(project: &mut Project, scenario: usize, import: &Import) -> Cal
         let place = format!("link {:?} -> {:?}", link.from, link.to);
         #[expect(clippy::float_cmp, reason = "a change is any change")]
         if found.probability != link.probability {
-            calibration.changes.push(Change {
-                place: place.clone(),
-                field: "probability",
-                old: link.probability.to_string(),
-                new: found.probability.to_string(),
-                samples: import
-                    .services
-                    .iter()
-                    .find(|s| s.name == link.from)
-                    .map_or(0, |s| s.handlings),
-                mean_change: None,
-            });
+            let handlings = import
+                .services
+                .iter()
+                .find(|s| s.name == link.from)
+                .map_or(0, |s| s.handlings);
+            calibration.changes.push(Change::of_value(
+                place.clone(),
+                "probability",
+                (&link.probability, &found.probability),
+                handlings,
+            ));
             link.probability = found.probability;
         }
         if found.count != link.count {
-            calibration.changes.push(Change {
-                place: place.clone(),
-                field: "count",
-                old: link.count.to_string(),
-                new: found.count.to_string(),
-                samples: report.calling,
-                mean_change: None,
-            });
+            calibration.changes.push(Change::of_value(
+                place.clone(),
+                "count",
+                (&link.count, &found.count),
+                report.calling,
+            ));
             link.count = found.count;
         }
         if report.latency.is_some() && found.latency != link.latency {
-            calibration.changes.push(Change {
+            calibration.changes.push(Change::of_distribution(
                 place,
-                field: "latency",
-                old: link.latency.to_string(),
-                new: found.latency.to_string(),
-                samples: report.calls,
-                mean_change: mean_change(&link.latency, &found.latency),
-            });
+                "latency",
+                (&link.latency, &found.latency),
+                report.calls,
+            ));
             link.latency = found.latency.clone();
         }
     }

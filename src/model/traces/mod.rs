@@ -24,7 +24,7 @@ mod infer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use calibrate::{Calibration, Change, calibrate};
+pub use calibrate::{Calibration, Change, calibrate, clipped};
 pub use formats::read_text;
 pub use infer::{
     DEFAULT_WORKERS, Import, ImportOptions, InferError, LinkReport, ServiceReport, infer,
