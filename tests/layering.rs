@@ -411,3 +411,21 @@ fn no_source_file_is_over_700_lines() {
         );
     }
 }
+
+/// The release build compiles the same code as the test build (CI builds
+/// only the latter, at the same optimisation level): no item depends on
+/// `debug_assertions`. `debug_assert!` is fine, as it type-checks in both.
+#[test]
+fn no_code_is_compiled_only_with_or_without_debug_assertions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (path, text) in sources(&root) {
+        for (number, line) in text.lines().enumerate() {
+            assert!(
+                !(line.contains("cfg(debug_assertions)")
+                    || line.contains("cfg(not(debug_assertions))")),
+                "{path}:{}: code that only one of the test and release builds compiles",
+                number + 1
+            );
+        }
+    }
+}
