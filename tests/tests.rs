@@ -29,5 +29,6 @@ mod mutants;
 mod patterns;
 mod properties;
 mod schema;
+mod stream;
 mod theory;
 mod traces;

@@ -11,7 +11,68 @@ use super::{Format, Span, SpanKind, TraceError};
 
 /// Reads traces from `text` (of file `path`, for messages).
 pub fn read_text(text: &str, path: &Path) -> Result<(Format, Vec<Span>), TraceError> {
+    let mut spans = Vec::new();
+    let first = text.trim_start().bytes().next();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let format = read_from(&mut de, first, path, (0, 0), &mut |span| spans.push(span))?;
+    reparent_shared(&mut spans);
+    Ok((format, spans))
+}
+
+/// Reads the traces in the file at `path` as a stream, handing each span to
+/// `sink` as it is read: memory holds one element of the file's outer list
+/// at a time (a Zipkin span, a Jaeger trace, an OTLP resource's batch).
+/// Zipkin's shared server spans are re-parented later, by
+/// [`super::Assembler`], once their trace is whole.
+pub fn read_stream(path: &Path, sink: &mut dyn FnMut(Span)) -> Result<Format, TraceError> {
+    use std::io::BufRead;
+    let io = |cause| TraceError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    // Leading blank space is skipped a buffer at a time, counting the lines
+    // and columns it held so that errors still name the file's place.
+    let (mut lines, mut columns) = (0, 0);
+    let first = loop {
+        let buffer = reader.fill_buf().map_err(io)?;
+        if buffer.is_empty() {
+            break None;
+        }
+        if let Some(at) = buffer.iter().position(|b| !b.is_ascii_whitespace()) {
+            break Some(buffer[at]);
+        }
+        for &b in buffer {
+            if b == b'\n' {
+                (lines, columns) = (lines + 1, 0);
+            } else {
+                columns += 1;
+            }
+        }
+        let all = buffer.len();
+        reader.consume(all);
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    read_from(&mut de, first, path, (lines, columns), sink)
+}
+
+/// Reads one file's JSON from `de`, whose first non-blank byte is `first`;
+/// `skipped` are the lines and columns read before `de` started.
+fn read_from<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    first: Option<u8>,
+    path: &Path,
+    skipped: (usize, usize),
+    sink: &mut dyn FnMut(Span),
+) -> Result<Format, TraceError> {
     let syntax = |e: &serde_json::Error| {
+        if e.is_io() {
+            return TraceError::Io {
+                path: path.to_owned(),
+                cause: std::io::Error::other(e.to_string()),
+            };
+        }
         // serde_json ends its message with the place, which the error
         // already starts with.
         let message = e.to_string();
@@ -19,57 +80,135 @@ pub fn read_text(text: &str, path: &Path) -> Result<(Format, Vec<Span>), TraceEr
             Some(at) => message[..at].to_owned(),
             None => message,
         };
+        let (line, column) = match e.line() {
+            1 => (1 + skipped.0, e.column() + skipped.1),
+            line => (line + skipped.0, e.column()),
+        };
         TraceError::Syntax {
             path: path.to_owned(),
-            line: e.line(),
-            column: e.column(),
+            line,
+            column,
             message,
         }
     };
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        let spans: Vec<ZipkinSpan> = serde_json::from_str(text).map_err(|e| syntax(&e))?;
-        return Ok((Format::Zipkin, zipkin(spans)));
-    }
-    if !trimmed.starts_with('{') {
-        return Err(TraceError::Unknown {
-            path: path.to_owned(),
-            why: if trimmed.is_empty() {
-                "the file is empty".into()
-            } else {
-                "it does not start with { or [".into()
-            },
-        });
-    }
-    let probe = serde_json::Deserializer::from_str(text)
-        .into_iter::<Probe>()
-        .next()
-        .transpose()
-        .map_err(|e| syntax(&e))?
-        .unwrap_or_default();
-    if probe.resource_spans.is_some() {
-        let mut spans = Vec::new();
-        // One document, or JSON Lines of them: a stream of values either way.
-        for data in serde_json::Deserializer::from_str(text).into_iter::<OtlpData>() {
-            otlp(data.map_err(|e| syntax(&e))?, &mut spans);
+    match first {
+        Some(b'[') => {
+            let mut each = |span: ZipkinSpan| sink(zipkin(span));
+            serde::de::DeserializeSeed::deserialize(Each::new(&mut each), &mut *de)
+                .map_err(|e| syntax(&e))?;
+            de.end().map_err(|e| syntax(&e))?;
+            Ok(Format::Zipkin)
         }
-        return Ok((Format::Otlp, spans));
+        Some(b'{') => {
+            // One document, or JSON Lines of them: documents until the end.
+            let mut format = None;
+            loop {
+                let document = Document {
+                    sink: &mut *sink,
+                    format: &mut format,
+                };
+                serde::de::DeserializeSeed::deserialize(document, &mut *de)
+                    .map_err(|e| syntax(&e))?;
+                match de.end() {
+                    Ok(()) => break,
+                    Err(e) if e.is_io() => return Err(syntax(&e)),
+                    // More follows: the next document.
+                    Err(_) => {}
+                }
+            }
+            format.ok_or_else(|| TraceError::Unknown {
+                path: path.to_owned(),
+                why: "a JSON object with neither \"resourceSpans\" nor \"data\"".into(),
+            })
+        }
+        None => Err(TraceError::Unknown {
+            path: path.to_owned(),
+            why: "the file is empty".into(),
+        }),
+        Some(_) => Err(TraceError::Unknown {
+            path: path.to_owned(),
+            why: "it does not start with { or [".into(),
+        }),
     }
-    if probe.data.is_some() {
-        let doc: JaegerDoc = serde_json::from_str(text).map_err(|e| syntax(&e))?;
-        return Ok((Format::Jaeger, jaeger(doc)));
-    }
-    Err(TraceError::Unknown {
-        path: path.to_owned(),
-        why: "a JSON object with neither \"resourceSpans\" nor \"data\"".into(),
-    })
 }
 
-#[derive(Default, Deserialize)]
-struct Probe {
-    #[serde(rename = "resourceSpans")]
-    resource_spans: Option<IgnoredAny>,
-    data: Option<IgnoredAny>,
+/// A JSON list read an element at a time, each handed to a closure.
+struct Each<'a, T> {
+    each: &'a mut dyn FnMut(T),
+}
+
+impl<'a, T> Each<'a, T> {
+    fn new(each: &'a mut dyn FnMut(T)) -> Self {
+        Self { each }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for Each<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Each<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(element) = seq.next_element::<T>()? {
+            (self.each)(element);
+        }
+        Ok(())
+    }
+}
+
+/// One JSON object at the top of an OTLP or Jaeger file: its
+/// `resourceSpans` or its `data` read an element at a time.
+struct Document<'a> {
+    sink: &'a mut dyn FnMut(Span),
+    format: &'a mut Option<Format>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Document<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Document<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an OTLP or Jaeger JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let sink = self.sink;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "resourceSpans" => {
+                    self.format.get_or_insert(Format::Otlp);
+                    let mut each = |resource: ResourceSpans| otlp(resource, &mut *sink);
+                    map.next_value_seed(Each::new(&mut each))?;
+                }
+                "data" => {
+                    self.format.get_or_insert(Format::Jaeger);
+                    let mut each = |trace: JaegerTrace| jaeger(trace, &mut *sink);
+                    map.next_value_seed(Each::new(&mut each))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A number written as a JSON number or as a string of digits (OTLP JSON
@@ -119,12 +258,6 @@ fn id(text: &str) -> String {
 }
 
 // --- OTLP -------------------------------------------------------------------
-
-#[derive(Deserialize)]
-struct OtlpData {
-    #[serde(rename = "resourceSpans", default)]
-    resource_spans: Vec<ResourceSpans>,
-}
 
 #[derive(Deserialize)]
 struct ResourceSpans {
@@ -200,8 +333,8 @@ struct OtlpStatus {
     code: Option<KindValue>,
 }
 
-fn otlp(data: OtlpData, out: &mut Vec<Span>) {
-    for resource in data.resource_spans {
+fn otlp(resource: ResourceSpans, out: &mut dyn FnMut(Span)) {
+    {
         let attribute = |key: &str| {
             resource
                 .resource
@@ -219,7 +352,7 @@ fn otlp(data: OtlpData, out: &mut Vec<Span>) {
                     KindValue::Number(n) => n == 2,
                     KindValue::Name(name) => name.to_ascii_uppercase().ends_with("ERROR"),
                 });
-                out.push(Span {
+                out(Span {
                     trace: id(&span.trace_id),
                     id: id(&span.span_id),
                     parent: span
@@ -247,12 +380,6 @@ fn otlp(data: OtlpData, out: &mut Vec<Span>) {
 }
 
 // --- Jaeger -----------------------------------------------------------------
-
-#[derive(Deserialize)]
-struct JaegerDoc {
-    #[serde(default)]
-    data: Vec<JaegerTrace>,
-}
 
 #[derive(Deserialize)]
 struct JaegerTrace {
@@ -317,9 +444,8 @@ struct JaegerReference {
     span_id: String,
 }
 
-fn jaeger(doc: JaegerDoc) -> Vec<Span> {
-    let mut out = Vec::new();
-    for trace in doc.data {
+fn jaeger(trace: JaegerTrace, out: &mut dyn FnMut(Span)) {
+    {
         for span in trace.spans {
             let process = trace.processes.get(&span.process_id);
             let tag = |key: &str| span.tags.iter().find(|t| t.key == key).map(JaegerTag::text);
@@ -329,7 +455,7 @@ fn jaeger(doc: JaegerDoc) -> Vec<Span> {
                 .or_else(|| span.parent_span_id.as_deref().map(id))
                 .filter(|p| !p.is_empty() && p.chars().any(|c| c != '0'));
             let start_ns = span.start.get().saturating_mul(1000);
-            out.push(Span {
+            out(Span {
                 trace: id(&span.trace_id),
                 id: id(&span.span_id),
                 parent,
@@ -352,7 +478,6 @@ fn jaeger(doc: JaegerDoc) -> Vec<Span> {
             });
         }
     }
-    out
 }
 
 // --- Zipkin v2 --------------------------------------------------------------
@@ -392,72 +517,80 @@ struct ZipkinEndpoint {
     port: Option<u16>,
 }
 
-/// Zipkin's B3 model lets a server span share its client's id (`shared`):
-/// the server span gets an id of its own, with the client as its parent.
-fn zipkin(spans: Vec<ZipkinSpan>) -> Vec<Span> {
-    let mut out: Vec<Span> = spans
-        .into_iter()
-        .map(|span| {
-            let kind = span
-                .kind
-                .as_deref()
-                .map_or(SpanKind::Unspecified, SpanKind::from_name);
-            let own = id(&span.id);
-            let (span_id, parent) = if span.shared && kind == SpanKind::Server {
-                (format!("{own}~server"), Some(own))
-            } else {
-                (
-                    own,
-                    span.parent_id.as_deref().map(id).filter(|p| !p.is_empty()),
-                )
-            };
-            let start_ns = span.timestamp.map_or(0, |t| t.get().saturating_mul(1000));
-            let local = span.local.as_ref();
-            Span {
-                trace: id(&span.trace_id),
-                id: span_id,
-                parent,
-                service: local
-                    .and_then(|l| l.service_name.clone())
-                    .unwrap_or_else(|| "unknown".into()),
-                instance: local.and_then(|l| {
-                    l.ipv4
-                        .as_ref()
-                        .map(|ip| l.port.map_or_else(|| ip.clone(), |p| format!("{ip}:{p}")))
-                }),
-                operation: span.name.unwrap_or_default(),
-                kind,
-                start_ns,
-                end_ns: start_ns
-                    .saturating_add(span.duration.map_or(0, |d| d.get().saturating_mul(1000))),
-                error: span.tags.contains_key("error"),
-                follows_from: false,
-                queue_wait_ns: span
-                    .tags
-                    .get(super::QUEUE_WAIT)
-                    .and_then(|t| t.trim().parse().ok()),
-            }
-        })
-        .collect();
-    // The server's own work names the shared id as its parent: re-parent
-    // those children (of the server's service) to the server span.
-    let shared: HashMap<(String, String), String> = out
+/// One Zipkin span. Zipkin's B3 model lets a server span share its
+/// client's id (`shared`): the server span gets an id of its own, with the
+/// client as its parent (and [`reparent_shared`] moves the server's own
+/// children under it).
+fn zipkin(span: ZipkinSpan) -> Span {
+    let kind = span
+        .kind
+        .as_deref()
+        .map_or(SpanKind::Unspecified, SpanKind::from_name);
+    let own = id(&span.id);
+    let (span_id, parent) = if span.shared && kind == SpanKind::Server {
+        (format!("{own}{SHARED}"), Some(own))
+    } else {
+        (
+            own,
+            span.parent_id.as_deref().map(id).filter(|p| !p.is_empty()),
+        )
+    };
+    let start_ns = span.timestamp.map_or(0, |t| t.get().saturating_mul(1000));
+    let local = span.local.as_ref();
+    Span {
+        trace: id(&span.trace_id),
+        id: span_id,
+        parent,
+        service: local
+            .and_then(|l| l.service_name.clone())
+            .unwrap_or_else(|| "unknown".into()),
+        instance: local.and_then(|l| {
+            l.ipv4
+                .as_ref()
+                .map(|ip| l.port.map_or_else(|| ip.clone(), |p| format!("{ip}:{p}")))
+        }),
+        operation: span.name.unwrap_or_default(),
+        kind,
+        start_ns,
+        end_ns: start_ns.saturating_add(span.duration.map_or(0, |d| d.get().saturating_mul(1000))),
+        error: span.tags.contains_key("error"),
+        follows_from: false,
+        queue_wait_ns: span
+            .tags
+            .get(super::QUEUE_WAIT)
+            .and_then(|t| t.trim().parse().ok()),
+    }
+}
+
+/// What a Zipkin shared server span's id is suffixed with.
+const SHARED: &str = "~server";
+
+/// The server's own work under a Zipkin shared span names the shared id as
+/// its parent: those children (of the server's service, and not themselves
+/// handlings, which a trace merged from another format's file may hold
+/// under the same client) are re-parented to the server span. Whole traces
+/// (or whole files) only; running it twice changes nothing.
+pub(super) fn reparent_shared(spans: &mut [Span]) {
+    let shared: HashMap<(String, String), String> = spans
         .iter()
-        .filter(|s| s.id.ends_with("~server"))
+        .filter(|s| s.id.ends_with(SHARED))
         .filter_map(|s| {
             let own = s.parent.clone()?;
             Some(((s.trace.clone(), own), s.service.clone()))
         })
         .collect();
-    for span in &mut out {
+    if shared.is_empty() {
+        return;
+    }
+    for span in spans {
         if let Some(parent) = &span.parent
-            && !span.id.ends_with("~server")
+            && !span.id.ends_with(SHARED)
+            && !matches!(span.kind, SpanKind::Server | SpanKind::Consumer)
             && shared
                 .get(&(span.trace.clone(), parent.clone()))
                 .is_some_and(|service| *service == span.service)
         {
-            span.parent = Some(format!("{parent}~server"));
+            span.parent = Some(format!("{parent}{SHARED}"));
         }
     }
-    out
 }

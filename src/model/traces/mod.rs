@@ -16,18 +16,19 @@
 //! outside its parent's interval, an id given twice) is counted in
 //! [`Anomalies`], never fatal.
 
+mod assemble;
 mod calibrate;
 pub mod fit;
 mod formats;
 mod infer;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use assemble::{Assembled, Assembler, MAX_OPEN_SPANS, QUIET_WINDOW_NS, assemble};
 pub use calibrate::{Calibration, Change, calibrate, clipped};
-pub use formats::read_text;
+pub use formats::{read_stream, read_text};
 pub use infer::{
-    DEFAULT_WORKERS, Import, ImportOptions, InferError, LinkReport, ServiceReport, infer,
+    DEFAULT_WORKERS, Import, ImportOptions, InferError, Inference, LinkReport, ServiceReport, infer,
 };
 
 /// The attribute (or tag) giving a handling's wait for a worker, in
@@ -163,13 +164,13 @@ pub enum TraceError {
     },
 }
 
-/// Reads one traces file, telling its format from its content.
+/// Reads one traces file whole, telling its format from its content
+/// ([`read_stream`] reads it a span at a time).
 pub fn read(path: &Path) -> Result<(Format, Vec<Span>), TraceError> {
-    let text = std::fs::read_to_string(path).map_err(|cause| TraceError::Io {
-        path: path.to_owned(),
-        cause,
-    })?;
-    read_text(&text, path)
+    let mut spans = Vec::new();
+    let format = read_stream(path, &mut |span| spans.push(span))?;
+    formats::reparent_shared(&mut spans);
+    Ok((format, spans))
 }
 
 /// What the traces lacked, counted.
@@ -200,76 +201,6 @@ pub struct Trace {
     pub roots: Vec<usize>,
 }
 
-/// Groups spans into traces and links each to its parent, counting what is
-/// missing or inconsistent. Traces come in the order of their first span.
-pub fn assemble(spans: Vec<Span>) -> (Vec<Trace>, Anomalies) {
-    let mut anomalies = Anomalies::default();
-    let mut order: Vec<String> = Vec::new();
-    let mut by_trace: HashMap<String, Vec<Span>> = HashMap::new();
-    for span in spans {
-        if span.end_ns < span.start_ns {
-            anomalies.negative += 1;
-            continue;
-        }
-        let list = by_trace.entry(span.trace.clone()).or_insert_with(|| {
-            order.push(span.trace.clone());
-            Vec::new()
-        });
-        list.push(span);
-    }
-    let traces = order
-        .into_iter()
-        .filter_map(|id| by_trace.remove(&id))
-        .map(|spans| tree(spans, &mut anomalies))
-        .collect();
-    (traces, anomalies)
-}
-
-fn tree(spans: Vec<Span>, anomalies: &mut Anomalies) -> Trace {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut kept = Vec::with_capacity(spans.len());
-    for span in spans {
-        if index.contains_key(&span.id) {
-            anomalies.duplicate += 1;
-            continue;
-        }
-        index.insert(span.id.clone(), kept.len());
-        kept.push(span);
-    }
-    let mut children = vec![Vec::new(); kept.len()];
-    let mut roots = Vec::new();
-    for (i, span) in kept.iter().enumerate() {
-        match span.parent.as_ref().map(|p| index.get(p)) {
-            None => roots.push(i),
-            Some(None) => {
-                anomalies.missing_parent += 1;
-                roots.push(i);
-            }
-            Some(Some(&p)) => {
-                let parent = &kept[p];
-                // A child the parent did not wait for (follows-from, or a
-                // message's consumer) may outlive it, but not start before.
-                let may_outlive = span.follows_from
-                    || span.kind == SpanKind::Consumer
-                    || parent.kind == SpanKind::Producer;
-                if span.start_ns < parent.start_ns || (span.end_ns > parent.end_ns && !may_outlive)
-                {
-                    anomalies.skewed += 1;
-                }
-                children[p].push(i);
-            }
-        }
-    }
-    for list in &mut children {
-        list.sort_by_key(|&c| (kept[c].start_ns, kept[c].end_ns));
-    }
-    Trace {
-        spans: kept,
-        children,
-        roots,
-    }
-}
-
 /// Why traces files could not be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -281,24 +212,35 @@ pub enum ImportError {
     Infer(#[from] InferError),
 }
 
-/// Reads every file (any mix of formats), rebuilds the trees and builds a
-/// project, as `archbench import` and the app's File → Import traces do.
+/// Reads every file (any mix of formats) as a stream, rebuilds the trees
+/// and builds a project, as `archbench import` and the app's File → Import
+/// traces do. Memory holds the traces of the last [`QUIET_WINDOW_NS`] (at
+/// most [`MAX_OPEN_SPANS`] spans) and numbers per handling, not the files.
 /// Returns the import and the files' names (for its header).
 pub fn import_files(
     paths: &[PathBuf],
     options: &ImportOptions,
 ) -> Result<(Import, Vec<String>), ImportError> {
-    let mut spans = Vec::new();
+    let mut inference = Inference::new();
+    let mut assembler = Assembler::default();
     let mut sources = Vec::new();
+    let mut walk = |trace: Trace| inference.add(&trace);
     for path in paths {
-        let (_, mut read) = read(path)?;
-        spans.append(&mut read);
+        assembler.next_file();
+        read_stream(path, &mut |span| assembler.push(span, &mut walk))?;
         sources.push(path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         ));
     }
-    let (assembled, anomalies) = assemble(spans);
-    let import = infer(&assembled, anomalies, &sources, options)?;
+    let seen = assembler.finish(&mut walk);
+    let mut import = inference.finish(seen.anomalies, &sources, options)?;
+    if seen.closed_early > 0 {
+        import.warnings.push(format!(
+            "{} traces were still open when {MAX_OPEN_SPANS} spans were held, and were \
+             closed early: spans of theirs read later started traces of their own",
+            seen.closed_early
+        ));
+    }
     Ok((import, sources))
 }

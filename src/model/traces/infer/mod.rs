@@ -18,6 +18,7 @@
 //!   is a round trip).
 
 mod header;
+mod sample;
 mod walk;
 mod workers;
 
@@ -127,6 +128,54 @@ pub fn infer(
     sources: &[String],
     options: &ImportOptions,
 ) -> Result<Import, InferError> {
+    let mut walk = Inference::new();
+    for trace in traces {
+        walk.add(trace);
+    }
+    walk.finish(anomalies, sources, options)
+}
+
+/// A project being built from traces handed over one at a time, as they
+/// are assembled from a stream: each trace is walked and dropped, and what
+/// is kept of it is numbers.
+pub struct Inference {
+    walk: Walk,
+}
+
+impl Default for Inference {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Inference {
+    /// Nothing walked yet.
+    pub fn new() -> Self {
+        Self { walk: Walk::new() }
+    }
+
+    /// Takes one more trace.
+    pub fn add(&mut self, trace: &Trace) {
+        self.walk.add(trace);
+    }
+
+    /// Builds the project from the traces taken.
+    pub fn finish(
+        self,
+        anomalies: Anomalies,
+        sources: &[String],
+        options: &ImportOptions,
+    ) -> Result<Import, InferError> {
+        build(self.walk, anomalies, sources, options)
+    }
+}
+
+fn build(
+    walk: Walk,
+    anomalies: Anomalies,
+    sources: &[String],
+    options: &ImportOptions,
+) -> Result<Import, InferError> {
     let Walk {
         names,
         mut services,
@@ -140,13 +189,11 @@ pub fn infer(
         requests,
         untraced_calls,
         spans,
+        traces,
         ..
-    } = Walk::of(traces);
+    } = walk;
     if requests == 0 {
-        return Err(InferError::NoRequests {
-            spans,
-            traces: traces.len(),
-        });
+        return Err(InferError::NoRequests { spans, traces });
     }
     let mut warnings = Vec::new();
     let window_s = (last_root.saturating_sub(first_root)) as f64 / 1e9;
@@ -163,7 +210,7 @@ pub fn infer(
     let mut no_instances = Vec::new();
     let mut workers_assumed = Vec::new();
     for (name, acc) in names.iter().zip(&mut services) {
-        let Some(fit) = fit::fit(&mut acc.own) else {
+        let Some(fit) = fit::fit(&mut acc.own.values) else {
             warnings.push(format!(
                 "service {name:?} handled nothing in the traces (it was only called \
                  by spans of unknown kind): service time 1ms assumed"
@@ -178,13 +225,13 @@ pub fn infer(
             reports.push(None);
             continue;
         };
-        let distinct = acc.instances.keys().filter(|k| !k.is_empty()).count();
+        let distinct = acc.instance_names.iter().filter(|k| !k.is_empty()).count();
         let instances = (distinct > 0).then(|| u32::try_from(distinct).unwrap_or(u32::MAX));
         if instances.is_none() {
             no_instances.push(name.clone());
         }
         let replicas = instances.unwrap_or(1).max(1);
-        let peak = peak_in_progress(&mut acc.peak).div_ceil(u64::from(replicas));
+        let peak = peak_in_progress(&acc.peak, acc.timeline.cut).div_ceil(u64::from(replicas));
         let measured = measure_workers(acc, &fit);
         let (workers, io) = if let Some((workers, io)) = measured {
             ((workers, true), (io, acc.sync_calls))
@@ -296,7 +343,7 @@ pub fn infer(
             groups += 1;
             link.parallel_group = Some(format!("parallel-{groups}"));
         }
-        let latency = fit::fit(&mut acc.latency);
+        let latency = fit::fit(&mut acc.latency.values);
         if let Some(fit) = &latency {
             link.latency = fit.distribution.clone();
         }
@@ -389,7 +436,7 @@ pub fn infer(
         project,
         services: reports.into_iter().flatten().collect(),
         links: link_reports,
-        traces: traces.len(),
+        traces,
         spans,
         requests,
         window_s,

@@ -4,16 +4,27 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::super::{Span, SpanKind, Trace};
+use super::sample::{Reservoir, Timeline};
 
 /// Per service, as the handlings are walked.
 #[derive(Default)]
 pub(super) struct ServiceAcc {
     pub handlings: u64,
     pub errors: u64,
-    pub own: Vec<f64>,
+    /// Own work, in seconds: a sample.
+    pub own: Reservoir,
+    /// Which handlings' instants are kept (in `instances` and `peak`).
+    pub timeline: Timeline,
+    /// Each instance's kept handlings that said their wait.
     pub instances: BTreeMap<String, Vec<Held>>,
+    /// Distinct instances seen (named or not), whether kept or not.
+    pub instance_names: std::collections::BTreeSet<String>,
+    /// Kept handlings that said their wait; once the workers are measured,
+    /// those that started before the timeline's cut.
     pub waits_known: u64,
+    /// Of those, the ones that waited for a worker (set when measured).
     pub waited: u64,
+    /// Kept handlings' starts and ends.
     pub peak: Vec<(u64, u64)>,
     pub sync_calls: bool,
 }
@@ -33,7 +44,8 @@ pub(super) struct Held {
 pub(super) struct LinkAcc {
     pub calls: u64,
     pub calling: u64,
-    pub latency: Vec<f64>,
+    /// Network latency of the calls, in seconds: a sample.
+    pub latency: Reservoir,
     pub offset_sum: f64,
     /// Handlings where two of this link's calls overlapped.
     pub self_overlap: u64,
@@ -64,22 +76,25 @@ pub(super) struct Walk {
     pub requests: u64,
     pub untraced_calls: u64,
     pub spans: usize,
+    pub traces: usize,
 }
 
 impl Walk {
-    /// Walks every trace.
-    pub fn of(traces: &[Trace]) -> Self {
-        let mut walk = Self {
+    /// A walk of no traces yet.
+    pub fn new() -> Self {
+        Self {
             first_root: u64::MAX,
             ..Self::default()
-        };
-        for trace in traces {
-            walk.spans += trace.spans.len();
-            walk.trace(trace);
         }
-        walk.services
-            .resize_with(walk.names.len(), ServiceAcc::default);
-        walk
+    }
+
+    /// Walks one more trace.
+    pub fn add(&mut self, trace: &Trace) {
+        self.traces += 1;
+        self.spans += trace.spans.len();
+        self.trace(trace);
+        self.services
+            .resize_with(self.names.len(), ServiceAcc::default);
     }
 
     /// The index of service `name`, added when new.
@@ -220,11 +235,16 @@ impl Walk {
         let own = span.end_ns.saturating_sub(grant).saturating_sub(busy);
         acc.own.push(own as f64 / 1e9);
         acc.sync_calls |= calls.iter().any(|c| !c.asynchronous);
+        let instance = span.instance.as_deref().unwrap_or_default();
+        if !acc.instance_names.contains(instance) {
+            acc.instance_names.insert(instance.to_owned());
+        }
+        if !acc.timeline.keep(span.start_ns) {
+            self.links_of(s, span, calls);
+            return;
+        }
         acc.peak.push((span.start_ns, span.end_ns));
-        let held = acc
-            .instances
-            .entry(span.instance.clone().unwrap_or_default())
-            .or_default();
+        let held = acc.instances.entry(instance.to_owned()).or_default();
         if let Some(w) = wait {
             acc.waits_known += 1;
             held.push(Held {

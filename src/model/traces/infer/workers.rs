@@ -7,11 +7,13 @@ use super::super::fit::Fit;
 use super::walk::{Held, ServiceAcc};
 use crate::model::{IoModel, TimeSpan};
 
-/// The most intervals in progress at once.
-pub(super) fn peak_in_progress(intervals: &mut [(u64, u64)]) -> u64 {
+/// The most intervals in progress at once, before `cut` (every interval
+/// that started before it is among `intervals`).
+pub(super) fn peak_in_progress(intervals: &[(u64, u64)], cut: u64) -> u64 {
     let mut events: Vec<(u64, i64)> = intervals
         .iter()
         .flat_map(|&(s, e)| [(s, 1), (e, -1)])
+        .filter(|&(t, _)| t < cut)
         .collect();
     events.sort_unstable();
     let (mut now, mut peak) = (0i64, 0i64);
@@ -36,18 +38,29 @@ pub(super) fn measure_workers(acc: &mut ServiceAcc, fit: &Fit) -> Option<(u32, I
     let threshold = TimeSpan::from_secs_f64(fit.mean_s * 0.25)
         .as_nanos()
         .max(20_000);
+    // Counts are exact only at instants before the timeline's cut: every
+    // handling that started before it was kept.
+    let cut = acc.timeline.cut;
     let lists: Vec<&Vec<Held>> = acc.instances.values().collect();
+    let before_cut: Vec<Vec<usize>> = lists
+        .iter()
+        .map(|list| (0..list.len()).filter(|&i| list[i].grant < cut).collect())
+        .collect();
     let waited_at: Vec<Vec<usize>> = lists
         .iter()
-        .map(|list| {
-            (0..list.len())
+        .zip(&before_cut)
+        .map(|(list, before)| {
+            before
+                .iter()
+                .copied()
                 .filter(|&i| list[i].wait > threshold)
                 .collect()
         })
         .collect();
     let waited: usize = waited_at.iter().map(Vec::len).sum();
+    let handlings: usize = before_cut.iter().map(Vec::len).sum();
     acc.waited = waited as u64;
-    let handlings: usize = lists.iter().map(|l| l.len()).sum();
+    acc.waits_known = handlings as u64;
     if waited < 5 || waited * 1000 < handlings {
         return None;
     }
@@ -80,7 +93,11 @@ pub(super) fn measure_workers(acc: &mut ServiceAcc, fit: &Fit) -> Option<(u32, I
             for &i in at {
                 *counts.entry(holding(list[i].grant)).or_default() += 1;
             }
-            all.extend(list.iter().map(|h| holding(h.grant)));
+            all.extend(
+                list.iter()
+                    .filter(|h| h.grant < cut)
+                    .map(|h| holding(h.grant)),
+            );
         }
         let Some((&workers, _)) = counts
             .iter()
