@@ -187,3 +187,28 @@ fn a_broken_line_far_into_a_stream_is_named_at_its_place() {
     let expected = format!("{}:1:1100011: invalid type", path.display());
     assert!(error.starts_with(&expected), "{error}");
 }
+
+#[test]
+fn an_import_counts_its_bytes_and_stops_when_cancelled() {
+    let path = write_requests(40);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let watch = traces::Watch::default();
+    let (import, _) = traces::import_watched(
+        std::slice::from_ref(&path),
+        &ImportOptions::default(),
+        &watch,
+    )
+    .unwrap();
+    assert_eq!(import.requests, 40);
+    assert_eq!(watch.bytes(), size, "every byte read, once");
+    // Cancelled (before it starts, as the app's Cancel may be): no project.
+    let watch = traces::Watch::default();
+    watch.cancel();
+    let error = traces::import_watched(
+        std::slice::from_ref(&path),
+        &ImportOptions::default(),
+        &watch,
+    )
+    .unwrap_err();
+    assert!(matches!(error, traces::ImportError::Cancelled), "{error}");
+}

@@ -63,6 +63,9 @@ impl App {
                 if let Some(job) = &self.runs.job {
                     job.cancel();
                 }
+                if let Some(run) = &self.traces {
+                    run.cancel();
+                }
             }
             Command::ShowScenario(index) => {
                 let index = index.min(self.doc.project().scenarios.len().saturating_sub(1));

@@ -17,6 +17,13 @@ use super::{App, Panels};
 
 impl App {
     pub(super) fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        // While a traces file is read, nothing is edited: Escape cancels.
+        if self.traces.is_some() {
+            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+                commands.push(Command::Cancel);
+            }
+            return;
+        }
         let typing = ctx.egui_wants_keyboard_input();
         let active = if typing {
             &command::WITH_SHORTCUTS[..command::WHILE_TYPING]

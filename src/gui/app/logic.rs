@@ -77,6 +77,7 @@ impl App {
                 }
             }
         }
+        self.poll_traces();
         if let Some(question) = &self.files.question
             && let Some(answer) = question.poll()
         {
@@ -156,8 +157,8 @@ impl App {
     pub(super) fn answered(&mut self, purpose: &Purpose, path: PathBuf, ctx: &egui::Context) {
         match purpose {
             Purpose::Open => self.open(path, ctx),
-            Purpose::ImportTraces => self.import_traces(&path),
-            Purpose::Calibrate => self.calibrate_from(&path),
+            Purpose::ImportTraces => self.import_traces(&path, ctx),
+            Purpose::Calibrate => self.calibrate_from(&path, ctx),
             Purpose::SaveAs => {
                 self.save_to(path);
                 if !self.doc.is_dirty()

@@ -105,6 +105,8 @@ pub struct App {
     /// Where the side and bottom panels were drawn last frame.
     panels: Panels,
     message: Option<Message>,
+    /// A traces file being read, for Import traces… or Calibrate.
+    traces: Option<traces::TracesRun>,
     /// "Find service", while open.
     find: Option<super::panels::find::Find>,
     status: String,
@@ -259,6 +261,7 @@ impl App {
                 results: egui::Rect::NOTHING,
             },
             message,
+            traces: None,
             find: None,
             status: String::new(),
             title: String::new(),

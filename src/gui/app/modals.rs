@@ -65,6 +65,7 @@ impl App {
     /// answer as a command.
     pub(super) fn modals_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         self.browser_ui(ctx, commands);
+        self.traces_ui(ctx, commands);
         if let Some(action) = &self.files.discarding {
             let what = match action {
                 Discarding::Quit => "closing",

@@ -25,13 +25,24 @@ pub fn read_text(text: &str, path: &Path) -> Result<(Format, Vec<Span>), TraceEr
 /// Zipkin's shared server spans are re-parented later, by
 /// [`super::Assembler`], once their trace is whole.
 pub fn read_stream(path: &Path, sink: &mut dyn FnMut(Span)) -> Result<Format, TraceError> {
+    read_watched(path, &Watch::default(), sink)
+}
+
+/// [`read_stream`], counting the bytes read into `watch` and stopping with
+/// an I/O error once `watch` is cancelled.
+pub fn read_watched(
+    path: &Path,
+    watch: &Watch,
+    sink: &mut dyn FnMut(Span),
+) -> Result<Format, TraceError> {
     use std::io::BufRead;
     let io = |cause| TraceError::Io {
         path: path.to_owned(),
         cause,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let counted = Counted { file, watch };
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, counted);
     // Leading blank space is skipped a buffer at a time, counting the lines
     // and columns it held so that errors still name the file's place.
     let (mut lines, mut columns) = (0, 0);
@@ -129,6 +140,52 @@ fn read_from<'de, R: serde_json::de::Read<'de>>(
             path: path.to_owned(),
             why: "it does not start with { or [".into(),
         }),
+    }
+}
+
+/// How far a read has come, and a way to stop it, shared with another
+/// thread (the app's progress bar and its Cancel button).
+#[derive(Debug, Default)]
+pub struct Watch {
+    bytes: std::sync::atomic::AtomicU64,
+    cancelled: std::sync::atomic::AtomicBool,
+}
+
+impl Watch {
+    /// Bytes read so far, over every file.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Asks the read to stop.
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A file whose reads are counted into a [`Watch`], and fail once it is
+/// cancelled.
+struct Counted<'a> {
+    file: std::fs::File,
+    watch: &'a Watch,
+}
+
+impl std::io::Read for Counted<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.watch.is_cancelled() {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        let n = self.file.read(buffer)?;
+        self.watch
+            .bytes
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
     }
 }
 

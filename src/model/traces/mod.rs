@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use assemble::{Assembled, Assembler, MAX_OPEN_SPANS, QUIET_WINDOW_NS, assemble};
 pub use calibrate::{Calibration, Change, calibrate, clipped};
-pub use formats::{read_stream, read_text};
+pub use formats::{Watch, read_stream, read_text, read_watched};
 pub use infer::{
     DEFAULT_WORKERS, Import, ImportOptions, InferError, Inference, LinkReport, ServiceReport, infer,
 };
@@ -210,6 +210,9 @@ pub enum ImportError {
     /// Nothing usable was in them.
     #[error(transparent)]
     Infer(#[from] InferError),
+    /// The import was cancelled (by [`Watch::cancel`]).
+    #[error("the import was cancelled")]
+    Cancelled,
 }
 
 /// Reads every file (any mix of formats) as a stream, rebuilds the trees
@@ -221,13 +224,27 @@ pub fn import_files(
     paths: &[PathBuf],
     options: &ImportOptions,
 ) -> Result<(Import, Vec<String>), ImportError> {
+    import_watched(paths, options, &Watch::default())
+}
+
+/// [`import_files`], with its progress counted into `watch`, which can also
+/// cancel it.
+pub fn import_watched(
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    watch: &Watch,
+) -> Result<(Import, Vec<String>), ImportError> {
     let mut inference = Inference::new();
     let mut assembler = Assembler::default();
     let mut sources = Vec::new();
     let mut walk = |trace: Trace| inference.add(&trace);
     for path in paths {
         assembler.next_file();
-        read_stream(path, &mut |span| assembler.push(span, &mut walk))?;
+        let read = read_watched(path, watch, &mut |span| assembler.push(span, &mut walk));
+        if watch.is_cancelled() {
+            return Err(ImportError::Cancelled);
+        }
+        read?;
         sources.push(path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
