@@ -20,6 +20,7 @@ mod files;
 mod fuzz_corpus;
 #[cfg(feature = "gui")]
 mod gui;
+mod hdr;
 mod import;
 mod layering;
 mod layout;

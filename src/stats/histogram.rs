@@ -140,7 +140,7 @@ impl LatencyHistogram {
         Self::with_bits(7)
     }
 
-    fn with_bits(bits: u32) -> Self {
+    pub(super) fn with_bits(bits: u32) -> Self {
         Self {
             bits,
             directory: Vec::new(),
@@ -152,9 +152,10 @@ impl LatencyHistogram {
         }
     }
 
-    /// The bucket of a value.
+    /// The bucket of a value: `HdrHistogram`'s counts index for a unit of
+    /// one and 2^(`bits` + 1) sub-buckets.
     #[inline]
-    fn index(&self, ns: u64) -> usize {
+    pub(super) fn index(&self, ns: u64) -> usize {
         let sub = 1_u64 << self.bits;
         if ns < 2 * sub {
             #[expect(clippy::cast_possible_truncation, reason = "below 2^11")]
@@ -171,7 +172,7 @@ impl LatencyHistogram {
     }
 
     /// The smallest value in bucket `index`.
-    fn lowest(&self, index: usize) -> u64 {
+    pub(super) fn lowest(&self, index: usize) -> u64 {
         let sub = 1_usize << self.bits;
         if index < 2 * sub {
             return index as u64;
@@ -192,7 +193,7 @@ impl LatencyHistogram {
     }
 
     /// Each bucket with values, in increasing order: (bucket, count).
-    fn recorded(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+    pub(super) fn recorded(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
         self.directory
             .iter()
             .enumerate()
@@ -269,7 +270,7 @@ impl LatencyHistogram {
         self.record_n(ns, 1);
     }
 
-    fn record_n(&mut self, ns: u64, n: u64) {
+    pub(super) fn record_n(&mut self, ns: u64, n: u64) {
         let index = self.index(ns);
         let (block, i) = (index / BLOCK, index % BLOCK);
         if block >= self.directory.len() {
@@ -290,6 +291,24 @@ impl LatencyHistogram {
         self.sum_ns += u128::from(ns) * u128::from(n);
         self.min_ns = self.min_ns.min(ns);
         self.max_ns = self.max_ns.max(ns);
+    }
+
+    /// Buckets per doubling are 2^`bits`.
+    pub(super) fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Sets the exact sum, smallest and largest value, which an encoding
+    /// of the buckets alone does not carry.
+    pub(super) fn set_exact(&mut self, sum_ns: u128, min_ns: u64, max_ns: u64) {
+        self.sum_ns = sum_ns;
+        self.min_ns = min_ns;
+        self.max_ns = max_ns;
+    }
+
+    /// The exact sum of the values, in nanoseconds.
+    pub fn sum_ns(&self) -> u128 {
+        self.sum_ns
     }
 
     /// Forgets every value, keeping the precision.

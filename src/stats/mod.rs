@@ -5,6 +5,7 @@
 //! Nothing here knows where the numbers came from; the same report types
 //! serve a simulation and a measurement, so they compare field by field.
 
+pub mod hdr;
 mod histogram;
 mod interval;
 mod report;
