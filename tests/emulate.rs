@@ -56,6 +56,8 @@ fn drive(emulation: &Emulation, project: &Project, pacing: Pacing, seconds: f64)
         insecure: false,
         thresholds: Vec::new(),
         threads: Some(1),
+        shard: None,
+        start_at: None,
     })
     .unwrap()
 }

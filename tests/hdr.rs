@@ -1,4 +1,4 @@
-//! HdrHistogram's interchange encoding: blobs written by the reference
+//! `HdrHistogram`'s interchange encoding: blobs written by the reference
 //! library's Python port (`hdrhistogram` 0.10, `HdrHistogram(1, 3600e9, d)`
 //! then `encode()`) read to the buckets archbench fills with the same
 //! values; encoding and decoding keep every bucket and the exact figures;
@@ -109,7 +109,7 @@ fn parts_encoded_apart_merge_to_the_whole_exactly() {
     for parts in [2, 3, 7] {
         let mut split = vec![LatencyHistogram::new(); parts];
         for &v in &values {
-            split[(rng.next() % parts as u64) as usize].record(v);
+            split[usize::try_from(rng.next() % parts as u64).unwrap()].record(v);
         }
         let mut merged = LatencyHistogram::new();
         for part in &split {

@@ -53,6 +53,8 @@ fn plan(url: &str, pacing: Pacing, seconds: f64) -> LoadPlan {
         insecure: false,
         thresholds: Vec::new(),
         threads: None,
+        shard: None,
+        start_at: None,
     }
 }
 

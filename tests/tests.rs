@@ -30,6 +30,8 @@ mod mutants;
 mod patterns;
 mod properties;
 mod schema;
+#[cfg(feature = "loadgen")]
+mod shards;
 mod stream;
 mod theory;
 mod traces;

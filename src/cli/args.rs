@@ -52,6 +52,11 @@ pub enum Command {
     /// or with a set number of users, and measure it.
     #[cfg(feature = "loadgen")]
     Load(LoadArgs),
+    /// Add up the JSON results of a sharded load test (`load --shard I/N
+    /// --format json`), histograms bucket for bucket, and check thresholds
+    /// on the merge.
+    #[cfg(feature = "loadgen")]
+    Merge(MergeArgs),
     /// Serve HTTP on 127.0.0.1 with a chosen service time, to aim `load` at.
     #[cfg(feature = "loadgen")]
     Target(TargetArgs),
@@ -204,6 +209,14 @@ pub struct LoadArgs {
     /// A check on the result, like p99<200ms or errors<1%; exit 3 if one fails. Repeatable.
     #[arg(long = "threshold")]
     pub thresholds: Vec<String>,
+    /// Send only share INDEX of COUNT of the load (0/4 to 3/4), for a run
+    /// from several machines whose JSON results `archbench merge` adds up.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Start the schedule at this instant (RFC 3339, like
+    /// 2026-12-02T10:00:00Z), so that every shard starts together.
+    #[arg(long)]
+    pub start_at: Option<String>,
     /// Output format; hgrm is `HdrHistogram`'s percentile distribution.
     #[arg(long, value_enum, default_value_t = LoadFormat::Text)]
     pub format: LoadFormat,
@@ -224,6 +237,26 @@ pub enum LoadFormat {
     Csv,
     /// `HdrHistogram`'s percentile distribution of the corrected latency.
     Hgrm,
+}
+
+/// `archbench merge`.
+#[cfg(feature = "loadgen")]
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Result files of `load --format json`, or - for standard input
+    /// (several results one after another, one a line).
+    #[arg(required = true)]
+    pub results: Vec<String>,
+    /// A check on the merged result, like p99<200ms or errors<1%; exit 3 if
+    /// one fails. Repeatable.
+    #[arg(long = "threshold")]
+    pub thresholds: Vec<String>,
+    /// Output format, as `load`'s.
+    #[arg(long, value_enum, default_value_t = LoadFormat::Text)]
+    pub format: LoadFormat,
+    /// Write the report here instead of stdout (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 /// `archbench target`.

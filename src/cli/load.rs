@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use crate::loadgen::{self, LoadPlan, Pacing, RequestSpec, Target, Threshold};
+use crate::loadgen::{self, LoadPlan, Pacing, RequestSpec, Shard, Target, Threshold};
 use crate::model::{Arrivals, Distribution, Project, StopCondition};
 use crate::stats::{OutputFormat, write_hgrm, write_load};
 
@@ -122,7 +122,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
             args.target
         )));
     }
-    let (targets, pacing, duration) = if is_url {
+    let (targets, mut pacing, duration) = if is_url {
         url_plan(args).map_err(super::usage)?
     } else {
         let Some(file) = load_valid(std::path::Path::new(&args.target)) else {
@@ -130,12 +130,31 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         };
         project_plan(args, &file.project)?
     };
-    let thresholds = args
-        .thresholds
-        .iter()
-        .map(|t| t.parse::<Threshold>())
-        .collect::<Result<Vec<_>, _>>()
+    let shard = args
+        .shard
+        .as_deref()
+        .map(str::parse::<Shard>)
+        .transpose()
         .map_err(|e| super::usage(e.into()))?;
+    let start_at = args
+        .start_at
+        .as_deref()
+        .map(|text| {
+            super::time::rfc3339(text).map_err(|m| anyhow::anyhow!("--start-at {text:?}: {m}"))
+        })
+        .transpose()
+        .map_err(super::usage)?;
+    if let (Some(shard), Pacing::Closed { users, .. }) = (shard, &mut pacing) {
+        let users_here = shard.users(*users);
+        if users_here == 0 {
+            return Err(super::usage(anyhow::anyhow!(
+                "--shard {shard}: {users} users cannot be shared among {} shards",
+                shard.count
+            )));
+        }
+        *users = users_here;
+    }
+    let thresholds = thresholds(&args.thresholds)?;
     let plan = LoadPlan {
         targets,
         pacing,
@@ -147,22 +166,48 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         insecure: args.insecure,
         thresholds,
         threads: args.threads,
+        shard,
+        start_at,
     };
     plan.validate().map_err(|e| super::usage(e.into()))?;
     let report = loadgen::run(plan)?;
+    finish(&report, args.format, args.output.as_deref())
+}
+
+/// `--threshold` flags, read (a bad one is a usage error).
+pub(super) fn thresholds(texts: &[String]) -> anyhow::Result<Vec<Threshold>> {
+    texts
+        .iter()
+        .map(|t| t.parse::<Threshold>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| super::usage(e.into()))
+}
+
+/// Writes `report` in `format` to `output` (or stdout), and gives the exit
+/// code: `load`'s ending, and `merge`'s.
+pub(super) fn finish(
+    report: &crate::stats::LoadReport,
+    format: LoadFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
     let mut bytes = Vec::new();
-    match args.format {
+    match format {
         LoadFormat::Hgrm => write_hgrm(&report.latency, &mut bytes),
-        LoadFormat::Text => write_load(&report, OutputFormat::Text, &mut bytes),
-        LoadFormat::Json => write_load(&report, OutputFormat::Json, &mut bytes),
-        LoadFormat::Csv => write_load(&report, OutputFormat::Csv, &mut bytes),
+        LoadFormat::Text => write_load(report, OutputFormat::Text, &mut bytes),
+        LoadFormat::Json => write_load(report, OutputFormat::Json, &mut bytes),
+        LoadFormat::Csv => write_load(report, OutputFormat::Csv, &mut bytes),
     }
     .context("cannot format the report")?;
-    emit(args.output.as_deref(), &bytes)?;
+    emit(output, &bytes)?;
+    Ok(exit_code(report))
+}
+
+/// Exit 1 when not one request had a good answer (the run measured
+/// nothing, whatever else it says), else 3 when a threshold failed, else 0.
+pub(super) fn exit_code(report: &crate::stats::LoadReport) -> u8 {
     let server_errors = report.errors.get("http_5xx").copied().unwrap_or(0);
     let failed: u64 = report.errors.values().sum();
     if report.requests == server_errors && failed > 0 {
-        // Not one good answer: the run measured nothing, whatever else it says.
         let mut failures: Vec<(&String, &u64)> =
             report.errors.iter().filter(|(_, n)| **n > 0).collect();
         failures.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -171,11 +216,11 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
             "error: every request failed ({}); nothing was measured",
             listed.join(", ")
         );
-        return Ok(exit::FAILURE);
+        return exit::FAILURE;
     }
-    Ok(if report.thresholds.iter().all(|t| t.pass) {
+    if report.thresholds.iter().all(|t| t.pass) {
         exit::OK
     } else {
         exit::SLO_FAILED
-    })
+    }
 }

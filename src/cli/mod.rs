@@ -12,12 +12,16 @@ mod emulate;
 mod import;
 #[cfg(feature = "loadgen")]
 mod load;
+#[cfg(feature = "loadgen")]
+mod merge;
 mod overrides;
 mod progress;
 mod simulate;
 mod sweep;
 #[cfg(feature = "loadgen")]
 mod target;
+#[cfg(feature = "loadgen")]
+mod time;
 #[cfg(feature = "loadgen")]
 mod validate;
 
@@ -93,6 +97,8 @@ pub fn run(args: Args) -> ExitCode {
         Some(Command::Sweep(sweep)) => sweep::run(sweep),
         #[cfg(feature = "loadgen")]
         Some(Command::Load(load)) => load::run(&load),
+        #[cfg(feature = "loadgen")]
+        Some(Command::Merge(merge)) => merge::run(&merge),
         #[cfg(feature = "loadgen")]
         Some(Command::Target(target)) => target::run(&target),
         #[cfg(feature = "loadgen")]

@@ -39,14 +39,15 @@ use tokio::time::Instant;
 use crate::model::ArrivalProcess;
 use crate::sim::{ArrivalClock, Rng, Sampler};
 use crate::stats::{
-    IntervalPoint, LagSummary, LatencyHistogram, LoadReport, TargetLatency, ThresholdResult,
+    EncodedHistogram, IntervalPoint, LagSummary, LatencyHistogram, LoadReport, ShardInfo,
+    TargetLatency, ThresholdResult,
 };
 
 pub use client::{Answer, Failure, read_response};
 pub use error::LoadError;
 pub use plan::{
-    LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, MAX_THREADS, Pacing, RequestSpec,
-    Target, Threshold, ThresholdMetric, expand_env, project_targets,
+    LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, MAX_SHARDS, MAX_THREADS, Pacing,
+    RequestSpec, Shard, Target, Threshold, ThresholdMetric, expand_env, project_targets,
 };
 pub use target::{TargetConfig, TargetServer};
 
@@ -182,8 +183,19 @@ async fn drive(
 ) -> LoadReport {
     // Workers listen to `halt`, which the run controls; the caller's `stop` only triggers it.
     let (halt, halted) = watch::channel(false);
-    // A short lead so every worker is ready when the schedule begins.
-    let start = Instant::now() + Duration::from_millis(20);
+    // A short lead so every worker is ready when the schedule begins, or
+    // the wait until the instant every shard starts at.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "--start-at names a wall-clock instant every shard shares"
+    )]
+    let now = std::time::SystemTime::now();
+    let lead = plan
+        .start_at
+        .and_then(|at| at.duration_since(now).ok())
+        .unwrap_or_default()
+        .max(Duration::from_millis(20));
+    let start = Instant::now() + lead;
     let end = start + plan.duration;
     let measure_from = start + plan.warmup;
     // Kept until every worker has finished.
@@ -302,17 +314,33 @@ fn schedule(plan: &LoadPlan) -> Option<Arc<Mutex<Schedule>>> {
     else {
         return None;
     };
+    let from_zero = *process == ArrivalProcess::Constant;
+    // A shard of an evenly spaced schedule keeps its share of the whole
+    // one; a shard of a Poisson one has a stream of its own at its share
+    // of the rate.
+    let (segments, stream, keep) = match plan.shard {
+        Some(shard) if !from_zero => {
+            let fraction = 1.0 / f64::from(shard.count);
+            let scaled = segments
+                .iter()
+                .map(|s| crate::model::RateSegment {
+                    start_rps: s.start_rps * fraction,
+                    end_rps: s.end_rps * fraction,
+                    ..*s
+                })
+                .collect();
+            (scaled, shard.index + 1, None)
+        }
+        shard => (segments.clone(), 0, shard),
+    };
     let clock = ArrivalClock::from_segments(
         *process,
-        segments.clone(),
-        Rng::stream(*seed, 0, "load-schedule"),
+        segments,
+        Rng::stream(*seed, stream, "load-schedule"),
     );
-    let from_zero = *process == ArrivalProcess::Constant;
-    Some(Arc::new(Mutex::new(Schedule::new(
-        clock,
-        plan.duration.as_secs_f64(),
-        from_zero,
-    ))))
+    Some(Arc::new(Mutex::new(
+        Schedule::new(clock, plan.duration.as_secs_f64(), from_zero).keeping(keep),
+    )))
 }
 
 /// Merges snapshots as they come, closing seconds `lag_seconds` old, until
@@ -451,6 +479,16 @@ fn report(
         think_ms: (all.thinks > 0).then(|| all.think_ns as f64 / all.thinks as f64 / 1e6),
         intervals,
         thresholds: Vec::new(),
+        latency_hdr: Some(EncodedHistogram::of(&all.corrected)),
+        uncorrected_latency_hdr: Some(EncodedHistogram::of(&all.uncorrected)),
+        shard: plan.shard.map(|shard| ShardInfo {
+            shard: shard.to_string(),
+            start_at_unix_ms: plan.start_at.and_then(|at| {
+                at.duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .and_then(|d| u64::try_from(d.as_millis()).ok())
+            }),
+        }),
         latency: all.corrected,
         uncorrected_latency: all.uncorrected,
     };

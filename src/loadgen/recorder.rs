@@ -216,5 +216,10 @@ fn point(snapshot: &Snapshot, length_s: f64) -> IntervalPoint {
         max_ms: snapshot.corrected.max_ns() as f64 / 1e6,
         errors: snapshot.errors(),
         steal_ms: None,
+        latency_hdr: if requests > 0 {
+            crate::stats::hdr::encode(&snapshot.corrected)
+        } else {
+            String::new()
+        },
     }
 }

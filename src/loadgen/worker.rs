@@ -29,6 +29,10 @@ pub struct Schedule {
     exhausted: bool,
     /// Requests the schedule has handed out (its length, by the end).
     pub scheduled: u64,
+    /// Keep only this shard's share of the requests.
+    keep: Option<super::Shard>,
+    /// Requests of the whole schedule passed, kept or not.
+    passed: u64,
 }
 
 impl Schedule {
@@ -41,7 +45,16 @@ impl Schedule {
             offset: if from_zero { None } else { Some(0.0) },
             exhausted: false,
             scheduled: 0,
+            keep: None,
+            passed: 0,
         }
+    }
+
+    /// Keeps only `shard`'s share: every `count`-th request from the
+    /// `index`-th.
+    pub fn keeping(mut self, shard: Option<super::Shard>) -> Self {
+        self.keep = shard;
+        self
     }
 
     /// The next request's due time, in seconds from the start.
@@ -49,17 +62,25 @@ impl Schedule {
         if self.exhausted {
             return None;
         }
-        let next = self
-            .clock
-            .next_arrival()
-            .map(|t| t - *self.offset.get_or_insert(t));
-        // The tolerance absorbs rounding in the sum of many equal gaps.
-        let Some(t) = next.filter(|t| *t < self.duration_s - 1e-9) else {
-            self.exhausted = true;
-            return None;
-        };
-        self.scheduled += 1;
-        Some(t)
+        loop {
+            let next = self
+                .clock
+                .next_arrival()
+                .map(|t| t - *self.offset.get_or_insert(t));
+            // The tolerance absorbs rounding in the sum of many equal gaps.
+            let Some(t) = next.filter(|t| *t < self.duration_s - 1e-9) else {
+                self.exhausted = true;
+                return None;
+            };
+            self.passed += 1;
+            if let Some(shard) = self.keep
+                && (self.passed - 1) % u64::from(shard.count) != u64::from(shard.index)
+            {
+                continue;
+            }
+            self.scheduled += 1;
+            return Some(t);
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 //!   index offset (i32, 0), significant digits (i32), lowest discernible
 //!   value (i64, 1), highest trackable value (i64), integer-to-double ratio
 //!   (f64, 1.0); then the counts from index 0 to the largest value's, each
-//!   a ZigZag LEB128 number (at most 9 bytes), a run of two or more zeros
+//!   a `ZigZag` LEB128 number (at most 9 bytes), a run of two or more zeros
 //!   written as minus its length.
 //!
 //! The exact sum, smallest and largest value are not in the encoding (it
@@ -155,7 +155,7 @@ pub fn decode(text: &str) -> Result<LatencyHistogram, HdrError> {
         }
         if value > 0 {
             // Past the largest bucket of u64 values: malformed.
-            if index >= histogram.index(u64::MAX) + 1 {
+            if index > histogram.index(u64::MAX) {
                 return Err(HdrError::Count(HEADER + start));
             }
             histogram.record_n(histogram.lowest(index), value.unsigned_abs());
@@ -185,7 +185,7 @@ fn be_u32(bytes: &[u8], at: usize) -> Result<u32, HdrError> {
     Ok(u32::from_be_bytes([word[0], word[1], word[2], word[3]]))
 }
 
-/// ZigZag, then LEB128 in at most 9 bytes (the ninth holds 8 bits).
+/// `ZigZag`, then LEB128 in at most 9 bytes (the ninth holds 8 bits).
 fn put_zigzag(out: &mut Vec<u8>, value: i64) {
     #[expect(clippy::cast_sign_loss, reason = "ZigZag's bit pattern")]
     let mut v = ((value << 1) ^ (value >> 63)) as u64;

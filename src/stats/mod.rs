@@ -15,10 +15,10 @@ mod write;
 pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
-    BatchReport, ClassReport, Comparison, Confidence, IntervalPoint, LagSummary, Limit, LinkReport,
-    LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries,
-    SimulationReport, SweepPoint, SweepReport, SweepScenario, TargetLatency, ThresholdResult,
-    TimeSeries, WarmupMethod,
+    BatchReport, ClassReport, Comparison, Confidence, EncodedHistogram, IntervalPoint, LagSummary,
+    Limit, LinkReport, LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport,
+    ServiceReport, ServiceSeries, ShardInfo, SimulationReport, SweepPoint, SweepReport,
+    SweepScenario, TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
 };
 pub use validation::{
     ClassVersus, Metric, ReplicaStats, ServiceStats, ServiceVersus, Tolerance, ToleranceResult,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::histogram::{LatencyHistogram, LatencySummary};
 use super::interval::Interval;
@@ -503,12 +503,70 @@ pub struct LoadReport {
     pub intervals: Vec<IntervalPoint>,
     /// The `--threshold` checks, in order.
     pub thresholds: Vec<ThresholdResult>,
+    /// `latency`, whole, in `HdrHistogram`'s interchange encoding, so runs
+    /// (the shards of one) merge exactly (`archbench merge`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_hdr: Option<EncodedHistogram>,
+    /// `uncorrected_latency`, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncorrected_latency_hdr: Option<EncodedHistogram>,
+    /// Which share of a sharded run this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
     /// The histogram behind `latency_ms`.
     #[serde(skip)]
     pub latency: LatencyHistogram,
     /// The histogram behind `uncorrected_latency_ms`.
     #[serde(skip)]
     pub uncorrected_latency: LatencyHistogram,
+}
+
+/// A histogram in `HdrHistogram`'s V2 compressed encoding (base64), with
+/// the exact figures the encoding does not carry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncodedHistogram {
+    /// The buckets (see [`super::hdr`]).
+    pub hdr: String,
+    /// Values recorded.
+    pub count: u64,
+    /// Their exact sum, ns.
+    pub sum_ns: u128,
+    /// The smallest, ns.
+    pub min_ns: u64,
+    /// The largest, ns.
+    pub max_ns: u64,
+}
+
+impl EncodedHistogram {
+    /// The encoding of `histogram`.
+    pub fn of(histogram: &LatencyHistogram) -> Self {
+        Self {
+            hdr: super::hdr::encode(histogram),
+            count: histogram.count(),
+            sum_ns: histogram.sum_ns(),
+            min_ns: histogram.min_ns(),
+            max_ns: histogram.max_ns(),
+        }
+    }
+
+    /// The histogram back, exactly.
+    pub fn decode(&self) -> Result<LatencyHistogram, super::hdr::HdrError> {
+        let histogram = super::hdr::decode_exact(&self.hdr, self.sum_ns, self.min_ns, self.max_ns)?;
+        if histogram.count() == self.count {
+            Ok(histogram)
+        } else {
+            Err(super::hdr::HdrError::Count(0))
+        }
+    }
+}
+
+/// A shard's place in a sharded run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// `INDEX/COUNT`.
+    pub shard: String,
+    /// The `--start-at` every shard was given, in Unix milliseconds.
+    pub start_at_unix_ms: Option<u64>,
 }
 
 /// One target's share of a load test.
@@ -555,6 +613,10 @@ pub struct IntervalPoint {
     /// over the cores; 10 ms resolution), ms; absent where it is not known.
     /// Latency measured in a second with steal includes the wait for the CPU.
     pub steal_ms: Option<f64>,
+    /// The second's latency histogram (two significant digits) in
+    /// `HdrHistogram`'s interchange encoding.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub latency_hdr: String,
 }
 
 /// One `--threshold` check.

@@ -200,6 +200,8 @@ impl LivePanel {
             insecure: false,
             thresholds: Vec::new(),
             threads: None,
+            shard: None,
+            start_at: None,
         };
         plan.validate().map_err(|e| e.to_string())?;
         Ok(plan)

@@ -465,6 +465,8 @@ impl Emulation {
             insecure: false,
             thresholds: Vec::new(),
             threads: Some(1),
+            shard: None,
+            start_at: None,
         };
         plan.validate()?;
         Ok(plan)

@@ -1,0 +1,341 @@
+//! `archbench merge RESULT...`: the JSON results of a sharded load test
+//! (`archbench load --shard I/N --format json`), or of runs of one schedule
+//! from several machines, added up exactly: the merged histograms are the
+//! ones a single recorder would have filled with every sample, because each
+//! result carries its histograms whole (`HdrHistogram`'s interchange
+//! encoding) and histograms of one precision add bucket by bucket.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+use crate::loadgen::{self, Threshold};
+use crate::stats::{
+    EncodedHistogram, IntervalPoint, LagSummary, LatencyHistogram, LoadReport, ShardInfo,
+};
+
+use super::args::MergeArgs;
+
+/// What a result must hold to be merged (the rest of `load`'s JSON is
+/// derived, and recomputed).
+#[derive(Deserialize)]
+struct Run {
+    targets: Vec<String>,
+    mode: String,
+    duration_s: f64,
+    scheduled: u64,
+    requests: u64,
+    dropped: u64,
+    errors: BTreeMap<String, u64>,
+    status: BTreeMap<String, u64>,
+    bytes_sent: u64,
+    bytes_received: u64,
+    generator_saturated: bool,
+    generator_lag_ms: Lag,
+    steal_ms: Option<f64>,
+    sent_late: u64,
+    think_ms: Option<f64>,
+    intervals: Vec<Second>,
+    latency_hdr: Option<EncodedHistogram>,
+    uncorrected_latency_hdr: Option<EncodedHistogram>,
+    shard: Option<ShardInfo>,
+}
+
+#[derive(Deserialize)]
+struct Lag {
+    p99: f64,
+    max: f64,
+}
+
+#[derive(Deserialize)]
+struct Second {
+    #[serde(rename = "second")]
+    at: u64,
+    requests: u64,
+    throughput_rps: f64,
+    errors: u64,
+    steal_ms: Option<f64>,
+    #[serde(default)]
+    latency_hdr: String,
+}
+
+/// A result read, with where it came from.
+struct Named {
+    name: String,
+    run: Run,
+    latency: LatencyHistogram,
+    uncorrected: LatencyHistogram,
+}
+
+/// Exit 0 when merged, 1 on bad or mismatched input (or when not one
+/// request had a good answer), 3 when a threshold fails on the merge.
+pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
+    let thresholds = super::load::thresholds(&args.thresholds)?;
+    let mut runs = Vec::new();
+    for source in &args.results {
+        let (name, text) = if source == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read standard input")?;
+            ("<stdin>".to_owned(), text)
+        } else {
+            let text =
+                std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))?;
+            (source.clone(), text)
+        };
+        // One result, or several one after another (one a line).
+        let stream = serde_json::Deserializer::from_str(&text).into_iter::<Run>();
+        let before = runs.len();
+        for (k, run) in stream.enumerate() {
+            let run = run.map_err(|e| {
+                anyhow::anyhow!("{name}:{}:{}: {}", e.line(), e.column(), strip_place(&e))
+            })?;
+            let label = if k == 0 {
+                name.clone()
+            } else {
+                format!("{name} (result {})", k + 1)
+            };
+            runs.push(decode(label, run)?);
+        }
+        if runs.len() == before {
+            bail!("{name}: holds no result");
+        }
+    }
+    let report = merge(&runs, &thresholds)?;
+    super::load::finish(&report, args.format, args.output.as_deref())
+}
+
+fn strip_place(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    }
+}
+
+fn decode(name: String, run: Run) -> anyhow::Result<Named> {
+    let (Some(latency), Some(uncorrected)) = (&run.latency_hdr, &run.uncorrected_latency_hdr)
+    else {
+        bail!(
+            "{name}: holds no histograms, so it cannot be merged exactly; write each result \
+             with `archbench load ... --format json`"
+        );
+    };
+    let latency = latency
+        .decode()
+        .map_err(|e| anyhow::anyhow!("{name}: latency_hdr: {e}"))?;
+    let uncorrected = uncorrected
+        .decode()
+        .map_err(|e| anyhow::anyhow!("{name}: uncorrected_latency_hdr: {e}"))?;
+    Ok(Named {
+        name,
+        run,
+        latency,
+        uncorrected,
+    })
+}
+
+/// Checks that the results belong together, then adds them up.
+fn merge(runs: &[Named], thresholds: &[Threshold]) -> anyhow::Result<LoadReport> {
+    let Some(first) = runs.first() else {
+        bail!("nothing to merge");
+    };
+    for other in &runs[1..] {
+        if other.run.targets != first.run.targets {
+            bail!(
+                "{} drove {:?} but {} drove {:?}: only results of one test merge",
+                first.name,
+                first.run.targets,
+                other.name,
+                other.run.targets
+            );
+        }
+        if other.latency.layout().1 != first.latency.layout().1 {
+            bail!(
+                "{} and {} record latency to different precisions; they cannot merge exactly",
+                first.name,
+                other.name
+            );
+        }
+    }
+    check_shards(runs)?;
+
+    let mut latency = LatencyHistogram::new();
+    let mut uncorrected = LatencyHistogram::new();
+    let (mut errors, mut status) = (BTreeMap::new(), BTreeMap::new());
+    let mut seconds: BTreeMap<u64, (u64, f64, u64, Option<f64>, LatencyHistogram)> =
+        BTreeMap::new();
+    for named in runs {
+        latency.merge(&named.latency);
+        uncorrected.merge(&named.uncorrected);
+        for (k, n) in &named.run.errors {
+            *errors.entry(k.clone()).or_insert(0) += n;
+        }
+        for (k, n) in &named.run.status {
+            *status.entry(k.clone()).or_insert(0) += n;
+        }
+        for s in &named.run.intervals {
+            let entry = seconds
+                .entry(s.at)
+                .or_insert_with(|| (0, 0.0, 0, None, LatencyHistogram::coarse()));
+            entry.0 += s.requests;
+            entry.1 += s.throughput_rps;
+            entry.2 += s.errors;
+            entry.3 = match (entry.3, s.steal_ms) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if !s.latency_hdr.is_empty() {
+                let second = crate::stats::hdr::decode(&s.latency_hdr).map_err(|e| {
+                    anyhow::anyhow!("{}: second {}: latency_hdr: {e}", named.name, s.at)
+                })?;
+                entry.4.merge(&second);
+            }
+        }
+    }
+    let sum = |f: fn(&Run) -> u64| runs.iter().map(|r| f(&r.run)).sum::<u64>();
+    let duration_s = runs
+        .iter()
+        .map(|r| r.run.duration_s)
+        .fold(0.0, f64::max)
+        .max(1e-3);
+    let requests = sum(|r| r.requests);
+    let thinks: Vec<f64> = runs.iter().filter_map(|r| r.run.think_ms).collect();
+    let mut report = LoadReport {
+        targets: first.run.targets.clone(),
+        mode: format!(
+            "{} results merged; the first: {}",
+            runs.len(),
+            first.run.mode
+        ),
+        duration_s,
+        scheduled: sum(|r| r.scheduled),
+        requests,
+        dropped: sum(|r| r.dropped),
+        throughput_rps: requests as f64 / duration_s,
+        latency_ms: latency.summary(),
+        by_target: Vec::new(),
+        uncorrected_latency_ms: uncorrected.summary(),
+        errors,
+        status,
+        bytes_sent: sum(|r| r.bytes_sent),
+        bytes_received: sum(|r| r.bytes_received),
+        generator_saturated: runs.iter().any(|r| r.run.generator_saturated),
+        // The worst generator's: percentiles of separate machines' delays
+        // do not add up.
+        generator_lag_ms: LagSummary {
+            p99: runs
+                .iter()
+                .map(|r| r.run.generator_lag_ms.p99)
+                .fold(0.0, f64::max),
+            max: runs
+                .iter()
+                .map(|r| r.run.generator_lag_ms.max)
+                .fold(0.0, f64::max),
+        },
+        steal_ms: runs.iter().filter_map(|r| r.run.steal_ms).reduce(f64::max),
+        sent_late: sum(|r| r.sent_late),
+        think_ms: (!thinks.is_empty()).then(|| thinks.iter().sum::<f64>() / thinks.len() as f64),
+        intervals: seconds
+            .into_iter()
+            .map(
+                |(second, (requests, rps, errors, steal, h))| IntervalPoint {
+                    second,
+                    requests,
+                    throughput_rps: rps,
+                    p50_ms: h.quantile_ns(0.5) as f64 / 1e6,
+                    p99_ms: h.quantile_ns(0.99) as f64 / 1e6,
+                    max_ms: h.max_ns() as f64 / 1e6,
+                    errors,
+                    steal_ms: steal,
+                    latency_hdr: if requests > 0 {
+                        crate::stats::hdr::encode(&h)
+                    } else {
+                        String::new()
+                    },
+                },
+            )
+            .collect(),
+        thresholds: Vec::new(),
+        latency_hdr: Some(EncodedHistogram::of(&latency)),
+        uncorrected_latency_hdr: Some(EncodedHistogram::of(&uncorrected)),
+        shard: None,
+        latency,
+        uncorrected_latency: uncorrected,
+    };
+    report.thresholds = thresholds
+        .iter()
+        .map(|t| loadgen::check(t, &report))
+        .collect();
+    Ok(report)
+}
+
+/// Shards of one run: all or none say their shard, of one count, started
+/// at one instant, each index once.
+fn check_shards(runs: &[Named]) -> anyhow::Result<()> {
+    let sharded: Vec<(&Named, &ShardInfo)> = runs
+        .iter()
+        .filter_map(|r| r.run.shard.as_ref().map(|s| (r, s)))
+        .collect();
+    if sharded.is_empty() {
+        return Ok(());
+    }
+    if sharded.len() != runs.len() {
+        let plain = runs
+            .iter()
+            .find(|r| r.run.shard.is_none())
+            .map_or("", |r| &r.name);
+        bail!(
+            "{plain} is not a shard, but {} is: they are not one run",
+            sharded[0].0.name
+        );
+    }
+    let parse = |(named, info): &(&Named, &ShardInfo)| -> anyhow::Result<loadgen::Shard> {
+        info.shard
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", named.name))
+    };
+    let first = parse(&sharded[0])?;
+    let mut seen = vec![None; first.count as usize];
+    for entry in &sharded {
+        let shard = parse(entry)?;
+        let (named, info) = entry;
+        if shard.count != first.count {
+            bail!(
+                "{} is a shard of {} but {} of {}: they are not one run",
+                sharded[0].0.name,
+                first.count,
+                named.name,
+                shard.count
+            );
+        }
+        if info.start_at_unix_ms != sharded[0].1.start_at_unix_ms {
+            bail!(
+                "{} and {} started at different instants (--start-at): they are not one run",
+                sharded[0].0.name,
+                named.name
+            );
+        }
+        if let Some(other) = seen[shard.index as usize].replace(named.name.as_str()) {
+            bail!("{other} and {} are both shard {shard}", named.name);
+        }
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{i}/{}", first.count))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: shard(s) {} missing: the merge covers {} of {} shares of the load",
+            missing.join(", "),
+            first.count as usize - missing.len(),
+            first.count
+        );
+    }
+    Ok(())
+}
