@@ -260,8 +260,8 @@ fn merge(runs: &[Named], thresholds: &[Threshold]) -> anyhow::Result<LoadReport>
             )
             .collect(),
         thresholds: Vec::new(),
-        latency_hdr: Some(EncodedHistogram::of(&latency)),
-        uncorrected_latency_hdr: Some(EncodedHistogram::of(&uncorrected)),
+        latency_hdr: EncodedHistogram::of(&latency),
+        uncorrected_latency_hdr: EncodedHistogram::of(&uncorrected),
         shard: None,
         latency,
         uncorrected_latency: uncorrected,

@@ -479,8 +479,8 @@ fn report(
         think_ms: (all.thinks > 0).then(|| all.think_ns as f64 / all.thinks as f64 / 1e6),
         intervals,
         thresholds: Vec::new(),
-        latency_hdr: Some(EncodedHistogram::of(&all.corrected)),
-        uncorrected_latency_hdr: Some(EncodedHistogram::of(&all.uncorrected)),
+        latency_hdr: EncodedHistogram::of(&all.corrected),
+        uncorrected_latency_hdr: EncodedHistogram::of(&all.uncorrected),
         shard: plan.shard.map(|shard| ShardInfo {
             shard: shard.to_string(),
             start_at_unix_ms: plan.start_at.and_then(|at| {

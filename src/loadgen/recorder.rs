@@ -193,7 +193,13 @@ impl Collector {
             } else {
                 1.0
             };
-            self.closed.push(point(&snapshot, length));
+            // The second's histogram, encoded once, as it closes (the live
+            // view's provisional points need none).
+            let mut closed = point(&snapshot, length);
+            if closed.requests > 0 {
+                closed.latency_hdr = crate::stats::hdr::encode(&snapshot.corrected);
+            }
+            self.closed.push(closed);
             self.closed_latency.merge(&snapshot.corrected);
             published = true;
         }
@@ -216,10 +222,6 @@ fn point(snapshot: &Snapshot, length_s: f64) -> IntervalPoint {
         max_ms: snapshot.corrected.max_ns() as f64 / 1e6,
         errors: snapshot.errors(),
         steal_ms: None,
-        latency_hdr: if requests > 0 {
-            crate::stats::hdr::encode(&snapshot.corrected)
-        } else {
-            String::new()
-        },
+        latency_hdr: String::new(),
     }
 }

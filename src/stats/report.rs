@@ -505,13 +505,10 @@ pub struct LoadReport {
     pub thresholds: Vec<ThresholdResult>,
     /// `latency`, whole, in `HdrHistogram`'s interchange encoding, so runs
     /// (the shards of one) merge exactly (`archbench merge`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latency_hdr: Option<EncodedHistogram>,
+    pub latency_hdr: EncodedHistogram,
     /// `uncorrected_latency`, likewise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uncorrected_latency_hdr: Option<EncodedHistogram>,
-    /// Which share of a sharded run this is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncorrected_latency_hdr: EncodedHistogram,
+    /// Which share of a sharded run this is; `None` for a whole run.
     pub shard: Option<ShardInfo>,
     /// The histogram behind `latency_ms`.
     #[serde(skip)]
