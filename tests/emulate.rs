@@ -231,11 +231,16 @@ fn a_parallel_group_takes_the_longer_call_and_a_sequence_the_sum() {
             1,
         );
         let emulation = start(&project);
-        drive(&emulation, &project, users(1), 2.0);
+        let report = drive(&emulation, &project, users(1), 2.0);
         let mean = number(&stats(&emulation, "a"), &["response_ms", "mean"]);
+        // Never below the model; above it by the loopback and the event
+        // loop's wake-ups (a request makes a few), which a host that steals
+        // the CPU stretches: the heartbeat's p99 lateness, measured in the
+        // same run, twice over (fresh-clone CI measured 15.3 ms for 14).
+        let lag_ms = report.generator_lag_ms.p99;
         assert!(
-            mean >= expected_ms - 0.05 && mean <= expected_ms + 1.0,
-            "{group:?}: {mean} ms, expected {expected_ms} ms"
+            mean >= expected_ms - 0.05 && mean <= expected_ms + 1.0 + 2.0 * lag_ms,
+            "{group:?}: {mean} ms, expected {expected_ms} ms (lag p99 {lag_ms} ms)"
         );
     }
 }
