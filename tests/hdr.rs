@@ -9,23 +9,12 @@
 use archbench::stats::LatencyHistogram;
 use archbench::stats::hdr::{self, HdrError};
 
-/// splitmix64, for repeatable values.
-struct Rng(u64);
+use crate::support::Draws as Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Latency-like values: log-uniform from 1 ns to about 100 s.
-    fn latency(&mut self) -> u64 {
-        let exponent = (self.next() % 37) as u32;
-        (1_u64 << exponent) + self.next() % (1_u64 << exponent)
-    }
+/// Latency-like values: log-uniform from 1 ns to about 100 s.
+fn latency(rng: &mut Rng) -> u64 {
+    let exponent = (rng.next() % 37) as u32;
+    (1_u64 << exponent) + rng.next() % (1_u64 << exponent)
 }
 
 fn filled(mut histogram: LatencyHistogram, values: &[u64]) -> LatencyHistogram {
@@ -76,7 +65,7 @@ fn the_reference_librarys_blobs_read_to_archbenchs_buckets() {
 fn encoding_keeps_every_bucket_and_the_exact_figures() {
     let mut rng = Rng(7);
     for precise in [true, false] {
-        let values: Vec<u64> = (0..20_000).map(|_| rng.latency()).collect();
+        let values: Vec<u64> = (0..20_000).map(|_| latency(&mut rng)).collect();
         let histogram = filled(
             if precise {
                 LatencyHistogram::new()
@@ -104,7 +93,7 @@ fn encoding_keeps_every_bucket_and_the_exact_figures() {
 #[test]
 fn parts_encoded_apart_merge_to_the_whole_exactly() {
     let mut rng = Rng(11);
-    let values: Vec<u64> = (0..50_000).map(|_| rng.latency()).collect();
+    let values: Vec<u64> = (0..50_000).map(|_| latency(&mut rng)).collect();
     let whole = filled(LatencyHistogram::new(), &values);
     for parts in [2, 3, 7] {
         let mut split = vec![LatencyHistogram::new(); parts];
@@ -133,7 +122,7 @@ fn damaged_text_is_an_error_never_a_panic() {
     let v1 = "HISTEAAAAA==";
     assert!(matches!(hdr::decode(v1), Err(HdrError::Cookie(_))));
     let mut rng = Rng(3);
-    let values: Vec<u64> = (0..2_000).map(|_| rng.latency()).collect();
+    let values: Vec<u64> = (0..2_000).map(|_| latency(&mut rng)).collect();
     let text = hdr::encode(&filled(LatencyHistogram::new(), &values));
     // Every byte changed in turn, and every cut: an answer, not a panic.
     let bytes = text.as_bytes();

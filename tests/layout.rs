@@ -8,23 +8,7 @@ use archbench::model::{CallMode, Link, Position, Scenario, Service, ServiceKind,
 
 const NODE: (f32, f32) = (190.0, 90.0);
 
-/// A small deterministic generator (`SplitMix64`), so the graphs are the
-/// same on every run.
-struct Draws(u64);
-
-impl Draws {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap()
-    }
-}
+use crate::support::Draws;
 
 fn scenario(n: usize, edges: &[(usize, usize, bool)]) -> Scenario {
     Scenario {

@@ -333,3 +333,23 @@ pub fn erlang_k_m1_sigma(k: u32, lambda: f64, mu: f64) -> f64 {
     }
     sigma
 }
+
+/// A small deterministic generator (`SplitMix64`), so generated inputs are
+/// the same on every run.
+pub struct Draws(pub u64);
+
+impl Draws {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
+    }
+}
