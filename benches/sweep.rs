@@ -27,6 +27,7 @@ fn sweeps(c: &mut Criterion) {
             },
             scenario: None,
             threads,
+            shard: None,
         };
         group.bench_function(format!("threads_{threads}"), |b| {
             b.iter(|| {

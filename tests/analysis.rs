@@ -23,6 +23,7 @@ fn run_sweep(project: &archbench::model::Project, axis: SweepAxis) -> SweepRepor
         axis,
         scenario: None,
         threads: 0,
+        shard: None,
     };
     sweep(project, &spec, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -232,6 +233,7 @@ fn impossible_sweeps_are_refused() {
         axis,
         scenario: None,
         threads: 1,
+        shard: None,
     };
     let cancel = AtomicBool::new(false);
     for axis in [
@@ -291,6 +293,7 @@ fn sweeps_are_deterministic_whatever_the_threads() {
             },
             scenario: None,
             threads,
+            shard: None,
         };
         serde_json::to_string(&sweep(&project, &spec, &AtomicBool::new(false)).unwrap()).unwrap()
     };

@@ -359,3 +359,159 @@ fn results_that_are_not_one_run_are_refused() {
     std::fs::write(&broken, "{\"targets\": [\n  3").unwrap();
     refused(&[a, broken.to_str().unwrap().to_owned()], "x.json:2:3");
 }
+
+/// Runs `archbench sweep` on the three-tier example with `extra`
+/// arguments, JSON to `path`.
+fn sweep_to(path: &Path, extra: &[&str]) {
+    let path = path.to_str().unwrap();
+    let mut args = vec![
+        "sweep",
+        "projects/three-tier.ron",
+        "--duration",
+        "4s",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+        "-o",
+        path,
+    ];
+    args.extend_from_slice(extra);
+    let out = archbench(&args);
+    assert!(
+        out.status.success(),
+        "sweep {extra:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_sweep_split_into_shards_merges_into_the_whole_sweep_exactly() {
+    let _cpu = crate::support::cpu_heavy();
+    let dir = scratch("sweep");
+    for (axis, range) in [("--rate", "500..3000"), ("--replicas", "web=1..4")] {
+        let whole = dir.join("whole.json");
+        sweep_to(&whole, &[axis, range, "--steps", "7"]);
+        let whole_text = std::fs::read_to_string(&whole).unwrap();
+        let total: usize = json(&whole)["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["points"].as_array().unwrap().len())
+            .sum();
+        assert!(total >= 4, "{axis}: {total} points");
+        let mut shards = Vec::new();
+        let mut points = 0;
+        for i in 0..3 {
+            let path = dir.join(format!("shard-{i}.json"));
+            let shard = format!("{i}/3");
+            sweep_to(&path, &[axis, range, "--steps", "7", "--shard", &shard]);
+            let value = json(&path);
+            assert_eq!(value["shard"]["shard"], shard.as_str());
+            assert_eq!(value["shard"]["points"], total);
+            let mine: usize = value["scenarios"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["points"].as_array().unwrap().len())
+                .sum();
+            // Every third point: the shares differ by one at most.
+            assert!(
+                mine == total / 3 || mine == total.div_ceil(3),
+                "{mine} of {total}"
+            );
+            points += mine;
+            shards.push(path.to_str().unwrap().to_owned());
+        }
+        assert_eq!(points, total, "{axis}: the shards ran every point once");
+        // Out of order, as pods finish.
+        let merged = dir.join("merged.json");
+        let out = archbench(&[
+            "merge",
+            &shards[2],
+            &shards[0],
+            &shards[1],
+            "--format",
+            "json",
+            "-o",
+            merged.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&merged).unwrap(),
+            whole_text,
+            "{axis}: the merged sweep is the whole sweep, byte for byte"
+        );
+        // From standard input, concatenated with a pod's log lines between.
+        let mut logs = String::new();
+        for path in &shards {
+            logs.push_str("warning: a pod's log line\n");
+            logs.push_str(&std::fs::read_to_string(path).unwrap());
+            logs.push('\n');
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_archbench"))
+            .args(["merge", "-", "--format", "json"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), logs.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), whole_text);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("skipped 3 line(s)"));
+    }
+}
+
+#[test]
+fn sweep_shards_that_are_not_one_sweep_are_refused() {
+    let dir = scratch("sweep-refused");
+    let a = dir.join("a.json");
+    let b = dir.join("b.json");
+    let whole = dir.join("whole.json");
+    sweep_to(
+        &a,
+        &["--rate", "500..3000", "--steps", "3", "--shard", "0/2"],
+    );
+    sweep_to(
+        &b,
+        &["--rate", "500..2500", "--steps", "3", "--shard", "1/2"],
+    );
+    sweep_to(&whole, &["--rate", "500..3000", "--steps", "3"]);
+    let (a, b, whole) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        whole.to_str().unwrap(),
+    );
+    for (inputs, says) in [
+        (vec![a, b], "different sweeps"),
+        (vec![a, a], "both shard 0/2"),
+        (vec![a, whole], "not a shard"),
+    ] {
+        let mut args = vec!["merge"];
+        args.extend(inputs);
+        let out = archbench(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(says), "{says}: {stderr}");
+    }
+    let out = archbench(&[
+        "sweep",
+        "projects/three-tier.ron",
+        "--rate",
+        "auto",
+        "--shard",
+        "0/2",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be split"));
+}

@@ -298,6 +298,7 @@ fn a_slight_overload_is_saturated_and_never_sustainable() {
                 },
                 scenario: None,
                 threads: 0,
+                shard: None,
             },
             &std::sync::atomic::AtomicBool::new(false),
         )

@@ -54,7 +54,7 @@ pub enum Command {
     Load(LoadArgs),
     /// Add up the JSON results of a sharded load test (`load --shard I/N
     /// --format json`), histograms bucket for bucket, and check thresholds
-    /// on the merge.
+    /// on the merge; or put a sharded sweep's points back together.
     #[cfg(feature = "loadgen")]
     Merge(MergeArgs),
     /// Serve HTTP on 127.0.0.1 with a chosen service time, to aim `load` at.
@@ -243,8 +243,8 @@ pub enum LoadFormat {
 #[cfg(feature = "loadgen")]
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// Result files of `load --format json`, or - for standard input
-    /// (several results one after another, one a line).
+    /// Result files of `load --format json` or `sweep --shard I/N --format
+    /// json`, or - for standard input (several results one after another).
     #[arg(required = true)]
     pub results: Vec<String>,
     /// A check on the merged result, like p99<200ms or errors<1%; exit 3 if
@@ -392,6 +392,11 @@ pub struct SweepArgs {
     /// Threads to run points on (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Run only share INDEX of COUNT of the points (0/3 to 2/3): every
+    /// COUNT-th point from the INDEX-th. `archbench merge` puts the
+    /// shards' JSON results together into the whole sweep.
+    #[arg(long)]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     /// Exit with code 3 when a scenario misses a latency objective at the

@@ -73,7 +73,7 @@ struct Named {
 /// request had a good answer), 3 when a threshold fails on the merge.
 pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
     let thresholds = super::load::thresholds(&args.thresholds)?;
-    let mut runs = Vec::new();
+    let mut results = Vec::new();
     for source in &args.results {
         let (name, text) = if source == "-" {
             let mut text = String::new();
@@ -86,26 +86,139 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
                 std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))?;
             (source.clone(), text)
         };
-        // One result, or several one after another (one a line).
-        let stream = serde_json::Deserializer::from_str(&text).into_iter::<Run>();
-        let before = runs.len();
-        for (k, run) in stream.enumerate() {
-            let run = run.map_err(|e| {
-                anyhow::anyhow!("{name}:{}:{}: {}", e.line(), e.column(), strip_place(&e))
-            })?;
-            let label = if k == 0 {
-                name.clone()
-            } else {
-                format!("{name} (result {})", k + 1)
-            };
-            runs.push(decode(label, run)?);
-        }
-        if runs.len() == before {
+        let before = results.len();
+        read_results(&name, &text, &mut results)?;
+        if results.len() == before {
             bail!("{name}: holds no result");
         }
     }
+    let sweeps = results
+        .iter()
+        .filter(|(_, value)| value.get("axis").is_some())
+        .count();
+    if sweeps > 0 {
+        if sweeps < results.len() {
+            bail!("sweeps and load tests cannot merge into one result");
+        }
+        if !thresholds.is_empty() {
+            bail!("--threshold checks a load test's result; sweeps have their objectives");
+        }
+        return merge_sweeps(results, args);
+    }
+    let mut runs = Vec::new();
+    for (label, value) in results {
+        let run = serde_json::from_value(value).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        runs.push(decode(label, run)?);
+    }
     let report = merge(&runs, &thresholds)?;
     super::load::finish(&report, args.format, args.output.as_deref())
+}
+
+/// Every JSON result in `text` (one, or several one after another, as
+/// `kubectl logs` prints its pods'), labelled with where it came from.
+/// Lines outside a result that do not open one (a pod's warnings, which
+/// `kubectl logs` mixes in) are skipped, with a warning saying how many.
+fn read_results(
+    name: &str,
+    text: &str,
+    results: &mut Vec<(String, serde_json::Value)>,
+) -> anyhow::Result<()> {
+    let (mut at, mut skipped, mut count) = (0, 0_usize, 0_usize);
+    while at < text.len() {
+        let rest = &text[at..];
+        let start = rest.len() - rest.trim_start().len();
+        at += start;
+        if at == text.len() {
+            break;
+        }
+        if !text[at..].starts_with('{') {
+            skipped += 1;
+            at = text[at..].find('\n').map_or(text.len(), |end| at + end + 1);
+            continue;
+        }
+        let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter();
+        let value: serde_json::Value = match stream.next() {
+            Some(Ok(value)) => value,
+            Some(Err(e)) => {
+                // The place in the whole text, not in the rest.
+                let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+                let line = text[..at].matches('\n').count() + e.line();
+                let column = if e.line() == 1 {
+                    text[line_start..at].chars().count() + e.column()
+                } else {
+                    e.column()
+                };
+                bail!("{name}:{line}:{column}: {}", strip_place(&e));
+            }
+            None => break,
+        };
+        at += stream.byte_offset();
+        count += 1;
+        let label = if count == 1 {
+            name.to_owned()
+        } else {
+            format!("{name} (result {count})")
+        };
+        results.push((label, value));
+    }
+    if skipped > 0 {
+        eprintln!("note: {name}: skipped {skipped} line(s) that are not part of a JSON result");
+    }
+    Ok(())
+}
+
+/// Merges the shards of one sweep (`sweep --shard I/N --format json`).
+fn merge_sweeps(results: Vec<(String, serde_json::Value)>, args: &MergeArgs) -> anyhow::Result<u8> {
+    let mut shards = Vec::new();
+    let mut seen: Vec<Option<String>> = Vec::new();
+    for (label, value) in results {
+        let report: crate::stats::SweepReport =
+            serde_json::from_value(value).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        let Some(info) = &report.shard else {
+            bail!("{label} is a whole sweep, not a shard of one (sweep --shard I/N)");
+        };
+        let shard: crate::model::Shard = info
+            .shard
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        if seen.is_empty() {
+            seen = vec![None; shard.count as usize];
+        }
+        if seen.len() != shard.count as usize {
+            bail!(
+                "{label} is a shard of {} but the first result is one of {}: they are not one sweep",
+                shard.count,
+                seen.len()
+            );
+        }
+        if let Some(other) = seen[shard.index as usize].replace(label.clone()) {
+            bail!("{other} and {label} are both shard {shard}");
+        }
+        shards.push(report);
+    }
+    let merged = crate::sim::merge_sweeps(&shards).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let missing: Vec<String> = (0..seen.len())
+        .filter(|&i| seen[i].is_none())
+        .map(|i| format!("{i}/{}", seen.len()))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: shard(s) {} missing: their points are not in the merged sweep",
+            missing.join(", ")
+        );
+    }
+    let format = match args.format {
+        super::args::LoadFormat::Text => crate::stats::OutputFormat::Text,
+        super::args::LoadFormat::Json => crate::stats::OutputFormat::Json,
+        super::args::LoadFormat::Csv => crate::stats::OutputFormat::Csv,
+        super::args::LoadFormat::Hgrm => {
+            bail!("--format hgrm is a load test's latency distribution; a sweep has curves")
+        }
+    };
+    let mut bytes = Vec::new();
+    crate::stats::write_sweep(&merged, format, &mut bytes).context("cannot format the sweep")?;
+    super::emit(args.output.as_deref(), &bytes)?;
+    Ok(super::exit::OK)
 }
 
 fn strip_place(e: &serde_json::Error) -> String {

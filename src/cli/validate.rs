@@ -56,6 +56,7 @@ fn load(args: &ValidateArgs, project: &Project, index: usize) -> anyhow::Result<
                 axis: SweepAxis::RateAuto { steps: 10 },
                 scenario: Some(project.scenarios[index].name.clone()),
                 threads: 0,
+                shard: None,
             };
             let mut quick = project.clone();
             quick.run.stop = StopCondition::Duration(TimeSpan::from_secs_f64(30.0));

@@ -151,6 +151,7 @@ fn work(
                 axis: SweepAxis::RateAuto { steps: SWEEP_STEPS },
                 scenario: None,
                 threads: 0,
+                shard: None,
             };
             // The sweep's own threads count points; redraw while they run.
             let finished = AtomicBool::new(false);

@@ -376,54 +376,7 @@ impl Threshold {
     }
 }
 
-/// One of `count` shares of a load test run from several machines
-/// (`--shard index/count`): an evenly spaced schedule keeps every
-/// `count`-th request from the `index`-th, so the shares interleave into
-/// the whole schedule; a Poisson one runs its own stream at the rate over
-/// `count`; closed-loop users are split as evenly as possible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// From 0.
-    pub index: u32,
-    /// At least 1.
-    pub count: u32,
-}
-
-/// The most shards a run may be split into.
-pub const MAX_SHARDS: u32 = 10_000;
-
-impl std::str::FromStr for Shard {
-    type Err = LoadError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            LoadError::Plan(format!(
-                "shard {text:?}: write INDEX/COUNT with 0 <= INDEX < COUNT <= {MAX_SHARDS}, like 0/4"
-            ))
-        };
-        let (index, count) = text.split_once('/').ok_or_else(bad)?;
-        let index: u32 = index.trim().parse().map_err(|_| bad())?;
-        let count: u32 = count.trim().parse().map_err(|_| bad())?;
-        if count == 0 || count > MAX_SHARDS || index >= count {
-            return Err(bad());
-        }
-        Ok(Self { index, count })
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl Shard {
-    /// This shard's share of `total` closed-loop users: `total / count`,
-    /// one more for the first `total % count` shards.
-    pub fn users(self, total: u32) -> u32 {
-        total / self.count + u32::from(self.index < total % self.count)
-    }
-}
+pub use crate::model::{MAX_SHARDS, Shard};
 
 /// A whole load test, validated.
 #[derive(Clone, Debug)]

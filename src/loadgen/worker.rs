@@ -74,7 +74,7 @@ impl Schedule {
             };
             self.passed += 1;
             if let Some(shard) = self.keep
-                && (self.passed - 1) % u64::from(shard.count) != u64::from(shard.index)
+                && !shard.owns(self.passed - 1)
             {
                 continue;
             }

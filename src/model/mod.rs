@@ -32,6 +32,7 @@ mod objective;
 mod place;
 mod project;
 mod scenario;
+mod shard;
 mod time;
 pub mod traces;
 pub mod validate;
@@ -49,6 +50,7 @@ pub use scenario::{
     Jitter, LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario,
     Service, ServiceKind,
 };
+pub use shard::{MAX_SHARDS, Shard, ShardError};
 pub use time::{MAX_SPAN_NS, TimeSpan, TimeSpanError, human_secs};
 pub use validate::{Validated, validate};
 pub use workload::{ArrivalProcess, Arrivals, RateChange, RateSegment, RequestClass, Workload};

@@ -43,7 +43,9 @@ pub use comparison::compare;
 pub use engine::Saturation;
 pub use rng::Rng;
 pub use sample::Sampler;
-pub use sweep::{SweepAxis, SweepProgress, SweepSpec, sweep, sweep_with_progress};
+pub use sweep::{
+    SweepAxis, SweepProgress, SweepSpec, merge as merge_sweeps, sweep, sweep_with_progress,
+};
 pub use time::SimTime;
 
 use engine::{Replication, Slice, Stop};

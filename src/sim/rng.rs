@@ -24,7 +24,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 }
 
 /// FNV-1a, a hash whose value is fixed forever (unlike `std`'s hasher).
-fn fnv1a(text: &str) -> u64 {
+pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xCBF2_9CE4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01B3)
     })

@@ -9,8 +9,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::model::{Arrivals, Project};
-use crate::stats::{ScenarioReport, SweepPoint, SweepReport, SweepScenario};
+use crate::model::{Arrivals, Project, Shard};
+use crate::stats::{ScenarioReport, SweepPoint, SweepReport, SweepScenario, SweepShard};
 
 use super::{SimError, Simulation, analytic};
 
@@ -56,6 +56,10 @@ pub struct SweepSpec {
     pub scenario: Option<String>,
     /// Threads to use; zero means one per core.
     pub threads: usize,
+    /// Run only this shard's points: every `count`-th of the whole sweep's
+    /// points (over all its scenarios, in order) from the `index`-th. The
+    /// shards' reports merge into the whole sweep's ([`merge`]).
+    pub shard: Option<Shard>,
 }
 
 /// How far a running sweep has got, for a progress bar: points finished out
@@ -105,36 +109,28 @@ pub fn sweep_with_progress(
     }
     let scenarios = super::scenario_indices(project, spec.scenario.as_deref())?;
     let open = matches!(project.workload.arrivals, Arrivals::Open { .. });
-    let per_scenario = match &spec.axis {
-        SweepAxis::Rate { steps, .. } | SweepAxis::RateAuto { steps } => (*steps).max(2),
-        SweepAxis::Replicas { from, to, .. } => to.saturating_sub(*from) + 1,
-    };
-    progress
-        .planned
-        .store(scenarios.len() * per_scenario as usize, Ordering::Relaxed);
-    let mut curves = Vec::new();
-    let axis_name = match &spec.axis {
-        SweepAxis::Replicas { service, .. } => format!("replicas:{service}"),
-        _ => "rate".to_owned(),
-    };
+    if spec.shard.is_some() && matches!(spec.axis, SweepAxis::RateAuto { .. }) {
+        return Err(SimError::Sweep(
+            "an automatic rate sweep chooses each round's rates from the last round's results, \
+             so it cannot be split into shards: give the range (A..B)"
+                .into(),
+        ));
+    }
+    // Every scenario's points, before the shard takes its share.
+    let mut planned: Vec<(usize, Vec<Job>)> = Vec::new();
     for &index in &scenarios {
-        let points = match &spec.axis {
+        let jobs = match &spec.axis {
             SweepAxis::Rate { from, to, steps } => {
                 check_rate_sweep(open, *from, *to, *steps)?;
-                let jobs: Vec<Project> = even_rates(*from, *to, *steps)
+                even_rates(*from, *to, *steps)
                     .into_iter()
-                    .map(|rate| at_rate(project, rate))
-                    .collect();
-                run_points(&jobs, index, spec.threads, cancel, progress, None)?
+                    .map(|rate| Job {
+                        project: at_rate(project, rate),
+                        replicas: None,
+                    })
+                    .collect()
             }
-            SweepAxis::RateAuto { steps } => auto_rate(
-                project,
-                index,
-                *steps,
-                spec.threads,
-                (cancel, progress),
-                open,
-            )?,
+            SweepAxis::RateAuto { .. } => Vec::new(),
             SweepAxis::Replicas {
                 service,
                 from,
@@ -160,15 +156,50 @@ pub fn sweep_with_progress(
                         "--rate applies to open workloads; this one is closed".into(),
                     ));
                 }
-                let jobs: Vec<Project> = (*from..=*to)
+                (*from..=*to)
                     .map(|replicas| {
                         let mut p = rate.map_or_else(|| project.clone(), |r| at_rate(project, r));
                         p.scenarios[index].services[position].replicas = replicas;
-                        p
+                        Job {
+                            project: p,
+                            replicas: Some(replicas),
+                        }
                     })
-                    .collect();
-                run_points(&jobs, index, spec.threads, cancel, progress, Some(*from))?
+                    .collect()
             }
+        };
+        planned.push((index, jobs));
+    }
+    if planned.is_empty() {
+        return Err(SimError::Sweep(
+            "no scenario has the service to sweep".into(),
+        ));
+    }
+    let total: usize = planned.iter().map(|(_, jobs)| jobs.len()).sum();
+    let mut ordinal = 0_u64;
+    for (_, jobs) in &mut planned {
+        jobs.retain(|_| {
+            ordinal += 1;
+            spec.shard.is_none_or(|shard| shard.owns(ordinal - 1))
+        });
+    }
+    let per_round = match &spec.axis {
+        SweepAxis::RateAuto { steps } => scenarios.len() * (*steps).max(2) as usize,
+        _ => planned.iter().map(|(_, jobs)| jobs.len()).sum(),
+    };
+    progress.planned.store(per_round, Ordering::Relaxed);
+    let mut curves = Vec::new();
+    for (index, jobs) in planned {
+        let points = match &spec.axis {
+            SweepAxis::RateAuto { steps } => auto_rate(
+                project,
+                index,
+                *steps,
+                spec.threads,
+                (cancel, progress),
+                open,
+            )?,
+            _ => run_points(&jobs, index, spec.threads, cancel, progress)?,
         };
         curves.push(curve(
             project.scenarios[index].name.clone(),
@@ -176,16 +207,59 @@ pub fn sweep_with_progress(
             !project.objectives.is_empty(),
         ));
     }
-    if curves.is_empty() {
-        return Err(SimError::Sweep(
-            "no scenario has the service to sweep".into(),
-        ));
-    }
     Ok(SweepReport {
         project: project.name.clone(),
-        axis: axis_name,
+        axis: axis_name(&spec.axis),
+        shard: spec.shard.map(|shard| SweepShard {
+            shard: shard.to_string(),
+            points: total,
+            sweep: fingerprint(project, spec),
+            objectives: !project.objectives.is_empty(),
+        }),
         scenarios: curves,
     })
+}
+
+/// One point to simulate.
+struct Job {
+    project: Project,
+    /// The swept service's replicas, for a replicas sweep.
+    replicas: Option<u32>,
+}
+
+fn axis_name(axis: &SweepAxis) -> String {
+    match axis {
+        SweepAxis::Replicas { service, .. } => format!("replicas:{service}"),
+        _ => "rate".to_owned(),
+    }
+}
+
+/// What identifies a sweep, for telling its shards from another's: the
+/// axis in words and a hash (FNV-1a, fixed forever) of the project and the
+/// sweep's settings, so shards of different files or ranges are not merged.
+fn fingerprint(project: &Project, spec: &SweepSpec) -> String {
+    let axis = match &spec.axis {
+        SweepAxis::Rate { from, to, steps } => format!("rate {from}..{to} in {steps} steps"),
+        SweepAxis::RateAuto { steps } => format!("rate auto in rounds of {steps}"),
+        SweepAxis::Replicas {
+            service,
+            from,
+            to,
+            rate,
+        } => match rate {
+            Some(rate) => format!("replicas of {service:?} {from}..{to} at {rate} rps"),
+            None => format!("replicas of {service:?} {from}..{to}"),
+        },
+    };
+    let scenario = spec.scenario.as_ref().map_or_else(
+        || "every scenario".to_owned(),
+        |s| format!("scenario {s:?}"),
+    );
+    let hash = super::rng::fnv1a(&format!(
+        "{project:?}\n{:?}\n{:?}",
+        spec.axis, spec.scenario
+    ));
+    format!("{axis}, {scenario}, project {hash:016x}")
 }
 
 fn check_rate_sweep(open: bool, from: f64, to: f64, steps: u32) -> Result<(), SimError> {
@@ -246,11 +320,14 @@ fn auto_rate(
                 .planned
                 .fetch_add(steps as usize, Ordering::Relaxed);
         }
-        let jobs: Vec<Project> = even_rates(low, high, steps)
+        let jobs: Vec<Job> = even_rates(low, high, steps)
             .into_iter()
-            .map(|r| at_rate(project, r))
+            .map(|r| Job {
+                project: at_rate(project, r),
+                replicas: None,
+            })
             .collect();
-        let round = run_points(&jobs, index, threads, cancel, progress, None)?;
+        let round = run_points(&jobs, index, threads, cancel, progress)?;
         let past = round
             .iter()
             .any(|p| p.saturated || p.achieved_rps < 0.99 * p.offered_rps);
@@ -267,12 +344,11 @@ fn auto_rate(
 /// Simulates scenario `index` of each project on up to `threads` threads and
 /// reduces each to its sweep point, in the order given.
 fn run_points(
-    jobs: &[Project],
+    jobs: &[Job],
     index: usize,
     threads: usize,
     cancel: &AtomicBool,
     progress: &SweepProgress,
-    first_replicas: Option<u32>,
 ) -> Result<Vec<SweepPoint>, SimError> {
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
@@ -290,20 +366,13 @@ fn run_points(
                 .spawn_scoped(scope, move || {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(project) = jobs.get(i) else { break };
+                        let Some(job) = jobs.get(i) else { break };
                         let point = if cancel.load(Ordering::Relaxed) {
                             Err(SimError::Cancelled)
                         } else {
-                            Simulation::new(project, index)
+                            Simulation::new(&job.project, index)
                                 .and_then(|s| s.run(cancel))
-                                .map(|report| {
-                                    #[expect(
-                                        clippy::cast_possible_truncation,
-                                        reason = "replica counts are u32"
-                                    )]
-                                    let replicas = first_replicas.map(|first| first + i as u32);
-                                    point(project, &report, replicas)
-                                })
+                                .map(|report| point(&job.project, &report, job.replicas))
                         };
                         results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(point);
                         progress.done.fetch_add(1, Ordering::Relaxed);
@@ -359,6 +428,53 @@ fn point(project: &Project, report: &ScenarioReport, replicas: Option<u32>) -> S
         saturated: report.saturated,
         slo_pass: report.slo_pass,
     }
+}
+
+/// The whole sweep from its shards' reports: each scenario's points put
+/// together and ordered by load (or replicas), its headline figures
+/// recomputed from them, so the result is the one the unsharded sweep
+/// reports, field for field. The reports must be shards of one sweep
+/// (`Err` says why not); a missing shard leaves its points out.
+pub fn merge(shards: &[SweepReport]) -> Result<SweepReport, String> {
+    let Some(first) = shards.first() else {
+        return Err("no sweep to merge".into());
+    };
+    let Some(info) = &first.shard else {
+        return Err("not a shard of a sweep (sweep --shard I/N)".into());
+    };
+    let mut scenarios: Vec<(String, Vec<SweepPoint>)> = Vec::new();
+    for report in shards {
+        let same = report.shard.as_ref().is_some_and(|s| {
+            s.sweep == info.sweep && s.points == info.points && s.objectives == info.objectives
+        });
+        if !same || report.axis != first.axis || report.project != first.project {
+            return Err(format!(
+                "shards of different sweeps: {:?} of project {:?} and {:?} of project {:?}",
+                info.sweep,
+                first.project,
+                report.shard.as_ref().map_or("(not a shard)", |s| &s.sweep),
+                report.project
+            ));
+        }
+        for scenario in &report.scenarios {
+            match scenarios
+                .iter_mut()
+                .find(|(name, _)| *name == scenario.scenario)
+            {
+                Some((_, points)) => points.extend(scenario.points.iter().cloned()),
+                None => scenarios.push((scenario.scenario.clone(), scenario.points.clone())),
+            }
+        }
+    }
+    Ok(SweepReport {
+        project: first.project.clone(),
+        axis: first.axis.clone(),
+        shard: None,
+        scenarios: scenarios
+            .into_iter()
+            .map(|(name, points)| curve(name, points, info.objectives))
+            .collect(),
+    })
 }
 
 /// Reduces a scenario's points to its curve and headline figures.

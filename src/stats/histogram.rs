@@ -14,7 +14,7 @@
 //! times over a dozen doublings take about 13 KiB where a dense `u64` layout
 //! over a day took 300 KiB.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Counters per block.
 const BLOCK: usize = 128;
@@ -470,7 +470,7 @@ fn ns_to_ms(ns: u64) -> f64 {
 }
 
 /// Mean and percentiles of a latency distribution, in milliseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Arithmetic mean.
     pub mean: f64,

@@ -18,7 +18,7 @@ pub use report::{
     BatchReport, ClassReport, Comparison, Confidence, EncodedHistogram, IntervalPoint, LagSummary,
     Limit, LinkReport, LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport,
     ServiceReport, ServiceSeries, ShardInfo, SimulationReport, SweepPoint, SweepReport,
-    SweepScenario, TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
+    SweepScenario, SweepShard, TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
 };
 pub use validation::{
     ClassVersus, Metric, ReplicaStats, ServiceStats, ServiceVersus, Tolerance, ToleranceResult,

@@ -396,18 +396,36 @@ impl PartialEq<&str> for WarmupMethod {
 }
 
 /// The results of a sweep: one curve per scenario.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepReport {
     /// The project's name.
     pub project: String,
     /// What was varied: `rate`, or `replicas:SERVICE`.
     pub axis: String,
+    /// For a shard of a sweep (`sweep --shard I/N`), which one; `None` for
+    /// a whole sweep.
+    pub shard: Option<SweepShard>,
     /// One curve per scenario, in project order.
     pub scenarios: Vec<SweepScenario>,
 }
 
+/// A sweep shard's place in its sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepShard {
+    /// `INDEX/COUNT`.
+    pub shard: String,
+    /// The whole sweep's points, over every shard and scenario.
+    pub points: usize,
+    /// Identifies the sweep: its axis and range in words, and a hash of
+    /// the project and the settings; shards of one sweep share it.
+    pub sweep: String,
+    /// Whether the project has objectives (the merge recomputes
+    /// `max_rps_within_slo` only then).
+    pub objectives: bool,
+}
+
 /// One scenario's curve.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepScenario {
     /// The scenario's name.
     pub scenario: String,
@@ -426,7 +444,7 @@ pub struct SweepScenario {
 }
 
 /// One point of a sweep.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
     /// Offered load, requests per second.
     pub offered_rps: f64,

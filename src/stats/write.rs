@@ -592,6 +592,7 @@ mod tests {
         let report = SweepReport {
             project: "p".into(),
             axis: "rate".into(),
+            shard: None,
             scenarios: vec![SweepScenario {
                 scenario: "s".into(),
                 points: vec![point(100.0, 99.5), point(5000.0, 0.0)],
