@@ -133,6 +133,7 @@ fn chain_latency(k: usize, requests: u32, threads: usize) -> f64 {
             base_port: None,
             threads: Some(threads),
             traces: None,
+            only: None,
         },
     )
     .expect("emulation starts");

@@ -38,6 +38,7 @@ fn start_traced(project: &Project, traces: Option<std::path::PathBuf>) -> Emulat
             base_port: None,
             threads: Some(1),
             traces,
+            only: None,
         },
     )
     .expect("the emulation starts")
@@ -372,6 +373,7 @@ fn an_unsupported_pattern_is_refused_naming_its_service_and_field() {
             base_port: None,
             threads: Some(1),
             traces: None,
+            only: None,
         },
     ) else {
         panic!("a batching service was emulated");

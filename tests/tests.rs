@@ -27,6 +27,8 @@ mod layout;
 #[cfg(feature = "loadgen")]
 mod loadgen;
 mod mutants;
+#[cfg(feature = "loadgen")]
+mod one_service;
 mod patterns;
 mod properties;
 mod schema;

@@ -151,6 +151,26 @@ pub struct EmulateArgs {
     /// (OTLP, one `TracesData` a line), finished when the emulation stops.
     #[arg(long, value_name = "FILE")]
     pub traces: Option<PathBuf>,
+    /// Run this service only (one process per service, as on a cluster):
+    /// its replicas behind one listener, calling the others at --peer.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// With --service: where to listen (default 127.0.0.1:0, a free port).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        requires = "service",
+        conflicts_with = "port"
+    )]
+    pub listen: Option<std::net::SocketAddr>,
+    /// With --service: a service it calls and where, like
+    /// database=http://database:8080. Repeatable; every callee needs one.
+    #[arg(long = "peer", value_name = "NAME=URL", requires = "service")]
+    pub peers: Vec<String>,
+    /// With --service: run this many replicas here instead of the model's
+    /// (1 in a Kubernetes pod, whose Deployment has the model's count).
+    #[arg(long, requires = "service", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub replicas: Option<u32>,
 }
 
 /// `archbench load`.

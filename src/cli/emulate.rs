@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::loadgen::emulate::{EmulateConfig, Emulation};
+use crate::loadgen::emulate::{EmulateConfig, Emulation, OneService, parse_peer};
 use crate::model::Validated;
 
 use super::args::EmulateArgs;
@@ -16,8 +16,37 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<u8> {
     let Some(file) = load_valid(&args.file) else {
         return Ok(exit::FAILURE);
     };
-    let project = &file.project;
-    let index = scenario_index(project, args.scenario.as_deref())?;
+    let mut project = file.project;
+    let index = scenario_index(&project, args.scenario.as_deref())?;
+    let only = match &args.service {
+        None => None,
+        Some(service) => {
+            let peers = args
+                .peers
+                .iter()
+                .map(|p| parse_peer(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|m| super::usage(anyhow::anyhow!(m)))?;
+            if let Some(replicas) = args.replicas {
+                let scenario = &mut project.scenarios[index];
+                let Some(at) = scenario.service_index(service) else {
+                    return Err(super::usage(anyhow::anyhow!(
+                        "--service {service:?}: scenario {:?} has no such service",
+                        scenario.name
+                    )));
+                };
+                scenario.services[at].replicas = replicas;
+            }
+            Some(OneService {
+                service: service.clone(),
+                listen: args
+                    .listen
+                    .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+                peers,
+            })
+        }
+    };
+    let project = &project;
     let Ok(valid) = Validated::new(project) else {
         return Ok(exit::FAILURE);
     };
@@ -26,6 +55,7 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<u8> {
         base_port: args.port,
         threads: args.threads.map(|t| t as usize),
         traces: args.traces.clone(),
+        only,
     };
     let mut emulation = Emulation::start(valid, index, &config).with_context(|| {
         format!(
@@ -34,7 +64,20 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<u8> {
         )
     })?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "scenario {:?} on 127.0.0.1", emulation.scenario())?;
+    match &config.only {
+        None => writeln!(out, "scenario {:?} on 127.0.0.1", emulation.scenario())?,
+        Some(one) => {
+            writeln!(
+                out,
+                "scenario {:?}: service {:?} only",
+                emulation.scenario(),
+                one.service
+            )?;
+            for (name, address) in &one.peers {
+                writeln!(out, "calls {name:?} at http://{address}/")?;
+            }
+        }
+    }
     writeln!(out, "{:<24} {:>8}  url", "service", "replica")?;
     for listener in emulation.listeners() {
         let replica = listener

@@ -147,6 +147,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
             base_port: None,
             threads: None,
             traces: None,
+            only: None,
         },
     )
     .with_context(|| {

@@ -56,6 +56,7 @@ pub fn start(
             base_port: None,
             threads: None,
             traces: None,
+            only: None,
         },
     )
     .map_err(|e| e.to_string())?;

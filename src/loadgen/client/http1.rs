@@ -5,7 +5,7 @@
 
 use tokio::net::TcpStream;
 
-use super::{Answer, Failure, Stream};
+use super::{Answer, Failure, HANDLED_HEADER, Stream};
 
 /// The longest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -147,7 +147,11 @@ impl Http1 {
             self.closed = true;
             self.drain().await?
         };
-        Ok(Answer { status, bytes })
+        Ok(Answer {
+            status,
+            bytes,
+            handled_ns: parsed.handled_ns,
+        })
     }
 
     /// Reads a chunked body; returns its payload size.
@@ -182,6 +186,15 @@ impl Plain {
         address: std::net::SocketAddr,
     ) -> Result<Self, Failure> {
         let stream = TcpStream::connect(address)
+            .await
+            .map_err(|e| Failure::of_io(&e))?;
+        let _ = stream.set_nodelay(true);
+        Ok(Self(Http1::new(Stream::Tcp(stream))))
+    }
+
+    /// Connects to `host:port`, resolving the host (a cluster's DNS name).
+    pub(in crate::loadgen) async fn connect_named(peer: &str) -> Result<Self, Failure> {
+        let stream = TcpStream::connect(peer)
             .await
             .map_err(|e| Failure::of_io(&e))?;
         let _ = stream.set_nodelay(true);
@@ -230,6 +243,7 @@ struct Head {
     length: Option<u64>,
     chunked: bool,
     close: bool,
+    handled_ns: Option<u64>,
 }
 
 /// Parses a response head (status line and headers, ending in an empty
@@ -254,14 +268,15 @@ fn parse_head(head: &[u8]) -> Option<Head> {
         length: None,
         chunked: false,
         close: version_minor == b'0',
+        handled_ns: None,
     };
     for line in lines {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
         let name = line[..colon].trim_ascii();
-        // Only three headers matter; skip the rest by their length first.
-        if !matches!(name.len(), 10 | 14 | 17) {
+        // Only four headers matter; skip the rest by their length first.
+        if !matches!(name.len(), 10 | 14 | 17 | 22) {
             continue;
         }
         let Ok(value) = std::str::from_utf8(line[colon + 1..].trim_ascii()) else {
@@ -275,6 +290,8 @@ fn parse_head(head: &[u8]) -> Option<Head> {
                 .rsplit(',')
                 .next()
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+        } else if name.eq_ignore_ascii_case(HANDLED_HEADER) {
+            parsed.handled_ns = value.parse().ok();
         } else if name.eq_ignore_ascii_case("connection") {
             if value
                 .split(',')
@@ -312,7 +329,8 @@ mod tests {
                 status: 200,
                 length: Some(12),
                 chunked: false,
-                close: false
+                close: false,
+                handled_ns: None,
             })
         );
         let chunked = head(
@@ -322,6 +340,13 @@ mod tests {
         assert_eq!(
             (chunked.status, chunked.chunked, chunked.close),
             (503, true, true)
+        );
+        // An emulated service's handling time, whatever the header's case.
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\nX-Archbench-Handled-Ns: 1500\r\n\r\n")
+                .unwrap()
+                .handled_ns,
+            Some(1500)
         );
         // HTTP/1.0 closes unless it asks to keep the connection.
         assert!(head("HTTP/1.0 200 OK\r\n\r\n").unwrap().close);

@@ -106,7 +106,16 @@ pub struct Answer {
     pub status: u16,
     /// Body bytes read.
     pub bytes: u64,
+    /// The handling time an emulated service reported in its
+    /// [`HANDLED_HEADER`], in nanoseconds (HTTP/1.1 only).
+    pub handled_ns: Option<u64>,
 }
+
+/// The response header in which an emulated service reports how long it
+/// handled a synchronous call (from when the request had been read to when
+/// its answer was ready), so the caller can take the rest of the exchange,
+/// the network's own time, out of the link's modelled latency.
+pub const HANDLED_HEADER: &str = "x-archbench-handled-ns";
 
 enum Sender {
     Http1(Http1),
@@ -345,7 +354,11 @@ async fn http2_send(
             bytes += data.len() as u64;
         }
     }
-    Ok(Answer { status, bytes })
+    Ok(Answer {
+        status,
+        bytes,
+        handled_ns: None,
+    })
 }
 
 /// A certificate verifier that accepts any certificate, for `--insecure`

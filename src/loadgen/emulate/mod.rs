@@ -22,7 +22,6 @@ mod server;
 mod station;
 mod trace;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -62,6 +61,43 @@ pub struct EmulateConfig {
     pub threads: Option<usize>,
     /// Write the requests' spans here as OTLP JSON Lines ([`trace`]).
     pub traces: Option<std::path::PathBuf>,
+    /// Run one service only, its callees elsewhere: one emulator process per
+    /// service, as on a cluster. `None` runs every service in this process.
+    pub only: Option<OneService>,
+}
+
+/// The emulator's one-service mode: this process runs one service (all the
+/// replicas the model gives it, behind one listener and its balancer), and
+/// calls each callee over HTTP at the address given for it.
+#[derive(Clone, Debug)]
+pub struct OneService {
+    /// The service to run.
+    pub service: String,
+    /// Where it listens, like `0.0.0.0:8080`.
+    pub listen: SocketAddr,
+    /// Each callee's address (`host:port`), by service name: another
+    /// emulator's listener, or a balancer in front of several (a
+    /// Kubernetes Service).
+    pub peers: Vec<(String, String)>,
+}
+
+/// Reads a peer given as `NAME=URL` (`http://host:port`, the path ignored)
+/// into its name and `host:port`.
+pub fn parse_peer(text: &str) -> Result<(String, String), String> {
+    let bad = |why: &str| format!("--peer {text:?}: {why}; write NAME=http://HOST:PORT");
+    let (name, url) = text.split_once('=').ok_or_else(|| bad("no ="))?;
+    let rest = url
+        .trim()
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("the emulator calls its peers over plain http://"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = authority
+        .rsplit_once(':')
+        .ok_or_else(|| bad("the port is missing"))?;
+    if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(bad("the host or port is not one"));
+    }
+    Ok((name.trim().to_owned(), authority.to_owned()))
 }
 
 /// The patterns the emulator does not run yet, each with its place: a
@@ -129,36 +165,19 @@ struct Emulated {
     next_request: AtomicU64,
     /// Where spans go, when traces are written.
     tracer: Option<trace::Tracer>,
-    /// Each synchronous attempt's handling time, by the number it sent in
-    /// [`ATTEMPT_HEADER`], left by the callee for the caller to take: the
-    /// rest of the exchange is the loopback's own time, which the caller
-    /// takes out of the link's latency (see `request::attempt`).
-    handled: Mutex<HashMap<u64, Duration>>,
-    next_attempt: AtomicU64,
+    /// By station, the address (`host:port`) of a service run elsewhere
+    /// (in one-service mode); `None` for the services run here.
+    peers: Vec<Option<String>>,
 }
 
-/// The header carrying a synchronous attempt's number.
-pub const ATTEMPT_HEADER: &str = "x-archbench-attempt";
-
-/// The most handling times kept for callers that have not taken them (a
-/// caller that timed out never does): beyond it they are all dropped.
-const HANDLED_KEPT: usize = 1 << 16;
+/// The header marking a synchronous call, whose caller waits for the
+/// answer: the callee reports its handling time in
+/// [`HANDLED_HEADER`](super::client::HANDLED_HEADER), and the caller takes
+/// the rest of the exchange, the loopback's (or network's) own time, out of
+/// the link's latency (see `request::attempt`).
+pub const SYNC_HEADER: &str = "x-archbench-sync";
 
 impl Emulated {
-    /// Leaves attempt `number`'s handling time for its caller.
-    fn handled(&self, number: u64, took: Duration) {
-        let mut handled = station::lock(&self.handled);
-        if handled.len() >= HANDLED_KEPT {
-            handled.clear();
-        }
-        handled.insert(number, took);
-    }
-
-    /// Takes attempt `number`'s handling time, if its callee left one.
-    fn take_handled(&self, number: u64) -> Option<Duration> {
-        station::lock(&self.handled).remove(&number)
-    }
-
     /// Nanoseconds since the emulation started, as the guards count time.
     fn now_ns(&self, now: Instant) -> crate::sim::SimTime {
         crate::sim::SimTime(
@@ -255,15 +274,22 @@ impl Emulation {
             return Err(LoadError::Plan(lines.join("\n")));
         }
         let plan = Plan::new(project, scenario);
+        let only = match &config.only {
+            Some(one) => Some(one_service(&plan, one)?),
+            None => None,
+        };
         let count: usize = plan.stations.iter().map(|s| s.replicas as usize + 1).sum();
-        if count > MAX_LISTENERS {
+        if only.is_none() && count > MAX_LISTENERS {
             return Err(LoadError::Plan(format!(
                 "scenario {:?} needs {count} listeners (one per replica and one per service); \
                  the emulator opens at most {MAX_LISTENERS}",
                 plan.scenario
             )));
         }
-        let bound = server::bind(&plan, config.base_port)?;
+        let bound = match (&only, &config.only) {
+            (Some((station, _)), Some(one)) => server::bind_one(&plan, *station, one.listen)?,
+            _ => server::bind(&plan, config.base_port)?,
+        };
         let timer = PreciseTimer::start().map_err(|source| LoadError::Io {
             what: "cannot start the emulator's timer".into(),
             cause: source,
@@ -286,33 +312,44 @@ impl Emulation {
             .iter()
             .map(|name| Mutex::new(Rng::stream(config.seed, 0, &format!("emulate/{name}"))))
             .collect();
-        let pools = plan
-            .stations
+        // A service run elsewhere is one address: its own balancer chooses.
+        let pools = bound
             .iter()
-            .map(|s| (0..s.replicas).map(|_| Mutex::new(Vec::new())).collect())
+            .map(|b| {
+                (0..b.replicas.len().max(1))
+                    .map(|_| Mutex::new(Vec::new()))
+                    .collect()
+            })
             .collect();
+        let peers = only.map_or_else(|| vec![None; plan.stations.len()], |(_, peers)| peers);
         let mut listeners = Vec::new();
         for (station, b) in plan.stations.iter().zip(&bound) {
+            let Some(front) = &b.front else { continue };
             listeners.push(Listener {
                 service: station.name.clone(),
                 replica: None,
-                address: b.front.1,
+                address: front.1,
             });
-            for (replica, (_, address)) in (0..).zip(&b.replicas) {
-                listeners.push(Listener {
-                    service: station.name.clone(),
-                    replica: Some(replica),
-                    address: *address,
-                });
+            for (replica, (listener, address)) in (0..).zip(&b.replicas) {
+                if listener.is_some() {
+                    listeners.push(Listener {
+                        service: station.name.clone(),
+                        replica: Some(replica),
+                        address: *address,
+                    });
+                }
             }
         }
         let entries = plan
             .classes
             .iter()
-            .map(|class| EntryPoint {
-                class: class.name.clone(),
-                service: plan.stations[class.entry].name.clone(),
-                url: format!("http://{}/", bound[class.entry.index()].front.1),
+            .filter_map(|class| {
+                let front = bound[class.entry.index()].front.as_ref()?;
+                Some(EntryPoint {
+                    class: class.name.clone(),
+                    service: plan.stations[class.entry].name.clone(),
+                    url: format!("http://{}/", front.1),
+                })
             })
             .collect();
         let tracer = match &config.traces {
@@ -340,8 +377,7 @@ impl Emulation {
             epoch,
             next_request: AtomicU64::new(1),
             tracer,
-            handled: Mutex::new(HashMap::new()),
-            next_attempt: AtomicU64::new(1),
+            peers,
         });
         let threads = config.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
@@ -500,6 +536,52 @@ impl Drop for Emulation {
     fn drop(&mut self) {
         let _ = self.finish_traces();
     }
+}
+
+/// Checks a one-service run against the plan: the service exists, and
+/// every service it calls has an address. Returns the service's station and
+/// each station's peer address.
+fn one_service(plan: &Plan, one: &OneService) -> Result<(usize, Vec<Option<String>>), LoadError> {
+    let named = |name: &str| plan.stations.iter().position(|s| s.name == name);
+    let station = named(&one.service).ok_or_else(|| {
+        LoadError::Plan(format!(
+            "--service {:?}: scenario {:?} has no such service",
+            one.service, plan.scenario
+        ))
+    })?;
+    let mut peers = vec![None; plan.stations.len()];
+    for (name, address) in &one.peers {
+        let Some(at) = named(name) else {
+            return Err(LoadError::Plan(format!(
+                "--peer {name}: scenario {:?} has no such service",
+                plan.scenario
+            )));
+        };
+        if at == station {
+            return Err(LoadError::Plan(format!(
+                "--peer {name}: that is the service this process runs"
+            )));
+        }
+        peers[at] = Some(address.clone());
+    }
+    let missing: Vec<&str> = plan
+        .links
+        .iter()
+        .filter(|link| link.from.index() == station && peers[link.target.index()].is_none())
+        .map(|link| plan.stations[link.target].name.as_str())
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(LoadError::Plan(format!(
+            "service {:?} calls {}: give each an address, like --peer {first}=http://{first}:8080",
+            one.service,
+            missing
+                .iter()
+                .map(|m| format!("{m:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok((station, peers))
 }
 
 /// Text made safe for an HTTP header value: printable ASCII is kept, every

@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
@@ -15,7 +14,7 @@ use crate::sim::plan::{CachePlan, Call, LinkPlan};
 
 use super::super::client::Plain;
 use super::station::{Outcome, lock};
-use super::{ATTEMPT_HEADER, CLASS_HEADER, Emulated, REQUEST_HEADER, header_value, trace};
+use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, SYNC_HEADER, header_value, trace};
 
 /// What travels with a request from hop to hop.
 #[derive(Clone, Debug)]
@@ -347,50 +346,56 @@ async fn attempt(
         .sleep_until(start + Duration::from_nanos(there))
         .await;
     let target = call.target.index();
-    let replica = shared.services[target].choose();
-    let number = call
-        .sync
-        .then(|| shared.next_attempt.fetch_add(1, Ordering::Relaxed));
-    let status = exchange(shared, target, replica, context, span, number).await?;
+    // A service run elsewhere has one address, its own balancer behind it.
+    let replica = if shared.peers[target].is_some() {
+        0
+    } else {
+        shared.services[target].choose()
+    };
+    let answer = exchange(shared, target, replica, context, span, call.sync).await?;
     // The answer is back a round trip of network time after it left, plus
     // the callee's handling: the loopback's own time (connecting, writing,
     // reading, scheduling) is taken out of the link's latency rather than
     // added to it, so the call takes what the model says unless the
     // loopback alone takes longer than half the latency.
-    match number.and_then(|n| shared.take_handled(n)) {
+    match answer.handled_ns.filter(|_| call.sync) {
         Some(handled) => {
-            let back = start + Duration::from_nanos(rtt) + handled;
+            let back = start + Duration::from_nanos(rtt.saturating_add(handled));
             shared.timer.sleep_until(back).await;
         }
         None => shared.timer.sleep(Duration::from_nanos(rtt - there)).await,
     }
-    if status < 400 {
+    if answer.status < 400 {
         Ok(())
     } else {
         Err(Failure::Other)
     }
 }
 
-/// Sends one request to `replica` of service `target` over a pooled
-/// connection; returns the status.
+/// Sends one request to `replica` of service `target` (or to the service's
+/// address, when it runs elsewhere) over a pooled connection; returns the
+/// answer.
 async fn exchange(
     shared: &Emulated,
     target: usize,
     replica: usize,
     context: &Context,
     span: Option<trace::Parent>,
-    attempt: Option<u64>,
-) -> Result<u16, Failure> {
-    let sync = attempt.is_some();
-    let address = shared.services[target].replicas[replica].address;
+    sync: bool,
+) -> Result<crate::loadgen::Answer, Failure> {
+    let peer = shared.peers[target].as_deref();
+    let address = match peer {
+        Some(peer) => Address::Named(peer),
+        None => Address::Here(shared.services[target].replicas[replica].address),
+    };
     let pool = &shared.pools[target][replica];
     let mut request = format!(
         "GET / HTTP/1.1\r\nhost: {address}\r\n{REQUEST_HEADER}: {}\r\n{CLASS_HEADER}: {}\r\n",
         context.id,
         header_value(&context.class),
     );
-    if let Some(number) = attempt {
-        let _ = write!(request, "{ATTEMPT_HEADER}: {number}\r\n");
+    if sync {
+        let _ = write!(request, "{SYNC_HEADER}: 1\r\n");
     }
     if let Some(span) = span {
         let _ = write!(request, "{}: {}\r\n", trace::TRACEPARENT, span.header());
@@ -413,14 +418,35 @@ async fn exchange(
     let (connection, answer) = if let Some(done) = reused {
         done
     } else {
-        let mut connection = Plain::connect(address).await?;
+        let mut connection = match address {
+            Address::Here(address) => Plain::connect(address).await?,
+            Address::Named(peer) => Plain::connect_named(peer).await?,
+        };
         let answer = connection.exchange(request.as_bytes()).await?;
         (connection, answer)
     };
     if !connection.is_closed() {
         lock(pool).push(connection);
     }
-    Ok(answer.status)
+    Ok(answer)
+}
+
+/// Where a call goes: a replica in this process, or a service elsewhere by
+/// its `host:port` (resolved at each new connection, so a cluster's DNS
+/// that comes up after the caller is followed).
+#[derive(Clone, Copy)]
+enum Address<'a> {
+    Here(std::net::SocketAddr),
+    Named(&'a str),
+}
+
+impl std::fmt::Display for Address<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Here(address) => address.fmt(f),
+            Self::Named(peer) => f.write_str(peer),
+        }
+    }
 }
 
 /// The span of one attempt of a call, when traces are written: begun

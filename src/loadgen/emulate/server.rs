@@ -16,15 +16,18 @@ use hyper_util::rt::TokioIo;
 
 use crate::sim::plan::Plan;
 
+use super::super::client::HANDLED_HEADER;
 use super::super::error::LoadError;
 use super::request::{self, Context};
 use super::station::Outcome;
-use super::{ATTEMPT_HEADER, CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, trace};
+use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, SYNC_HEADER, trace};
 
-/// One service's bound listeners.
+/// One service's bound listeners. In one-service mode the service run
+/// here has its balancer's listener only (its replicas' addresses are that
+/// one), and the services run elsewhere have none.
 pub(super) struct Bound {
-    pub front: (std::net::TcpListener, SocketAddr),
-    pub replicas: Vec<(std::net::TcpListener, SocketAddr)>,
+    pub front: Option<(std::net::TcpListener, SocketAddr)>,
+    pub replicas: Vec<(Option<std::net::TcpListener>, SocketAddr)>,
 }
 
 impl Bound {
@@ -70,19 +73,68 @@ pub(super) fn bind(plan: &Plan, base_port: Option<u16>) -> Result<Vec<Bound>, Lo
         .map(|station| {
             let front = open(&station.name, None)?;
             let replicas = (0..station.replicas)
-                .map(|r| open(&station.name, Some(r)))
+                .map(|r| open(&station.name, Some(r)).map(|(l, a)| (Some(l), a)))
                 .collect::<Result<_, _>>()?;
-            Ok(Bound { front, replicas })
+            Ok(Bound {
+                front: Some(front),
+                replicas,
+            })
         })
         .collect()
+}
+
+/// Binds the one listener of station `only` at `listen` (one-service mode).
+pub(super) fn bind_one(
+    plan: &Plan,
+    only: usize,
+    listen: SocketAddr,
+) -> Result<Vec<Bound>, LoadError> {
+    let name = &plan.stations[only].name;
+    let io = |what: String| {
+        move |source| LoadError::Io {
+            what: what.clone(),
+            cause: source,
+        }
+    };
+    let listener = std::net::TcpListener::bind(listen).map_err(io(format!(
+        "cannot listen on {listen} for service {name:?}"
+    )))?;
+    listener.set_nonblocking(true).map_err(io(format!(
+        "cannot set up the listener of service {name:?}"
+    )))?;
+    let address = listener.local_addr().map_err(io(format!(
+        "cannot set up the listener of service {name:?}"
+    )))?;
+    let mut listener = Some(listener);
+    Ok(plan
+        .stations
+        .iter()
+        .enumerate()
+        .map(|(i, station)| Bound {
+            front: if i == only {
+                listener.take().map(|l| (l, address))
+            } else {
+                None
+            },
+            replicas: if i == only {
+                (0..station.replicas).map(|_| (None, address)).collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect())
 }
 
 /// Starts an accept loop per listener on `runtime`.
 pub(super) fn serve(runtime: &tokio::runtime::Runtime, shared: &Arc<Emulated>, bound: Vec<Bound>) {
     for (station, b) in bound.into_iter().enumerate() {
-        runtime.spawn(accept(Arc::clone(shared), b.front.0, station, None));
+        if let Some((front, _)) = b.front {
+            runtime.spawn(accept(Arc::clone(shared), front, station, None));
+        }
         for (replica, (listener, _)) in b.replicas.into_iter().enumerate() {
-            runtime.spawn(accept(Arc::clone(shared), listener, station, Some(replica)));
+            if let Some(listener) = listener {
+                runtime.spawn(accept(Arc::clone(shared), listener, station, Some(replica)));
+            }
         }
     }
 }
@@ -134,7 +186,7 @@ async fn handle(
     #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
     let arrived = Instant::now();
     let class = header(CLASS_HEADER).unwrap_or_default();
-    let attempt: Option<u64> = header(ATTEMPT_HEADER).and_then(|v| v.parse().ok());
+    let sync = header(SYNC_HEADER).is_some();
     let id = header(REQUEST_HEADER)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| shared.next_request.fetch_add(1, Ordering::Relaxed));
@@ -180,12 +232,6 @@ async fn handle(
         finished: arrived,
     });
     let outcome = served.outcome;
-    if let Some(number) = attempt {
-        shared.handled(
-            number,
-            served.finished.saturating_duration_since(served.arrived),
-        );
-    }
     if let (Some(tracer), Some((this, parent, kind))) = (&shared.tracer, traced) {
         tracer.record(trace::Span {
             trace: this.trace,
@@ -206,7 +252,14 @@ async fn handle(
                 .map(|at| at.saturating_duration_since(served.arrived)),
         });
     }
-    Ok(respond(outcome.status(), ""))
+    let mut response = respond(outcome.status(), "");
+    if sync {
+        let handled = served.finished.saturating_duration_since(served.arrived);
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&handled.as_nanos().to_string()) {
+            response.headers_mut().insert(HANDLED_HEADER, value);
+        }
+    }
+    Ok(response)
 }
 
 fn stats(shared: &Emulated, station: usize, replica: Option<usize>) -> Response<Full<Bytes>> {
