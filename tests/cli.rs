@@ -57,7 +57,7 @@ fn help_lists_the_subcommands() {
     // The load generator's commands are there when it is built in.
     let mut commands = vec!["check", "import", "calibrate", "simulate", "sweep"];
     if cfg!(feature = "loadgen") {
-        commands.extend(["load", "merge", "target", "emulate", "validate"]);
+        commands.extend(["load", "merge", "target", "k8s", "emulate", "validate"]);
     }
     assert_eq!(listed, [&commands[..], &["help"]].concat(), "{help}");
     let readme =

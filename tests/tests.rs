@@ -22,6 +22,8 @@ mod fuzz_corpus;
 mod gui;
 mod hdr;
 mod import;
+#[cfg(feature = "loadgen")]
+mod k8s;
 mod layering;
 mod layout;
 #[cfg(feature = "loadgen")]

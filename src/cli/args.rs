@@ -60,8 +60,14 @@ pub enum Command {
     /// Serve HTTP on 127.0.0.1 with a chosen service time, to aim `load` at.
     #[cfg(feature = "loadgen")]
     Target(TargetArgs),
+    /// Print Kubernetes manifests that run a load test or a sweep as an
+    /// Indexed Job of shards, or an emulation as a Deployment and a Service
+    /// per modelled service (pipe them into `kubectl apply -f -`).
+    #[cfg(feature = "loadgen")]
+    K8s(K8sArgs),
     /// Run a scenario as real HTTP services on 127.0.0.1, each replica on
-    /// its own port, behaving as the model says, until Ctrl+C.
+    /// its own port, behaving as the model says, until Ctrl+C; or one
+    /// service of it (--service), as each pod of `k8s emulate` does.
     #[cfg(feature = "loadgen")]
     Emulate(EmulateArgs),
     /// Simulate a scenario at a load, emulate it on 127.0.0.1, drive it
@@ -134,8 +140,10 @@ pub struct EmulateArgs {
     /// The scenario to run (default: the first).
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Seed for every service's draws (default: the project's).
-    #[arg(long)]
+    /// Seed for every service's draws (default: the project's): a number,
+    /// or any other text, hashed (a pod's name: `k8s emulate` gives each
+    /// pod its own, so replicas in separate pods draw apart).
+    #[arg(long, value_parser = seed_or_text)]
     pub seed: Option<u64>,
     /// The first port: listeners take consecutive ports from it (default:
     /// free ports the system chooses).
@@ -277,6 +285,54 @@ pub struct MergeArgs {
     /// Write the report here instead of stdout (atomically).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+/// `archbench k8s`.
+#[cfg(feature = "loadgen")]
+#[derive(Debug, clap::Args)]
+pub struct K8sArgs {
+    /// What the pods run.
+    #[arg(value_enum)]
+    pub what: K8sWhat,
+    /// The command's own arguments, as `archbench load|sweep|emulate` takes
+    /// them, and anywhere among them: --image IMAGE (required; see the
+    /// Dockerfile), --namespace NS, --parallelism N (load and sweep: the
+    /// shards, one a pod; default 1), --name NAME (of the Job, or of the
+    /// emulation's objects' instance label), --cpu CPU and --memory BYTES
+    /// (each pod's request and limit: default 2 and 1Gi, emulated services
+    /// 1 and 256Mi), --start-in DURATION (load: when the shards start,
+    /// from now; default 2m; or the command's own --start-at).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
+}
+
+/// What `archbench k8s` runs on the cluster.
+#[cfg(feature = "loadgen")]
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum K8sWhat {
+    /// A load test from N pods (an Indexed Job), merged exactly.
+    Load,
+    /// A sweep split over N pods (an Indexed Job), merged exactly.
+    Sweep,
+    /// The drawn architecture, a Deployment and a Service per service.
+    Emulate,
+}
+
+#[cfg(feature = "loadgen")]
+impl K8sWhat {
+    /// The subcommand the pods run.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Load => "load",
+            Self::Sweep => "sweep",
+            Self::Emulate => "emulate",
+        }
+    }
 }
 
 /// `archbench target`.
@@ -455,6 +511,15 @@ impl From<Format> for OutputFormat {
             Format::Csv => Self::Csv,
         }
     }
+}
+
+/// A seed: a number, or a text's FNV-1a hash (fixed forever).
+#[cfg(feature = "loadgen")]
+fn seed_or_text(text: &str) -> Result<u64, String> {
+    if text.is_empty() {
+        return Err("a seed is a number or some text".into());
+    }
+    Ok(text.parse().unwrap_or_else(|_| crate::sim::rng_hash(text)))
 }
 
 /// A rate in requests per second: a finite number above zero. A wrong one

@@ -11,6 +11,8 @@ mod check;
 mod emulate;
 mod import;
 #[cfg(feature = "loadgen")]
+mod k8s;
+#[cfg(feature = "loadgen")]
 mod load;
 #[cfg(feature = "loadgen")]
 mod merge;
@@ -101,6 +103,8 @@ pub fn run(args: Args) -> ExitCode {
         Some(Command::Merge(merge)) => merge::run(&merge),
         #[cfg(feature = "loadgen")]
         Some(Command::Target(target)) => target::run(&target),
+        #[cfg(feature = "loadgen")]
+        Some(Command::K8s(k8s)) => k8s::run(&k8s),
         #[cfg(feature = "loadgen")]
         Some(Command::Emulate(emulate)) => emulate::run(&emulate),
         #[cfg(feature = "loadgen")]

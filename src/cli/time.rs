@@ -80,6 +80,28 @@ pub fn rfc3339(text: &str) -> Result<SystemTime, String> {
     Ok(UNIX_EPOCH + Duration::new(seconds, nanos))
 }
 
+/// `at` in RFC 3339, UTC, to the second: `2026-12-02T10:00:00Z`.
+pub fn format_rfc3339(at: SystemTime) -> String {
+    let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
 /// (Howard Hinnant's algorithm).
 fn days_from_civil(year: u64, month: u64, day: u64) -> i64 {
@@ -116,6 +138,19 @@ mod tests {
         assert_eq!(unix("2026-12-02T11:00:00+01:00"), 1_796_205_600_000);
         assert_eq!(unix("2026-12-02T04:30:00-05:30"), 1_796_205_600_000);
         assert_eq!(unix("2026-12-02t10:00:00.25z"), 1_796_205_600_250);
+    }
+
+    #[test]
+    fn instants_are_written_as_they_are_read() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "2000-03-01T00:00:00Z",
+            "2026-12-02T10:00:00Z",
+            "2100-12-31T12:34:56Z",
+        ] {
+            assert_eq!(format_rfc3339(rfc3339(text).unwrap()), text);
+        }
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub use comparison::compare;
 pub use engine::Saturation;
 pub use rng::Rng;
 pub use sample::Sampler;
+/// FNV-1a of `text`: a hash whose value is fixed forever (seeds from names).
+pub fn rng_hash(text: &str) -> u64 {
+    rng::fnv1a(text)
+}
+
 pub use sweep::{
     SweepAxis, SweepProgress, SweepSpec, merge as merge_sweeps, sweep, sweep_with_progress,
 };
