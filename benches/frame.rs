@@ -89,6 +89,7 @@ fn project(shape: Shape, services: usize) -> Project {
                 name: "all".into(),
                 weight: 1.0,
                 entry: "svc-0".into(),
+                tokens: None,
             }],
         },
         run: RunSettings {

@@ -789,6 +789,7 @@ fn generated(n: usize, chain: bool) -> PathBuf {
         name: "all".into(),
         weight: 1.0,
         entry: "svc-0".into(),
+        tokens: None,
     }];
     project.objectives.clear();
     assert!(archbench::model::validate(project).is_empty());

@@ -401,11 +401,13 @@ fn class_mix_follows_the_weights() {
             name: "browse".into(),
             weight: 3.0,
             entry: "web".into(),
+            tokens: None,
         },
         RequestClass {
             name: "call".into(),
             weight: 1.0,
             entry: "api".into(),
+            tokens: None,
         },
     ];
     let report = simulate_scenario(&project, 0).unwrap();

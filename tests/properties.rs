@@ -415,6 +415,7 @@ fn project() -> impl Strategy<Value = Project> {
                             name: format!("class{i}"),
                             weight,
                             entry: format!("s{entry}"),
+                            tokens: None,
                         })
                         .collect(),
                 },

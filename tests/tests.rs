@@ -26,6 +26,7 @@ mod import;
 mod k8s;
 mod layering;
 mod layout;
+mod llm;
 #[cfg(feature = "loadgen")]
 mod loadgen;
 mod mutants;

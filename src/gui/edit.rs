@@ -635,6 +635,7 @@ fn preset_name(kind: ServiceKind) -> String {
         ServiceKind::Database => "db",
         ServiceKind::Queue => "queue",
         ServiceKind::External => "external",
+        ServiceKind::LlmServer => "llm",
     }
     .to_owned()
 }
@@ -652,6 +653,8 @@ pub fn preset(kind: ServiceKind, name: String) -> Service {
         ServiceKind::Database => (1, 32, "lognormal:3ms,p99=15ms", IoModel::Blocking),
         ServiceKind::Queue => (1, 64, "exp:200us", IoModel::Async),
         ServiceKind::External => (1, 1000, "lognormal:40ms,p99=150ms", IoModel::Async),
+        // The batch of running sequences is its workers; its time is its steps'.
+        ServiceKind::LlmServer => (1, 1, "0ms", IoModel::Async),
     };
     let mut service = Service::new(name, kind, time.parse().unwrap_or_default());
     service.replicas = replicas;
@@ -662,6 +665,9 @@ pub fn preset(kind: ServiceKind, name: String) -> Service {
             hit_ratio: 0.8,
             warmup: crate::model::TimeSpan::default(),
         });
+    }
+    if kind == ServiceKind::LlmServer {
+        service.llm = Some(crate::model::LlmServing::example());
     }
     service
 }

@@ -16,6 +16,7 @@ pub fn kind_color(kind: ServiceKind) -> Color32 {
         ServiceKind::Database => Color32::from_rgb(0x8a, 0x9b, 0xa8),
         ServiceKind::Queue => Color32::from_rgb(0xc8, 0xb8, 0x3c),
         ServiceKind::External => Color32::from_rgb(0x9a, 0x7b, 0x5c),
+        ServiceKind::LlmServer => Color32::from_rgb(0x7e, 0x57, 0xc2),
     }
 }
 
@@ -30,6 +31,7 @@ pub fn kind_tag(kind: ServiceKind) -> &'static str {
         ServiceKind::Database => "DB",
         ServiceKind::Queue => "Q",
         ServiceKind::External => "EXT",
+        ServiceKind::LlmServer => "LLM",
     }
 }
 

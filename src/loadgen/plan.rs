@@ -356,6 +356,11 @@ impl std::str::FromStr for Threshold {
         }
         let target: crate::model::LatencyTarget =
             format!("{name} <= {limit}").parse().map_err(|_| bad())?;
+        if target.measure != crate::model::LatencyMeasure::EndToEnd {
+            // A load test measures whole responses; streamed tokens are not
+            // timed yet.
+            return Err(bad());
+        }
         Ok(Self {
             text: text.trim().to_owned(),
             metric: ThresholdMetric::Latency(target.statistic),

@@ -40,6 +40,7 @@ choice!(ServiceKind {
     Database => "database",
     Queue => "queue",
     External => "external API",
+    LlmServer => "LLM server",
 });
 
 choice!(Balancer {

@@ -28,6 +28,7 @@ mod distribution;
 mod error;
 pub mod file;
 pub mod layout;
+mod llm;
 mod objective;
 mod place;
 mod project;
@@ -42,7 +43,10 @@ pub use choice::{Choice, HTTP_METHODS};
 pub use distribution::{Distribution, DistributionError, LogNormalParams, Z_99};
 pub use error::{LoadError, OpenError, Problem, SaveError};
 pub use file::ProjectFile;
-pub use objective::{LatencyStatistic, LatencyTarget, Objective};
+pub use llm::{
+    KV_BLOCK_TOKENS, KvCache, LlmServing, ModelMemory, StepTime, TokenCount, TokenLengths,
+};
+pub use objective::{LatencyMeasure, LatencyStatistic, LatencyTarget, Objective};
 pub use place::{Part, Place};
 pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
 pub use scenario::{

@@ -50,9 +50,39 @@ impl fmt::Display for LatencyStatistic {
     }
 }
 
-/// A bound on a latency statistic: `"p99 <= 200ms"`.
+/// Which latency an objective bounds: the request's end to end, or a token
+/// timing at the LLM servers it reaches (docs/llm.md#metrics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LatencyMeasure {
+    /// From the request's arrival to its answer.
+    #[default]
+    EndToEnd,
+    /// Time to first token.
+    Ttft,
+    /// Time per output token, per sequence.
+    Tpot,
+    /// Every gap between two tokens.
+    Itl,
+}
+
+impl LatencyMeasure {
+    /// Its prefix in an objective (`ttft p99 <= 1s`); empty end to end.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::EndToEnd => "",
+            Self::Ttft => "ttft",
+            Self::Tpot => "tpot",
+            Self::Itl => "itl",
+        }
+    }
+}
+
+/// A bound on a latency statistic: `"p99 <= 200ms"`, or on a token timing
+/// of LLM serving: `"ttft p99 <= 1s"`, `"tpot mean <= 50ms"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LatencyTarget {
+    /// The latency bounded.
+    pub measure: LatencyMeasure,
     /// The statistic bounded.
     pub statistic: LatencyStatistic,
     /// The largest acceptable value.
@@ -72,14 +102,21 @@ impl FromStr for LatencyTarget {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let usage = || {
             format!(
-                "{text:?} is not a latency objective; write a statistic, <= and a time, like \"p99 <= 200ms\" (statistics: mean, p50, p90, p95, p99, p999, max)"
+                "{text:?} is not a latency objective; write a statistic, <= and a time, like \"p99 <= 200ms\" (statistics: mean, p50, p90, p95, p99, p999, max), with ttft, tpot or itl before it for LLM serving (\"ttft p99 <= 1s\")"
             )
         };
         let (statistic, limit) = text
             .split_once("<=")
             .or_else(|| text.split_once('<'))
             .ok_or_else(usage)?;
-        let statistic = match statistic.trim() {
+        let statistic = statistic.trim();
+        let (measure, statistic) = match statistic.split_once(char::is_whitespace) {
+            Some(("ttft", rest)) => (LatencyMeasure::Ttft, rest.trim()),
+            Some(("tpot", rest)) => (LatencyMeasure::Tpot, rest.trim()),
+            Some(("itl", rest)) => (LatencyMeasure::Itl, rest.trim()),
+            _ => (LatencyMeasure::EndToEnd, statistic),
+        };
+        let statistic = match statistic {
             "mean" => LatencyStatistic::Mean,
             "max" => LatencyStatistic::Max,
             "p50" | "median" => LatencyStatistic::Percentile(500),
@@ -93,13 +130,26 @@ impl FromStr for LatencyTarget {
             .trim()
             .parse::<TimeSpan>()
             .map_err(|e| format!("{text:?}: {e}"))?;
-        Ok(Self { statistic, limit })
+        Ok(Self {
+            measure,
+            statistic,
+            limit,
+        })
     }
 }
 
 impl fmt::Display for LatencyTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} <= {}", self.statistic, self.limit)
+        match self.measure {
+            LatencyMeasure::EndToEnd => write!(f, "{} <= {}", self.statistic, self.limit),
+            measure => write!(
+                f,
+                "{} {} <= {}",
+                measure.prefix(),
+                self.statistic,
+                self.limit
+            ),
+        }
     }
 }
 
@@ -107,7 +157,7 @@ serde_as_text!(LatencyTarget);
 
 #[cfg(test)]
 mod tests {
-    use super::{LatencyStatistic, LatencyTarget};
+    use super::{LatencyMeasure, LatencyStatistic, LatencyTarget};
 
     #[test]
     fn targets_parse_and_print() {
@@ -116,14 +166,26 @@ mod tests {
             ("p99.9<=1s", "p999 <= 1s"),
             ("mean < 20ms", "mean <= 20ms"),
             ("median <= 5ms", "p50 <= 5ms"),
+            ("ttft p99 <= 1s", "ttft p99 <= 1s"),
+            ("tpot  mean < 50ms", "tpot mean <= 50ms"),
+            ("itl max<=200ms", "itl max <= 200ms"),
         ] {
             let target: LatencyTarget = text.parse().unwrap();
             assert_eq!(target.to_string(), printed);
         }
         let t: LatencyTarget = "p99 <= 200ms".parse().unwrap();
         assert_eq!(t.statistic, LatencyStatistic::Percentile(990));
+        assert_eq!(t.measure, LatencyMeasure::EndToEnd);
         assert!(t.is_met_by(200.0) && !t.is_met_by(200.001));
-        for bad in ["p99 200ms", "p42 <= 1ms", "p99 <= fast"] {
+        let t: LatencyTarget = "ttft p99 <= 1s".parse().unwrap();
+        assert_eq!(t.measure, LatencyMeasure::Ttft);
+        for bad in [
+            "p99 200ms",
+            "p42 <= 1ms",
+            "p99 <= fast",
+            "ttfb p99 <= 1s",
+            "ttft <= 1s",
+        ] {
             assert!(bad.parse::<LatencyTarget>().is_err(), "{bad}");
         }
     }

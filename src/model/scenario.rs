@@ -93,6 +93,9 @@ pub enum ServiceKind {
     Queue,
     /// A third-party API outside the system.
     External,
+    /// A large-language-model server whose replicas run continuous
+    /// batching over a paged KV cache (its `llm` settings).
+    LlmServer,
 }
 
 impl ServiceKind {
@@ -107,6 +110,7 @@ impl ServiceKind {
             Self::Database => "Database",
             Self::Queue => "Queue",
             Self::External => "External",
+            Self::LlmServer => "LlmServer",
         }
     }
 }
@@ -219,6 +223,10 @@ pub struct Service {
     /// Replicas that crash at given times and restart after a delay.
     #[serde(default)]
     pub crashes: Vec<Crash>,
+    /// How an `LlmServer` batches, and its KV cache and step time; only
+    /// for that kind, and required for it.
+    #[serde(default)]
+    pub llm: Option<super::LlmServing>,
 }
 
 /// A replica crash: at `at`, replica `replica` (counting from 0) stops. The
@@ -442,6 +450,7 @@ impl Service {
             batching: None,
             autoscale: None,
             crashes: Vec::new(),
+            llm: None,
         }
     }
 }

@@ -80,6 +80,10 @@ pub struct RequestClass {
     pub weight: f64,
     /// The service it enters at; every scenario must have one of this name.
     pub entry: String,
+    /// Its requests' prompt and output lengths in tokens, for the LLM
+    /// servers they reach (required when they reach one).
+    #[serde(default)]
+    pub tokens: Option<super::TokenLengths>,
 }
 
 fn unit_weight() -> f64 {

@@ -90,6 +90,11 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
                 "service {name:?}: it is autoscaled, so its replicas change over time"
             ));
         }
+        if service.llm.is_some() {
+            broken.push(format!(
+                "service {name:?}: an LLM server batches its requests step by step"
+            ));
+        }
         if service.batching.is_some() {
             broken.push(format!(
                 "service {name:?}: it batches requests, so they are not served one by one"
@@ -497,6 +502,14 @@ fn demand_per_request(project: &Project, index: usize) -> Option<Vec<f64>> {
                     * (link.latency.mean_secs() + response[j]);
             }
         }
+        if let Some((alone, per_request)) = llm_estimate(project, service) {
+            // A sequence holds one of the max_num_seqs slots; at full load the
+            // replica spends `per_request` seconds on each request.
+            response[i] = alone + calls;
+            let slots = service.llm.as_ref().map_or(1, |l| l.max_num_seqs);
+            holding[i] = per_request * f64::from(slots);
+            continue;
+        }
         let own = service.service_time.mean_secs();
         response[i] = own + calls;
         holding[i] = if service.io == IoModel::Blocking {
@@ -510,9 +523,53 @@ fn demand_per_request(project: &Project, index: usize) -> Option<Vec<f64>> {
             .services
             .iter()
             .enumerate()
-            .map(|(i, s)| visits[i] * holding[i] / (f64::from(s.replicas) * f64::from(s.workers)))
+            .map(|(i, s)| {
+                let workers = s.llm.as_ref().map_or(s.workers, |l| l.max_num_seqs);
+                visits[i] * holding[i] / (f64::from(s.replicas) * f64::from(workers))
+            })
             .collect(),
     )
+}
+
+/// An LLM server's time for one request alone (its prefill step, then a
+/// decode step per further token), and the replica-seconds one request
+/// costs at full load: its prompt's share of the prefill, and its output
+/// tokens' share of decode steps run with as many sequences as fit
+/// (`max_num_seqs`, or fewer when the KV cache holds fewer average
+/// contexts). Token lengths are the means over the classes that have them,
+/// by weight. None for other services, or without token lengths.
+fn llm_estimate(project: &Project, service: &crate::model::Service) -> Option<(f64, f64)> {
+    let llm = service.llm.as_ref()?;
+    let classes: Vec<_> = project
+        .workload
+        .classes
+        .iter()
+        .filter_map(|c| c.tokens.as_ref().map(|t| (c.weight, t)))
+        .collect();
+    let weight: f64 = classes.iter().map(|(w, _)| w).sum();
+    if weight <= 0.0 {
+        return None;
+    }
+    let mean = |f: fn(&crate::model::TokenLengths) -> f64| {
+        classes.iter().map(|(w, t)| w * f(t)).sum::<f64>() / weight
+    };
+    let prompt = mean(|t| t.prompt.mean()).max(1.0);
+    let output = mean(|t| t.output.mean()).max(1.0);
+    let speedup = llm.speedup();
+    let secs = |span: crate::model::TimeSpan| span.as_secs_f64() / speedup;
+    let (base, pp, pd) = (
+        secs(llm.step.base),
+        secs(llm.step.per_prefill_token),
+        secs(llm.step.per_decode_token),
+    );
+    let blocks = llm.kv_blocks().unwrap_or(1) as f64;
+    let per_context = ((prompt + output / 2.0) / crate::model::KV_BLOCK_TOKENS as f64).ceil();
+    let batch = f64::from(llm.max_num_seqs)
+        .min((blocks / per_context).floor())
+        .max(1.0);
+    let alone = base + pp * prompt + (output - 1.0) * (base + pd);
+    let per_request = pp * prompt + base / batch + (output - 1.0) * (base / batch + pd);
+    Some((alone, per_request))
 }
 
 /// The service offered more work than its workers can do, and its offered
@@ -566,6 +623,7 @@ pub fn offered_load(project: &Project, index: usize) -> Option<OfferedLoad> {
         s.queue == QueueCapacity::Unbounded
             && s.rate_limit.is_none()
             && s.batching.is_none()
+            && s.llm.is_none()
             && s.autoscale.is_none()
             && s.crashes.is_empty()
             && s.cache.is_none_or(|c| c.warmup.as_secs_f64() == 0.0)

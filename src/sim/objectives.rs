@@ -1,7 +1,7 @@
 //! Latency objectives checked against a report.
 
-use crate::model::{LatencyStatistic, Objective};
-use crate::stats::{LatencyHistogram, ObjectiveResult, ScenarioReport};
+use crate::model::{LatencyMeasure, LatencyStatistic, Objective};
+use crate::stats::{ClassReport, LatencyHistogram, ObjectiveResult, ScenarioReport};
 
 /// Checks each objective against the report. A saturated run, or one with no
 /// successful request to measure, fails every objective.
@@ -12,14 +12,12 @@ pub(super) fn check_objectives(
     objectives
         .iter()
         .map(|objective| {
-            let histogram = match &objective.class {
-                None => &report.latency,
-                Some(name) => report
-                    .classes
-                    .iter()
-                    .find(|c| &c.name == name)
-                    .map_or(&report.latency, |c| &c.latency),
-            };
+            let classes: Vec<&ClassReport> = report
+                .classes
+                .iter()
+                .filter(|c| objective.class.as_ref().is_none_or(|name| &c.name == name))
+                .collect();
+            let histogram = &measured(&classes, objective.latency.measure);
             let value_ms = statistic_ms(histogram, objective.latency.statistic);
             let measurable = histogram.count() > 0 && !report.saturated;
             ObjectiveResult {
@@ -30,6 +28,27 @@ pub(super) fn check_objectives(
             }
         })
         .collect()
+}
+
+/// The histogram of `measure` over `classes`, merged (empty for token
+/// timings of classes that reach no LLM server).
+fn measured(classes: &[&ClassReport], measure: LatencyMeasure) -> LatencyHistogram {
+    let pick = |c: &ClassReport| -> Option<LatencyHistogram> {
+        let llm = c.llm.as_ref();
+        match measure {
+            LatencyMeasure::EndToEnd => Some(c.latency.clone()),
+            LatencyMeasure::Ttft => llm.map(|l| l.ttft.clone()),
+            LatencyMeasure::Tpot => llm.map(|l| l.tpot.clone()),
+            LatencyMeasure::Itl => llm.map(|l| l.itl.clone()),
+        }
+    };
+    let mut merged = LatencyHistogram::new();
+    for class in classes {
+        if let Some(h) = pick(class) {
+            merged.merge(&h);
+        }
+    }
+    merged
 }
 
 fn statistic_ms(histogram: &LatencyHistogram, statistic: LatencyStatistic) -> f64 {

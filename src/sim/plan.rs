@@ -111,6 +111,60 @@ pub struct BatchingPlan {
     pub per_item_ns: u64,
 }
 
+/// An LLM server's continuous batching (`engine/llm.rs`), its times in
+/// nanoseconds after tensor parallelism's speed-up.
+#[derive(Clone, Copy, Debug)]
+pub struct LlmPlan {
+    pub max_num_seqs: u32,
+    pub max_batched_tokens: u64,
+    /// The KV cache of one replica, in blocks of `KV_BLOCK_TOKENS`.
+    pub kv_blocks: u64,
+    /// Blocks kept free when admitting a prompt.
+    pub watermark_blocks: u64,
+    pub chunked_prefill: bool,
+    pub base_ns: f64,
+    pub per_prefill_ns: f64,
+    pub per_decode_ns: f64,
+}
+
+impl LlmPlan {
+    fn new(llm: &crate::model::LlmServing) -> Self {
+        let speedup = llm.speedup();
+        let kv_blocks = llm.kv_blocks().unwrap_or(1);
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a share of at most half the blocks"
+        )]
+        let watermark_blocks = (llm.watermark * kv_blocks as f64).floor() as u64;
+        Self {
+            max_num_seqs: llm.max_num_seqs,
+            max_batched_tokens: u64::from(llm.max_batched_tokens),
+            kv_blocks,
+            watermark_blocks,
+            chunked_prefill: llm.chunked_prefill,
+            base_ns: llm.step.base.as_nanos() as f64 / speedup,
+            per_prefill_ns: llm.step.per_prefill_token.as_nanos() as f64 / speedup,
+            per_decode_ns: llm.step.per_decode_token.as_nanos() as f64 / speedup,
+        }
+    }
+
+    /// A step's time: `base + per_prefill × prefill + per_decode × decode`,
+    /// rounded to the nanosecond, at least one.
+    pub fn step_ns(&self, prefill_tokens: u64, decodes: u64) -> u64 {
+        let ns = self.base_ns
+            + self.per_prefill_ns * prefill_tokens as f64
+            + self.per_decode_ns * decodes as f64;
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "positive, and far below 2^64 for any valid model"
+        )]
+        let ns = ns.round().min(crate::model::MAX_SPAN_NS as f64) as u64;
+        ns.max(1)
+    }
+}
+
 /// A replica's crash.
 #[derive(Clone, Copy, Debug)]
 pub struct CrashPlan {
@@ -135,6 +189,8 @@ pub struct Station {
     pub error_rate: f64,
     pub rate_limit: Option<RateLimitPlan>,
     pub batching: Option<BatchingPlan>,
+    /// An LLM server's batching; its `workers` are then its `max_num_seqs`.
+    pub llm: Option<LlmPlan>,
     pub autoscale: Option<crate::model::Autoscale>,
     pub crashes: Vec<CrashPlan>,
     /// Replica slots: the most replicas the service can have.
@@ -168,6 +224,9 @@ pub struct Class {
     pub entry: StationId,
     /// Running total of normalised weights; the last is 1.
     pub cumulative_weight: f64,
+    /// Prompt and output lengths, drawn in microseconds a token (see
+    /// `model::TokenCount`), for the LLM servers its requests reach.
+    pub tokens: Option<(Sampler, Sampler)>,
 }
 
 #[derive(Clone, Debug)]
@@ -195,7 +254,7 @@ impl Plan {
                 name: s.name.clone(),
                 kind: s.kind,
                 replicas: s.replicas,
-                workers: s.workers,
+                workers: s.llm.as_ref().map_or(s.workers, |l| l.max_num_seqs),
                 queue_capacity: match s.queue {
                     QueueCapacity::Unbounded => None,
                     QueueCapacity::Bounded(n) => Some(n),
@@ -217,6 +276,7 @@ impl Plan {
                     max_wait_ns: b.max_wait.as_nanos(),
                     per_item_ns: b.per_item.as_nanos(),
                 }),
+                llm: s.llm.as_ref().map(LlmPlan::new),
                 autoscale: s.autoscale,
                 crashes: s
                     .crashes
@@ -272,6 +332,10 @@ impl Plan {
                     name: c.name.clone(),
                     entry: station_of(&c.entry).unwrap_or(StationId::new(0)),
                     cumulative_weight: running,
+                    tokens: c
+                        .tokens
+                        .as_ref()
+                        .map(|t| (Sampler::new(&t.prompt.0), Sampler::new(&t.output.0))),
                 }
             })
             .collect();

@@ -2,8 +2,8 @@
 //! made from it.
 
 use crate::stats::{
-    BatchReport, ClassReport, Confidence, Interval, LatencyHistogram, LinkReport,
-    ReplicationSummary, ScenarioReport, ServiceReport, TimeSeries, WarmupMethod,
+    BatchReport, ClassReport, Confidence, Interval, LatencyHistogram, LinkReport, LlmClassReport,
+    LlmServiceReport, ReplicationSummary, ScenarioReport, ServiceReport, TimeSeries, WarmupMethod,
 };
 
 use super::Saturation;
@@ -57,6 +57,7 @@ impl Totals {
             }
         };
         let mut overall = LatencyHistogram::new();
+        let has_llm = plan.stations.iter().any(|s| s.llm.is_some());
         let classes: Vec<ClassReport> = plan
             .classes
             .iter()
@@ -80,6 +81,17 @@ impl Totals {
                     throughput_rps: per_second(tally.departed),
                     latency_ms: tally.latency.summary(),
                     latency: tally.latency.clone(),
+                    llm: (has_llm && spec.tokens.is_some()).then(|| LlmClassReport {
+                        sequences: tally.llm.requests,
+                        ttft_ms: tally.llm.ttft.summary(),
+                        tpot_ms: tally.llm.tpot.summary(),
+                        itl_ms: tally.llm.itl.summary(),
+                        tokens_in_per_s: per_second(tally.llm.tokens_in),
+                        tokens_out_per_s: per_second(tally.llm.tokens_out),
+                        ttft: tally.llm.ttft.clone(),
+                        tpot: tally.llm.tpot.clone(),
+                        itl: tally.llm.itl.clone(),
+                    }),
                 }
             })
             .collect();
@@ -197,6 +209,15 @@ impl Totals {
                     rate_limited: t.rate_limited,
                     crash_failures: t.crash_failures,
                     batching: batches(&t.batch_sizes),
+                    llm: spec.llm.map(|llm| LlmServiceReport {
+                        steps: t.llm.steps,
+                        mean_running: time_average(t.busy.area) / f64::from(spec.replicas),
+                        kv_utilization: time_average(t.kv_blocks.area)
+                            / (llm.kv_blocks as f64 * f64::from(spec.replicas)),
+                        preemptions: t.llm.preemptions,
+                        prefill_tokens_per_s: per_second(t.llm.prefill_tokens),
+                        decode_tokens_per_s: per_second(t.llm.decode_tokens),
+                    }),
                     waited_fraction: ratio(t.waited, t.started),
                     response_ms: t.response.summary(),
                     wait_ms: t.wait.summary(),

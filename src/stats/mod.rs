@@ -16,9 +16,10 @@ pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
     BatchReport, ClassReport, Comparison, Confidence, EncodedHistogram, IntervalPoint, LagSummary,
-    Limit, LinkReport, LoadReport, ObjectiveResult, ReplicationSummary, ScenarioReport,
-    ServiceReport, ServiceSeries, ShardInfo, SimulationReport, SweepPoint, SweepReport,
-    SweepScenario, SweepShard, TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
+    Limit, LinkReport, LlmClassReport, LlmServiceReport, LoadReport, ObjectiveResult,
+    ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries, ShardInfo, SimulationReport,
+    SweepPoint, SweepReport, SweepScenario, SweepShard, TargetLatency, ThresholdResult, TimeSeries,
+    WarmupMethod,
 };
 pub use validation::{
     ClassVersus, Metric, ReplicaStats, ServiceStats, ServiceVersus, Tolerance, ToleranceResult,

@@ -215,6 +215,56 @@ pub struct ClassReport {
     /// The histogram behind `latency_ms`.
     #[serde(skip)]
     pub latency: LatencyHistogram,
+    /// Token timings at the LLM servers the class's requests reach; `null`
+    /// for a class that reaches none.
+    pub llm: Option<LlmClassReport>,
+}
+
+/// A class's token timings at LLM servers (definitions in docs/llm.md).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LlmClassReport {
+    /// Sequences finished, of requests that arrived in the measured time.
+    pub sequences: u64,
+    /// Time to first token: from the request's arrival in the system to the
+    /// first output token leaving the LLM server.
+    pub ttft_ms: LatencySummary,
+    /// Time per output token, per sequence: (last token − first token) /
+    /// (output tokens − 1), for sequences of two tokens or more.
+    pub tpot_ms: LatencySummary,
+    /// Inter-token latency: every gap between two tokens of a sequence,
+    /// pooled over sequences.
+    pub itl_ms: LatencySummary,
+    /// Prompt tokens of the finished sequences per second.
+    pub tokens_in_per_s: f64,
+    /// Output tokens of the finished sequences per second.
+    pub tokens_out_per_s: f64,
+    /// The histogram behind `ttft_ms`.
+    #[serde(skip)]
+    pub ttft: LatencyHistogram,
+    /// The histogram behind `tpot_ms`.
+    #[serde(skip)]
+    pub tpot: LatencyHistogram,
+    /// The histogram behind `itl_ms`.
+    #[serde(skip)]
+    pub itl: LatencyHistogram,
+}
+
+/// An LLM server's batching over the measured time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LlmServiceReport {
+    /// Steps run, over all replicas.
+    pub steps: u64,
+    /// Mean sequences running (admitted, holding KV) per replica.
+    pub mean_running: f64,
+    /// Mean share of the KV cache's blocks in use.
+    pub kv_utilization: f64,
+    /// Sequences preempted: their KV freed, computed again later.
+    pub preemptions: u64,
+    /// Prompt tokens computed per second (recomputation included).
+    pub prefill_tokens_per_s: f64,
+    /// Output tokens decoded per second (first tokens, made by prefill
+    /// steps, not included).
+    pub decode_tokens_per_s: f64,
 }
 
 /// Results for one service, over all its replicas.
@@ -248,6 +298,9 @@ pub struct ServiceReport {
     pub crash_failures: u64,
     /// The batches a batching service ran; `null` without batching.
     pub batching: Option<BatchReport>,
+    /// An LLM server's steps, KV cache and preemptions; `null` for other
+    /// kinds.
+    pub llm: Option<LlmServiceReport>,
     /// Fraction of admitted requests that had to wait for a worker.
     pub waited_fraction: f64,
     /// From arrival at the service to its response, downstream calls included.

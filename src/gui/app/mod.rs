@@ -378,6 +378,7 @@ fn blank_project() -> Project {
                 name: "requests".into(),
                 weight: 1.0,
                 entry: "gateway".into(),
+                tokens: None,
             }],
         },
         run: RunSettings::default(),

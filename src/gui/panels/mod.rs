@@ -3,6 +3,7 @@
 #[cfg(feature = "loadgen")]
 pub mod emulated;
 pub mod fields;
+pub mod figures;
 pub mod find;
 pub mod inspector;
 #[cfg(feature = "loadgen")]
@@ -10,4 +11,5 @@ pub mod live;
 pub mod palette;
 pub mod results;
 pub mod scenarios;
+pub mod tokens;
 pub mod toolbar;

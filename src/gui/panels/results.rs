@@ -11,6 +11,7 @@ use crate::stats::{LoadReport, SimulationReport, SweepReport};
 use super::super::command::{Command, ExportFormat};
 use super::super::plots::{self, PlotId, format_ms};
 use super::super::theme;
+use super::figures::{human_ms, percent};
 
 /// Results and the project revision they came from.
 pub struct Computed<T> {
@@ -139,6 +140,9 @@ pub fn results_ui(
             );
         });
     view.table = Some(table.inner_rect);
+    if let Some(report) = shown.simulation.map(|c| &c.report) {
+        super::tokens::llm_table_ui(ui, report);
+    }
     if let Some(m) = shown.measured {
         match shown.emulated {
             Some(scenario) => {
@@ -520,23 +524,6 @@ impl Verdict {
             None
         }
     }
-}
-
-/// A share as a percentage with sensible digits.
-fn percent(share: f64) -> String {
-    let v = 100.0 * share;
-    if v >= 10.0 {
-        format!("{v:.0}%")
-    } else if v >= 0.1 {
-        format!("{v:.1}%")
-    } else {
-        format!("{v:.2}%")
-    }
-}
-
-/// Milliseconds in the unit that suits them (ms below 10 s, then s).
-fn human_ms(ms: f64) -> String {
-    crate::model::human_secs(ms / 1e3)
 }
 
 /// Failure events of a scenario by cause, counted where they happened

@@ -124,6 +124,9 @@ pub fn unsupported(project: &Project, scenario: usize) -> Vec<Problem> {
         if !service.crashes.is_empty() {
             refuse("crashes", "replica crashes");
         }
+        if service.llm.is_some() {
+            refuse("llm", "an LLM server's continuous batching");
+        }
     }
     problems
 }

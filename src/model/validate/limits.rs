@@ -34,3 +34,11 @@ pub const SCALE_INTERVAL_NS: u64 = 1_000_000;
 pub const BATCH: u32 = 4096;
 /// Crashes of one service.
 pub const CRASHES: usize = 10_000;
+/// Sequences one LLM replica runs at once.
+pub const LLM_SEQS: u32 = 100_000;
+/// Tokens one LLM step computes.
+pub const LLM_BATCHED_TOKENS: u32 = 10_000_000;
+/// GPUs one LLM replica is split over.
+pub const TENSOR_PARALLEL: u32 = 64;
+/// Tokens of KV cache in one LLM replica.
+pub const KV_TOKENS: u64 = 1_000_000_000_000;

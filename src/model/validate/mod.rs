@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 pub mod limits;
 mod links;
+mod llm;
 mod run;
 mod scenario;
 mod workload;

@@ -173,7 +173,9 @@ pub(super) fn scenario(
                 problems.add(here.field("endpoint"), message);
             }
         }
+        super::llm::service(problems, &here, service);
     }
+    super::llm::classes(problems, scenario, workload, &index);
     for class in &workload.classes {
         if !class.name.is_empty() && !index.contains_key(class.entry.as_str()) {
             problems.add(

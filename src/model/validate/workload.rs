@@ -82,6 +82,19 @@ pub(super) fn workload(problems: &mut Problems, workload: &Workload) {
                 format!("a weight must be a finite number ≥ 0, got {}", class.weight),
             );
         }
+        if let Some(tokens) = &class.tokens {
+            let place = place.field("tokens");
+            problems.distribution(place.field("prompt"), &tokens.prompt.0);
+            problems.distribution(place.field("output"), &tokens.output.0);
+            for (field, count) in [("prompt", &tokens.prompt), ("output", &tokens.output)] {
+                if count.mean() > 1e7 {
+                    problems.add(
+                        place.field(field),
+                        format!("at most 10,000,000 tokens on average, got {}", count.mean()),
+                    );
+                }
+            }
+        }
     }
     if !workload.classes.is_empty() && workload.classes.iter().all(|c| c.weight <= 0.0) {
         problems.add(

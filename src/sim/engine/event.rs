@@ -51,6 +51,16 @@ pub(super) enum Event {
     },
     /// A batch is done.
     BatchDone(u32),
+    /// An idle LLM replica starts a step.
+    LlmKick {
+        station: StationId,
+        replica: u32,
+    },
+    /// An LLM replica's step ends.
+    LlmStep {
+        station: StationId,
+        replica: u32,
+    },
     /// An autoscaler decides: the station.
     ScaleTick(StationId),
     /// A new replica has finished its cold start: the station.

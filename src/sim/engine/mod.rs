@@ -41,6 +41,7 @@ mod calls;
 mod dynamics;
 mod entry;
 mod event;
+mod llm;
 mod saturation;
 mod stations;
 mod steps;
@@ -139,6 +140,8 @@ struct Replica {
 
 struct Station {
     replicas: Vec<Replica>,
+    /// An LLM server's replicas' sequences and caches (empty otherwise).
+    llm: Vec<llm::LlmReplica>,
     next_replica: u32,
     service_rng: Rng,
     balancer_rng: Rng,
@@ -342,6 +345,9 @@ impl State {
             .iter()
             .map(|s| Station {
                 replicas: vec![Replica::default(); s.slots as usize],
+                llm: s.llm.as_ref().map_or_else(Vec::new, |l| {
+                    vec![llm::LlmReplica::new(l); s.slots as usize]
+                }),
                 next_replica: 0,
                 service_rng: Rng::stream(seed, replication, &format!("service/{}", s.name)),
                 balancer_rng: Rng::stream(seed, replication, &format!("balancer/{}", s.name)),
@@ -638,6 +644,8 @@ impl State {
                 }
             }
             Event::BatchDone(batch) => self.batch_done(plan, batch),
+            Event::LlmStep { station, replica } => self.llm_step_done(plan, station, replica),
+            Event::LlmKick { station, replica } => self.llm_kick(plan, station, replica),
             Event::ScaleTick(station) => self.scale(plan, station),
             Event::Crash { station, crash } => self.crash(plan, station, crash),
             Event::Restart { station, replica } => {

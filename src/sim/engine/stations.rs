@@ -44,6 +44,10 @@ impl State {
                 return;
             }
         }
+        if spec.llm.is_some() {
+            self.llm_arrive(plan, station_index, id);
+            return;
+        }
         let r = &mut station.replicas[replica as usize];
         if spec.batching.is_some() {
             // Every request waits for its batch.

@@ -65,6 +65,35 @@ pub struct StationTally {
     pub present: Level,
     /// Workers of the replicas serving.
     pub serving: Level,
+    /// An LLM server's KV-cache blocks in use, over all replicas.
+    pub kv_blocks: Level,
+    /// An LLM server's steps.
+    pub llm: LlmStationTally,
+}
+
+/// An LLM server's counts of one replication.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LlmStationTally {
+    pub steps: u64,
+    pub prefill_tokens: u64,
+    pub decode_tokens: u64,
+    /// Sequences preempted (their KV freed, to be computed again).
+    pub preemptions: u64,
+}
+
+/// A class's token timings at the LLM servers its requests reach.
+#[derive(Clone, Debug, Default)]
+pub struct LlmClassTally {
+    /// Sequences finished whose request arrived in the measured time.
+    pub requests: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// From the request's arrival in the system to its first token.
+    pub ttft: LatencyHistogram,
+    /// Per sequence: (last token − first token) / (output tokens − 1).
+    pub tpot: LatencyHistogram,
+    /// Every gap between two tokens of a sequence, pooled.
+    pub itl: LatencyHistogram,
 }
 
 impl Level {
@@ -96,6 +125,8 @@ impl StationTally {
             queued,
             present,
             serving,
+            kv_blocks,
+            llm,
         } = self;
         *arrivals += other.arrivals;
         *completions += other.completions;
@@ -119,6 +150,11 @@ impl StationTally {
         queued.merge(&other.queued);
         present.merge(&other.present);
         serving.merge(&other.serving);
+        kv_blocks.merge(&other.kv_blocks);
+        llm.steps += other.llm.steps;
+        llm.prefill_tokens += other.llm.prefill_tokens;
+        llm.decode_tokens += other.llm.decode_tokens;
+        llm.preemptions += other.llm.preemptions;
     }
 }
 
@@ -132,6 +168,7 @@ impl ClassTally {
             failed,
             unfinished,
             latency,
+            llm,
         } = self;
         *arrived += other.arrived;
         *succeeded += other.succeeded;
@@ -139,6 +176,12 @@ impl ClassTally {
         *failed += other.failed;
         *unfinished += other.unfinished;
         latency.merge(&other.latency);
+        llm.requests += other.llm.requests;
+        llm.tokens_in += other.llm.tokens_in;
+        llm.tokens_out += other.llm.tokens_out;
+        llm.ttft.merge(&other.llm.ttft);
+        llm.tpot.merge(&other.llm.tpot);
+        llm.itl.merge(&other.llm.itl);
     }
 }
 
@@ -156,4 +199,5 @@ pub struct ClassTally {
     /// system at its end, counted from the live calls (not by subtraction).
     pub unfinished: u64,
     pub latency: LatencyHistogram,
+    pub llm: LlmClassTally,
 }

@@ -56,6 +56,13 @@ pub(super) fn service_ui(
         row(ui, "kind", "", |ui| {
             if let Some(kind) = choice(ui, &key("kind"), service.kind) {
                 new.kind = kind;
+                // An LLM server runs by its llm settings, and only it has them.
+                if kind == crate::model::ServiceKind::LlmServer {
+                    new.llm
+                        .get_or_insert_with(crate::model::LlmServing::example);
+                } else {
+                    new.llm = None;
+                }
             }
         });
         row(ui, "replicas", "instances", |ui| {

@@ -264,6 +264,7 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
             name,
             weight: 1.0,
             entry: services.first().cloned().unwrap_or_default(),
+            tokens: None,
         });
     }
 }

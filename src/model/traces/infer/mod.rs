@@ -393,6 +393,7 @@ fn build(
                 },
                 weight: classes[key] as f64,
                 entry: names[*service].clone(),
+                tokens: None,
             }
         })
         .collect();

@@ -1,0 +1,368 @@
+//! Large-language-model serving: a replica that runs iteration-level
+//! (continuous) batching over a paged KV cache, as vLLM and its peers do,
+//! and the token lengths of the requests it serves (docs/llm.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::Distribution;
+use super::time::TimeSpan;
+
+/// Tokens per block of the paged KV cache (vLLM's default).
+pub const KV_BLOCK_TOKENS: u64 = 16;
+
+/// How an `LlmServer`'s replicas batch and how long their steps take.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmServing {
+    /// The most sequences in one step (vLLM's `max_num_seqs`).
+    #[serde(default = "max_num_seqs")]
+    pub max_num_seqs: u32,
+    /// The most tokens one step computes, prompts' and decodes' together
+    /// (vLLM's `max_num_batched_tokens`).
+    #[serde(default = "max_batched_tokens")]
+    pub max_batched_tokens: u32,
+    /// The KV cache of one replica.
+    pub kv_cache: KvCache,
+    /// One step's time.
+    pub step: StepTime,
+    /// Decode first, then prompts in chunks that fill the token budget;
+    /// otherwise a step runs either whole prompts or decodes.
+    #[serde(default)]
+    pub chunked_prefill: bool,
+    /// The share of the KV cache's blocks kept free when admitting a
+    /// prompt (vLLM's watermark), from 0 to 0.5.
+    #[serde(default = "watermark")]
+    pub watermark: f64,
+    /// GPUs a replica's model is split over (tensor parallelism).
+    #[serde(default = "one")]
+    pub tensor_parallel: u32,
+    /// How much of the ideal speed-up tensor parallelism gives, from 0.1 to
+    /// 1: the step's coefficients, measured on one GPU, are divided by
+    /// `tensor_parallel × tp_efficiency` (not at all with one GPU).
+    #[serde(default = "tp_efficiency")]
+    pub tp_efficiency: f64,
+}
+
+/// The KV cache's size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum KvCache {
+    /// This many tokens' keys and values, in all of a replica's GPUs.
+    Tokens(u64),
+    /// Derived from the model and the GPUs' memory.
+    Model(ModelMemory),
+}
+
+/// What the KV cache's size follows from: per GPU, `gpu_memory ×
+/// memory_fraction` is usable, the weights (split over the GPUs) take their
+/// share, and each token needs `2 × layers × kv_heads × head_dim ×
+/// bytes_per_value` bytes (a key and a value per layer and head).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelMemory {
+    /// Transformer layers.
+    pub layers: u32,
+    /// Key-value heads (fewer than the attention heads under grouped-query
+    /// attention).
+    pub kv_heads: u32,
+    /// Dimensions per head.
+    pub head_dim: u32,
+    /// Bytes per stored value: 2 for FP16 or BF16, 1 for FP8.
+    #[serde(default = "two")]
+    pub bytes_per_value: u32,
+    /// Memory per GPU, in GiB.
+    pub gpu_memory_gib: f64,
+    /// The model's weights in all, in GiB.
+    pub weights_gib: f64,
+    /// The share of GPU memory the server may use (vLLM's
+    /// `gpu_memory_utilization`).
+    #[serde(default = "memory_fraction")]
+    pub memory_fraction: f64,
+}
+
+/// `step = base + per_prefill_token × prompt tokens computed + per_decode_token
+/// × sequences decoding`, on one GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepTime {
+    /// Every step's fixed time.
+    pub base: TimeSpan,
+    /// Per prompt token computed in the step.
+    pub per_prefill_token: TimeSpan,
+    /// Per sequence decoding a token in the step.
+    pub per_decode_token: TimeSpan,
+}
+
+/// The token lengths of a request class's requests, for the LLM servers
+/// they reach.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenLengths {
+    /// Tokens in the prompt (drawn, rounded, at least 1).
+    pub prompt: TokenCount,
+    /// Tokens generated (drawn, rounded, at least 1).
+    pub output: TokenCount,
+}
+
+/// A distribution of token counts, written as a distribution of time
+/// without its units: `"512"`, `"exp:200"`, `"uniform:100..500"`,
+/// `"lognormal:1000,p99=4000"`, `"gamma:500,shape=2"`, `"erlang:300,k=3"`,
+/// `"empirical:10,200,3000"`. Kept as a [`Distribution`] of microseconds, a
+/// token a microsecond, so the simulator's samplers draw it; a draw is
+/// rounded to whole tokens, at least one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenCount(pub Distribution);
+
+impl TokenCount {
+    /// The distribution's mean in tokens.
+    pub fn mean(&self) -> f64 {
+        self.0.mean_secs() * 1e6
+    }
+
+    /// A draw of the underlying distribution (nanoseconds) as tokens.
+    pub fn tokens_of(draw_ns: u64) -> u32 {
+        u32::try_from(((draw_ns + 500) / 1000).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+impl std::str::FromStr for TokenCount {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let bad = |why: &str| format!("{text:?}: {why}");
+        let tokens = |value: &str| -> Result<String, String> {
+            let value = value.trim();
+            match value.parse::<f64>() {
+                Ok(n) if n.is_finite() && n >= 0.0 => Ok(format!("{value}us")),
+                _ => Err(bad(&format!(
+                    "{value:?} is not a count of tokens (write them without units, like exp:200)"
+                ))),
+            }
+        };
+        let rewritten = match text.split_once(':') {
+            None => tokens(text)?,
+            Some((kind, rest)) => {
+                let mut parts = Vec::new();
+                for part in rest.split(',') {
+                    let part = part.trim();
+                    parts.push(if let Some((key, value)) = part.split_once('=') {
+                        match key.trim() {
+                            "p99" => format!("p99={}", tokens(value)?),
+                            "shape" | "k" => part.to_owned(),
+                            _ => {
+                                return Err(bad(
+                                    "give token counts as a mean and a p99 (lognormal:MEAN,p99=P99),                                      not in log seconds",
+                                ));
+                            }
+                        }
+                    } else if let Some((low, high)) = part.split_once("..") {
+                        format!("{}..{}", tokens(low)?, tokens(high)?)
+                    } else {
+                        tokens(part)?
+                    });
+                }
+                format!("{kind}:{}", parts.join(","))
+            }
+        };
+        rewritten
+            .parse()
+            .map(Self)
+            .map_err(|e: super::DistributionError| bad(&e.to_string()))
+    }
+}
+
+impl std::fmt::Display for TokenCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Microseconds back to tokens, with at most three decimals.
+        let n = |t: &TimeSpan| {
+            let ns = t.as_nanos();
+            if ns.is_multiple_of(1000) {
+                (ns / 1000).to_string()
+            } else {
+                format!("{}.{:03}", ns / 1000, ns % 1000)
+                    .trim_end_matches('0')
+                    .to_owned()
+            }
+        };
+        match &self.0 {
+            Distribution::Constant(v) => write!(f, "{}", n(v)),
+            Distribution::Exponential { mean } => write!(f, "exp:{}", n(mean)),
+            Distribution::Uniform { min, max } => write!(f, "uniform:{}..{}", n(min), n(max)),
+            Distribution::LogNormal { mean, p99 } => {
+                write!(f, "lognormal:{},p99={}", n(mean), n(p99))
+            }
+            Distribution::LogNormalMuSigma { mu, sigma } => {
+                write!(f, "lognormal:mu={mu},sigma={sigma}")
+            }
+            Distribution::Gamma { mean, shape } => write!(f, "gamma:{},shape={shape}", n(mean)),
+            Distribution::Erlang { mean, k } => write!(f, "erlang:{},k={k}", n(mean)),
+            Distribution::Empirical(values) => {
+                let values: Vec<String> = values.iter().map(n).collect();
+                write!(f, "empirical:{}", values.join(","))
+            }
+        }
+    }
+}
+
+serde_as_text!(TokenCount);
+
+fn max_num_seqs() -> u32 {
+    256
+}
+
+fn max_batched_tokens() -> u32 {
+    8192
+}
+
+fn watermark() -> f64 {
+    0.01
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn two() -> u32 {
+    2
+}
+
+fn tp_efficiency() -> f64 {
+    0.9
+}
+
+fn memory_fraction() -> f64 {
+    0.9
+}
+
+impl LlmServing {
+    /// An 8-billion-parameter model of Llama 3.1's shape (32 layers, 8 KV
+    /// heads of 128 dimensions, BF16) on one 80 GiB GPU, with step
+    /// coefficients worked out from first principles, not measured: a
+    /// decode step reads every weight once (16 GB at 3.35 TB/s: 5 ms), each
+    /// sequence adds its KV reads (40 µs), and a prompt token costs its
+    /// 16 GFLOP at about 530 TFLOP/s (30 µs). Where a new LLM server starts.
+    pub fn example() -> Self {
+        Self {
+            max_num_seqs: max_num_seqs(),
+            max_batched_tokens: max_batched_tokens(),
+            kv_cache: KvCache::Model(ModelMemory {
+                layers: 32,
+                kv_heads: 8,
+                head_dim: 128,
+                bytes_per_value: 2,
+                gpu_memory_gib: 80.0,
+                weights_gib: 15.0,
+                memory_fraction: memory_fraction(),
+            }),
+            step: StepTime {
+                base: TimeSpan::from_nanos(5_000_000),
+                per_prefill_token: TimeSpan::from_nanos(30_000),
+                per_decode_token: TimeSpan::from_nanos(40_000),
+            },
+            chunked_prefill: false,
+            watermark: watermark(),
+            tensor_parallel: 1,
+            tp_efficiency: tp_efficiency(),
+        }
+    }
+
+    /// The KV cache of one replica in tokens; `None` when the model's
+    /// weights leave no room.
+    pub fn kv_tokens(&self) -> Option<u64> {
+        match &self.kv_cache {
+            KvCache::Tokens(tokens) => Some(*tokens),
+            KvCache::Model(m) => {
+                let gib = 1024.0_f64.powi(3);
+                let free = f64::from(self.tensor_parallel) * m.gpu_memory_gib * m.memory_fraction
+                    - m.weights_gib;
+                let per_token = 2.0
+                    * f64::from(m.layers)
+                    * f64::from(m.kv_heads)
+                    * f64::from(m.head_dim)
+                    * f64::from(m.bytes_per_value);
+                let tokens = (free * gib / per_token).floor();
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "checked positive and finite, and far below 2^64"
+                )]
+                (tokens.is_finite() && tokens >= 1.0).then(|| tokens.min(1e15) as u64)
+            }
+        }
+    }
+
+    /// The KV cache of one replica in blocks of [`KV_BLOCK_TOKENS`].
+    pub fn kv_blocks(&self) -> Option<u64> {
+        self.kv_tokens()
+            .map(|t| t / KV_BLOCK_TOKENS)
+            .filter(|&b| b > 0)
+    }
+
+    /// What the step's coefficients are divided by: `tensor_parallel ×
+    /// tp_efficiency`, or 1 on one GPU.
+    pub fn speedup(&self) -> f64 {
+        if self.tensor_parallel <= 1 {
+            1.0
+        } else {
+            f64::from(self.tensor_parallel) * self.tp_efficiency
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_of_a_model_is_its_free_memory_over_a_tokens_keys_and_values() {
+        // Llama 3.1 8B: 2 × 32 layers × 8 KV heads × 128 × 2 bytes = 128 KiB a
+        // token; 80 GiB × 0.9 − 15 GiB = 57 GiB = 57 × 8,192 tokens.
+        let llm = LlmServing::example();
+        assert_eq!(llm.kv_tokens(), Some(466_944));
+        assert_eq!(llm.kv_blocks(), Some(29_184));
+        // Two GPUs: twice the memory, the same weights; the step shrinks by
+        // 2 × 0.9.
+        let two = LlmServing {
+            tensor_parallel: 2,
+            ..LlmServing::example()
+        };
+        assert_eq!(two.kv_tokens(), Some((2 * 72 - 15) * 8_192));
+        assert!((two.speedup() - 1.8).abs() < 1e-12);
+        // Weights that do not fit leave no cache.
+        let KvCache::Model(mut m) = LlmServing::example().kv_cache else {
+            unreachable!()
+        };
+        m.weights_gib = 100.0;
+        let full = LlmServing {
+            kv_cache: KvCache::Model(m),
+            ..LlmServing::example()
+        };
+        assert_eq!(full.kv_tokens(), None);
+    }
+
+    #[test]
+    fn token_counts_round_trip_through_text() {
+        for text in [
+            "512",
+            "exp:200",
+            "uniform:100..500",
+            "lognormal:1000,p99=4000",
+            "gamma:500,shape=2",
+            "erlang:300,k=3",
+            "empirical:10,200,3000",
+            "exp:212.5",
+        ] {
+            let count: TokenCount = text.parse().unwrap();
+            assert_eq!(count.to_string(), text);
+        }
+        let count: TokenCount = "exp:200".parse().unwrap();
+        assert!((count.mean() - 200.0).abs() < 1e-9);
+        for bad in ["exp:200ms", "lognormal:mu=1,sigma=2", "-3", "uniform:a..b"] {
+            assert!(bad.parse::<TokenCount>().is_err(), "{bad}");
+        }
+        // A draw of 1.4 tokens is one; of 2.5, three; never none.
+        assert_eq!(TokenCount::tokens_of(1_400), 1);
+        assert_eq!(TokenCount::tokens_of(2_500), 3);
+        assert_eq!(TokenCount::tokens_of(0), 1);
+    }
+}

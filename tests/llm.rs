@@ -1,0 +1,163 @@
+//! LLM servers (continuous batching over a paged KV cache) against exact
+//! and hand-computed values: one sequence at a time is an M/D/1 queue; a
+//! deterministic stream's iteration schedule, worked out by hand, gives
+//! every TTFT, TPOT, inter-token gap and latency to the nanosecond.
+
+use archbench::model::{
+    ArrivalProcess, Arrivals, KvCache, LlmServing, Project, Service, ServiceKind, StepTime,
+    TimeSpan, TokenLengths,
+};
+
+use crate::support::{assert_theory, each, open_project, replicate};
+
+fn us(micros: u64) -> TimeSpan {
+    TimeSpan::from_nanos(micros * 1000)
+}
+
+/// One LLM server entered directly, `max_num_seqs` sequences, a cache too
+/// large to bind, and constant token lengths.
+fn llm_project(
+    rate_rps: f64,
+    max_num_seqs: u32,
+    step: StepTime,
+    (prompt, output): (&str, &str),
+    requests: u64,
+) -> Project {
+    let mut server = Service::new("llm", ServiceKind::LlmServer, "0ms".parse().unwrap());
+    server.llm = Some(LlmServing {
+        max_num_seqs,
+        max_batched_tokens: 4096,
+        kv_cache: KvCache::Tokens(1_000_000),
+        step,
+        chunked_prefill: false,
+        watermark: 0.0,
+        tensor_parallel: 1,
+        tp_efficiency: 0.9,
+    });
+    let mut project = open_project(rate_rps, vec![server], Vec::new(), requests);
+    project.workload.classes[0].tokens = Some(TokenLengths {
+        prompt: prompt.parse().unwrap(),
+        output: output.parse().unwrap(),
+    });
+    project
+}
+
+#[test]
+fn one_sequence_at_a_time_is_an_md1_queue() {
+    // Prefill of 100 tokens: 1 ms + 100 × 10 µs = 2 ms, which gives the
+    // first token; then 9 decode steps of 1 ms + 100 µs: S = 11.9 ms,
+    // always. At ρ = 0.6 Pollaczek–Khinchine's wait is ρ S / (2 (1 − ρ)).
+    let step = StepTime {
+        base: us(1000),
+        per_prefill_token: us(10),
+        per_decode_token: us(100),
+    };
+    let service_ms = 2.0 + 9.0 * 1.1;
+    let rho = 0.6;
+    let lambda = rho / (service_ms / 1e3);
+    let wait_ms = rho * service_ms / (2.0 * (1.0 - rho));
+    let project = llm_project(lambda, 1, step, ("100", "10"), 40_000);
+    let reports = replicate(&project, 16);
+    let latency = each(&reports, |r| r.classes[0].latency_ms.mean);
+    assert_theory(
+        "LLM as M/D/1: mean latency",
+        &latency,
+        service_ms + wait_ms,
+        0.03,
+    );
+    let ttft = each(&reports, |r| {
+        r.classes[0].llm.as_ref().unwrap().ttft_ms.mean
+    });
+    assert_theory("LLM as M/D/1: mean TTFT", &ttft, wait_ms + 2.0, 0.03);
+    for report in &reports {
+        let llm = report.classes[0].llm.as_ref().unwrap();
+        // Every sequence decodes alone: each gap is one decode step.
+        assert!((llm.tpot_ms.mean - 1.1).abs() < 1e-9, "{:?}", llm.tpot_ms);
+        assert!((llm.tpot_ms.max - 1.1).abs() < 1e-9, "{:?}", llm.tpot_ms);
+        assert!((llm.itl_ms.max - 1.1).abs() < 1e-9, "{:?}", llm.itl_ms);
+        assert_eq!(report.services[0].llm.unwrap().preemptions, 0);
+    }
+}
+
+#[test]
+fn a_deterministic_stream_follows_the_hand_computed_iteration_schedule() {
+    // Arrivals every 15.625 ms (64 a second, exact in binary), 100-token
+    // prompts, 4 output tokens, steps of 5 ms + 50 µs a prompt token + 1 ms
+    // a decoding sequence, no chunking: a prompt waiting when a step starts
+    // is run alone (10 ms) and gives its first token; otherwise every
+    // running sequence decodes (5 ms + n ms). Times from R1's arrival:
+    //
+    //   [0, 10)   prefill R1            R1 token 1 at 10
+    //   [10, 16)  decode R1             R1 token 2 at 16   (R2 arrives 15.625)
+    //   [16, 26)  prefill R2            R2 token 1 at 26
+    //   [26, 33)  decode R1 R2          tokens at 33        (R3 arrives 31.25)
+    //   [33, 43)  prefill R3            R3 token 1 at 43
+    //   [43, 51)  decode R1 R2 R3       R1 done at 51       (R4 arrives 46.875)
+    //   [51, 61)  prefill R4            R4 token 1 at 61
+    //   [61, 69)  decode R2 R3 R4       R2 done at 69: the run's second request
+    let step = StepTime {
+        base: us(5000),
+        per_prefill_token: us(50),
+        per_decode_token: us(1000),
+    };
+    let mut project = llm_project(64.0, 8, step, ("100", "4"), 2);
+    project.workload.arrivals = Arrivals::Open {
+        process: ArrivalProcess::Constant,
+        rate_rps: 64.0,
+        profile: Vec::new(),
+    };
+    project.objectives = [
+        "ttft max <= 14.125ms",
+        "ttft max <= 14ms",
+        "tpot mean <= 14ms",
+        "p99 <= 1s",
+    ]
+    .iter()
+    .map(|text| archbench::model::Objective {
+        class: None,
+        latency: text.parse().unwrap(),
+    })
+    .collect();
+    let report = archbench::sim::simulate_scenario(&project, 0).unwrap();
+    // The objectives read the token timings: R4's first token came 14.125 ms
+    // after it arrived, and the mean TPOT is a hair under 14 ms.
+    let passed: Vec<bool> = report.objectives.iter().map(|o| o.pass).collect();
+    assert_eq!(passed, [true, false, true, true], "{:?}", report.objectives);
+    let class = &report.classes[0];
+    let llm = class.llm.as_ref().unwrap();
+    let close = |label: &str, actual: f64, expected: f64| {
+        assert!(
+            (actual - expected).abs() < 1e-9,
+            "{label}: {actual} ms, by hand {expected} ms"
+        );
+    };
+    // Latency: R1 51 ms, R2 69 − 15.625.
+    assert_eq!(class.requests, 2);
+    close("latency max", class.latency_ms.max, 53.375);
+    close(
+        "latency mean",
+        class.latency_ms.mean,
+        f64::midpoint(51.0, 53.375),
+    );
+    // TTFT of every first token: R1 10, R2 26 − 15.625, R3 43 − 31.25,
+    // R4 61 − 46.875.
+    close("TTFT max", llm.ttft_ms.max, 14.125);
+    close(
+        "TTFT mean",
+        llm.ttft_ms.mean,
+        (10.0 + 10.375 + 11.75 + 14.125) / 4.0,
+    );
+    // TPOT of the finished: R1 (51 − 10) / 3, R2 (69 − 26) / 3, each to
+    // the nanosecond below.
+    close(
+        "TPOT mean",
+        llm.tpot_ms.mean,
+        f64::midpoint(13_666_666.0, 14_333_333.0) / 1e6,
+    );
+    // The gaps between tokens: R1 6, 17, 18; R2 7, 18, 18; R3 8, 18; R4 8.
+    close("ITL max", llm.itl_ms.max, 18.0);
+    close("ITL mean", llm.itl_ms.mean, 118.0 / 9.0);
+    assert_eq!(llm.sequences, 2);
+    let server = report.services[0].llm.unwrap();
+    assert_eq!(server.preemptions, 0);
+}
