@@ -1514,3 +1514,73 @@ fn traces_are_imported_and_calibrate_a_project_from_the_file_menu() {
     harness.run();
     assert_eq!(harness.state().project(), &guessed);
 }
+
+/// An LLM server from the palette comes with its llm settings, shown in the
+/// inspector; the workload then offers token lengths for each class, and
+/// typed lengths reach the project and simulate.
+#[test]
+fn an_llm_server_is_added_and_a_class_given_token_lengths() {
+    let _cpu = crate::support::cpu_heavy();
+    let dir = scratch("llm");
+    let (mut harness, _) = app(&dir, None);
+    assert!(harness.query_by_label("+ token lengths").is_none());
+    harness
+        .get_by_role_and_label(Role::Button, "LLM server")
+        .click();
+    harness.run();
+    let added = services(harness.state()).pop().unwrap();
+    let server = harness.state().project().scenarios[harness.state().scenario()]
+        .services
+        .iter()
+        .find(|s| s.name == added)
+        .unwrap()
+        .clone();
+    assert_eq!(server.kind, ServiceKind::LlmServer);
+    assert_eq!(server.llm, Some(model::LlmServing::example()));
+    assert!(harness.query_by_label_contains("max sequences").is_some());
+    assert!(model::validate(harness.state().project()).is_empty());
+    // With nothing selected the workload shows; its class can take lengths.
+    harness.key_press(Key::Escape);
+    harness.run();
+    harness.get_by_label("+ token lengths").click();
+    harness.run();
+    let class = &harness.state().project().workload.classes[0];
+    assert_eq!(
+        class.tokens.as_ref().map(|t| t.output.to_string()),
+        Some("exp:200".to_owned())
+    );
+    let field = harness.get_by_role_and_label(Role::TextInput, "prompt tokens");
+    field.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "prompt tokens")
+        .type_text("uniform:100..300");
+    harness.run();
+    harness.key_press(Key::Enter);
+    harness.run();
+    let class = &harness.state().project().workload.classes[0];
+    assert_eq!(
+        class.tokens.as_ref().map(|t| t.prompt.to_string()),
+        Some("uniform:100..300".to_owned())
+    );
+    // Units are refused where they are typed, and the project keeps its value.
+    let field = harness.get_by_role_and_label(Role::TextInput, "output tokens");
+    field.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "output tokens")
+        .type_text("200ms");
+    harness.run();
+    harness.key_press(Key::Enter);
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("not a count of tokens")
+            .is_some()
+    );
+    let class = &harness.state().project().workload.classes[0];
+    assert_eq!(
+        class.tokens.as_ref().map(|t| t.output.to_string()),
+        Some("exp:200".to_owned())
+    );
+}

@@ -68,17 +68,37 @@ fn count(n: u32, one: &str, many: &str) -> String {
 impl NodeText {
     /// The texts of `service` with the run's results over it.
     pub fn of(service: &Service, overlay: &Overlay) -> Self {
-        let mut lines = vec![
-            (
-                format!(
-                    "{} × {}",
-                    count(service.replicas, "replica", "replicas"),
-                    count(service.workers, "worker", "workers")
+        let mut lines = match &service.llm {
+            // An LLM server: its batch and its step, not workers and work.
+            Some(llm) => vec![
+                (
+                    format!(
+                        "{} × {}",
+                        count(service.replicas, "replica", "replicas"),
+                        count(llm.max_num_seqs, "sequence", "sequences")
+                    ),
+                    Color32::PLACEHOLDER,
                 ),
-                Color32::PLACEHOLDER,
-            ),
-            (service.service_time.describe(), Color32::PLACEHOLDER),
-        ];
+                (
+                    format!(
+                        "step {} + {}/token",
+                        llm.step.base, llm.step.per_prefill_token
+                    ),
+                    Color32::PLACEHOLDER,
+                ),
+            ],
+            None => vec![
+                (
+                    format!(
+                        "{} × {}",
+                        count(service.replicas, "replica", "replicas"),
+                        count(service.workers, "worker", "workers")
+                    ),
+                    Color32::PLACEHOLDER,
+                ),
+                (service.service_time.describe(), Color32::PLACEHOLDER),
+            ],
+        };
         if let Some(&u) = overlay.utilisation.get(&service.name) {
             let mut text = format!("busy {:.0}%", 100.0 * u);
             if overlay.bottleneck.as_deref() == Some(service.name.as_str()) {
@@ -383,20 +403,38 @@ pub fn link_details(link: &Link) -> Vec<String> {
 
 /// The service's full figures, for its tooltip.
 pub fn service_details(service: &Service, overlay: &Overlay) -> Vec<String> {
-    let mut lines = vec![
-        format!("{} · {}", service.name, service.kind.label()),
-        format!(
-            "{} × {}, {} I/O",
-            count(service.replicas, "replica", "replicas"),
-            count(service.workers, "worker", "workers"),
-            match service.io {
-                crate::model::IoModel::Blocking => "blocking",
-                crate::model::IoModel::Async => "async",
-            }
-        ),
-        format!("service time: {}", service.service_time.describe()),
-        format!("mean {}", human_secs(service.service_time.mean_secs())),
-    ];
+    let mut lines = vec![format!("{} · {}", service.name, service.kind.label())];
+    if let Some(llm) = &service.llm {
+        lines.extend([
+            format!(
+                "{} × up to {} running",
+                count(service.replicas, "replica", "replicas"),
+                count(llm.max_num_seqs, "sequence", "sequences")
+            ),
+            format!(
+                "KV cache: {} tokens a replica",
+                llm.kv_tokens().unwrap_or(0)
+            ),
+            format!(
+                "step: {} + {} a prompt token + {} a decoding sequence",
+                llm.step.base, llm.step.per_prefill_token, llm.step.per_decode_token
+            ),
+        ]);
+    } else {
+        lines.extend([
+            format!(
+                "{} × {}, {} I/O",
+                count(service.replicas, "replica", "replicas"),
+                count(service.workers, "worker", "workers"),
+                match service.io {
+                    crate::model::IoModel::Blocking => "blocking",
+                    crate::model::IoModel::Async => "async",
+                }
+            ),
+            format!("service time: {}", service.service_time.describe()),
+            format!("mean {}", human_secs(service.service_time.mean_secs())),
+        ]);
+    }
     if let Some(cache) = &service.cache {
         lines.push(format!("cache hit ratio {}", percent(cache.hit_ratio)));
     }

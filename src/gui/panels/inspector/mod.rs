@@ -12,6 +12,7 @@ use super::super::theme;
 use super::fields::Buffers;
 
 mod link;
+mod llm;
 mod objectives;
 mod project;
 mod resilience;

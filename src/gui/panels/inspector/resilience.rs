@@ -33,7 +33,7 @@ pub type FieldKey<'a> = dyn Fn(&str) -> String + 'a;
 
 impl Rows<'_> {
     /// Its parts, for a section's rows to use by name.
-    fn parts(&mut self) -> (&[Problem], &Place, &mut Buffers, &FieldKey<'_>) {
+    pub(super) fn parts(&mut self) -> (&[Problem], &Place, &mut Buffers, &FieldKey<'_>) {
         (self.problems, self.here, self.buffers, self.key)
     }
 }

@@ -71,11 +71,16 @@ pub(super) fn service_ui(
             }
         });
         problems_ui(ui, cx.problems, &here.field("replicas"));
-        row(ui, "workers", "per replica", |ui| {
-            if let Some(v) = drag_u32(ui, service.workers, 1..=limits::WORKERS) {
-                new.workers = v;
-            }
-        });
+        // An LLM server's running sequences are its workers, and its steps
+        // its work (its llm rows below): neither field applies.
+        let llm = service.llm.is_some();
+        if !llm {
+            row(ui, "workers", "per replica", |ui| {
+                if let Some(v) = drag_u32(ui, service.workers, 1..=limits::WORKERS) {
+                    new.workers = v;
+                }
+            });
+        }
         problems_ui(ui, cx.problems, &here.field("workers"));
         row(ui, "queue", "waiting per replica", |ui| {
             ui.horizontal(|ui| {
@@ -94,13 +99,15 @@ pub(super) fn service_ui(
                 }
             });
         });
-        fields::distribution_row(
-            ui,
-            buffers,
-            &key("service_time"),
-            ("service time", "the service's own work per request"),
-            &mut new.service_time,
-        );
+        if !llm {
+            fields::distribution_row(
+                ui,
+                buffers,
+                &key("service_time"),
+                ("service time", "the service's own work per request"),
+                &mut new.service_time,
+            );
+        }
         problems_ui(ui, cx.problems, &here.field("service_time"));
         row(ui, "balancer", "", |ui| {
             if let Some(b) = choice(ui, &key("balancer"), service.balancer) {
@@ -128,6 +135,7 @@ pub(super) fn service_ui(
         resilience::autoscale_rows(ui, rows, &mut new.autoscale, service.replicas);
         resilience::crash_rows(ui, rows, &mut new.crashes);
         resilience::batching_rows(ui, rows, &mut new.batching);
+        super::llm::llm_rows(ui, rows, &mut new.llm);
         row(ui, "cache", "", |ui| {
             let mut on = service.cache.is_some();
             if ui.checkbox(&mut on, "answers hits itself").changed() {

@@ -203,6 +203,12 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
         .get(cx.scenario)
         .map(|s| s.services.iter().map(|x| x.name.clone()).collect())
         .unwrap_or_default();
+    // Token lengths are offered once the scenario has an LLM server.
+    let reaches_llm = cx.project.scenarios.get(cx.scenario).is_some_and(|s| {
+        s.services
+            .iter()
+            .any(|x| x.kind == crate::model::ServiceKind::LlmServer)
+    });
     ui.strong("Request classes");
     grid(ui, "classes", |ui| {
         for (i, class) in workload.classes.iter().enumerate() {
@@ -239,6 +245,14 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
                         });
                     new.classes[i].entry = entry;
                 });
+                tokens_ui(
+                    ui,
+                    buffers,
+                    i,
+                    class,
+                    &mut new.classes[i].tokens,
+                    reaches_llm,
+                );
             });
             if workload.classes.len() > 1
                 && ui
@@ -251,7 +265,7 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
                 return;
             }
             ui.end_row();
-            for field in ["name", "weight", "entry"] {
+            for field in ["name", "weight", "entry", "tokens"] {
                 problems_ui(ui, cx.problems, &place.field(field));
             }
         }
@@ -266,5 +280,78 @@ fn classes_ui(ui: &mut Ui, cx: &Context<'_>, new: &mut Workload, buffers: &mut B
             entry: services.first().cloned().unwrap_or_default(),
             tokens: None,
         });
+    }
+}
+
+/// A class's prompt and output lengths in tokens, for LLM servers: two
+/// fields when it has them, a button to add them when its scenario has an
+/// LLM server.
+fn tokens_ui(
+    ui: &mut Ui,
+    buffers: &mut Buffers,
+    i: usize,
+    class: &RequestClass,
+    tokens: &mut Option<crate::model::TokenLengths>,
+    offered: bool,
+) {
+    let Some(current) = &class.tokens else {
+        if offered
+            && ui
+                .small_button("+ token lengths")
+                .on_hover_text("prompt and output tokens, for the LLM servers it reaches")
+                .clicked()
+        {
+            // lognormal:1000,p99=4000 and exp:200 tokens, a token a microsecond.
+            let us = |n: u64| TimeSpan::from_nanos(n * 1000);
+            *tokens = Some(crate::model::TokenLengths {
+                prompt: crate::model::TokenCount(crate::model::Distribution::LogNormal {
+                    mean: us(1000),
+                    p99: us(4000),
+                }),
+                output: crate::model::TokenCount(crate::model::Distribution::Exponential {
+                    mean: us(200),
+                }),
+            });
+        }
+        return;
+    };
+    let parse = |t: &str| t.parse::<crate::model::TokenCount>();
+    ui.horizontal(|ui| {
+        ui.label("prompt");
+        if let Some(p) = buffers.text(
+            ui,
+            &format!("c/{i}/prompt"),
+            "prompt tokens",
+            &current.prompt.to_string(),
+            parse,
+        ) && let Some(t) = tokens.as_mut()
+        {
+            t.prompt = p;
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("output");
+        if let Some(o) = buffers.text(
+            ui,
+            &format!("c/{i}/output"),
+            "output tokens",
+            &current.output.to_string(),
+            parse,
+        ) && let Some(t) = tokens.as_mut()
+        {
+            t.output = o;
+        }
+        if ui
+            .small_button("✖")
+            .on_hover_text("no token lengths")
+            .clicked()
+        {
+            *tokens = None;
+        }
+    });
+    for key in [format!("c/{i}/prompt"), format!("c/{i}/output")] {
+        if let Some(error) = buffers.error(&key) {
+            ui.colored_label(theme::PROBLEM, format!("⚠ {error}"));
+        }
     }
 }
