@@ -187,3 +187,29 @@ fn a_cold_start_is_a_latency_spike_until_the_replicas_serve() {
         assert!(p99 < 60.0, "{}: {p99}", r.scenario);
     }
 }
+
+#[test]
+fn each_way_to_serve_the_llm_misses_a_different_objective() {
+    let reports = run(&example("llm-serving.ron"));
+    let (one, two, chunked) = (&reports[0], &reports[1], &reports[2]);
+    let verdicts =
+        |r: &ScenarioReport| -> Vec<bool> { r.objectives.iter().map(|o| o.pass).collect() };
+    // [TTFT p99 <= 1 s, TPOT p99 <= 30 ms]
+    assert_eq!(verdicts(one), [true, false], "{:?}", one.objectives);
+    assert_eq!(verdicts(chunked), [false, true], "{:?}", chunked.objectives);
+    assert_eq!(verdicts(two), [true, true], "{:?}", two.objectives);
+    let llm = |r: &ScenarioReport| r.classes[0].llm.clone().unwrap();
+    // One replica: a long prompt stops decoding for its whole prefill.
+    assert!(llm(one).itl_ms.max > 1000.0, "{:?}", llm(one).itl_ms);
+    // Chunked: every gap is a step of decodes and at most 512 prompt tokens
+    // (5 ms + 512 × 30 µs + up to a few dozen sequences × 40 µs).
+    assert!(llm(chunked).itl_ms.max < 25.0, "{:?}", llm(chunked).itl_ms);
+    assert!(llm(chunked).ttft_ms.p99 > 2.0 * llm(one).ttft_ms.p99);
+    for r in &reports {
+        assert!(!r.saturated, "{}", r.scenario);
+    }
+    // Chunked prefill refuses no request; the others refuse the few too long.
+    let rejected = |r: &ScenarioReport| r.services[2].rejected;
+    assert_eq!(rejected(chunked), 0);
+    assert!((1..=40).contains(&rejected(one)), "{}", rejected(one));
+}

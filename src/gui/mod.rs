@@ -32,7 +32,7 @@ pub const EXAMPLE: &str = include_str!("../../projects/monolith-vs-microservices
 
 /// Every bundled example project, by file name, embedded in the binary so
 /// File → Examples works from any folder.
-pub const EXAMPLES: [(&str, &str); 7] = [
+pub const EXAMPLES: [(&str, &str); 8] = [
     (
         "monolith-vs-microservices.ron",
         include_str!("../../projects/monolith-vs-microservices.ron"),
@@ -44,6 +44,10 @@ pub const EXAMPLES: [(&str, &str); 7] = [
     (
         "three-tier.ron",
         include_str!("../../projects/three-tier.ron"),
+    ),
+    (
+        "llm-serving.ron",
+        include_str!("../../projects/llm-serving.ron"),
     ),
     (
         "ml-inference.ron",

@@ -118,6 +118,37 @@ fn write_scenario_text(s: &ScenarioReport, out: &mut dyn Write) -> io::Result<()
             &s.latency_ms,
         )?;
     }
+    if s.classes.iter().any(|c| c.llm.is_some()) {
+        writeln!(
+            out,
+            "  {:<20} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
+            "LLM tokens",
+            "sequences",
+            "TTFT p50",
+            "TTFT p99",
+            "TPOT p50",
+            "TPOT p99",
+            "ITL p99",
+            "in tok/s",
+            "out tok/s"
+        )?;
+        for class in &s.classes {
+            let Some(llm) = &class.llm else { continue };
+            writeln!(
+                out,
+                "  {:<20} {:>10} {:>9.1} {:>9.1} {:>9.2} {:>9.2} {:>9.1} {:>11.0} {:>11.0}",
+                truncate(&class.name, 20),
+                llm.sequences,
+                llm.ttft_ms.p50,
+                llm.ttft_ms.p99,
+                llm.tpot_ms.p50,
+                llm.tpot_ms.p99,
+                llm.itl_ms.p99,
+                llm.tokens_in_per_s,
+                llm.tokens_out_per_s
+            )?;
+        }
+    }
     writeln!(out)?;
     writeln!(
         out,
