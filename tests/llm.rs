@@ -161,3 +161,67 @@ fn a_deterministic_stream_follows_the_hand_computed_iteration_schedule() {
     let server = report.services[0].llm.unwrap();
     assert_eq!(server.preemptions, 0);
 }
+
+#[test]
+fn goodput_is_where_the_sweeps_attainment_crosses_ninety_percent() {
+    let _cpu = crate::support::cpu_heavy();
+    // Eight sequences at once, 200-token prompts and 50-token answers; each
+    // request meets its bounds when its first token comes within 250 ms and
+    // its tokens 25 ms apart on average.
+    let step = StepTime {
+        base: us(5000),
+        per_prefill_token: us(20),
+        per_decode_token: us(1000),
+    };
+    let mut project = llm_project(5.0, 8, step, ("200", "exp:50"), 1);
+    project.run.stop =
+        archbench::model::StopCondition::Duration(TimeSpan::from_nanos(400_000_000_000));
+    project.run.warmup = Some(TimeSpan::from_nanos(20_000_000_000));
+    project.objectives = ["ttft p90 <= 250ms", "tpot p90 <= 25ms"]
+        .iter()
+        .map(|text| archbench::model::Objective {
+            class: None,
+            latency: text.parse().unwrap(),
+        })
+        .collect();
+    let spec = archbench::sim::SweepSpec {
+        axis: archbench::sim::SweepAxis::Rate {
+            from: 2.0,
+            to: 40.0,
+            steps: 20,
+        },
+        scenario: None,
+        threads: 0,
+        shard: None,
+    };
+    let sweep =
+        archbench::sim::sweep(&project, &spec, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+    let curve = &sweep.scenarios[0];
+    let goodput = curve
+        .goodput_rps
+        .expect("attainment falls below 90% in the range");
+    let attainment = |rate: f64| {
+        let mut p = project.clone();
+        p.workload.scale_to_rate(rate);
+        let report = archbench::sim::simulate_scenario(&p, 0).unwrap();
+        report.classes[0].llm.as_ref().unwrap().attainment.unwrap()
+    };
+    let points: Vec<(f64, f64)> = curve
+        .points
+        .iter()
+        .map(|p| (p.offered_rps, p.attainment.unwrap()))
+        .collect();
+    eprintln!("goodput {goodput:.2} req/s over {points:?}");
+    // The sweep's own points: at or above 90% below the goodput, below past it.
+    for &(rate, a) in &points {
+        if rate < goodput - 2.0 {
+            assert!(a >= 0.9, "{rate} req/s attains {a}");
+        }
+        if rate > goodput + 2.0 {
+            assert!(a < 0.9, "{rate} req/s attains {a}");
+        }
+    }
+    // Independent runs on either side of it, between the sweep's points.
+    assert!(attainment(goodput * 0.85) > 0.9, "below the goodput");
+    assert!(attainment(goodput * 1.15) < 0.9, "above the goodput");
+}

@@ -227,6 +227,49 @@ pub struct Class {
     /// Prompt and output lengths, drawn in microseconds a token (see
     /// `model::TokenCount`), for the LLM servers its requests reach.
     pub tokens: Option<(Sampler, Sampler)>,
+    /// The bounds a sequence of this class meets for goodput: the limits
+    /// of the project's `ttft` and `tpot` objectives for it (or for every
+    /// class), in nanoseconds; `None` without either.
+    pub slo: Option<TokenSlo>,
+}
+
+/// Per-request bounds on token timings, from the project's objectives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenSlo {
+    pub ttft_ns: Option<u64>,
+    pub tpot_ns: Option<u64>,
+}
+
+impl TokenSlo {
+    /// The bounds of `class` from `objectives`: a class's own objective
+    /// before one for every class.
+    fn of(objectives: &[crate::model::Objective], class: &str) -> Option<Self> {
+        use crate::model::LatencyMeasure;
+        let bound = |measure: LatencyMeasure| {
+            let matching = |own: bool| {
+                objectives.iter().find(|o| {
+                    o.latency.measure == measure
+                        && (o.class.as_deref() == Some(class)) == own
+                        && (own || o.class.is_none())
+                })
+            };
+            matching(true)
+                .or_else(|| matching(false))
+                .map(|o| o.latency.limit.as_nanos())
+        };
+        let slo = Self {
+            ttft_ns: bound(LatencyMeasure::Ttft),
+            tpot_ns: bound(LatencyMeasure::Tpot),
+        };
+        (slo != Self::default()).then_some(slo)
+    }
+
+    /// Whether a sequence with these timings meets the bounds (one without
+    /// a TPOT, a single token, meets that bound).
+    pub fn met(&self, ttft_ns: u64, tpot_ns: Option<u64>) -> bool {
+        self.ttft_ns.is_none_or(|b| ttft_ns <= b)
+            && self.tpot_ns.is_none_or(|b| tpot_ns.is_none_or(|t| t <= b))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -336,6 +379,7 @@ impl Plan {
                         .tokens
                         .as_ref()
                         .map(|t| (Sampler::new(&t.prompt.0), Sampler::new(&t.output.0))),
+                    slo: TokenSlo::of(&project.objectives, &c.name),
                 }
             })
             .collect();

@@ -427,6 +427,27 @@ fn point(project: &Project, report: &ScenarioReport, replicas: Option<u32>) -> S
             .unwrap_or_else(|| report.bottleneck.clone()),
         saturated: report.saturated,
         slo_pass: report.slo_pass,
+        attainment: {
+            let (attained, sequences) = report
+                .classes
+                .iter()
+                .filter_map(|c| c.llm.as_ref())
+                .filter_map(|l| l.attainment.map(|a| (a * l.sequences as f64, l.sequences)))
+                .fold((0.0, 0), |(a, n), (x, m)| (a + x, n + m));
+            let any = report
+                .classes
+                .iter()
+                .any(|c| c.llm.as_ref().is_some_and(|l| l.attainment.is_some()));
+            // A saturated point's finished sequences are the lucky ones:
+            // past saturation nothing is attained.
+            any.then(|| {
+                if report.saturated || sequences == 0 {
+                    0.0
+                } else {
+                    attained / sequences as f64
+                }
+            })
+        },
     }
 }
 
@@ -507,10 +528,39 @@ fn curve(scenario: String, mut points: Vec<SweepPoint>, has_objectives: bool) ->
     SweepScenario {
         scenario,
         knee_rps: knee(&points),
+        goodput_rps: goodput(&points),
         points,
         max_throughput_rps,
         first_saturated,
         max_rps_within_slo,
+    }
+}
+
+/// The share of sequences that must meet the token objectives for their
+/// rate to count as goodput (the attainment of the `DistServe` paper).
+pub const GOODPUT_SHARE: f64 = 0.9;
+
+/// LLM goodput: along a rate sweep, the offered load at which attainment
+/// first falls below [`GOODPUT_SHARE`], interpolated linearly between the
+/// last point at or above it and the first below; the highest load swept
+/// when none falls below; `None` when the first point is already below,
+/// without token objectives, or for a replicas sweep.
+pub fn goodput(points: &[SweepPoint]) -> Option<f64> {
+    if points.iter().any(|p| p.replicas.is_some()) {
+        return None;
+    }
+    let attained: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| p.attainment.map(|a| (p.offered_rps, a)))
+        .collect::<Option<_>>()?;
+    let below = attained.iter().position(|&(_, a)| a < GOODPUT_SHARE);
+    match below {
+        Some(0) => None,
+        None => attained.last().map(|&(x, _)| x),
+        Some(k) => {
+            let ((x0, a0), (x1, a1)) = (attained[k - 1], attained[k]);
+            Some(x0 + (a0 - GOODPUT_SHARE) / (a0 - a1) * (x1 - x0))
+        }
     }
 }
 

@@ -88,6 +88,9 @@ impl Totals {
                         itl_ms: tally.llm.itl.summary(),
                         tokens_in_per_s: per_second(tally.llm.tokens_in),
                         tokens_out_per_s: per_second(tally.llm.tokens_out),
+                        attainment: spec
+                            .slo
+                            .map(|_| tally.llm.attained as f64 / tally.llm.requests.max(1) as f64),
                         ttft: tally.llm.ttft.clone(),
                         tpot: tally.llm.tpot.clone(),
                         itl: tally.llm.itl.clone(),

@@ -9,6 +9,7 @@ pub mod hdr;
 mod histogram;
 mod interval;
 mod report;
+mod sweep;
 mod validation;
 mod write;
 
@@ -18,9 +19,9 @@ pub use report::{
     BatchReport, ClassReport, Comparison, Confidence, EncodedHistogram, IntervalPoint, LagSummary,
     Limit, LinkReport, LlmClassReport, LlmServiceReport, LoadReport, ObjectiveResult,
     ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries, ShardInfo, SimulationReport,
-    SweepPoint, SweepReport, SweepScenario, SweepShard, TargetLatency, ThresholdResult, TimeSeries,
-    WarmupMethod,
+    TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
 };
+pub use sweep::{SweepPoint, SweepReport, SweepScenario, SweepShard};
 pub use validation::{
     ClassVersus, Metric, ReplicaStats, ServiceStats, ServiceVersus, Tolerance, ToleranceResult,
     ValidationReport, Versus, compare, write_validation,

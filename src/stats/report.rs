@@ -238,6 +238,10 @@ pub struct LlmClassReport {
     pub tokens_in_per_s: f64,
     /// Output tokens of the finished sequences per second.
     pub tokens_out_per_s: f64,
+    /// The share of finished sequences that met both the project's `ttft`
+    /// and `tpot` objectives' limits (each request on its own; goodput's
+    /// attainment); `null` without such objectives.
+    pub attainment: Option<f64>,
     /// The histogram behind `ttft_ms`.
     #[serde(skip)]
     pub ttft: LatencyHistogram,
@@ -446,75 +450,6 @@ impl PartialEq<&str> for WarmupMethod {
     fn eq(&self, other: &&str) -> bool {
         self.name() == *other
     }
-}
-
-/// The results of a sweep: one curve per scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepReport {
-    /// The project's name.
-    pub project: String,
-    /// What was varied: `rate`, or `replicas:SERVICE`.
-    pub axis: String,
-    /// For a shard of a sweep (`sweep --shard I/N`), which one; `None` for
-    /// a whole sweep.
-    pub shard: Option<SweepShard>,
-    /// One curve per scenario, in project order.
-    pub scenarios: Vec<SweepScenario>,
-}
-
-/// A sweep shard's place in its sweep.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SweepShard {
-    /// `INDEX/COUNT`.
-    pub shard: String,
-    /// The whole sweep's points, over every shard and scenario.
-    pub points: usize,
-    /// Identifies the sweep: its axis and range in words, and a hash of
-    /// the project and the settings; shards of one sweep share it.
-    pub sweep: String,
-    /// Whether the project has objectives (the merge recomputes
-    /// `max_rps_within_slo` only then).
-    pub objectives: bool,
-}
-
-/// One scenario's curve.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepScenario {
-    /// The scenario's name.
-    pub scenario: String,
-    /// The points, in increasing order of the swept value.
-    pub points: Vec<SweepPoint>,
-    /// The largest offered load at which achieved throughput is at least 99%
-    /// of offered and nothing saturated.
-    pub max_throughput_rps: Option<f64>,
-    /// Where p99 starts to rise steeply: the offered load at which p99 first
-    /// reaches twice its value at the lowest swept load (interpolated).
-    pub knee_rps: Option<f64>,
-    /// The service that saturates first as load grows.
-    pub first_saturated: Option<String>,
-    /// The highest offered load at which every objective holds.
-    pub max_rps_within_slo: Option<f64>,
-}
-
-/// One point of a sweep.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepPoint {
-    /// Offered load, requests per second.
-    pub offered_rps: f64,
-    /// The swept service's replica count, for a replicas sweep.
-    pub replicas: Option<u32>,
-    /// Achieved (successful) throughput.
-    pub achieved_rps: f64,
-    /// End-to-end latency.
-    pub latency_ms: LatencySummary,
-    /// The utilisation of the busiest service.
-    pub max_utilization: f64,
-    /// The limiting service.
-    pub bottleneck: String,
-    /// Whether a queue grew without bound.
-    pub saturated: bool,
-    /// Whether every objective holds (true when there are none).
-    pub slo_pass: bool,
 }
 
 /// The results of a live load test. Where a field means the same as in a

@@ -4,7 +4,8 @@ use std::io::{self, Write};
 
 use super::histogram::LatencyHistogram;
 use super::histogram::LatencySummary;
-use super::report::{LoadReport, ScenarioReport, SimulationReport, SweepReport};
+use super::report::{LoadReport, ScenarioReport, SimulationReport};
+use super::sweep::SweepReport;
 
 /// How a report is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -446,6 +447,13 @@ pub fn write_sweep(
                         rps(s.max_rps_within_slo)
                     )?;
                 }
+                if s.points.iter().any(|p| p.attainment.is_some()) {
+                    writeln!(
+                        out,
+                        "  LLM goodput (90% of sequences within the ttft and tpot limits): {}",
+                        rps(s.goodput_rps)
+                    )?;
+                }
             }
             Ok(())
         }
@@ -615,6 +623,7 @@ mod tests {
             bottleneck: "api".into(),
             saturated: achieved_rps == 0.0,
             slo_pass: true,
+            attainment: None,
         }
     }
 
@@ -631,6 +640,7 @@ mod tests {
                 knee_rps: None,
                 first_saturated: None,
                 max_rps_within_slo: None,
+                goodput_rps: None,
             }],
         };
         let mut bytes = Vec::new();

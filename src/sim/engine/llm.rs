@@ -355,10 +355,15 @@ impl State {
                         tally.requests += 1;
                         tally.tokens_in += seq.prompt;
                         tally.tokens_out += seq.output;
-                        if seq.output > 1
-                            && let Some(first) = seq.first_token
+                        let first = seq.first_token.unwrap_or(now);
+                        let tpot = (seq.output > 1).then(|| now.since(first) / (seq.output - 1));
+                        if let Some(tpot) = tpot {
+                            tally.tpot.record(tpot);
+                        }
+                        if let Some(slo) = &plan.classes[class].slo
+                            && slo.met(first.since(seq.root_arrived), tpot)
                         {
-                            tally.tpot.record(now.since(first) / (seq.output - 1));
+                            tally.attained += 1;
                         }
                     }
                     finished.push(seq.call);

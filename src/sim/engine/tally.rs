@@ -94,6 +94,8 @@ pub struct LlmClassTally {
     pub tpot: LatencyHistogram,
     /// Every gap between two tokens of a sequence, pooled.
     pub itl: LatencyHistogram,
+    /// Of `requests`, those that met the class's token bounds (goodput).
+    pub attained: u64,
 }
 
 impl Level {
@@ -182,6 +184,7 @@ impl ClassTally {
         llm.ttft.merge(&other.llm.ttft);
         llm.tpot.merge(&other.llm.tpot);
         llm.itl.merge(&other.llm.itl);
+        llm.attained += other.llm.attained;
     }
 }
 
