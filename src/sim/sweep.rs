@@ -428,19 +428,16 @@ fn point(project: &Project, report: &ScenarioReport, replicas: Option<u32>) -> S
         saturated: report.saturated,
         slo_pass: report.slo_pass,
         attainment: {
-            let (attained, sequences) = report
+            // Over the classes with token objectives; none, none to report.
+            let (classes, attained, sequences) = report
                 .classes
                 .iter()
                 .filter_map(|c| c.llm.as_ref())
                 .filter_map(|l| l.attainment.map(|a| (a * l.sequences as f64, l.sequences)))
-                .fold((0.0, 0), |(a, n), (x, m)| (a + x, n + m));
-            let any = report
-                .classes
-                .iter()
-                .any(|c| c.llm.as_ref().is_some_and(|l| l.attainment.is_some()));
+                .fold((0, 0.0, 0), |(k, a, n), (x, m)| (k + 1, a + x, n + m));
             // A saturated point's finished sequences are the lucky ones:
             // past saturation nothing is attained.
-            any.then(|| {
+            (classes > 0).then(|| {
                 if report.saturated || sequences == 0 {
                     0.0
                 } else {

@@ -307,12 +307,7 @@ impl State {
 
     /// A step ends: its sequences have their tokens; the finished go on.
     pub(super) fn llm_step_done(&mut self, plan: &Plan, station_index: StationId, replica: u32) {
-        let (now, from, measure_from, measuring) = (
-            self.now,
-            self.measure_from,
-            self.measure_from,
-            self.measuring,
-        );
+        let (now, from, measuring) = (self.now, self.measure_from, self.measuring);
         let station = &mut self.stations[station_index];
         let r = &mut station.llm[replica as usize];
         let mut finished = Vec::new();
@@ -330,7 +325,7 @@ impl State {
             seq.work = Work::Idle;
             if produced {
                 seq.generated += 1;
-                let counted = measuring && seq.root_arrived >= measure_from;
+                let counted = measuring && seq.root_arrived >= from;
                 let classes = &mut self.classes;
                 let class = self.calls[seq.call as usize].class as usize;
                 match seq.first_token {

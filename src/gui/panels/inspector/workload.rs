@@ -315,40 +315,33 @@ fn tokens_ui(
         }
         return;
     };
-    let parse = |t: &str| t.parse::<crate::model::TokenCount>();
-    ui.horizontal(|ui| {
-        ui.label("prompt");
-        if let Some(p) = buffers.text(
-            ui,
-            &format!("c/{i}/prompt"),
-            "prompt tokens",
-            &current.prompt.to_string(),
-            parse,
-        ) && let Some(t) = tokens.as_mut()
-        {
-            t.prompt = p;
-        }
-    });
-    ui.horizontal(|ui| {
-        ui.label("output");
-        if let Some(o) = buffers.text(
-            ui,
-            &format!("c/{i}/output"),
-            "output tokens",
-            &current.output.to_string(),
-            parse,
-        ) && let Some(t) = tokens.as_mut()
-        {
-            t.output = o;
-        }
-        if ui
-            .small_button("✖")
-            .on_hover_text("no token lengths")
-            .clicked()
-        {
-            *tokens = None;
-        }
-    });
+    for (field, current) in [("prompt", &current.prompt), ("output", &current.output)] {
+        ui.horizontal(|ui| {
+            ui.label(field);
+            if let Some(count) = buffers.text(
+                ui,
+                &format!("c/{i}/{field}"),
+                &format!("{field} tokens"),
+                &current.to_string(),
+                str::parse::<crate::model::TokenCount>,
+            ) && let Some(t) = tokens.as_mut()
+            {
+                *if field == "prompt" {
+                    &mut t.prompt
+                } else {
+                    &mut t.output
+                } = count;
+            }
+            if field == "output"
+                && ui
+                    .small_button("✖")
+                    .on_hover_text("no token lengths")
+                    .clicked()
+            {
+                *tokens = None;
+            }
+        });
+    }
     for key in [format!("c/{i}/prompt"), format!("c/{i}/output")] {
         if let Some(error) = buffers.error(&key) {
             ui.colored_label(theme::PROBLEM, format!("⚠ {error}"));
