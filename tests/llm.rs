@@ -51,6 +51,7 @@ fn one_sequence_at_a_time_is_an_md1_queue() {
         base: us(1000),
         per_prefill_token: us(10),
         per_decode_token: us(100),
+        prefill_table: Vec::new(),
     };
     let service_ms = 2.0 + 9.0 * 1.1;
     let rho = 0.6;
@@ -99,6 +100,7 @@ fn a_deterministic_stream_follows_the_hand_computed_iteration_schedule() {
         base: us(5000),
         per_prefill_token: us(50),
         per_decode_token: us(1000),
+        prefill_table: Vec::new(),
     };
     let mut project = llm_project(64.0, 8, step, ("100", "4"), 2);
     project.workload.arrivals = Arrivals::Open {
@@ -172,6 +174,7 @@ fn goodput_is_where_the_sweeps_attainment_crosses_ninety_percent() {
         base: us(5000),
         per_prefill_token: us(20),
         per_decode_token: us(1000),
+        prefill_table: Vec::new(),
     };
     let mut project = llm_project(5.0, 8, step, ("200", "exp:50"), 1);
     project.run.stop =
@@ -224,4 +227,73 @@ fn goodput_is_where_the_sweeps_attainment_crosses_ninety_percent() {
     // Independent runs on either side of it, between the sweep's points.
     assert!(attainment(goodput * 0.85) > 0.9, "below the goodput");
     assert!(attainment(goodput * 1.15) < 0.9, "above the goodput");
+}
+
+#[test]
+fn a_prefill_table_costs_a_chunked_prompt_what_it_costs_whole() {
+    // T(100) = 10 ms, T(200) = 30 ms: a 150-token prompt costs T(150) = 20
+    // ms. Whole: one step of 5 + 20 ms gives the first token at 25 ms.
+    // Chunked by a budget of 100 tokens (unchunked, a prompt must fit one
+    // step's budget): 5 + T(100) − T(0) = 15 ms, then
+    // 5 + T(150) − T(100) = 15 ms: the first token at 30 ms. The second
+    // token is one decode step later, 5 + 1 ms. Requests a second apart
+    // never meet.
+    let ms = |n: u64| us(n * 1000);
+    let step = StepTime {
+        base: ms(5),
+        per_prefill_token: TimeSpan::default(),
+        per_decode_token: ms(1),
+        prefill_table: vec![(100, ms(10)), (200, ms(30))],
+    };
+    for (chunked, ttft) in [(false, 25.0), (true, 30.0)] {
+        let mut project = llm_project(1.0, 8, step.clone(), ("150", "2"), 3);
+        project.workload.arrivals = Arrivals::Open {
+            process: ArrivalProcess::Constant,
+            rate_rps: 1.0,
+            profile: Vec::new(),
+        };
+        let llm = project.scenarios[0].services[0].llm.as_mut().unwrap();
+        llm.chunked_prefill = chunked;
+        if chunked {
+            llm.max_batched_tokens = 100;
+        }
+        let report = archbench::sim::simulate_scenario(&project, 0).unwrap();
+        let tokens = report.classes[0].llm.as_ref().unwrap();
+        assert_eq!(tokens.sequences, 3, "chunked {chunked}");
+        for (what, value, expected) in [
+            ("TTFT mean", tokens.ttft_ms.mean, ttft),
+            ("TTFT max", tokens.ttft_ms.max, ttft),
+            ("TPOT max", tokens.tpot_ms.max, 6.0),
+        ] {
+            assert!(
+                (value - expected).abs() < 1e-9,
+                "chunked {chunked}: {what} {value} ms, by hand {expected} ms"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_prefill_table_that_falls_or_doubles_the_per_token_cost_is_refused_by_place() {
+    let ms = |n: u64| us(n * 1000);
+    let step = StepTime {
+        base: ms(5),
+        per_prefill_token: us(10),
+        per_decode_token: ms(1),
+        prefill_table: vec![(100, ms(10)), (100, ms(12)), (300, ms(9))],
+    };
+    let project = llm_project(1.0, 8, step, ("150", "2"), 3);
+    let problems = archbench::model::Validated::new(&project).unwrap_err();
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let field = "llm / step / prefill_table";
+    for expected in [
+        format!("{field}: a prefill table replaces per_prefill_token"),
+        format!("{field} / 1: prompt lengths must rise"),
+        format!("{field} / 2: a longer prompt cannot take less time"),
+    ] {
+        assert!(
+            text.iter().any(|t| t.contains(&expected)),
+            "{expected:?} not in {text:#?}"
+        );
+    }
 }

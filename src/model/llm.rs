@@ -79,17 +79,58 @@ pub struct ModelMemory {
     pub memory_fraction: f64,
 }
 
-/// `step = base + per_prefill_token × prompt tokens computed + per_decode_token
-/// × sequences decoding`, on one GPU.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// `step = base + prefill + per_decode_token × sequences decoding`, on one
+/// GPU, where prefill is `per_prefill_token × prompt tokens computed`, or,
+/// with a prefill table, the table's cost of those tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepTime {
     /// Every step's fixed time.
     pub base: TimeSpan,
-    /// Per prompt token computed in the step.
+    /// Per prompt token computed in the step (0 with a prefill table).
+    #[serde(default)]
     pub per_prefill_token: TimeSpan,
     /// Per sequence decoding a token in the step.
     pub per_decode_token: TimeSpan,
+    /// For prefill that grows faster than its length (attention is
+    /// quadratic): the prefill time of whole prompts of some lengths, as
+    /// `(tokens, time)` points in increasing order, interpolated linearly
+    /// from `(0, 0)` and extended past the last point along the last
+    /// segment. Computing a prompt's tokens `a..b` costs `T(b) − T(a)`, so a
+    /// prompt chunked over steps costs what it costs whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefill_table: Vec<(u64, TimeSpan)>,
+}
+
+impl StepTime {
+    /// The prefill time of a prompt's first `tokens` tokens, in
+    /// nanoseconds: `per_prefill_token × tokens`, or the table's `T(tokens)`.
+    pub fn prefill_ns(&self, tokens: u64) -> f64 {
+        prefill_ns(&self.prefill_table, self.per_prefill_token, tokens)
+    }
+}
+
+/// See [`StepTime::prefill_ns`]; `table` as in [`StepTime::prefill_table`].
+pub fn prefill_ns(table: &[(u64, TimeSpan)], per_token: TimeSpan, tokens: u64) -> f64 {
+    let x = tokens as f64;
+    if table.is_empty() {
+        return per_token.as_nanos() as f64 * x;
+    }
+    // The segment that holds x, or the last one past the end.
+    let mut previous = (0.0, 0.0);
+    for (i, &(at, time)) in table.iter().enumerate() {
+        let point = (at as f64, time.as_nanos() as f64);
+        if x <= point.0 || i == table.len() - 1 {
+            let width = point.0 - previous.0;
+            if width <= 0.0 {
+                return point.1;
+            }
+            let slope = (point.1 - previous.1) / width;
+            return (previous.1 + slope * (x - previous.0)).max(0.0);
+        }
+        previous = point;
+    }
+    0.0
 }
 
 /// The token lengths of a request class's requests, for the LLM servers
@@ -258,6 +299,7 @@ impl LlmServing {
                 base: TimeSpan::from_nanos(5_000_000),
                 per_prefill_token: TimeSpan::from_nanos(30_000),
                 per_decode_token: TimeSpan::from_nanos(40_000),
+                prefill_table: Vec::new(),
             },
             chunked_prefill: false,
             watermark: watermark(),
@@ -338,6 +380,30 @@ mod tests {
             ..LlmServing::example()
         };
         assert_eq!(full.kv_tokens(), None);
+    }
+
+    #[test]
+    fn a_prefill_table_is_interpolated_from_zero_and_extended_past_its_end() {
+        let ms = |n: u64| TimeSpan::from_nanos(n * 1_000_000);
+        let step = StepTime {
+            base: ms(1),
+            per_prefill_token: TimeSpan::default(),
+            per_decode_token: ms(1),
+            prefill_table: vec![(100, ms(10)), (200, ms(30))],
+        };
+        // From (0, 0) to (100, 10 ms): 0.1 ms a token.
+        assert!((step.prefill_ns(50) - 5e6).abs() < 1e-6);
+        assert!((step.prefill_ns(100) - 10e6).abs() < 1e-6);
+        // (100, 10) to (200, 30): 0.2 ms a token, and on past 200.
+        assert!((step.prefill_ns(150) - 20e6).abs() < 1e-6);
+        assert!((step.prefill_ns(300) - 50e6).abs() < 1e-6);
+        // Without a table, linear.
+        let linear = StepTime {
+            per_prefill_token: TimeSpan::from_nanos(30_000),
+            prefill_table: Vec::new(),
+            ..step
+        };
+        assert!((linear.prefill_ns(1000) - 30e6).abs() < 1e-6);
     }
 
     #[test]

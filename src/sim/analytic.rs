@@ -557,18 +557,21 @@ fn llm_estimate(project: &Project, service: &crate::model::Service) -> Option<(f
     let output = mean(|t| t.output.mean()).max(1.0);
     let speedup = llm.speedup();
     let secs = |span: crate::model::TimeSpan| span.as_secs_f64() / speedup;
-    let (base, pp, pd) = (
-        secs(llm.step.base),
-        secs(llm.step.per_prefill_token),
-        secs(llm.step.per_decode_token),
-    );
+    let (base, pd) = (secs(llm.step.base), secs(llm.step.per_decode_token));
+    // The prefill of a prompt of the mean length (the table's, if any).
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a mean of at least one token"
+    )]
+    let prefill = llm.step.prefill_ns(prompt.round() as u64) / 1e9 / speedup;
     let blocks = llm.kv_blocks().unwrap_or(1) as f64;
     let per_context = ((prompt + output / 2.0) / crate::model::KV_BLOCK_TOKENS as f64).ceil();
     let batch = f64::from(llm.max_num_seqs)
         .min((blocks / per_context).floor())
         .max(1.0);
-    let alone = base + pp * prompt + (output - 1.0) * (base + pd);
-    let per_request = pp * prompt + base / batch + (output - 1.0) * (base / batch + pd);
+    let alone = base + prefill + (output - 1.0) * (base + pd);
+    let per_request = prefill + base / batch + (output - 1.0) * (base / batch + pd);
     Some((alone, per_request))
 }
 

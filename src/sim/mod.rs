@@ -17,6 +17,7 @@
 
 pub mod analytic;
 mod arrivals;
+pub mod batch;
 mod comparison;
 mod engine;
 pub(crate) mod guard;
@@ -41,6 +42,7 @@ pub use analytic::Prediction;
 pub use arrivals::ArrivalClock;
 pub use comparison::compare;
 pub use engine::Saturation;
+pub use plan::LlmPlan;
 pub use rng::Rng;
 pub use sample::Sampler;
 /// FNV-1a of `text`: a hash whose value is fixed forever (seeds from names).

@@ -111,24 +111,35 @@ pub struct BatchingPlan {
     pub per_item_ns: u64,
 }
 
-/// An LLM server's continuous batching (`engine/llm.rs`), its times in
+/// An LLM server's continuous batching (`sim::batch`), its times in
 /// nanoseconds after tensor parallelism's speed-up.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LlmPlan {
+    /// The most sequences running at once.
     pub max_num_seqs: u32,
+    /// The most tokens one step computes.
     pub max_batched_tokens: u64,
     /// The KV cache of one replica, in blocks of `KV_BLOCK_TOKENS`.
     pub kv_blocks: u64,
     /// Blocks kept free when admitting a prompt.
     pub watermark_blocks: u64,
+    /// Decodes first, then prompts in chunks.
     pub chunked_prefill: bool,
+    /// Every step's fixed time.
     pub base_ns: f64,
+    /// Per prompt token, without a prefill table.
     pub per_prefill_ns: f64,
+    /// Per decoding sequence.
     pub per_decode_ns: f64,
+    /// The prefill table, unscaled (empty for none).
+    prefill_table: std::sync::Arc<[(u64, crate::model::TimeSpan)]>,
+    /// What the table's times are divided by.
+    speedup: f64,
 }
 
 impl LlmPlan {
-    fn new(llm: &crate::model::LlmServing) -> Self {
+    /// The plan of a (validated) server's settings.
+    pub fn new(llm: &crate::model::LlmServing) -> Self {
         let speedup = llm.speedup();
         let kv_blocks = llm.kv_blocks().unwrap_or(1);
         #[expect(
@@ -146,15 +157,32 @@ impl LlmPlan {
             base_ns: llm.step.base.as_nanos() as f64 / speedup,
             per_prefill_ns: llm.step.per_prefill_token.as_nanos() as f64 / speedup,
             per_decode_ns: llm.step.per_decode_token.as_nanos() as f64 / speedup,
+            prefill_table: llm.step.prefill_table.clone().into(),
+            speedup,
         }
     }
 
-    /// A step's time: `base + per_prefill × prefill + per_decode × decode`,
-    /// rounded to the nanosecond, at least one.
-    pub fn step_ns(&self, prefill_tokens: u64, decodes: u64) -> u64 {
-        let ns = self.base_ns
-            + self.per_prefill_ns * prefill_tokens as f64
-            + self.per_decode_ns * decodes as f64;
+    /// The prefill time of `chunk` prompt tokens computed after the first
+    /// `from`, in nanoseconds: `per_prefill × chunk`, or with a table
+    /// `T(from + chunk) − T(from)`.
+    pub fn prefill_ns(&self, from: u64, chunk: u64) -> f64 {
+        if self.prefill_table.is_empty() {
+            return self.per_prefill_ns * chunk as f64;
+        }
+        let t = |tokens| {
+            crate::model::llm_prefill_ns(
+                &self.prefill_table,
+                crate::model::TimeSpan::default(),
+                tokens,
+            )
+        };
+        (t(from + chunk) - t(from)) / self.speedup
+    }
+
+    /// A step's time: `base + prefill + per_decode × decode`, rounded to
+    /// the nanosecond, at least one.
+    pub fn step_ns(&self, prefill_ns: f64, decodes: u64) -> u64 {
+        let ns = self.base_ns + prefill_ns + self.per_decode_ns * decodes as f64;
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,

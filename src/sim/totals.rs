@@ -212,7 +212,7 @@ impl Totals {
                     rate_limited: t.rate_limited,
                     crash_failures: t.crash_failures,
                     batching: batches(&t.batch_sizes),
-                    llm: spec.llm.map(|llm| LlmServiceReport {
+                    llm: spec.llm.as_ref().map(|llm| LlmServiceReport {
                         steps: t.llm.steps,
                         mean_running: time_average(t.busy.area) / f64::from(spec.replicas),
                         kv_utilization: time_average(t.kv_blocks.area)

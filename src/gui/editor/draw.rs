@@ -80,10 +80,14 @@ impl NodeText {
                     Color32::PLACEHOLDER,
                 ),
                 (
-                    format!(
-                        "step {} + {}/token",
-                        llm.step.base, llm.step.per_prefill_token
-                    ),
+                    if llm.step.prefill_table.is_empty() {
+                        format!(
+                            "step {} + {}/token",
+                            llm.step.base, llm.step.per_prefill_token
+                        )
+                    } else {
+                        format!("step {} + prefill table", llm.step.base)
+                    },
                     Color32::PLACEHOLDER,
                 ),
             ],
@@ -415,10 +419,17 @@ pub fn service_details(service: &Service, overlay: &Overlay) -> Vec<String> {
                 "KV cache: {} tokens a replica",
                 llm.kv_tokens().unwrap_or(0)
             ),
-            format!(
-                "step: {} + {} a prompt token + {} a decoding sequence",
-                llm.step.base, llm.step.per_prefill_token, llm.step.per_decode_token
-            ),
+            if llm.step.prefill_table.is_empty() {
+                format!(
+                    "step: {} + {} a prompt token + {} a decoding sequence",
+                    llm.step.base, llm.step.per_prefill_token, llm.step.per_decode_token
+                )
+            } else {
+                format!(
+                    "step: {} + the prefill table's time + {} a decoding sequence",
+                    llm.step.base, llm.step.per_decode_token
+                )
+            },
         ]);
     } else {
         lines.extend([

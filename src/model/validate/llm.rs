@@ -98,6 +98,7 @@ fn settings(problems: &mut Problems, place: &Place, llm: &LlmServing) {
             "a step takes some time: base must be above 0".into(),
         );
     }
+    prefill_table(problems, &place.field("step"), &llm.step);
     let kv = place.field("kv_cache");
     if let KvCache::Model(m) = &llm.kv_cache {
         let mut count = |field: &str, value: u32, max: u32| {
@@ -198,5 +199,48 @@ pub(super) fn classes(
                 ),
             );
         }
+    }
+}
+
+/// A prefill table's points rise in length and time, and replace the
+/// per-token prefill rather than add to it.
+fn prefill_table(problems: &mut Problems, step: &Place, time: &crate::model::StepTime) {
+    let table = &time.prefill_table;
+    if table.is_empty() {
+        return;
+    }
+    let place = step.field("prefill_table");
+    if time.per_prefill_token.as_nanos() > 0 {
+        problems.add(
+            place.clone(),
+            "a prefill table replaces per_prefill_token: leave per_prefill_token out".into(),
+        );
+    }
+    if table.len() > 1000 {
+        problems.add(
+            place.clone(),
+            format!("at most 1000 points, got {}", table.len()),
+        );
+        return;
+    }
+    let mut last = (0, 0);
+    for (i, &(tokens, time)) in table.iter().enumerate() {
+        let here = place.field(i);
+        if tokens <= last.0 || tokens > 10_000_000 {
+            problems.add(
+                here,
+                format!(
+                    "prompt lengths must rise from above 0 to at most 10,000,000 tokens; \
+                     {tokens} follows {}",
+                    last.0
+                ),
+            );
+        } else if time.as_nanos() < last.1 {
+            problems.add(
+                here,
+                "a longer prompt cannot take less time to prefill".into(),
+            );
+        }
+        last = (tokens, time.as_nanos());
     }
 }

@@ -645,7 +645,7 @@ impl State {
             }
             Event::BatchDone(batch) => self.batch_done(plan, batch),
             Event::LlmStep { station, replica } => self.llm_step_done(plan, station, replica),
-            Event::LlmKick { station, replica } => self.llm_kick(plan, station, replica),
+            Event::LlmKick { station, replica } => self.llm_kick(station, replica),
             Event::ScaleTick(station) => self.scale(plan, station),
             Event::Crash { station, crash } => self.crash(plan, station, crash),
             Event::Restart { station, replica } => {
