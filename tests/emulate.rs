@@ -59,6 +59,7 @@ fn drive(emulation: &Emulation, project: &Project, pacing: Pacing, seconds: f64)
         threads: Some(1),
         shard: None,
         start_at: None,
+        llm: None,
     })
     .unwrap()
 }

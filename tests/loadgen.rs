@@ -43,18 +43,8 @@ fn target(url: &str) -> Target {
 
 fn plan(url: &str, pacing: Pacing, seconds: f64) -> LoadPlan {
     LoadPlan {
-        targets: vec![target(url)],
-        pacing,
-        duration: Duration::from_secs_f64(seconds),
-        precise: false,
-        warmup: Duration::ZERO,
         timeout: Duration::from_secs(5),
-        http2: false,
-        insecure: false,
-        thresholds: Vec::new(),
-        threads: None,
-        shard: None,
-        start_at: None,
+        ..LoadPlan::new(vec![target(url)], pacing, Duration::from_secs_f64(seconds))
     }
 }
 
@@ -792,7 +782,7 @@ fn chunked_and_closing_answers_are_read_to_their_end() {
 /// that never ends: `chunked` chunks, or (without) bytes until the
 /// connection closes, 16 KiB at a time as fast as the client reads.
 fn endless_body_server(chunked: bool) -> u16 {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::Builder::new()
@@ -803,13 +793,8 @@ fn endless_body_server(chunked: bool) -> u16 {
                 std::thread::Builder::new()
                     .name("endless-conn".into())
                     .spawn(move || {
-                        let mut buf = [0_u8; 4096];
-                        let mut pending = Vec::new();
-                        while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
-                            match stream.read(&mut buf) {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => pending.extend_from_slice(&buf[..n]),
-                            }
+                        if !read_head(&mut stream) {
+                            return;
                         }
                         let head: &[u8] = if chunked {
                             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -904,6 +889,61 @@ fn http2_against_an_http1_only_server_is_a_protocol_mismatch() {
     let mismatched = report.errors.get("protocol").copied().unwrap_or(0);
     assert!(mismatched > 0, "{:?}", report.errors);
     assert_eq!(failures(&report), mismatched, "{:?}", report.errors);
+    assert_accounted(&report);
+}
+
+/// Reads a request's head; false when the connection ends first.
+fn read_head(stream: &mut std::net::TcpStream) -> bool {
+    use std::io::Read as _;
+    let mut buf = [0_u8; 4096];
+    let mut pending = Vec::new();
+    while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    }
+    true
+}
+
+/// A server on 127.0.0.1 that answers every request with a head of 70 KiB
+/// (a header too long for any client to keep).
+fn huge_head_server() -> u16 {
+    use std::io::Write as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                if !read_head(&mut stream) {
+                    return;
+                }
+                let cookie = "x".repeat(70 * 1024);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nSet-Cookie: {cookie}\r\nContent-Length: 0\r\n\r\n"
+                );
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_head_too_long_to_keep_is_counted_as_other() {
+    let _serial = serial();
+    let port = huge_head_server();
+    let report = loadgen::run(plan(
+        &format!("http://127.0.0.1:{port}/"),
+        loadgen::constant_rate(20.0, 2),
+        1.0,
+    ))
+    .unwrap();
+    assert_eq!(report.requests, 0);
+    let other = report.errors.get("other").copied().unwrap_or(0);
+    assert!(other >= 15, "{:?}", report.errors);
+    assert_eq!(failures(&report), other, "{:?}", report.errors);
     assert_accounted(&report);
 }
 

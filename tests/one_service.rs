@@ -85,6 +85,7 @@ fn drive(url: &str, seconds: f64) -> LoadReport {
         threads: Some(1),
         shard: None,
         start_at: None,
+        llm: None,
     })
     .unwrap()
 }

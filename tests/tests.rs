@@ -28,6 +28,8 @@ mod layering;
 mod layout;
 mod llm;
 #[cfg(feature = "loadgen")]
+mod llm_live;
+#[cfg(feature = "loadgen")]
 mod loadgen;
 mod mutants;
 #[cfg(feature = "loadgen")]

@@ -184,6 +184,7 @@ pub struct EmulateArgs {
 /// `archbench load`.
 #[cfg(feature = "loadgen")]
 #[derive(Debug, clap::Args)]
+#[expect(clippy::struct_excessive_bools, reason = "command-line flags")]
 pub struct LoadArgs {
     /// A URL (http:// or https://), or a project file whose entry services
     /// have endpoints.
@@ -245,6 +246,27 @@ pub struct LoadArgs {
     /// 2026-12-02T10:00:00Z), so that every shard starts together.
     #[arg(long)]
     pub start_at: Option<String>,
+    /// For a URL with --rate: the spacing of the schedule's requests,
+    /// `constant` (evenly spaced) or `poisson`.
+    #[arg(long, default_value = "constant", requires = "rate")]
+    pub arrivals: String,
+    /// Stream completions from an OpenAI-compatible endpoint
+    /// (/v1/completions, or /v1/chat/completions) and time each streamed
+    /// token: TTFT, TPOT, inter-token latency and tokens per second.
+    #[arg(long)]
+    pub llm: bool,
+    /// With --llm: prompt lengths in tokens, a distribution like 512,
+    /// exp:200 or lognormal:1000,p99=4000 (default: the project's class
+    /// lengths, or 512 for a URL).
+    #[arg(long, requires = "llm")]
+    pub prompt_tokens: Option<String>,
+    /// With --llm: `max_tokens` of each request, a distribution (default:
+    /// the project's class lengths, or 128 for a URL).
+    #[arg(long, requires = "llm")]
+    pub max_tokens: Option<String>,
+    /// With --llm: the `model` field of each request.
+    #[arg(long, default_value = "archbench", requires = "llm")]
+    pub model: String,
     /// Output format; hgrm is `HdrHistogram`'s percentile distribution.
     #[arg(long, value_enum, default_value_t = LoadFormat::Text)]
     pub format: LoadFormat,
@@ -360,6 +382,18 @@ pub struct TargetArgs {
     /// Seed for the service-time and error draws.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Serve OpenAI-compatible completions (/v1/completions and
+    /// /v1/chat/completions, streamed as server-sent events or not) as
+    /// this project's LLM server would: its replicas batch continuously,
+    /// with the simulator's rules and step times.
+    #[arg(long, value_name = "PROJECT")]
+    pub llm: Option<PathBuf>,
+    /// With --llm: the scenario (default: the first).
+    #[arg(long, requires = "llm")]
+    pub scenario: Option<String>,
+    /// With --llm: the LLM server (default: the scenario's first).
+    #[arg(long, requires = "llm")]
+    pub service: Option<String>,
 }
 
 /// `archbench import`.

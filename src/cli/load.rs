@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use crate::loadgen::{self, LoadPlan, Pacing, RequestSpec, Shard, Target, Threshold};
-use crate::model::{Arrivals, Distribution, Project, StopCondition};
+use crate::model::{ArrivalProcess, Arrivals, Distribution, Project, StopCondition, TokenCount};
 use crate::stats::{OutputFormat, write_hgrm, write_load};
 
 use super::args::{LoadArgs, LoadFormat};
@@ -33,13 +33,27 @@ fn url_plan(args: &LoadArgs) -> anyhow::Result<(Vec<Target>, Pacing, Duration)> 
         .collect::<anyhow::Result<Vec<_>>>()?;
     let target = Target::new(&RequestSpec {
         url: args.target.clone(),
-        method: args.method.clone(),
+        method: if args.llm {
+            "POST".into()
+        } else {
+            args.method.clone()
+        },
         headers,
         body,
         weight: 1.0,
     })?;
     let pacing = match (args.rate, args.users) {
-        (Some(rate), _) => loadgen::constant_rate(rate, args.connections),
+        (Some(rate), _) => {
+            let mut pacing = loadgen::constant_rate(rate, args.connections);
+            if let Pacing::Open { process, .. } = &mut pacing {
+                *process = match args.arrivals.as_str() {
+                    "constant" => ArrivalProcess::Constant,
+                    "poisson" => ArrivalProcess::Poisson,
+                    other => bail!("--arrivals {other:?}: write constant or poisson"),
+                };
+            }
+            pacing
+        }
         (None, Some(users)) => Pacing::Closed {
             users,
             think: think(args.think.as_deref())?,
@@ -122,13 +136,16 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
             args.target
         )));
     }
-    let (targets, mut pacing, duration) = if is_url {
-        url_plan(args).map_err(super::usage)?
+    let (targets, mut pacing, duration, llm) = if is_url {
+        let (targets, pacing, duration) = url_plan(args).map_err(super::usage)?;
+        (targets, pacing, duration, llm_requests(args, None)?)
     } else {
         let Some(file) = load_valid(std::path::Path::new(&args.target)) else {
             return Ok(exit::FAILURE);
         };
-        project_plan(args, &file.project)?
+        let (targets, pacing, duration) = project_plan(args, &file.project)?;
+        let llm = llm_requests(args, Some(&file.project))?;
+        (targets, pacing, duration, llm)
     };
     let shard = args
         .shard
@@ -168,10 +185,53 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         threads: args.threads,
         shard,
         start_at,
+        llm,
     };
     plan.validate().map_err(|e| super::usage(e.into()))?;
     let report = loadgen::run(plan)?;
     finish(&report, args.format, args.output.as_deref())
+}
+
+/// With `--llm`, what each request asks for: the lengths given, or else
+/// the first of the project's classes with token lengths, or else 512 and
+/// 128 tokens.
+fn llm_requests(
+    args: &LoadArgs,
+    project: Option<&Project>,
+) -> anyhow::Result<Option<loadgen::LlmRequests>> {
+    if !args.llm {
+        return Ok(None);
+    }
+    let class = project.and_then(|p| p.workload.classes.iter().find_map(|c| c.tokens.as_ref()));
+    let lengths =
+        |given: &Option<String>, flag: &str, of_class: Option<&TokenCount>, default| match given {
+            Some(text) => text
+                .parse::<TokenCount>()
+                .map_err(|m| super::usage(anyhow::anyhow!("{flag} {m}"))),
+            None => Ok(of_class.cloned().unwrap_or_else(|| default_tokens(default))),
+        };
+    Ok(Some(loadgen::LlmRequests {
+        prompt: lengths(
+            &args.prompt_tokens,
+            "--prompt-tokens",
+            class.map(|t| &t.prompt),
+            512,
+        )?,
+        max_tokens: lengths(
+            &args.max_tokens,
+            "--max-tokens",
+            class.map(|t| &t.output),
+            128,
+        )?,
+        model: args.model.clone(),
+    }))
+}
+
+fn default_tokens(tokens: u32) -> TokenCount {
+    tokens
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| unreachable!("a whole number of tokens parses"))
 }
 
 /// `--threshold` flags, read (a bad one is a usage error).

@@ -13,7 +13,8 @@ use serde::Deserialize;
 
 use crate::loadgen::{self, Threshold};
 use crate::stats::{
-    EncodedHistogram, IntervalPoint, LagSummary, LatencyHistogram, LoadReport, ShardInfo,
+    EncodedHistogram, IntervalPoint, LagSummary, LatencyHistogram, LlmLoadReport, LoadReport,
+    ShardInfo,
 };
 
 use super::args::MergeArgs;
@@ -41,6 +42,19 @@ struct Run {
     latency_hdr: Option<EncodedHistogram>,
     uncorrected_latency_hdr: Option<EncodedHistogram>,
     shard: Option<ShardInfo>,
+    #[serde(default)]
+    llm: Option<LlmRun>,
+}
+
+/// A run's streamed LLM answers, as `load --llm` writes them.
+#[derive(Deserialize)]
+struct LlmRun {
+    sequences: u64,
+    tokens_in: u64,
+    tokens_out: u64,
+    ttft_hdr: EncodedHistogram,
+    tpot_hdr: EncodedHistogram,
+    itl_hdr: EncodedHistogram,
 }
 
 #[derive(Deserialize)]
@@ -251,6 +265,47 @@ fn decode(name: String, run: Run) -> anyhow::Result<Named> {
     })
 }
 
+/// The runs' token timings added up, when they streamed LLM answers
+/// (all of them, or none).
+fn merge_llm(runs: &[Named], duration_s: f64) -> anyhow::Result<Option<LlmLoadReport>> {
+    let streamed = runs.iter().filter(|r| r.run.llm.is_some()).count();
+    if streamed == 0 {
+        return Ok(None);
+    }
+    if streamed < runs.len() {
+        bail!(
+            "some results streamed LLM answers (load --llm) and some did not: they are not one test"
+        );
+    }
+    let mut counts = (0, 0, 0);
+    let mut histograms = [
+        LatencyHistogram::coarse(),
+        LatencyHistogram::coarse(),
+        LatencyHistogram::coarse(),
+    ];
+    for named in runs {
+        let Some(llm) = &named.run.llm else { continue };
+        counts.0 += llm.sequences;
+        counts.1 += llm.tokens_in;
+        counts.2 += llm.tokens_out;
+        for ((merged, encoded), field) in histograms
+            .iter_mut()
+            .zip([&llm.ttft_hdr, &llm.tpot_hdr, &llm.itl_hdr])
+            .zip(["ttft_hdr", "tpot_hdr", "itl_hdr"])
+        {
+            let histogram = encoded
+                .decode()
+                .map_err(|e| anyhow::anyhow!("{}: llm.{field}: {e}", named.name))?;
+            if merged.count() == 0 {
+                *merged = histogram;
+            } else {
+                merged.merge(&histogram);
+            }
+        }
+    }
+    Ok(Some(LlmLoadReport::new(counts, histograms, duration_s)))
+}
+
 /// Checks that the results belong together, then adds them up.
 fn merge(runs: &[Named], thresholds: &[Threshold]) -> anyhow::Result<LoadReport> {
     let Some(first) = runs.first() else {
@@ -376,6 +431,7 @@ fn merge(runs: &[Named], thresholds: &[Threshold]) -> anyhow::Result<LoadReport>
         latency_hdr: EncodedHistogram::of(&latency),
         uncorrected_latency_hdr: EncodedHistogram::of(&uncorrected),
         shard: None,
+        llm: merge_llm(runs, duration_s)?,
         latency,
         uncorrected_latency: uncorrected,
     };

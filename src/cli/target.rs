@@ -4,8 +4,8 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 
-use crate::loadgen::{TargetConfig, TargetServer};
-use crate::model::Distribution;
+use crate::loadgen::{LlmTarget, TargetConfig, TargetServer};
+use crate::model::{Distribution, ServiceKind};
 
 use super::args::TargetArgs;
 use super::exit;
@@ -27,6 +27,13 @@ pub fn run(args: &TargetArgs) -> anyhow::Result<u8> {
             .map(|(s, e)| (s.into(), e.into())),
         error_rate: args.error_rate,
         seed: args.seed,
+        llm: match &args.llm {
+            Some(path) => match llm_server(args, path)? {
+                Some(llm) => Some(llm),
+                None => return Ok(exit::FAILURE),
+            },
+            None => None,
+        },
     };
     config.validate().map_err(|e| super::usage(e.into()))?;
     let server = TargetServer::start(&config)?;
@@ -36,4 +43,43 @@ pub fn run(args: &TargetArgs) -> anyhow::Result<u8> {
     drop(out);
     server.wait();
     Ok(exit::OK)
+}
+
+/// The LLM server `--llm PROJECT` names (`--scenario`, `--service`), or
+/// `None` when the project does not open (its problems printed).
+fn llm_server(args: &TargetArgs, path: &std::path::Path) -> anyhow::Result<Option<LlmTarget>> {
+    let Some(file) = super::load_valid(path) else {
+        return Ok(None);
+    };
+    let project = &file.project;
+    let scenario = match &args.scenario {
+        Some(name) => project
+            .scenario_index(name)
+            .with_context(|| format!("{}: no scenario is called {name:?}", path.display()))
+            .map_err(super::usage)?,
+        None => 0,
+    };
+    let scenario = &project.scenarios[scenario];
+    let service = scenario
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceKind::LlmServer)
+        .find(|s| args.service.as_ref().is_none_or(|name| s.name == *name));
+    let Some(service) = service else {
+        return Err(super::usage(anyhow::anyhow!(
+            "{}: scenario {:?} has no LLM server{}",
+            path.display(),
+            scenario.name,
+            args.service
+                .as_ref()
+                .map_or_else(String::new, |n| format!(" called {n:?}"))
+        )));
+    };
+    let Some(serving) = service.llm.clone() else {
+        anyhow::bail!("{}: {:?} has no llm settings", path.display(), service.name);
+    };
+    Ok(Some(LlmTarget {
+        serving,
+        replicas: service.replicas,
+    }))
 }

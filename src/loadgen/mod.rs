@@ -23,6 +23,7 @@ pub mod emulate;
 mod error;
 mod plan;
 mod recorder;
+mod sse;
 mod steal;
 pub mod target;
 pub mod timer;
@@ -46,10 +47,10 @@ use crate::stats::{
 pub use client::{Answer, Failure, read_response};
 pub use error::LoadError;
 pub use plan::{
-    LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, MAX_SHARDS, MAX_THREADS, Pacing,
-    RequestSpec, Shard, Target, Threshold, ThresholdMetric, expand_env, project_targets,
+    LlmRequests, LoadPlan, MAX_CONNECTIONS, MAX_DURATION, MAX_RATE_RPS, MAX_SHARDS, MAX_THREADS,
+    Pacing, RequestSpec, Shard, Target, Threshold, ThresholdMetric, expand_env, project_targets,
 };
-pub use target::{TargetConfig, TargetServer};
+pub use target::{LlmTarget, TargetConfig, TargetServer};
 
 use client::{Connection, Tls};
 use recorder::{Collector, Snapshot};
@@ -233,6 +234,11 @@ async fn drive(
         Pacing::Open { connections, .. } => *connections,
         Pacing::Closed { users, .. } => *users,
     };
+    let llm = plan.llm.clone().map(Arc::new);
+    let plan_seed = match &plan.pacing {
+        Pacing::Open { seed, .. } => *seed,
+        Pacing::Closed { .. } => 1,
+    };
     let mut tasks = Vec::new();
     for index in 0..workers {
         let pace = match (&plan.pacing, &schedule) {
@@ -244,11 +250,15 @@ async fn drive(
             (Pacing::Open { .. }, None) => unreachable!("an open plan has a schedule"),
         };
         let runtime = &runtimes[index as usize % runtimes.len()];
+        let llm = llm
+            .as_ref()
+            .map(|requests| worker::LlmDraws::new(Arc::clone(requests), plan_seed, index));
         tasks.push(runtime.spawn(worker::run(
             Arc::clone(&shared),
             Connection::new(plan.http2, tls.clone()),
             pace,
             Rng::stream(2, index, "targets"),
+            llm,
             snapshots.clone(),
             halted.clone(),
         )));
@@ -488,6 +498,14 @@ fn report(
                     .ok()
                     .and_then(|d| u64::try_from(d.as_millis()).ok())
             }),
+        }),
+        llm: plan.llm.as_ref().map(|_| {
+            let tally = all.llm.as_deref().cloned().unwrap_or_default();
+            crate::stats::LlmLoadReport::new(
+                (tally.sequences, tally.tokens_in, tally.tokens_out),
+                [tally.ttft, tally.tpot, tally.itl],
+                elapsed.as_secs_f64(),
+            )
         }),
         latency: all.corrected,
         uncorrected_latency: all.uncorrected,

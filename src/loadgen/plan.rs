@@ -68,6 +68,14 @@ pub struct RequestSpec {
 }
 
 impl Target {
+    /// Whether its path asks for chat completions (`…/chat/completions`).
+    pub fn is_chat(&self) -> bool {
+        self.path
+            .split('?')
+            .next()
+            .is_some_and(|p| p.trim_end_matches('/').ends_with("chat/completions"))
+    }
+
     /// Whether the target is on this machine (a loopback address or
     /// `localhost`).
     pub fn is_local(&self) -> bool {
@@ -176,7 +184,7 @@ impl Target {
 /// An HTTP/1.1 request as bytes on the wire: request line, `Host`, the
 /// headers, `Content-Length` when there is a body (or the method expects
 /// one), and the body.
-fn http1_request(
+pub(super) fn http1_request(
     method: &Method,
     path: &str,
     authority: &str,
@@ -416,12 +424,79 @@ pub struct LoadPlan {
     /// When the schedule starts (every shard at the same instant); `None`:
     /// at once.
     pub start_at: Option<std::time::SystemTime>,
+    /// Streamed completions from an OpenAI-compatible LLM endpoint, each
+    /// request's lengths drawn, its tokens timed; `None`: the targets'
+    /// own requests.
+    pub llm: Option<LlmRequests>,
+}
+
+/// What each request to an OpenAI-compatible completions endpoint
+/// (`/v1/completions`, or `/v1/chat/completions` when the URL's path ends
+/// in `chat/completions`) asks for: `POST` with a JSON body, `"stream":
+/// true`, a prompt of a drawn number of words, and a drawn `max_tokens`
+/// with `ignore_eos` (so the answer has that many tokens on servers that
+/// honour it, as vLLM does).
+#[derive(Clone, Debug)]
+pub struct LlmRequests {
+    /// Prompt lengths, in tokens: the prompt is that many words that
+    /// common tokenizers take as one token each.
+    pub prompt: crate::model::TokenCount,
+    /// Output lengths, sent as `max_tokens`.
+    pub max_tokens: crate::model::TokenCount,
+    /// The `model` field.
+    pub model: String,
+}
+
+impl LlmRequests {
+    /// The JSON body asking for a completion of `prompt` words and
+    /// `max_tokens` tokens, in the chat form or not.
+    pub fn body(&self, chat: bool, prompt: u32, max_tokens: u32) -> Bytes {
+        let mut text = String::with_capacity(prompt as usize * 6);
+        for i in 0..prompt {
+            text.push_str(if i == 0 { "hello" } else { " hello" });
+        }
+        let mut body = serde_json::json!({
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "ignore_eos": true,
+            "temperature": 0,
+        });
+        if chat {
+            body["messages"] = serde_json::json!([{"role": "user", "content": text}]);
+        } else {
+            body["prompt"] = serde_json::Value::String(text);
+        }
+        Bytes::from(body.to_string())
+    }
 }
 
 /// The most sending threads a plan may ask for.
 pub const MAX_THREADS: u32 = 256;
 
 impl LoadPlan {
+    /// A plan of `targets` paced by `pacing` for `duration`, with the
+    /// command line's defaults for the rest: no warm-up, a 10 s timeout,
+    /// HTTP/1.1, certificates checked, no thresholds, whole, at once.
+    pub fn new(targets: Vec<Target>, pacing: Pacing, duration: Duration) -> Self {
+        Self {
+            targets,
+            pacing,
+            duration,
+            precise: false,
+            warmup: Duration::ZERO,
+            timeout: Duration::from_secs(10),
+            http2: false,
+            insecure: false,
+            thresholds: Vec::new(),
+            threads: None,
+            shard: None,
+            start_at: None,
+            llm: None,
+        }
+    }
+
     /// The threads the run uses: as asked, or else one per core, but only
     /// half the cores when every target is on this machine, so the server
     /// keeps the rest (two event loops on two cores beside a local server
@@ -532,7 +607,13 @@ impl LoadPlan {
             }
             Pacing::Closed { users, think } => format!("closed {users} users thinking {think}"),
         };
-        pacing + &shard
+        let llm = self.llm.as_ref().map_or_else(String::new, |llm| {
+            format!(
+                ", LLM streaming: prompts {} tokens, max_tokens {}",
+                llm.prompt, llm.max_tokens
+            )
+        });
+        pacing + &shard + &llm
     }
 }
 

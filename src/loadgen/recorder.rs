@@ -25,7 +25,7 @@ pub struct Snapshot {
     /// Responses by status code.
     pub status: BTreeMap<u16, u64>,
     /// Failures by kind, in [`Failure::ALL`] order.
-    pub failures: [u64; 5],
+    pub failures: [u64; Failure::ALL.len()],
     /// Request bytes written.
     pub bytes_sent: u64,
     /// Response body bytes read.
@@ -36,6 +36,49 @@ pub struct Snapshot {
     pub think_ns: u64,
     /// How many such pauses.
     pub thinks: u64,
+    /// Streamed LLM answers' token timings.
+    pub llm: Option<Box<LlmTally>>,
+}
+
+/// Token timings of streamed LLM answers (definitions in docs/llm.md).
+#[derive(Clone)]
+pub struct LlmTally {
+    /// Answers that streamed at least one token.
+    pub sequences: u64,
+    /// Their prompt tokens (the server's count, or the words sent).
+    pub tokens_in: u64,
+    /// Their output tokens (the server's count, or the events with text).
+    pub tokens_out: u64,
+    /// From when the request was due to its first token's event.
+    pub ttft: LatencyHistogram,
+    /// Per answer: (last event − first event) / (output tokens − 1).
+    pub tpot: LatencyHistogram,
+    /// Every gap between consecutive events with text.
+    pub itl: LatencyHistogram,
+}
+
+impl Default for LlmTally {
+    fn default() -> Self {
+        Self {
+            sequences: 0,
+            tokens_in: 0,
+            tokens_out: 0,
+            ttft: LatencyHistogram::coarse(),
+            tpot: LatencyHistogram::coarse(),
+            itl: LatencyHistogram::coarse(),
+        }
+    }
+}
+
+impl LlmTally {
+    fn merge(&mut self, other: &Self) {
+        self.sequences += other.sequences;
+        self.tokens_in += other.tokens_in;
+        self.tokens_out += other.tokens_out;
+        self.ttft.merge(&other.ttft);
+        self.tpot.merge(&other.tpot);
+        self.itl.merge(&other.itl);
+    }
 }
 
 impl Snapshot {
@@ -47,12 +90,13 @@ impl Snapshot {
             uncorrected: LatencyHistogram::coarse(),
             by_target: Vec::new(),
             status: BTreeMap::new(),
-            failures: [0; 5],
+            failures: [0; Failure::ALL.len()],
             bytes_sent: 0,
             bytes_received: 0,
             sent_late: 0,
             think_ns: 0,
             thinks: 0,
+            llm: None,
         }
     }
 
@@ -67,7 +111,10 @@ impl Snapshot {
 
     /// Records a failure.
     pub fn fail(&mut self, failure: Failure) {
-        let index = Failure::ALL.iter().position(|f| *f == failure).unwrap_or(4);
+        let index = Failure::ALL
+            .iter()
+            .position(|f| *f == failure)
+            .unwrap_or(Failure::ALL.len() - 1);
         self.failures[index] += 1;
     }
 
@@ -92,6 +139,9 @@ impl Snapshot {
         self.sent_late += other.sent_late;
         self.think_ns += other.think_ns;
         self.thinks += other.thinks;
+        if let Some(theirs) = &other.llm {
+            self.llm.get_or_insert_default().merge(theirs);
+        }
     }
 }
 

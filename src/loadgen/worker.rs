@@ -11,9 +11,10 @@ use tokio::time::Instant;
 
 use crate::sim::{ArrivalClock, Rng, Sampler};
 
-use super::client::{Connection, Failure};
-use super::plan::Target;
-use super::recorder::Snapshot;
+use super::client::{Answer, Body, Connection, Failure};
+use super::plan::{LlmRequests, Target};
+use super::recorder::{LlmTally, Snapshot};
+use super::sse::TokenStream;
 
 /// A request sent more than this after its intended time counts as late.
 const LATE: Duration = Duration::from_millis(10);
@@ -97,6 +98,108 @@ pub enum Pace {
     },
 }
 
+/// A worker's streamed LLM requests: their lengths' draws, and the token
+/// stream of the one in flight.
+pub struct LlmDraws {
+    requests: Arc<LlmRequests>,
+    prompt: Sampler,
+    max_tokens: Sampler,
+    rng: Rng,
+    /// The request in flight: its body and prompt length.
+    body: Option<(Body, u64)>,
+    tokens: TokenStream,
+}
+
+impl LlmDraws {
+    /// Draws for worker `index`, on a random stream of its own.
+    pub fn new(requests: Arc<LlmRequests>, seed: u64, index: u32) -> Self {
+        Self {
+            prompt: Sampler::new(&requests.prompt.0),
+            max_tokens: Sampler::new(&requests.max_tokens.0),
+            requests,
+            rng: Rng::stream(seed, index, "llm-lengths"),
+            body: None,
+            tokens: TokenStream::default(),
+        }
+    }
+
+    /// Draws the next request's lengths and writes its body for `target`.
+    fn next(&mut self, target: &Target) {
+        let prompt = crate::model::TokenCount::tokens_of(self.prompt.sample(&mut self.rng));
+        let max_tokens = crate::model::TokenCount::tokens_of(self.max_tokens.sample(&mut self.rng));
+        let body = self.requests.body(target.is_chat(), prompt, max_tokens);
+        self.body = Some((json_request(target, body), u64::from(prompt)));
+        self.tokens.clear();
+    }
+
+    /// Records the streamed answer's token timings, its latency counted
+    /// from `from`; false when it streamed no token.
+    fn record(&self, snapshot: &mut Snapshot, from: Instant) -> bool {
+        let tokens = &self.tokens;
+        let (Some(first), Some(last)) = (tokens.first, tokens.last) else {
+            return false;
+        };
+        let tally = snapshot.llm.get_or_insert_with(Box::<LlmTally>::default);
+        tally.sequences += 1;
+        let prompt = self.body.as_ref().map_or(0, |(_, prompt)| *prompt);
+        tally.tokens_in += tokens.prompt_tokens.unwrap_or(prompt);
+        let output = tokens.output_tokens().max(tokens.events);
+        tally.tokens_out += output;
+        tally
+            .ttft
+            .record(nanos(first.saturating_duration_since(from)));
+        if output > 1 {
+            tally
+                .tpot
+                .record(nanos(last.saturating_duration_since(first)) / (output - 1));
+        }
+        for gap in &tokens.gaps {
+            tally.itl.record(*gap);
+        }
+        true
+    }
+}
+
+/// A request of its own for `target`: `POST` of `body` as JSON, with the
+/// target's headers (its `Content-Length` and `Content-Type` replaced).
+fn json_request(target: &Target, body: bytes::Bytes) -> Body {
+    use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+    let mut headers: Vec<_> = target
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != CONTENT_LENGTH && *name != CONTENT_TYPE)
+        .cloned()
+        .collect();
+    headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    let http1 = super::plan::http1_request(
+        &hyper::Method::POST,
+        &target.path,
+        &target.authority,
+        &headers,
+        &body,
+    );
+    Body {
+        bytes: body,
+        http1: http1.to_vec(),
+    }
+}
+
+/// Sends one request: `target`'s own, or the LLM request drawn for it.
+async fn send(
+    connection: &mut Connection,
+    target: &Target,
+    llm: Option<&mut LlmDraws>,
+) -> Result<Answer, Failure> {
+    match llm {
+        Some(LlmDraws {
+            body: Some((body, _)),
+            tokens,
+            ..
+        }) => connection.send_streaming(target, body, tokens).await,
+        _ => connection.send(target).await,
+    }
+}
+
 /// What every worker shares.
 pub struct Shared {
     /// The schedule's time zero.
@@ -125,6 +228,7 @@ pub async fn run(
     mut connection: Connection,
     mut pace: Pace,
     mut target_rng: Rng,
+    mut llm: Option<LlmDraws>,
     snapshots: mpsc::Sender<Snapshot>,
     stop: watch::Receiver<bool>,
 ) {
@@ -194,6 +298,9 @@ pub async fn run(
         }
         let target_index = pick(&shared.targets, &mut target_rng);
         let target = &shared.targets[target_index].0;
+        if let Some(llm) = &mut llm {
+            llm.next(target);
+        }
         deadline.as_mut().reset(sent + shared.timeout);
         // The timer and the stop signal are polled outside tokio's
         // cooperative budget: a server streaming a body without pause keeps
@@ -201,7 +308,7 @@ pub async fn run(
         // would then never be seen to fire.
         let outcome = tokio::select! {
             biased;
-            answer = connection.send(target) => Ok(answer),
+            answer = send(&mut connection, target, llm.as_mut()) => Ok(answer),
             () = tokio::task::unconstrained(deadline.as_mut()) => Err(()),
             () = tokio::task::unconstrained(stopped.as_mut()) => {
                 shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -216,7 +323,14 @@ pub async fn run(
                 return;
             }
         }
-        snapshot.bytes_sent += connection.take_written() * request_bytes(target);
+        let request_size = match &llm {
+            Some(LlmDraws {
+                body: Some((body, _)),
+                ..
+            }) => body.http1.len() as u64,
+            _ => request_bytes(target),
+        };
+        snapshot.bytes_sent += connection.take_written() * request_size;
         let warming_up = due < shared.measure_from;
         match outcome {
             // Sent and answered in the warm-up: nothing recorded.
@@ -224,6 +338,16 @@ pub async fn run(
                 if outcome.is_err() {
                     connection = connection.reset();
                 }
+            }
+            // A streamed LLM answer of 2xx with no token in it says nothing
+            // of the model's timing: it is a protocol failure.
+            Ok(Ok(answer))
+                if (200..300).contains(&answer.status)
+                    && llm
+                        .as_ref()
+                        .is_some_and(|l| !l.record(&mut snapshot, latency_from)) =>
+            {
+                snapshot.fail(Failure::Protocol);
             }
             Ok(Ok(answer)) => {
                 snapshot.corrected.record(nanos(done - latency_from));

@@ -17,9 +17,9 @@ pub use histogram::{Bin, LatencyHistogram, LatencySummary};
 pub use interval::{Interval, t_975};
 pub use report::{
     BatchReport, ClassReport, Comparison, Confidence, EncodedHistogram, IntervalPoint, LagSummary,
-    Limit, LinkReport, LlmClassReport, LlmServiceReport, LoadReport, ObjectiveResult,
-    ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries, ShardInfo, SimulationReport,
-    TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
+    Limit, LinkReport, LlmClassReport, LlmLoadReport, LlmServiceReport, LoadReport,
+    ObjectiveResult, ReplicationSummary, ScenarioReport, ServiceReport, ServiceSeries, ShardInfo,
+    SimulationReport, TargetLatency, ThresholdResult, TimeSeries, WarmupMethod,
 };
 pub use sweep::{SweepPoint, SweepReport, SweepScenario, SweepShard};
 pub use validation::{

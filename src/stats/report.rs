@@ -516,12 +516,66 @@ pub struct LoadReport {
     pub uncorrected_latency_hdr: EncodedHistogram,
     /// Which share of a sharded run this is; `None` for a whole run.
     pub shard: Option<ShardInfo>,
+    /// With `--llm`: the streamed answers' token timings, as the simulator
+    /// reports a class's (docs/llm.md).
+    pub llm: Option<LlmLoadReport>,
     /// The histogram behind `latency_ms`.
     #[serde(skip)]
     pub latency: LatencyHistogram,
     /// The histogram behind `uncorrected_latency_ms`.
     #[serde(skip)]
     pub uncorrected_latency: LatencyHistogram,
+}
+
+/// Measured token timings of streamed LLM answers.
+#[derive(Clone, Debug, Serialize)]
+pub struct LlmLoadReport {
+    /// The figures a simulated class reports, measured: `sequences` are
+    /// answers that streamed a token, TTFT counts from when the request
+    /// was due.
+    #[serde(flatten)]
+    pub tokens: LlmClassReport,
+    /// Prompt tokens of those answers (the server's `usage` count, or the
+    /// words sent).
+    pub tokens_in: u64,
+    /// Their output tokens (the server's count, or the events with text).
+    pub tokens_out: u64,
+    /// `ttft`, whole, so shards merge exactly.
+    pub ttft_hdr: EncodedHistogram,
+    /// `tpot`, likewise.
+    pub tpot_hdr: EncodedHistogram,
+    /// `itl`, likewise.
+    pub itl_hdr: EncodedHistogram,
+}
+
+impl LlmLoadReport {
+    /// The report of these counts and histograms over `seconds` measured.
+    pub fn new(
+        (sequences, tokens_in, tokens_out): (u64, u64, u64),
+        [ttft, tpot, itl]: [LatencyHistogram; 3],
+        seconds: f64,
+    ) -> Self {
+        let seconds = seconds.max(1e-9);
+        Self {
+            tokens_in,
+            tokens_out,
+            ttft_hdr: EncodedHistogram::of(&ttft),
+            tpot_hdr: EncodedHistogram::of(&tpot),
+            itl_hdr: EncodedHistogram::of(&itl),
+            tokens: LlmClassReport {
+                sequences,
+                ttft_ms: ttft.summary(),
+                tpot_ms: tpot.summary(),
+                itl_ms: itl.summary(),
+                tokens_in_per_s: tokens_in as f64 / seconds,
+                tokens_out_per_s: tokens_out as f64 / seconds,
+                attainment: None,
+                ttft,
+                tpot,
+                itl,
+            },
+        }
+    }
 }
 
 /// A histogram in `HdrHistogram`'s V2 compressed encoding (base64), with

@@ -526,10 +526,26 @@ fn write_load_text(r: &LoadReport, out: &mut dyn Write) -> io::Result<()> {
         "  {:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "latency (ms)", "mean", "p50", "p90", "p99", "p99.9", "max"
     )?;
-    for (label, l) in [
+    let mut rows = vec![
         ("from schedule", &r.latency_ms),
         ("from send (uncorrected)", &r.uncorrected_latency_ms),
-    ] {
+    ];
+    if let Some(llm) = &r.llm {
+        rows.extend([
+            ("TTFT (from schedule)", &llm.tokens.ttft_ms),
+            ("TPOT", &llm.tokens.tpot_ms),
+            ("inter-token", &llm.tokens.itl_ms),
+        ]);
+    }
+    for (i, (label, l)) in rows.into_iter().enumerate() {
+        if let (2, Some(llm)) = (i, &r.llm) {
+            let t = &llm.tokens;
+            writeln!(
+                out,
+                "  LLM: {} streamed answers  tokens in {:.1}/s  out {:.1}/s",
+                t.sequences, t.tokens_in_per_s, t.tokens_out_per_s
+            )?;
+        }
         writeln!(
             out,
             "  {:<22} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",

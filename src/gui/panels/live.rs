@@ -189,20 +189,11 @@ impl LivePanel {
                 self.connections.clamp(1, MAX_CONNECTIONS),
             )
         };
-        let plan = LoadPlan {
+        let plan = LoadPlan::new(
             targets,
             pacing,
-            duration: Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S)),
-            precise: false,
-            warmup: Duration::ZERO,
-            timeout: Duration::from_secs(10),
-            http2: false,
-            insecure: false,
-            thresholds: Vec::new(),
-            threads: None,
-            shard: None,
-            start_at: None,
-        };
+            Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S)),
+        );
         plan.validate().map_err(|e| e.to_string())?;
         Ok(plan)
     }

@@ -5,6 +5,7 @@
 
 use tokio::net::TcpStream;
 
+use super::super::sse::TokenStream;
 use super::{Answer, Failure, HANDLED_HEADER, Stream};
 
 /// The longest response head accepted.
@@ -20,7 +21,15 @@ pub(super) struct Http1 {
     /// The server said `Connection: close`, or the body ran to the end of
     /// the stream: open a new connection for the next request.
     pub(super) closed: bool,
+    /// Reads the body as server-sent events, as it arrives.
+    pub(super) tokens: Option<TokenStream>,
+    /// When the last answer ended (or the connection opened).
+    idle_since: tokio::time::Instant,
 }
+
+/// A connection idle this long is checked for a close by the server
+/// before it carries another request.
+const CHECK_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Http1 {
     pub(super) fn new(stream: Stream) -> Self {
@@ -30,6 +39,27 @@ impl Http1 {
             start: 0,
             end: 0,
             closed: false,
+            tokens: None,
+            idle_since: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Whether the server has closed the connection while it was idle (as
+    /// servers with a keep-alive timeout do, Node.js's after 5 s): a
+    /// request written to it would fail with a reset that is the client's
+    /// doing, not the server's. Checked only after [`CHECK_IDLE`], so a
+    /// busy connection costs no extra system call.
+    pub(super) fn closed_while_idle(&self) -> bool {
+        if self.idle_since.elapsed() < CHECK_IDLE {
+            return false;
+        }
+        match &self.stream {
+            Stream::Tcp(stream) => match stream.try_read(&mut [0_u8; 1]) {
+                // The end of the stream, or bytes no request asked for.
+                Ok(_) => true,
+                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            },
+            Stream::Tls(_) | Stream::Memory { .. } => false,
         }
     }
 
@@ -67,6 +97,12 @@ impl Http1 {
                 reason = "at most the buffer's length"
             )]
             let take_usize = take as usize;
+            if let Some(tokens) = &mut self.tokens {
+                tokens.feed(
+                    &self.buf[self.start..self.start + take_usize],
+                    tokio::time::Instant::now(),
+                );
+            }
             self.start += take_usize;
             n -= take;
         }
@@ -93,11 +129,19 @@ impl Http1 {
     /// Reads to the end of the stream; returns how many bytes came.
     async fn drain(&mut self) -> Result<u64, Failure> {
         let mut bytes = (self.end - self.start) as u64;
+        if let Some(tokens) = &mut self.tokens {
+            tokens.feed(&self.buf[self.start..self.end], tokio::time::Instant::now());
+        }
         (self.start, self.end) = (0, 0);
         loop {
             match self.stream.read(&mut self.buf).await {
                 Ok(0) => return Ok(bytes),
-                Ok(n) => bytes += n as u64,
+                Ok(n) => {
+                    bytes += n as u64;
+                    if let Some(tokens) = &mut self.tokens {
+                        tokens.feed(&self.buf[..n], tokio::time::Instant::now());
+                    }
+                }
                 Err(e) => return Err(Failure::of_io(&e)),
             }
         }
@@ -147,6 +191,7 @@ impl Http1 {
             self.closed = true;
             self.drain().await?
         };
+        self.idle_since = tokio::time::Instant::now();
         Ok(Answer {
             status,
             bytes,

@@ -19,6 +19,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, ClientConfig, pki_types::ServerName};
 
 use super::plan::Target;
+use super::sse::TokenStream;
 
 mod http1;
 
@@ -118,17 +119,26 @@ pub struct Answer {
 pub const HANDLED_HEADER: &str = "x-archbench-handled-ns";
 
 enum Sender {
-    Http1(Http1),
+    Http1(Box<Http1>),
     Http2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
 }
 
 impl Sender {
     fn is_closed(&self) -> bool {
         match self {
-            Self::Http1(c) => c.closed,
+            Self::Http1(c) => c.closed || c.closed_while_idle(),
             Self::Http2(s) => s.is_closed(),
         }
     }
+}
+
+/// A request body of its own, for one request: the bytes, and the whole
+/// HTTP/1.1 request that carries them.
+pub struct Body {
+    /// The body alone (for HTTP/2).
+    pub bytes: Bytes,
+    /// Request line, headers and body.
+    pub http1: Vec<u8>,
 }
 
 /// A TCP or TLS byte stream.
@@ -243,6 +253,25 @@ impl Connection {
     /// Sends `target`'s request and reads the whole response. On failure the
     /// connection to its origin is dropped, to be reopened for the next request.
     pub async fn send(&mut self, target: &Target) -> Result<Answer, Failure> {
+        self.exchange(target, None).await
+    }
+
+    /// Sends `target`'s request with `body` instead of its own, reading the
+    /// answer's body as server-sent events into `tokens` as it arrives.
+    pub async fn send_streaming(
+        &mut self,
+        target: &Target,
+        body: &Body,
+        tokens: &mut TokenStream,
+    ) -> Result<Answer, Failure> {
+        self.exchange(target, Some((body, tokens))).await
+    }
+
+    async fn exchange(
+        &mut self,
+        target: &Target,
+        streaming: Option<(&Body, &mut TokenStream)>,
+    ) -> Result<Answer, Failure> {
         let at = self
             .senders
             .iter()
@@ -262,8 +291,8 @@ impl Connection {
             }
         };
         let written = &mut self.written;
-        let result = match &mut self.senders[at].2 {
-            Sender::Http1(connection) => {
+        let result = match (&mut self.senders[at].2, streaming) {
+            (Sender::Http1(connection), None) => {
                 connection
                     .exchange(
                         &target.http1_request,
@@ -272,7 +301,15 @@ impl Connection {
                     )
                     .await
             }
-            Sender::Http2(sender) => http2_send(sender, target, written).await,
+            (Sender::Http1(connection), Some((body, tokens))) => {
+                connection.tokens = Some(std::mem::take(tokens));
+                let answer = connection.exchange(&body.http1, false, written).await;
+                *tokens = connection.tokens.take().unwrap_or_default();
+                answer
+            }
+            (Sender::Http2(sender), streaming) => {
+                http2_send(sender, target, streaming, written).await
+            }
         };
         if result.is_err() {
             self.senders.swap_remove(at);
@@ -303,7 +340,7 @@ impl Connection {
             Stream::Tcp(stream)
         };
         if !self.http2 {
-            return Ok(Sender::Http1(Http1::new(stream)));
+            return Ok(Sender::Http1(Box::new(Http1::new(stream))));
         }
         match stream {
             Stream::Tcp(s) => http2_handshake(TokioIo::new(s)).await,
@@ -328,17 +365,29 @@ where
 async fn http2_send(
     sender: &mut hyper::client::conn::http2::SendRequest<Full<Bytes>>,
     target: &Target,
+    mut streaming: Option<(&Body, &mut TokenStream)>,
     written: &mut u64,
 ) -> Result<Answer, Failure> {
+    let method = if streaming.is_some() {
+        hyper::Method::POST
+    } else {
+        target.method.clone()
+    };
     let mut builder = Request::builder()
-        .method(target.method.clone())
+        .method(method)
         .uri(target.absolute_uri.clone());
     for (name, value) in &target.headers {
-        builder = builder.header(name, value);
+        if streaming.is_none() || name != hyper::header::CONTENT_TYPE {
+            builder = builder.header(name, value);
+        }
     }
-    let request = builder
-        .body(Full::new(target.body.clone()))
-        .map_err(|_| Failure::Other)?;
+    if streaming.is_some() {
+        builder = builder.header(hyper::header::CONTENT_TYPE, "application/json");
+    }
+    let body = streaming
+        .as_ref()
+        .map_or_else(|| target.body.clone(), |(body, _)| body.bytes.clone());
+    let request = builder.body(Full::new(body)).map_err(|_| Failure::Other)?;
     sender.ready().await.map_err(|e| Failure::of_hyper(&e))?;
     *written += 1;
     let response = sender
@@ -352,6 +401,9 @@ async fn http2_send(
         let frame = frame.map_err(|e| Failure::of_hyper(&e))?;
         if let Some(data) = frame.data_ref() {
             bytes += data.len() as u64;
+            if let Some((_, tokens)) = &mut streaming {
+                tokens.feed(data, tokio::time::Instant::now());
+            }
         }
     }
     Ok(Answer {

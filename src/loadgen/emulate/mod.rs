@@ -506,6 +506,7 @@ impl Emulation {
             threads: Some(1),
             shard: None,
             start_at: None,
+            llm: None,
         };
         plan.validate()?;
         Ok(plan)

@@ -36,6 +36,11 @@ use crate::sim::{Rng, Sampler};
 
 use super::error::LoadError;
 
+mod llm;
+
+/// A response of the target: whole, or an LLM answer streamed.
+type Answer = Response<http_body_util::Either<Full<Bytes>, llm::TokenBody>>;
+
 /// The most worker threads a target may have.
 pub const MAX_WORKERS: u32 = 1024;
 
@@ -72,6 +77,18 @@ pub struct TargetConfig {
     pub error_rate: f64,
     /// Seed of the service-time and error draws.
     pub seed: u64,
+    /// Serve OpenAI-compatible completions from LLM replicas instead
+    /// (`target/llm.rs`); the other settings then do not apply.
+    pub llm: Option<LlmTarget>,
+}
+
+/// The LLM server the target's LLM mode runs.
+#[derive(Clone, Debug)]
+pub struct LlmTarget {
+    /// Its batching and step times.
+    pub serving: crate::model::LlmServing,
+    /// Replicas, each running its own batch; requests go to them in turn.
+    pub replicas: u32,
 }
 
 impl Default for TargetConfig {
@@ -83,6 +100,7 @@ impl Default for TargetConfig {
             stall: None,
             error_rate: 0.0,
             seed: 1,
+            llm: None,
         }
     }
 }
@@ -160,6 +178,13 @@ impl TargetServer {
                 .spawn(move || serve_jobs(&queue, stall, epoch))
                 .map_err(io("cannot start a target worker thread"))?;
         }
+        let llm = config
+            .llm
+            .as_ref()
+            .map(|l| llm::Replicas::start(&crate::sim::LlmPlan::new(&l.serving), l.replicas))
+            .transpose()
+            .map_err(io("cannot start the target's LLM replicas"))?
+            .map(Arc::new);
         let (shutdown, stopped) = oneshot::channel();
         let draws = Arc::new(Mutex::new(RequestDraws {
             service_time: Sampler::new(&config.service_time),
@@ -178,7 +203,7 @@ impl TargetServer {
                 else {
                     return;
                 };
-                runtime.block_on(accept(listener, jobs, draws, stopped));
+                runtime.block_on(accept(listener, jobs, draws, llm, stopped));
             })
             .map_err(io("cannot start the target's thread"))?;
         Ok(Self {
@@ -240,6 +265,7 @@ async fn accept(
     listener: std::net::TcpListener,
     jobs: mpsc::UnboundedSender<Job>,
     draws: Draws,
+    llm: Option<Arc<llm::Replicas>>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let Ok(listener) = TcpListener::from_std(listener) else {
@@ -287,15 +313,19 @@ async fn accept(
                 let _ = stream.set_nodelay(true);
                 let busy = Arc::new(AtomicU32::new(0));
                 let last_active = Arc::new(AtomicU64::new(millis_since(epoch)));
-                let (jobs, draws, builder) = (jobs.clone(), Arc::clone(&draws), Arc::clone(&builder));
+                let (jobs, draws, builder, llm) =
+                    (jobs.clone(), Arc::clone(&draws), Arc::clone(&builder), llm.clone());
                 let (busy_here, active_here) = (Arc::clone(&busy), Arc::clone(&last_active));
                 let abort = connections.spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         let (busy, active) = (Arc::clone(&busy_here), Arc::clone(&active_here));
-                        let (jobs, draws) = (jobs.clone(), Arc::clone(&draws));
+                        let (jobs, draws, llm) = (jobs.clone(), Arc::clone(&draws), llm.clone());
                         async move {
                             busy.fetch_add(1, Ordering::Relaxed);
-                            let response = handle(request, jobs, draws).await;
+                            let response = match llm {
+                                Some(llm) => Ok(llm.handle(request).await),
+                                None => handle(request, jobs, draws).await,
+                            };
                             active.store(millis_since(epoch), Ordering::Relaxed);
                             busy.fetch_sub(1, Ordering::Relaxed);
                             response
@@ -337,7 +367,7 @@ async fn handle(
     request: Request<Incoming>,
     jobs: mpsc::UnboundedSender<Job>,
     draws: Draws,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Answer, Infallible> {
     // Read the request body to its end, as a real service would, but keep
     // none of it: memory stays flat however large the body.
     let mut body = request.into_body();
@@ -367,8 +397,10 @@ async fn handle(
     })
 }
 
-fn respond(status: u16, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+fn respond(status: u16, body: &'static str) -> Answer {
+    let mut response = Response::new(http_body_util::Either::Left(Full::new(Bytes::from_static(
+        body.as_bytes(),
+    ))));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
     response
 }
