@@ -1584,3 +1584,52 @@ fn an_llm_server_is_added_and_a_class_given_token_lengths() {
         Some("exp:200".to_owned())
     );
 }
+
+#[test]
+fn published_presets_set_an_llm_server_and_a_classs_lengths() {
+    let _cpu = crate::support::cpu_heavy();
+    let dir = scratch("llm-presets");
+    let (mut harness, _) = app(&dir, None);
+    harness
+        .get_by_role_and_label(Role::Button, "LLM server")
+        .click();
+    harness.run();
+    let added = services(harness.state()).pop().unwrap();
+    harness.get_by_label("preset…").click();
+    harness.run();
+    harness
+        .get_by_label("Llama-3.1-8B on H100 (vLLM 0.8.4)")
+        .click();
+    harness.run();
+    let server = harness.state().project().scenarios[harness.state().scenario()]
+        .services
+        .iter()
+        .find(|s| s.name == added)
+        .unwrap()
+        .clone();
+    let llm = server.llm.unwrap();
+    // BLIS's fitted coefficients: 5,752.7 µs, 17.25 µs a prompt token,
+    // 6.0 µs a decoding sequence; 29,205 blocks.
+    assert_eq!(llm.step.base.as_nanos(), 5_752_705);
+    assert_eq!(llm.step.per_prefill_token.as_nanos(), 17_251);
+    assert_eq!(llm.kv_blocks(), Some(29_205));
+    assert!(llm.chunked_prefill);
+    harness.key_press(Key::Escape);
+    harness.run();
+    harness.get_by_label("+ token lengths").click();
+    harness.run();
+    harness.get_by_label("preset…").click();
+    harness.run();
+    harness.get_by_label("Azure 2023 code").click();
+    harness.run();
+    let tokens = harness.state().project().workload.classes[0]
+        .tokens
+        .clone()
+        .unwrap();
+    // The trace's means: 2,047.8 prompt and 27.9 output tokens.
+    assert!((tokens.prompt.mean() - 2047.8).abs() < 0.1);
+    assert!((tokens.output.mean() - 27.9).abs() < 0.1);
+    assert!(model::validate(harness.state().project()).is_empty());
+    // It simulates.
+    assert!(archbench::sim::simulate_scenario(harness.state().project(), 0).is_ok());
+}

@@ -31,6 +31,7 @@ pub mod layout;
 mod llm;
 mod objective;
 mod place;
+pub mod presets;
 mod project;
 mod scenario;
 mod shard;

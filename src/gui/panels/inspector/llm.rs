@@ -15,6 +15,24 @@ pub fn llm_rows(ui: &mut Ui, rows: &mut Rows<'_>, value: &mut Option<LlmServing>
         return;
     };
     ui.strong("LLM serving");
+    ui.menu_button("preset…", |ui| {
+        for preset in &crate::model::presets::SERVER_PRESETS {
+            if ui
+                .button(preset.name)
+                .on_hover_text(format!(
+                    "step time and KV cache fitted to a real server, vLLM's defaults \
+                     for the rest; from {}",
+                    preset.source
+                ))
+                .clicked()
+            {
+                *llm = preset.serving();
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text("published settings (docs/llm.md#presets)");
     ui.end_row();
     count_row(
         ui,

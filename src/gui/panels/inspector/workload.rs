@@ -342,6 +342,24 @@ fn tokens_ui(
             }
         });
     }
+    ui.menu_button("preset…", |ui| {
+        for preset in &crate::model::presets::LENGTH_PRESETS {
+            if ui
+                .button(preset.name)
+                .on_hover_text(format!(
+                    "prompt and output lengths of the trace, a hundred equally likely \
+                     values each; from the {}",
+                    preset.source
+                ))
+                .clicked()
+            {
+                *tokens = Some(preset.lengths());
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text("published token lengths (docs/llm.md#presets)");
     for key in [format!("c/{i}/prompt"), format!("c/{i}/output")] {
         if let Some(error) = buffers.error(&key) {
             ui.colored_label(theme::PROBLEM, format!("⚠ {error}"));
