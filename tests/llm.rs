@@ -33,6 +33,7 @@ fn llm_project(
         watermark: 0.0,
         tensor_parallel: 1,
         tp_efficiency: 0.9,
+        phase: archbench::model::LlmPhase::Both,
     });
     let mut project = open_project(rate_rps, vec![server], Vec::new(), requests);
     project.workload.classes[0].tokens = Some(TokenLengths {
@@ -293,6 +294,86 @@ fn a_prefill_table_that_falls_or_doubles_the_per_token_cost_is_refused_by_place(
     ] {
         assert!(
             text.iter().any(|t| t.contains(&expected)),
+            "{expected:?} not in {text:#?}"
+        );
+    }
+}
+
+/// A prefill pool and a decode pool, the KV cache carried between them by a
+/// link of round-trip latency `latency` (half of it on the way there);
+/// requests a second apart, so they never meet.
+fn split(latency: &str) -> Project {
+    let text = format!(
+        "(format: 1, name: \"split\",
+          workload: (arrivals: Open(rate_rps: 1.0, process: Constant),
+            classes: [(name: \"chat\", entry: \"prefill\", tokens: (prompt: \"100\", output: \"5\"))]),
+          run: (stop: Requests(3), seed: 1),
+          scenarios: [(name: \"s\",
+            services: [
+              (name: \"prefill\", kind: LlmServer, service_time: \"0ms\",
+               llm: (kv_cache: Tokens(100000), phase: Prefill,
+                     step: (base: \"5ms\", per_prefill_token: \"50us\", per_decode_token: \"1ms\"))),
+              (name: \"decode\", kind: LlmServer, service_time: \"0ms\",
+               llm: (kv_cache: Tokens(100000), phase: Decode,
+                     step: (base: \"5ms\", per_prefill_token: \"50us\", per_decode_token: \"1ms\")))],
+            links: [(from: \"prefill\", to: \"decode\", latency: \"{latency}\")])])"
+    );
+    archbench::model::file::parse(&text, std::path::Path::new("split.ron"))
+        .unwrap()
+        .project
+}
+
+#[test]
+fn a_prefill_decode_split_hands_the_first_token_on_after_the_kv_transfer() {
+    // Prefill: 5 ms + 100 × 50 µs = 10 ms, the first token. The KV cache
+    // takes 3 ms to the decode pool (half the link's 6 ms round trip), whose step of 5 + 1 ms gives token 2
+    // at 19 ms, then 25, 31 and 37. TTFT 10 ms; TPOT (37 − 10) / 4 =
+    // 6.75 ms; gaps 9, 6, 6, 6.
+    let report = archbench::sim::simulate_scenario(&split("6ms"), 0).unwrap();
+    let class = &report.classes[0];
+    let llm = class.llm.as_ref().unwrap();
+    assert_eq!((class.requests, llm.sequences), (3, 3));
+    for (what, value, expected) in [
+        ("TTFT", llm.ttft_ms.max, 10.0),
+        ("TPOT", llm.tpot_ms.mean, 6.75),
+        ("ITL max", llm.itl_ms.max, 9.0),
+        ("ITL mean", llm.itl_ms.mean, 6.75),
+    ] {
+        assert!(
+            (value - expected).abs() < 1e-9,
+            "{what}: {value} ms, by hand {expected} ms"
+        );
+    }
+    assert!(class.latency_ms.mean >= 37.0, "{:?}", class.latency_ms);
+    // Each pool did its half: 3 prompts of 100 tokens prefilled, none at
+    // the decode pool; 4 decodes a request there, none at the prefill pool.
+    let services = &report.services;
+    let prefill = services[0].llm.unwrap();
+    let decode = services[1].llm.unwrap();
+    assert!(prefill.prefill_tokens_per_s > 0.0, "{prefill:?}");
+    assert!(prefill.decode_tokens_per_s.abs() < 1e-12, "{prefill:?}");
+    assert!(decode.prefill_tokens_per_s.abs() < 1e-12, "{decode:?}");
+    assert_eq!(decode.steps, 12);
+    // A slower transfer adds to the first decode gap, not to TTFT.
+    let slower = archbench::sim::simulate_scenario(&split("26ms"), 0).unwrap();
+    let llm = slower.classes[0].llm.as_ref().unwrap();
+    assert!((llm.ttft_ms.max - 10.0).abs() < 1e-9);
+    assert!((llm.itl_ms.max - 19.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_split_pool_that_is_not_wired_as_one_is_refused_by_place() {
+    let mut project = split("6ms");
+    project.scenarios[0].links.clear();
+    project.workload.classes[0].entry = "decode".into();
+    let problems = archbench::model::Validated::new(&project).unwrap_err();
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    for expected in [
+        "service \"prefill\" / llm / phase: a prefill-only server hands each request on",
+        "entry: \"decode\" in scenario \"s\" is decode-only",
+    ] {
+        assert!(
+            text.iter().any(|t| t.contains(expected)),
             "{expected:?} not in {text:#?}"
         );
     }

@@ -78,6 +78,14 @@ fn llm_server(args: &TargetArgs, path: &std::path::Path) -> anyhow::Result<Optio
     let Some(serving) = service.llm.clone() else {
         anyhow::bail!("{}: {:?} has no llm settings", path.display(), service.name);
     };
+    if serving.phase != crate::model::LlmPhase::Both {
+        return Err(super::usage(anyhow::anyhow!(
+            "{}: {:?} is one side of a prefill/decode split ({}); --llm serves a whole LLM server",
+            path.display(),
+            service.name,
+            serving.phase.label()
+        )));
+    }
     Ok(Some(LlmTarget {
         serving,
         replicas: service.replicas,

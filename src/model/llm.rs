@@ -41,6 +41,44 @@ pub struct LlmServing {
     /// `tensor_parallel × tp_efficiency` (not at all with one GPU).
     #[serde(default = "tp_efficiency")]
     pub tp_efficiency: f64,
+    /// The part of each request's work it does: all of it, or one side of
+    /// a prefill/decode split over two pools (docs/llm.md).
+    #[serde(default, skip_serializing_if = "LlmPhase::is_both")]
+    pub phase: LlmPhase,
+}
+
+/// Which part of a request's work an LLM server does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LlmPhase {
+    /// The prompt and every output token.
+    #[default]
+    Both,
+    /// The prompt only: it produces the first token, then its call goes
+    /// on, with the prompt's KV cache, to the decode server it calls.
+    Prefill,
+    /// The output after the first token, for requests a prefill server
+    /// hands it: their prompt's KV cache arrives with them (the link's
+    /// latency is its transfer), so they take blocks but no prefill.
+    Decode,
+}
+
+impl LlmPhase {
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's skip_serializing_if passes a reference"
+    )]
+    fn is_both(&self) -> bool {
+        *self == Self::Both
+    }
+
+    /// The name in the app.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Both => "prefill and decode",
+            Self::Prefill => "prefill only",
+            Self::Decode => "decode only",
+        }
+    }
 }
 
 /// The KV cache's size.
@@ -305,6 +343,7 @@ impl LlmServing {
             watermark: watermark(),
             tensor_parallel: 1,
             tp_efficiency: tp_efficiency(),
+            phase: LlmPhase::Both,
         }
     }
 

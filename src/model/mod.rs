@@ -45,8 +45,8 @@ pub use distribution::{Distribution, DistributionError, LogNormalParams, Z_99};
 pub use error::{LoadError, OpenError, Problem, SaveError};
 pub use file::ProjectFile;
 pub use llm::{
-    KV_BLOCK_TOKENS, KvCache, LlmServing, ModelMemory, StepTime, TokenCount, TokenLengths,
-    prefill_ns as llm_prefill_ns,
+    KV_BLOCK_TOKENS, KvCache, LlmPhase, LlmServing, ModelMemory, StepTime, TokenCount,
+    TokenLengths, prefill_ns as llm_prefill_ns,
 };
 pub use objective::{LatencyMeasure, LatencyStatistic, LatencyTarget, Objective};
 pub use place::{Part, Place};

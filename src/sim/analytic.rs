@@ -570,6 +570,13 @@ fn llm_estimate(project: &Project, service: &crate::model::Service) -> Option<(f
     let batch = f64::from(llm.max_num_seqs)
         .min((blocks / per_context).floor())
         .max(1.0);
+    // A prefill-only server computes the prompt and the first token; a
+    // decode-only one the rest.
+    let (prefill, output) = match llm.phase {
+        crate::model::LlmPhase::Both => (prefill, output),
+        crate::model::LlmPhase::Prefill => (prefill, 1.0),
+        crate::model::LlmPhase::Decode => (0.0, output),
+    };
     let alone = base + prefill + (output - 1.0) * (base + pd);
     let per_request = prefill + base / batch + (output - 1.0) * (base / batch + pd);
     Some((alone, per_request))

@@ -124,6 +124,24 @@ impl<T> Batcher<T> {
         });
     }
 
+    /// A request whose prompt was computed elsewhere joins the back of
+    /// the queue with its KV cache and its first `generated` tokens (a
+    /// decode server of a prefill/decode split): admitted, it takes its
+    /// prompt's blocks and no prefill, and decodes the rest.
+    pub fn push_prefilled(&mut self, tag: T, prompt: u64, output: u64, generated: u64) {
+        let prompt = prompt.max(1);
+        self.waiting.push_back(Seq {
+            tag,
+            prompt,
+            output: output.max(1),
+            generated,
+            target: prompt,
+            computed: prompt,
+            blocks: 0,
+            work: Work::Idle,
+        });
+    }
+
     /// Sequences waiting to be admitted (preempted ones included).
     pub fn waiting(&self) -> usize {
         self.waiting.len()
@@ -170,14 +188,17 @@ impl<T> Batcher<T> {
             }
         }
         while let Some(head) = self.waiting.front() {
-            let want = if plan.chunked_prefill {
+            // A prefilled sequence (its KV came with it) needs no budget.
+            let prefilled = head.computed == head.target;
+            let want = if prefilled {
+                0
+            } else if plan.chunked_prefill {
                 head.target.min(budget)
             } else {
                 head.target
             };
             let fits = self.running.len() < plan.max_num_seqs as usize
-                && want > 0
-                && want <= budget
+                && (prefilled || (want > 0 && want <= budget))
                 && blocks(head.target) + plan.watermark_blocks <= self.free_blocks;
             if !fits {
                 break;
@@ -187,10 +208,12 @@ impl<T> Batcher<T> {
             };
             seq.blocks = blocks(seq.target);
             self.free_blocks -= seq.blocks;
-            seq.work = Work::Prefill(want);
-            prefill_ns += plan.prefill_ns(0, want);
-            step.prefill_tokens += want;
-            budget -= want;
+            if !prefilled {
+                seq.work = Work::Prefill(want);
+                prefill_ns += plan.prefill_ns(0, want);
+                step.prefill_tokens += want;
+                budget -= want;
+            }
             self.running.push(seq);
             step.admitted += 1;
         }

@@ -125,6 +125,8 @@ pub struct LlmPlan {
     pub watermark_blocks: u64,
     /// Decodes first, then prompts in chunks.
     pub chunked_prefill: bool,
+    /// The part of each request's work it does.
+    pub phase: crate::model::LlmPhase,
     /// Every step's fixed time.
     pub base_ns: f64,
     /// Per prompt token, without a prefill table.
@@ -154,6 +156,7 @@ impl LlmPlan {
             kv_blocks,
             watermark_blocks,
             chunked_prefill: llm.chunked_prefill,
+            phase: llm.phase,
             base_ns: llm.step.base.as_nanos() as f64 / speedup,
             per_prefill_ns: llm.step.per_prefill_token.as_nanos() as f64 / speedup,
             per_decode_ns: llm.step.per_decode_token.as_nanos() as f64 / speedup,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::model::place::Place;
 use crate::model::scenario::{Scenario, Service, ServiceKind};
 use crate::model::workload::Workload;
-use crate::model::{KvCache, LlmServing};
+use crate::model::{CallMode, KvCache, LlmPhase, LlmServing};
 
 use super::{Problems, limits};
 
@@ -168,6 +168,16 @@ pub(super) fn classes(
         let Some(&entry) = index.get(class.entry.as_str()) else {
             continue;
         };
+        if scenario.services[entry].llm.as_ref().map(|l| l.phase) == Some(LlmPhase::Decode) {
+            problems.add(
+                Place::class(&class.name).field("entry"),
+                format!(
+                    "{:?} in scenario {:?} is decode-only: requests reach it from a \
+                     prefill-only server, not directly",
+                    class.entry, scenario.name
+                ),
+            );
+        }
         // The services its requests can reach, breadth first.
         let mut seen = vec![false; scenario.services.len()];
         let mut queue = VecDeque::from([entry]);
@@ -198,6 +208,61 @@ pub(super) fn classes(
                     scenario.services[llm].name, scenario.name
                 ),
             );
+        }
+    }
+}
+
+/// A prefill/decode split: each prefill-only server calls a decode-only
+/// one synchronously (with the prompt's KV cache), and a decode-only
+/// server is called only so, by prefill-only servers.
+pub(super) fn phases(problems: &mut Problems, scenario: &Scenario) {
+    let phase = |name: &str| {
+        scenario
+            .services
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.llm.as_ref())
+            .map(|l| l.phase)
+    };
+    for service in &scenario.services {
+        let Some(mine) = service.llm.as_ref().map(|l| l.phase) else {
+            continue;
+        };
+        let place = Place::service(&scenario.name, &service.name)
+            .field("llm")
+            .field("phase");
+        match mine {
+            LlmPhase::Both => {}
+            LlmPhase::Prefill => {
+                let hands_on = scenario.links.iter().any(|l| {
+                    l.from == service.name
+                        && l.mode == CallMode::Sync
+                        && phase(&l.to) == Some(LlmPhase::Decode)
+                });
+                if !hands_on {
+                    problems.add(
+                        place,
+                        "a prefill-only server hands each request on to a decode-only LLM \
+                         server: give it a synchronous call to one (its latency is the KV \
+                         cache's transfer)"
+                            .into(),
+                    );
+                }
+            }
+            LlmPhase::Decode => {
+                for link in scenario.links.iter().filter(|l| l.to == service.name) {
+                    if link.mode != CallMode::Sync || phase(&link.from) != Some(LlmPhase::Prefill) {
+                        problems.add(
+                            place.clone(),
+                            format!(
+                                "a decode-only server takes requests from prefill-only \
+                                 servers, by synchronous calls; {:?} is not one",
+                                link.from
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -176,6 +176,7 @@ pub(super) fn scenario(
         super::llm::service(problems, &here, service);
     }
     super::llm::classes(problems, scenario, workload, &index);
+    super::llm::phases(problems, scenario);
     for class in &workload.classes {
         if !class.name.is_empty() && !index.contains_key(class.entry.as_str()) {
             problems.add(

@@ -13,15 +13,27 @@
 //! preempted (its blocks freed, it waits at the front to be computed again,
 //! its prompt and the tokens it had produced together).
 
-use crate::model::TokenCount;
+use crate::model::{LlmPhase, TokenCount};
 use crate::sim::batch::{Batcher, Seq};
 
 use super::{CallId, Event, Plan, Role, SimTime, State, StationId};
+
+/// A request's prompt as a prefill-only server computed it, for the
+/// decode server it calls: the lengths and when its first token came.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Prefilled {
+    prompt: u64,
+    output: u64,
+    first_token: SimTime,
+}
 
 /// What the simulator keeps with a sequence.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct SeqTimes {
     call: CallId,
+    /// The output tokens the request asks for (a prefill-only server's
+    /// batch computes just the first).
+    output: u64,
     first_token: Option<SimTime>,
     last_token: SimTime,
     /// When its request entered the system.
@@ -60,20 +72,39 @@ impl State {
             let c = &self.calls[id as usize];
             (c.class as usize, c.replica)
         };
-        let Some((prompt_sampler, output_sampler)) = &plan.classes[class].tokens else {
-            // Validation asks every class that reaches an LLM for lengths.
+        let phase = spec.llm.as_ref().map_or(LlmPhase::Both, |l| l.phase);
+        let lengths = if phase == LlmPhase::Decode {
+            // The prompt's KV and first token come from the caller.
+            match self.calls[id as usize].role {
+                Role::Child { caller } => self.calls[caller as usize]
+                    .prefilled
+                    .map(|p| (p.prompt, p.output, Some(p.first_token))),
+                Role::Root { .. } | Role::Detached => None,
+            }
+        } else {
+            plan.classes[class].tokens.as_ref().map(|(prompt, output)| {
+                let rng = &mut self.stations[station_index].service_rng;
+                (
+                    u64::from(TokenCount::tokens_of(prompt.sample(rng))),
+                    u64::from(TokenCount::tokens_of(output.sample(rng))),
+                    None,
+                )
+            })
+        };
+        // Validation asks every class that reaches an LLM for lengths, and
+        // a decode server to be called by a prefill server.
+        let Some((prompt, output, first_token)) = lengths else {
             self.llm_refuse(plan, id);
             return;
         };
         let station = &mut self.stations[station_index];
-        let prompt = u64::from(TokenCount::tokens_of(
-            prompt_sampler.sample(&mut station.service_rng),
-        ));
-        let output = u64::from(TokenCount::tokens_of(
-            output_sampler.sample(&mut station.service_rng),
-        ));
         let r = &station.llm[replica as usize];
-        let never = r.batch.never_fits(prompt, output);
+        let kept = if phase == LlmPhase::Prefill {
+            1
+        } else {
+            output
+        };
+        let never = r.batch.never_fits(prompt, kept);
         let full = spec
             .queue_capacity
             .is_some_and(|cap| r.batch.waiting() >= cap as usize);
@@ -93,11 +124,16 @@ impl State {
         let r = &mut station.llm[replica as usize];
         let times = SeqTimes {
             call: id,
-            first_token: None,
-            last_token: now,
+            output,
+            first_token,
+            last_token: first_token.unwrap_or(now),
             root_arrived,
         };
-        r.batch.push(times, prompt, output);
+        match phase {
+            LlmPhase::Both => r.batch.push(times, prompt, output),
+            LlmPhase::Prefill => r.batch.push(times, prompt, 1),
+            LlmPhase::Decode => r.batch.push_prefilled(times, prompt, output, 1),
+        }
         if !r.stepping {
             // The step starts once this instant's arrivals are all in, so
             // requests that arrive together are batched together.
@@ -209,22 +245,31 @@ impl State {
             }
             times.last_token = now;
         });
+        let prefill_only = plan.stations[station_index]
+            .llm
+            .as_ref()
+            .is_some_and(|l| l.phase == LlmPhase::Prefill);
         let mut calls_done = Vec::with_capacity(finished.len());
         for seq in finished {
             station.tally.busy.change(now, from, -1);
             let Seq {
-                tag: times,
-                prompt,
-                output,
-                ..
+                tag: times, prompt, ..
             } = seq;
-            if measuring && times.root_arrived >= from {
+            let first = times.first_token.unwrap_or(now);
+            if prefill_only {
+                // The decode server finishes the request and counts it.
+                self.calls[times.call as usize].prefilled = Some(Prefilled {
+                    prompt,
+                    output: times.output,
+                    first_token: first,
+                });
+            } else if measuring && times.root_arrived >= from {
+                let output = times.output;
                 let class = self.calls[times.call as usize].class as usize;
                 let tally = &mut self.classes[class].llm;
                 tally.requests += 1;
                 tally.tokens_in += prompt;
                 tally.tokens_out += output;
-                let first = times.first_token.unwrap_or(now);
                 let tpot = (output > 1).then(|| now.since(first) / (output - 1));
                 if let Some(tpot) = tpot {
                     tally.tpot.record(tpot);
@@ -273,6 +318,7 @@ mod tests {
             watermark: 0.0,
             tensor_parallel: 1,
             tp_efficiency: 0.9,
+            phase: crate::model::LlmPhase::Both,
         });
         let mut project: Project = crate::model::file::parse(
             "(format: 1, name: \"kv\", workload: (arrivals: Closed(users: 10, think_time: \"0ms\"), \

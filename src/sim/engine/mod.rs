@@ -94,6 +94,9 @@ struct Call {
     orphan: bool,
     /// Its replica's life when it was admitted: a later crash lost it.
     life: Ticket,
+    /// At a prefill-only LLM server: the request's lengths and first
+    /// token, once computed, for the decode server it calls.
+    prefilled: Option<llm::Prefilled>,
 }
 
 impl Call {
@@ -116,6 +119,7 @@ impl Call {
             watch: None,
             orphan: false,
             life: Ticket::FIRST,
+            prefilled: None,
         }
     }
 }

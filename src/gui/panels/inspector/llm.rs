@@ -3,7 +3,7 @@
 
 use eframe::egui::{self, Ui};
 
-use crate::model::{KvCache, LlmServing, validate::limits};
+use crate::model::{KvCache, LlmPhase, LlmServing, validate::limits};
 
 use super::super::fields::{count_row, problems_under, row, time_row};
 use super::resilience::Rows;
@@ -96,6 +96,20 @@ pub fn llm_rows(ui: &mut Ui, rows: &mut Rows<'_>, value: &mut Option<LlmServing>
     );
     row(ui, "  chunked prefill", "", |ui| {
         ui.checkbox(&mut llm.chunked_prefill, "decode first, prompts in chunks");
+    });
+    row(ui, "  phase", "of each request", |ui| {
+        egui::ComboBox::from_id_salt("llm-phase")
+            .selected_text(llm.phase.label())
+            .show_ui(ui, |ui| {
+                for phase in [LlmPhase::Both, LlmPhase::Prefill, LlmPhase::Decode] {
+                    ui.selectable_value(&mut llm.phase, phase, phase.label());
+                }
+            })
+            .response
+            .on_hover_text(
+                "split prefill and decode onto two pools: a prefill-only server calls a \
+                 decode-only one, the link's latency carrying the KV cache (docs/llm.md)",
+            );
     });
     count_row(
         ui,
