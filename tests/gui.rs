@@ -1633,3 +1633,26 @@ fn published_presets_set_an_llm_server_and_a_classs_lengths() {
     // It simulates.
     assert!(archbench::sim::simulate_scenario(harness.state().project(), 0).is_ok());
 }
+
+#[test]
+fn the_workload_takes_bursty_gamma_arrivals() {
+    let _cpu = crate::support::cpu_heavy();
+    let dir = scratch("gamma");
+    let (mut harness, _) = app(&dir, None);
+    // With nothing selected the inspector shows the workload.
+    harness.key_press(Key::Escape);
+    harness.run();
+    harness
+        .get_by(|node| node.role() == Role::ComboBox && node.value().as_deref() == Some("Poisson"))
+        .click();
+    harness.run();
+    harness.get_by_label("bursty (Gamma gaps)").click();
+    harness.run();
+    let arrivals = harness.state().project().workload.arrivals.clone();
+    let model::Arrivals::Open { process, .. } = arrivals else {
+        panic!("{arrivals:?}")
+    };
+    assert_eq!(process, model::ArrivalProcess::Gamma { cv: 2.0 });
+    assert!(harness.query_by_label_contains("burstiness").is_some());
+    assert!(model::validate(harness.state().project()).is_empty());
+}

@@ -247,7 +247,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub start_at: Option<String>,
     /// For a URL with --rate: the spacing of the schedule's requests,
-    /// `constant` (evenly spaced) or `poisson`.
+    /// `constant` (evenly spaced), `poisson`, or `gamma:CV` (Gamma gaps of
+    /// this coefficient of variation: above 1, bursty).
     #[arg(long, default_value = "constant", requires = "rate")]
     pub arrivals: String,
     /// Stream completions from an OpenAI-compatible endpoint

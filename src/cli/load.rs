@@ -49,7 +49,15 @@ fn url_plan(args: &LoadArgs) -> anyhow::Result<(Vec<Target>, Pacing, Duration)> 
                 *process = match args.arrivals.as_str() {
                     "constant" => ArrivalProcess::Constant,
                     "poisson" => ArrivalProcess::Poisson,
-                    other => bail!("--arrivals {other:?}: write constant or poisson"),
+                    other => match other.strip_prefix("gamma:").map(str::parse::<f64>) {
+                        Some(Ok(cv)) if (0.05..=100.0).contains(&cv) => {
+                            ArrivalProcess::Gamma { cv }
+                        }
+                        _ => bail!(
+                            "--arrivals {other:?}: write constant, poisson or gamma:CV \
+                             (the gaps' coefficient of variation, 0.05 to 100)"
+                        ),
+                    },
                 };
             }
             pacing

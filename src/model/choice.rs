@@ -61,10 +61,19 @@ choice!(CallMode {
     Async => "async (fire and forget)",
 });
 
-choice!(ArrivalProcess {
-    Poisson => "Poisson",
-    Constant => "evenly spaced",
-});
+/// Gamma arrivals are offered at a coefficient of variation of 2 (the
+/// inspector then edits it); any Gamma is labelled as one.
+impl Choice for ArrivalProcess {
+    const ALL: &'static [Self] = &[Self::Poisson, Self::Constant, Self::Gamma { cv: 2.0 }];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Poisson => "Poisson",
+            Self::Constant => "evenly spaced",
+            Self::Gamma { .. } => "bursty (Gamma gaps)",
+        }
+    }
+}
 
 choice!(Jitter {
     Full => "full: 0 to the backoff",

@@ -39,13 +39,31 @@ pub enum Arrivals {
 }
 
 /// The spacing of open arrivals.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub enum ArrivalProcess {
     /// Exponential gaps: independent users.
     #[default]
     Poisson,
     /// Equal gaps of 1/rate.
     Constant,
+    /// Gamma-distributed gaps with this coefficient of variation (their
+    /// standard deviation over their mean): above 1 burstier than
+    /// Poisson (requests bunch up), below 1 smoother; 1 is Poisson.
+    Gamma {
+        /// The gaps' coefficient of variation, above 0.
+        cv: f64,
+    },
+}
+
+impl ArrivalProcess {
+    /// The squared coefficient of variation of the gaps between arrivals.
+    pub fn gap_scv(self) -> f64 {
+        match self {
+            Self::Poisson => 1.0,
+            Self::Constant => 0.0,
+            Self::Gamma { cv } => cv * cv,
+        }
+    }
 }
 
 /// A change in the open arrival rate.

@@ -47,8 +47,14 @@ fn broken_assumptions(project: &Project, scenario: &Scenario) -> (Vec<String>, V
         Arrivals::Open {
             process, profile, ..
         } => {
-            if *process == ArrivalProcess::Constant {
-                shape_only.push("arrivals are evenly spaced, not Poisson".to_owned());
+            match process {
+                ArrivalProcess::Poisson => {}
+                ArrivalProcess::Constant => {
+                    shape_only.push("arrivals are evenly spaced, not Poisson".to_owned());
+                }
+                ArrivalProcess::Gamma { .. } => {
+                    shape_only.push("arrivals are Gamma-spaced, not Poisson".to_owned());
+                }
             }
             if !profile.is_empty() {
                 broken.push("the arrival rate changes over time (a rate profile)".to_owned());
@@ -177,11 +183,7 @@ pub fn predict(project: &Project, index: usize) -> Prediction {
         Arrivals::Open {
             rate_rps, process, ..
         } => {
-            let arrival_scv = if *process == ArrivalProcess::Constant {
-                0.0
-            } else {
-                1.0
-            };
+            let arrival_scv = process.gap_scv();
             match open_residence(scenario, &visits, *rate_rps, arrival_scv) {
                 Ok(r) => r,
                 Err(reason) => {

@@ -24,6 +24,9 @@ pub struct ArrivalClock {
     time: f64,
     /// Candidate times drawn, accepted or not (for tests of the cost).
     draws: u64,
+    /// Gamma gaps: the share of the drawn gap (an area under the rate)
+    /// still to cover, carried across the profile's pieces.
+    carried: Option<f64>,
 }
 
 impl ArrivalClock {
@@ -36,6 +39,7 @@ impl ArrivalClock {
             rng,
             time: 0.0,
             draws: 0,
+            carried: None,
         }
     }
 
@@ -55,12 +59,35 @@ impl ArrivalClock {
                 t = piece.end;
                 continue;
             }
-            self.draws += 1;
             let next = match self.process {
-                ArrivalProcess::Poisson => t + poisson_gap(&piece, t, self.rng.exp1()),
-                ArrivalProcess::Constant => t + 1.0 / rate_in(&piece, t).max(peak * 1e-6),
+                ArrivalProcess::Poisson => {
+                    self.draws += 1;
+                    t + poisson_gap(&piece, t, self.rng.exp1())
+                }
+                ArrivalProcess::Constant => {
+                    self.draws += 1;
+                    t + 1.0 / rate_in(&piece, t).max(peak * 1e-6)
+                }
+                ArrivalProcess::Gamma { cv } => {
+                    // A renewal process in operational time: each gap is an
+                    // area under the rate, Gamma with mean 1, so at a steady
+                    // rate the gaps are Gamma with mean 1/rate and this cv.
+                    let area = if let Some(area) = self.carried.take() {
+                        area
+                    } else {
+                        self.draws += 1;
+                        let shape = 1.0 / (cv * cv);
+                        crate::sim::sample::gamma(shape, &mut self.rng) / shape
+                    };
+                    let next = t + poisson_gap(&piece, t, area);
+                    if next >= piece.end && piece.end.is_finite() {
+                        // Carry what the rest of this piece does not cover.
+                        self.carried = Some((area - area_to_end(&piece, t)).max(0.0));
+                    }
+                    next
+                }
             };
-            if next >= piece.end && (self.process == ArrivalProcess::Poisson || !piece.is_flat()) {
+            if next >= piece.end && (self.process != ArrivalProcess::Constant || !piece.is_flat()) {
                 if piece.end.is_infinite() {
                     // A rate so small that the next arrival is beyond any
                     // time (1e-320 per second): none will come.
@@ -105,6 +132,12 @@ fn poisson_gap(piece: &RateSegment, t: f64, area: f64) -> f64 {
     } else {
         f64::INFINITY
     }
+}
+
+/// The area under `piece`'s rate from `t` to its end (finite).
+fn area_to_end(piece: &RateSegment, t: f64) -> f64 {
+    let d = (piece.end - t).max(0.0);
+    f64::midpoint(rate_in(piece, t), rate_in(piece, piece.end)) * d
 }
 
 /// The rate within `piece` at `t` seconds.
@@ -171,6 +204,53 @@ mod tests {
             );
             assert!(clock.next_arrival().is_none_or(|t| t > 1e300));
         }
+    }
+
+    /// Gamma gaps at a steady 100/s have mean 10 ms and the coefficient of
+    /// variation asked for, and across a step of the rate the count per
+    /// second follows the rate.
+    #[test]
+    fn gamma_gaps_have_the_rate_and_the_variation_asked_for() {
+        for cv in [0.5, 2.0, 4.0] {
+            let mut clock = ArrivalClock::from_segments(
+                ArrivalProcess::Gamma { cv },
+                ramp(100.0, 100.0, 1.0),
+                Rng::stream(3, 0, "arrivals"),
+            );
+            let n = 200_000;
+            let (mut last, mut sum, mut sum2) = (0.0, 0.0, 0.0);
+            for _ in 0..n {
+                let t = clock.next_arrival().unwrap();
+                let gap = t - last;
+                (sum, sum2, last) = (sum + gap, sum2 + gap * gap, t);
+            }
+            let mean = sum / f64::from(n);
+            let scv = (sum2 / f64::from(n) - mean * mean) / (mean * mean);
+            assert!((mean / 0.01 - 1.0).abs() < 0.03, "cv {cv}: mean gap {mean}");
+            assert!((scv / (cv * cv) - 1.0).abs() < 0.06, "cv {cv}: scv {scv}");
+        }
+        // 10/s for 100 s, then 1,000/s: the counts follow the steps.
+        let mut clock = ArrivalClock::from_segments(
+            ArrivalProcess::Gamma { cv: 3.0 },
+            ramp(10.0, 1000.0, 1e-9)
+                .into_iter()
+                .map(|mut s| {
+                    if s.start == 0.0 {
+                        (s.end, s.end_rps) = (100.0, 10.0);
+                    } else {
+                        s.start = 100.0;
+                    }
+                    s
+                })
+                .collect(),
+            Rng::stream(4, 0, "arrivals"),
+        );
+        let (mut before, mut after) = (0_u32, 0_u32);
+        while let Some(t) = clock.next_arrival().filter(|t| *t < 200.0) {
+            if t < 100.0 { before += 1 } else { after += 1 }
+        }
+        assert!((f64::from(before) / 1000.0 - 1.0).abs() < 0.35, "{before}");
+        assert!((f64::from(after) / 100_000.0 - 1.0).abs() < 0.05, "{after}");
     }
 
     /// A rate falling from 100/s to 0 over 10 s offers an area of 500

@@ -109,7 +109,7 @@ impl Sampler {
 /// A Gamma(shape, 1) draw by Marsaglia and Tsang's method (2000), boosted
 /// by U^(1/shape) for shapes below one.
 #[expect(clippy::many_single_char_names, reason = "the names of the paper")]
-fn gamma(shape: f64, rng: &mut Rng) -> f64 {
+pub(super) fn gamma(shape: f64, rng: &mut Rng) -> f64 {
     if shape < 1.0 {
         return gamma(shape + 1.0, rng) * rng.unit_open().powf(1.0 / shape);
     }

@@ -23,6 +23,8 @@ pub const SCENARIOS: usize = 1_000;
 pub const CLASSES: usize = 1_000;
 /// Open arrival rate, requests per second.
 pub const RATE_RPS: f64 = 1e9;
+/// The coefficient of variation of Gamma gaps between arrivals.
+pub const ARRIVAL_CV: f64 = 100.0;
 /// Retries of one call.
 pub const RETRIES: u32 = 100;
 /// Attempts per request that unbudgeted retries may multiply to along

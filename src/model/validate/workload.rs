@@ -3,19 +3,32 @@
 use std::collections::BTreeSet;
 
 use crate::model::place::Place;
-use crate::model::workload::{Arrivals, RateChange, Workload};
+use crate::model::workload::{ArrivalProcess, Arrivals, RateChange, Workload};
 
 use super::{Problems, limits};
 
 pub(super) fn workload(problems: &mut Problems, workload: &Workload) {
     match &workload.arrivals {
         Arrivals::Open {
-            rate_rps, profile, ..
+            rate_rps,
+            profile,
+            process,
         } => {
             problems.rate(
                 Place::project(["workload", "arrivals", "rate_rps"]),
                 *rate_rps,
             );
+            if let ArrivalProcess::Gamma { cv } = process
+                && !(*cv >= 0.05 && *cv <= limits::ARRIVAL_CV)
+            {
+                problems.add(
+                    Place::project(["workload", "arrivals", "process", "cv"]),
+                    format!(
+                        "the gaps' coefficient of variation must be between 0.05 and {}, got {cv}",
+                        limits::ARRIVAL_CV
+                    ),
+                );
+            }
             let mut last_end = 0.0;
             for (i, change) in profile.iter().enumerate() {
                 let place = Place::project(["workload", "arrivals"]).field(format!("profile[{i}]"));

@@ -44,13 +44,38 @@ pub(super) fn workload_ui(
                 rate_rps,
                 profile,
             } => {
+                // Any Gamma shows as the offered one; picking Gamma again
+                // keeps its cv.
+                let shown = match process {
+                    ArrivalProcess::Gamma { .. } => ArrivalProcess::Gamma { cv: 2.0 },
+                    other => *other,
+                };
                 row(ui, "process", "", |ui| {
-                    if let Some(p) = choice(ui, "process", *process)
+                    if let Some(p) = choice(ui, "process", shown)
                         && let Arrivals::Open { process, .. } = &mut new.arrivals
                     {
                         *process = p;
                     }
                 });
+                if let ArrivalProcess::Gamma { cv } = process {
+                    row(ui, "  burstiness", "cv of the gaps", |ui| {
+                        let mut value = *cv;
+                        ui.add(
+                            egui::DragValue::new(&mut value)
+                                .range(0.05..=limits::ARRIVAL_CV)
+                                .speed(0.05),
+                        )
+                        .on_hover_text(
+                            "the gaps' standard deviation over their mean: 1 is Poisson, \
+                             above 1 requests bunch up",
+                        );
+                        if value.to_bits() != cv.to_bits()
+                            && let Arrivals::Open { process, .. } = &mut new.arrivals
+                        {
+                            *process = ArrivalProcess::Gamma { cv: value };
+                        }
+                    });
+                }
                 row(ui, "rate", "req/s", |ui| {
                     let mut r = *rate_rps;
                     ui.add(
