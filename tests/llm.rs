@@ -378,3 +378,55 @@ fn a_split_pool_that_is_not_wired_as_one_is_refused_by_place() {
         );
     }
 }
+
+#[test]
+fn the_time_series_shows_the_kv_cache_filling_and_its_preemptions() {
+    // A cache of 320 tokens (20 blocks) for 100-token prompts and 60-token
+    // answers (10 blocks a finished sequence): two fit at most, and a busy
+    // replica preempts. The series' KV use, weighted by interval, averages
+    // to the run's, and its preemptions add up to the run's count.
+    let step = StepTime {
+        base: us(5000),
+        per_prefill_token: us(10),
+        per_decode_token: us(100),
+        prefill_table: Vec::new(),
+    };
+    let mut project = llm_project(4.0, 8, step, ("100", "uniform:20..100"), 3000);
+    project.scenarios[0].services[0]
+        .llm
+        .as_mut()
+        .unwrap()
+        .kv_cache = KvCache::Tokens(320);
+    project.run.warmup = Some(TimeSpan::default());
+    let report = archbench::sim::simulate_scenario(&project, 0).unwrap();
+    let llm = report.services[0].llm.unwrap();
+    assert!(llm.preemptions > 10, "{llm:?}");
+    let series = &report.timeseries.services[0];
+    let kv = series.kv_utilization.as_ref().unwrap();
+    let preemptions = series.preemptions.as_ref().unwrap();
+    assert_eq!(preemptions.iter().sum::<u64>(), llm.preemptions);
+    let times = &report.timeseries.time_s;
+    let (mut weighted, mut last) = (0.0, 0.0);
+    for (t, used) in times.iter().zip(kv) {
+        assert!((0.0..=1.0).contains(used), "{used}");
+        weighted += used * (t - last);
+        last = *t;
+    }
+    let mean = weighted / last;
+    assert!(
+        (mean - llm.kv_utilization).abs() < 1e-6,
+        "series {mean}, run {}",
+        llm.kv_utilization
+    );
+    // Other services have no such series.
+    let mut plain = crate::support::single_station(
+        10.0,
+        "1ms",
+        1,
+        archbench::model::QueueCapacity::Unbounded,
+        100,
+    );
+    plain.run.warmup = Some(TimeSpan::default());
+    let plain = archbench::sim::simulate_scenario(&plain, 0).unwrap();
+    assert!(plain.timeseries.services[0].kv_utilization.is_none());
+}

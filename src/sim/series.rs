@@ -1,5 +1,6 @@
 //! The time series of one replication: per interval, what finished, what
-//! failed, the p99, and each service's replicas, queue depth and utilisation.
+//! failed, the p99, and each service's replicas, queue depth and
+//! utilisation, and an LLM server's KV-cache use and preemptions.
 
 use crate::stats::{LatencyHistogram, ServiceSeries, TimeSeries};
 
@@ -20,6 +21,10 @@ pub struct StationReading {
     pub capacity_area: f64,
     /// Replicas serving now.
     pub replicas: u32,
+    /// An LLM server's cache: its blocks' time integral since the start
+    /// (block × ns), the blocks of its serving replicas, and the sequences
+    /// preempted since the start.
+    pub llm: Option<(f64, f64, u64)>,
 }
 
 /// Collects the series as the replication runs.
@@ -29,8 +34,9 @@ pub struct Recorder {
     ok: u64,
     failed: u64,
     latency: LatencyHistogram,
-    /// The integrals at the last interval's end, per station.
-    last: Vec<(f64, f64, f64)>,
+    /// The integrals at the last interval's end, per station: queued,
+    /// busy, capacity, KV blocks, and preemptions so far.
+    last: Vec<(f64, f64, f64, f64, u64)>,
     series: TimeSeries,
 }
 
@@ -48,7 +54,7 @@ impl Recorder {
             ok: 0,
             failed: 0,
             latency: LatencyHistogram::coarse(),
-            last: vec![(0.0, 0.0, 0.0); services.len()],
+            last: vec![(0.0, 0.0, 0.0, 0.0, 0); services.len()],
             series: TimeSeries {
                 interval_s: interval_ns as f64 / 1e9,
                 services,
@@ -102,10 +108,27 @@ impl Recorder {
                 .push(if capacity > 0.0 { busy / capacity } else { 0.0 });
             service.replicas.push(reading.replicas);
             service.lag_s.push(reading.oldest_wait_ns as f64 / 1e9);
+            let (kv_area, preempted) = match reading.llm {
+                Some((area, blocks, preempted)) => {
+                    let used = (area - last.3) / width;
+                    service
+                        .kv_utilization
+                        .get_or_insert_default()
+                        .push(if blocks > 0.0 { used / blocks } else { 0.0 });
+                    service
+                        .preemptions
+                        .get_or_insert_default()
+                        .push(preempted - last.4);
+                    (area, preempted)
+                }
+                None => (0.0, 0),
+            };
             *last = (
                 reading.queued_area,
                 reading.busy_area,
                 reading.capacity_area,
+                kv_area,
+                preempted,
             );
         }
         self.start = end;

@@ -355,6 +355,12 @@ pub struct ServiceSeries {
     /// How long the oldest waiting request had waited at the interval's end,
     /// in seconds: for consumers of a queue, their lag.
     pub lag_s: Vec<f64>,
+    /// An LLM server's time-averaged share of its serving replicas' KV
+    /// blocks in use; `None` for other services.
+    pub kv_utilization: Option<Vec<f64>>,
+    /// An LLM server's sequences preempted in the interval; `None` for
+    /// other services.
+    pub preemptions: Option<Vec<u64>>,
 }
 
 /// The batches of a batching service.

@@ -48,6 +48,8 @@ pub(super) struct LlmReplica {
     stepping: bool,
     /// The blocks in use last counted in the station's `kv_blocks` level.
     counted_blocks: u64,
+    /// Sequences preempted since the start, for the time series.
+    preempted: u64,
 }
 
 impl LlmReplica {
@@ -56,8 +58,18 @@ impl LlmReplica {
             batch: Batcher::new(plan.clone()),
             stepping: false,
             counted_blocks: 0,
+            preempted: 0,
         }
     }
+}
+
+/// An LLM server's cache for the time series (see `series::StationReading`).
+pub(super) fn reading(station: &super::Station) -> Option<(f64, f64, u64)> {
+    let first = station.llm.first()?;
+    let serving = station.replicas_serving as usize;
+    let blocks = first.batch.plan().kv_blocks as f64 * serving as f64;
+    let preempted = station.llm.iter().map(|r| r.preempted).sum();
+    Some((station.tally.kv_blocks.lifetime, blocks, preempted))
 }
 
 impl State {
@@ -196,6 +208,7 @@ impl State {
         let delta = used as i64 - r.counted_blocks as i64;
         r.counted_blocks = used;
         tally.kv_blocks.change(now, from, delta);
+        r.preempted += step.preempted;
         if self.measuring {
             tally.llm.preemptions += step.preempted;
         }

@@ -584,7 +584,12 @@ impl State {
             .stations
             .iter_mut()
             .map(|s| {
-                for level in [&mut s.tally.queued, &mut s.tally.busy, &mut s.tally.serving] {
+                for level in [
+                    &mut s.tally.queued,
+                    &mut s.tally.busy,
+                    &mut s.tally.serving,
+                    &mut s.tally.kv_blocks,
+                ] {
                     level.settle(at, from);
                 }
                 let oldest = s
@@ -599,6 +604,7 @@ impl State {
                     busy_area: s.tally.busy.lifetime,
                     capacity_area: s.tally.serving.lifetime,
                     replicas: s.replicas_serving - s.down.min(s.replicas_serving),
+                    llm: llm::reading(s),
                 }
             })
             .collect();
