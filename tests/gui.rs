@@ -1656,3 +1656,73 @@ fn the_workload_takes_bursty_gamma_arrivals() {
     assert!(harness.query_by_label_contains("burstiness").is_some());
     assert!(model::validate(harness.state().project()).is_empty());
 }
+
+#[test]
+fn a_live_llm_test_streams_tokens_and_joins_the_token_table() {
+    use archbench::loadgen::{LlmTarget, TargetConfig, TargetServer};
+    let _cpu = support::timing_sensitive();
+    let mut serving = model::LlmServing::example();
+    serving.step = model::StepTime {
+        base: model::TimeSpan::from_nanos(2_000_000),
+        per_prefill_token: model::TimeSpan::from_nanos(10_000),
+        per_decode_token: model::TimeSpan::from_nanos(100_000),
+        prefill_table: Vec::new(),
+    };
+    let server = TargetServer::start(&TargetConfig {
+        llm: Some(LlmTarget {
+            serving,
+            replicas: 1,
+        }),
+        ..TargetConfig::default()
+    })
+    .unwrap();
+    let url = format!("{}v1/completions", server.url());
+    let dir = scratch("live-llm");
+    let (mut harness, _) = app(&dir, None);
+    harness.get_by_label("⏺ Live test").click();
+    harness.run();
+    let field = harness.get_by_role_and_label(Role::TextInput, "target URL");
+    field.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "target URL")
+        .type_text(&url);
+    harness.run();
+    harness
+        .get_by_label("stream completions, time each token")
+        .click();
+    harness.run();
+    // The project has no token lengths: 512 and 128 to start with.
+    for (label, text) in [("live prompt tokens", "50"), ("live output tokens", "10")] {
+        let field = harness.get_by_role_and_label(Role::TextInput, label);
+        field.focus();
+        harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        harness
+            .get_by_role_and_label(Role::TextInput, label)
+            .type_text(text);
+        harness.run();
+    }
+    harness.get_by_role_and_label(Role::Button, "Start").click();
+    harness.run();
+    harness.get_by_label("Send load").click();
+    harness.step();
+    assert!(harness.state().is_live_running());
+    step_until(&mut harness, "three live seconds", |_| {
+        seconds_have_passed(3.0)
+    });
+    harness.get_by_role_and_label(Role::Button, "Stop").click();
+    step_until(&mut harness, "the run to end", |app| !app.is_live_running());
+    let measured = harness.state().measured().expect("a measurement").clone();
+    let llm = measured.llm.as_ref().expect("token timings");
+    assert!(llm.tokens.sequences > 50, "{}", llm.tokens.sequences);
+    // Ten tokens each: every answer streamed what it asked for.
+    assert_eq!(llm.tokens_out, 10 * llm.tokens.sequences);
+    assert_eq!(measured.errors.values().sum::<u64>(), 0);
+    harness.run_steps(3);
+    // The token table has the measured row, beside the latency table's.
+    assert!(
+        harness.query_all_by_label("■ measured (live)").count() >= 2,
+        "the measured row joins the token table"
+    );
+    assert!(harness.query_by_label("TTFT p50").is_some());
+}

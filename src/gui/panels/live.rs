@@ -15,7 +15,7 @@ use egui_plot::Line;
 
 use crate::loadgen::emulate::Emulation;
 use crate::loadgen::{self, Live, LoadHandle, LoadPlan, Pacing, RequestSpec, Target};
-use crate::model::{Distribution, Project};
+use crate::model::{Distribution, Project, TokenCount};
 use crate::stats::{LoadReport, ScenarioReport};
 
 use super::emulated::{self, EmulatedRun, Measurement};
@@ -67,6 +67,9 @@ pub struct LivePanel {
     think: String,
     duration_s: f64,
     connections: u32,
+    /// Stream completions from an OpenAI-compatible endpoint and time the
+    /// tokens, with these prompt and output lengths (distributions).
+    llm: Option<(String, String)>,
     /// Connections for the emulated scenario: more, as its requests take
     /// as long as the model says, and too few would queue them in the
     /// load generator instead of at the services.
@@ -95,6 +98,7 @@ impl Default for LivePanel {
             think: "exp:100ms".into(),
             duration_s: 30.0,
             connections: 16,
+            llm: None,
             emulated_connections: 256,
             confirmed: BTreeSet::new(),
             confirming: None,
@@ -168,7 +172,11 @@ impl LivePanel {
             Source::Url => vec![
                 Target::new(&RequestSpec {
                     url: self.url.trim().to_owned(),
-                    method: self.method.clone(),
+                    method: if self.llm.is_some() {
+                        "POST".into()
+                    } else {
+                        self.method.clone()
+                    },
                     headers: Vec::new(),
                     body: Vec::new(),
                     weight: 1.0,
@@ -189,11 +197,22 @@ impl LivePanel {
                 self.connections.clamp(1, MAX_CONNECTIONS),
             )
         };
-        let plan = LoadPlan::new(
+        let mut plan = LoadPlan::new(
             targets,
             pacing,
             Duration::from_secs_f64(self.duration_s.clamp(1.0, MAX_DURATION_S)),
         );
+        if let Some((prompt, output)) = &self.llm {
+            let parse = |text: &str, what: &str| {
+                text.parse::<TokenCount>()
+                    .map_err(|e| format!("{what} tokens: {e}"))
+            };
+            plan.llm = Some(loadgen::LlmRequests {
+                prompt: parse(prompt, "prompt")?,
+                max_tokens: parse(output, "output")?,
+                model: "archbench".into(),
+            });
+        }
         plan.validate().map_err(|e| e.to_string())?;
         Ok(plan)
     }
@@ -462,6 +481,9 @@ fn settings_ui(
                         );
                         ui.end_row();
                     }
+                }
+                if panel.source != Source::Emulated {
+                    super::tokens::live_llm_row(ui, &mut panel.llm, project);
                 }
                 ui.label("duration");
                 ui.add(

@@ -140,9 +140,16 @@ pub fn results_ui(
             );
         });
     view.table = Some(table.inner_rect);
-    if let Some(report) = shown.simulation.map(|c| &c.report) {
-        super::tokens::llm_table_ui(ui, report);
-    }
+    let measured_label = if shown.emulated.is_some() {
+        "measured (emulated)"
+    } else {
+        "measured (live)"
+    };
+    super::tokens::llm_table_ui(
+        ui,
+        shown.simulation.map(|c| &c.report),
+        shown.measured.map(|m| (measured_label, m)),
+    );
     if let Some(m) = shown.measured {
         match shown.emulated {
             Some(scenario) => {
