@@ -236,6 +236,47 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_in_any_pieces_never_panic_and_stay_bounded() {
+        // A fixed pseudo-random stream of fragments that look like events,
+        // and junk, cut at random places.
+        let pieces: [&[u8]; 9] = [
+            b"data: ",
+            b"{\"choices\":[{\"text\":\"x\"}]}",
+            b"\n",
+            b"\r\n",
+            b": c\n",
+            b"data: [DONE]",
+            b"{\"usage\":{\"completion_tokens\":18446744073709551615}}",
+            b"\xff\xfe{[\"",
+            b"event: x\nid: 1\nretry: 5\n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let at = Instant::now();
+        let mut stream = TokenStream::default();
+        let mut bytes = Vec::new();
+        for _ in 0..20_000 {
+            #[expect(clippy::cast_possible_truncation, reason = "below 9")]
+            bytes.extend_from_slice(pieces[next(9) as usize]);
+        }
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            #[expect(clippy::cast_possible_truncation, reason = "below 64")]
+            let n = (next(64) as usize + 1).min(rest.len());
+            stream.feed(&rest[..n], at);
+            rest = &rest[n..];
+            assert!(stream.line.len() <= MAX_LINE && stream.data.len() <= MAX_LINE);
+        }
+        assert!(stream.events > 0 && stream.done);
+        assert_eq!(stream.gaps.len() as u64, stream.events - 1);
+    }
+
+    #[test]
     fn errors_broken_json_and_endless_lines_are_counted_not_kept() {
         let at = Instant::now();
         let mut stream = TokenStream::default();
