@@ -168,16 +168,21 @@ impl<T> Batcher<T> {
     /// `max_num_seqs` and the cache. Without it a step runs either whole
     /// prompts (when any is admitted) or decodes, as vLLM's first scheduler.
     pub fn plan_step(&mut self) -> Step {
-        let plan = self.plan.clone();
+        let Self {
+            plan,
+            waiting,
+            running,
+            free_blocks,
+        } = self;
         let mut step = Step::default();
         let mut budget = plan.max_batched_tokens;
         let mut prefill_ns = 0.0;
-        for seq in &mut self.running {
+        for seq in running.iter_mut() {
             seq.work = Work::Idle;
         }
         if plan.chunked_prefill {
-            self.decode(&mut budget, &mut step);
-            for seq in &mut self.running {
+            decode(running, waiting, free_blocks, &mut budget, &mut step);
+            for seq in running.iter_mut() {
                 if seq.computed < seq.target && budget > 0 {
                     let chunk = (seq.target - seq.computed).min(budget);
                     seq.work = Work::Prefill(chunk);
@@ -187,7 +192,7 @@ impl<T> Batcher<T> {
                 }
             }
         }
-        while let Some(head) = self.waiting.front() {
+        while let Some(head) = waiting.front() {
             // A prefilled sequence (its KV came with it) needs no budget.
             let prefilled = head.computed == head.target;
             let want = if prefilled {
@@ -197,71 +202,33 @@ impl<T> Batcher<T> {
             } else {
                 head.target
             };
-            let fits = self.running.len() < plan.max_num_seqs as usize
+            let fits = running.len() < plan.max_num_seqs as usize
                 && (prefilled || (want > 0 && want <= budget))
-                && blocks(head.target) + plan.watermark_blocks <= self.free_blocks;
+                && blocks(head.target) + plan.watermark_blocks <= *free_blocks;
             if !fits {
                 break;
             }
-            let Some(mut seq) = self.waiting.pop_front() else {
+            let Some(mut seq) = waiting.pop_front() else {
                 break;
             };
             seq.blocks = blocks(seq.target);
-            self.free_blocks -= seq.blocks;
+            *free_blocks -= seq.blocks;
             if !prefilled {
                 seq.work = Work::Prefill(want);
                 prefill_ns += plan.prefill_ns(0, want);
                 step.prefill_tokens += want;
                 budget -= want;
             }
-            self.running.push(seq);
+            running.push(seq);
             step.admitted += 1;
         }
         if !plan.chunked_prefill && step.prefill_tokens == 0 {
-            self.decode(&mut budget, &mut step);
+            decode(running, waiting, free_blocks, &mut budget, &mut step);
         }
         if step.prefill_tokens > 0 || step.decodes > 0 {
             step.time_ns = plan.step_ns(prefill_ns, step.decodes);
         }
         step
-    }
-
-    /// Gives every running sequence whose prefill is done its decode, in
-    /// the order admitted, while the budget lasts; a decode that needs a
-    /// block when none is free preempts the newest sequence, this one
-    /// perhaps.
-    fn decode(&mut self, budget: &mut u64, step: &mut Step) {
-        let mut i = 0;
-        while i < self.running.len() {
-            let seq = &self.running[i];
-            if seq.computed < seq.target || *budget == 0 {
-                i += 1;
-                continue;
-            }
-            let need = blocks(seq.prompt + seq.generated).saturating_sub(seq.blocks);
-            while need > self.free_blocks && i < self.running.len() {
-                let Some(mut newest) = self.running.pop() else {
-                    break;
-                };
-                self.free_blocks += newest.blocks;
-                newest.blocks = 0;
-                newest.computed = 0;
-                newest.target = newest.prompt + newest.generated;
-                newest.work = Work::Idle;
-                self.waiting.push_front(newest);
-                step.preempted += 1;
-            }
-            if i >= self.running.len() {
-                break;
-            }
-            let seq = &mut self.running[i];
-            seq.blocks += need;
-            self.free_blocks -= need;
-            seq.work = Work::Decode;
-            step.decodes += 1;
-            *budget -= 1;
-            i += 1;
-        }
     }
 
     /// The step under way has ended: each sequence that produced a token
@@ -313,5 +280,48 @@ impl<T> Batcher<T> {
     /// Free KV blocks.
     pub fn free_blocks(&self) -> u64 {
         self.free_blocks
+    }
+}
+
+/// Gives every running sequence whose prefill is done its decode, in the
+/// order admitted, while the budget lasts; a decode that needs a block when
+/// none is free preempts the newest sequence, this one perhaps.
+fn decode<T>(
+    running: &mut Vec<Seq<T>>,
+    waiting: &mut VecDeque<Seq<T>>,
+    free_blocks: &mut u64,
+    budget: &mut u64,
+    step: &mut Step,
+) {
+    let mut i = 0;
+    while i < running.len() {
+        let seq = &running[i];
+        if seq.computed < seq.target || *budget == 0 {
+            i += 1;
+            continue;
+        }
+        let need = blocks(seq.prompt + seq.generated).saturating_sub(seq.blocks);
+        while need > *free_blocks && i < running.len() {
+            let Some(mut newest) = running.pop() else {
+                break;
+            };
+            *free_blocks += newest.blocks;
+            newest.blocks = 0;
+            newest.computed = 0;
+            newest.target = newest.prompt + newest.generated;
+            newest.work = Work::Idle;
+            waiting.push_front(newest);
+            step.preempted += 1;
+        }
+        if i >= running.len() {
+            break;
+        }
+        let seq = &mut running[i];
+        seq.blocks += need;
+        *free_blocks -= need;
+        seq.work = Work::Decode;
+        step.decodes += 1;
+        *budget -= 1;
+        i += 1;
     }
 }
