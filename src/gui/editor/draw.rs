@@ -80,13 +80,16 @@ impl NodeText {
                     Color32::PLACEHOLDER,
                 ),
                 (
-                    if llm.step.prefill_table.is_empty() {
-                        format!(
+                    match (llm.phase, llm.step.prefill_table.is_empty()) {
+                        (crate::model::LlmPhase::Both, true) => format!(
                             "step {} + {}/token",
                             llm.step.base, llm.step.per_prefill_token
-                        )
-                    } else {
-                        format!("step {} + prefill table", llm.step.base)
+                        ),
+                        (crate::model::LlmPhase::Both, false) => {
+                            format!("step {} + prefill table", llm.step.base)
+                        }
+                        // One side of a split says which.
+                        (phase, _) => format!("{}, step {}", phase.label(), llm.step.base),
                     },
                     Color32::PLACEHOLDER,
                 ),

@@ -145,11 +145,16 @@ pub fn results_ui(
     } else {
         "measured (live)"
     };
-    super::tokens::llm_table_ui(
-        ui,
-        shown.simulation.map(|c| &c.report),
-        shown.measured.map(|m| (measured_label, m)),
-    );
+    // Like the latency table, it scrolls sideways in a narrow window.
+    egui::ScrollArea::horizontal()
+        .id_salt("token-table")
+        .show(ui, |ui| {
+            super::tokens::llm_table_ui(
+                ui,
+                shown.simulation.map(|c| &c.report),
+                shown.measured.map(|m| (measured_label, m)),
+            );
+        });
     if let Some(m) = shown.measured {
         match shown.emulated {
             Some(scenario) => {
