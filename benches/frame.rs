@@ -97,6 +97,7 @@ fn project(shape: Shape, services: usize) -> Project {
             ..RunSettings::default()
         },
         objectives: Vec::new(),
+        goodput_share: archbench::model::GOODPUT_SHARE,
         scenarios: vec![Scenario {
             name: "wide".into(),
             description: String::new(),

@@ -228,6 +228,28 @@ fn goodput_is_where_the_sweeps_attainment_crosses_ninety_percent() {
     // Independent runs on either side of it, between the sweep's points.
     assert!(attainment(goodput * 0.85) > 0.9, "below the goodput");
     assert!(attainment(goodput * 1.15) < 0.9, "above the goodput");
+    // The share is the project's (90% by default); asking 75% of the
+    // sequences to attain moves the goodput up the same curve.
+    assert!((sweep.goodput_share - 0.9).abs() < 1e-12);
+    let lenient = archbench::sim::goodput(&curve.points, 0.75).unwrap();
+    assert!(lenient > goodput, "{lenient} against {goodput}");
+    for &(rate, a) in &points {
+        if rate < lenient - 2.0 {
+            assert!(a >= 0.75, "{rate} req/s attains {a}");
+        }
+        if rate > lenient + 2.0 {
+            assert!(a < 0.75, "{rate} req/s attains {a}");
+        }
+    }
+    let mut wrong = project.clone();
+    wrong.goodput_share = 1.5;
+    let problems = archbench::model::Validated::new(&wrong).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string().starts_with("goodput_share")),
+        "{problems:?}"
+    );
 }
 
 #[test]

@@ -321,7 +321,12 @@ fn profile() -> impl Strategy<Value = Vec<RateChange>> {
 fn arrivals() -> impl Strategy<Value = Arrivals> {
     prop_oneof![
         (
-            prop::sample::select(vec![ArrivalProcess::Poisson, ArrivalProcess::Constant]),
+            prop::sample::select(vec![
+                ArrivalProcess::Poisson,
+                ArrivalProcess::Constant,
+                ArrivalProcess::Gamma { cv: 0.5 },
+                ArrivalProcess::Gamma { cv: 3.25 },
+            ]),
             1.0_f64..3000.0,
             profile(),
         )
@@ -418,6 +423,12 @@ fn project() -> impl Strategy<Value = Project> {
                             tokens: None,
                         })
                         .collect(),
+                },
+                // Half the projects ask a goodput share of their own.
+                goodput_share: if run.seed % 2 == 0 {
+                    model::GOODPUT_SHARE
+                } else {
+                    0.75
                 },
                 run,
                 objectives,

@@ -50,7 +50,7 @@ pub use llm::{
 };
 pub use objective::{LatencyMeasure, LatencyStatistic, LatencyTarget, Objective};
 pub use place::{Part, Place};
-pub use project::{FORMAT_VERSION, Project, RunSettings, StopCondition};
+pub use project::{FORMAT_VERSION, GOODPUT_SHARE, Project, RunSettings, StopCondition};
 pub use scenario::{
     Autoscale, Balancer, Batching, Breaker, Cache, CallMode, Crash, Endpoint, Group, IoModel,
     Jitter, LatencyFault, Link, Position, QueueCapacity, RateLimit, Retry, RetryBudget, Scenario,

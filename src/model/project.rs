@@ -29,6 +29,10 @@ pub struct Project {
     /// Latency objectives every scenario should meet.
     #[serde(default)]
     pub objectives: Vec<Objective>,
+    /// LLM goodput: the share of sequences that must meet the `ttft` and
+    /// `tpot` objectives' limits for a rate to count (docs/llm.md).
+    #[serde(default = "goodput_share", skip_serializing_if = "is_goodput_default")]
+    pub goodput_share: f64,
     /// The alternative architectures, in the order shown.
     pub scenarios: Vec<Scenario>,
 }
@@ -117,4 +121,20 @@ impl Default for RunSettings {
             interval: default_interval(),
         }
     }
+}
+
+/// The share of sequences within the token limits for goodput: `DistServe`'s
+/// 90%.
+pub const GOODPUT_SHARE: f64 = 0.9;
+
+fn goodput_share() -> f64 {
+    GOODPUT_SHARE
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_goodput_default(share: &f64) -> bool {
+    share.to_bits() == GOODPUT_SHARE.to_bits()
 }

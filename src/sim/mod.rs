@@ -51,7 +51,7 @@ pub fn rng_hash(text: &str) -> u64 {
 }
 
 pub use sweep::{
-    SweepAxis, SweepProgress, SweepSpec, merge as merge_sweeps, sweep, sweep_with_progress,
+    SweepAxis, SweepProgress, SweepSpec, goodput, merge as merge_sweeps, sweep, sweep_with_progress,
 };
 pub use time::SimTime;
 

@@ -205,6 +205,7 @@ pub fn sweep_with_progress(
             project.scenarios[index].name.clone(),
             points,
             !project.objectives.is_empty(),
+            project.goodput_share,
         ));
     }
     Ok(SweepReport {
@@ -216,6 +217,7 @@ pub fn sweep_with_progress(
             sweep: fingerprint(project, spec),
             objectives: !project.objectives.is_empty(),
         }),
+        goodput_share: project.goodput_share,
         scenarios: curves,
     })
 }
@@ -464,7 +466,7 @@ pub fn merge(shards: &[SweepReport]) -> Result<SweepReport, String> {
     for report in shards {
         let same = report.shard.as_ref().is_some_and(|s| {
             s.sweep == info.sweep && s.points == info.points && s.objectives == info.objectives
-        });
+        }) && report.goodput_share.to_bits() == first.goodput_share.to_bits();
         if !same || report.axis != first.axis || report.project != first.project {
             return Err(format!(
                 "shards of different sweeps: {:?} of project {:?} and {:?} of project {:?}",
@@ -488,15 +490,21 @@ pub fn merge(shards: &[SweepReport]) -> Result<SweepReport, String> {
         project: first.project.clone(),
         axis: first.axis.clone(),
         shard: None,
+        goodput_share: first.goodput_share,
         scenarios: scenarios
             .into_iter()
-            .map(|(name, points)| curve(name, points, info.objectives))
+            .map(|(name, points)| curve(name, points, info.objectives, first.goodput_share))
             .collect(),
     })
 }
 
 /// Reduces a scenario's points to its curve and headline figures.
-fn curve(scenario: String, mut points: Vec<SweepPoint>, has_objectives: bool) -> SweepScenario {
+fn curve(
+    scenario: String,
+    mut points: Vec<SweepPoint>,
+    has_objectives: bool,
+    goodput_share: f64,
+) -> SweepScenario {
     points.sort_by(|a, b| {
         a.replicas
             .cmp(&b.replicas)
@@ -525,7 +533,7 @@ fn curve(scenario: String, mut points: Vec<SweepPoint>, has_objectives: bool) ->
     SweepScenario {
         scenario,
         knee_rps: knee(&points),
-        goodput_rps: goodput(&points),
+        goodput_rps: goodput(&points, goodput_share),
         points,
         max_throughput_rps,
         first_saturated,
@@ -533,16 +541,14 @@ fn curve(scenario: String, mut points: Vec<SweepPoint>, has_objectives: bool) ->
     }
 }
 
-/// The share of sequences that must meet the token objectives for their
-/// rate to count as goodput (the attainment of the `DistServe` paper).
-pub const GOODPUT_SHARE: f64 = 0.9;
-
 /// LLM goodput: along a rate sweep, the offered load at which attainment
-/// first falls below [`GOODPUT_SHARE`], interpolated linearly between the
-/// last point at or above it and the first below; the highest load swept
-/// when none falls below; `None` when the first point is already below,
-/// without token objectives, or for a replicas sweep.
-pub fn goodput(points: &[SweepPoint]) -> Option<f64> {
+/// (the share of sequences within the token limits) first falls below
+/// `share` (the project's `goodput_share`, 90% by default, as in the
+/// `DistServe` paper), interpolated linearly between the last point at or
+/// above it and the first below; the highest load swept when none falls
+/// below; `None` when the first point is already below, without token
+/// objectives, or for a replicas sweep.
+pub fn goodput(points: &[SweepPoint], share: f64) -> Option<f64> {
     if points.iter().any(|p| p.replicas.is_some()) {
         return None;
     }
@@ -550,13 +556,13 @@ pub fn goodput(points: &[SweepPoint]) -> Option<f64> {
         .iter()
         .map(|p| p.attainment.map(|a| (p.offered_rps, a)))
         .collect::<Option<_>>()?;
-    let below = attained.iter().position(|&(_, a)| a < GOODPUT_SHARE);
+    let below = attained.iter().position(|&(_, a)| a < share);
     match below {
         Some(0) => None,
         None => attained.last().map(|&(x, _)| x),
         Some(k) => {
             let ((x0, a0), (x1, a1)) = (attained[k - 1], attained[k]);
-            Some(x0 + (a0 - GOODPUT_SHARE) / (a0 - a1) * (x1 - x0))
+            Some(x0 + (a0 - share) / (a0 - a1) * (x1 - x0))
         }
     }
 }

@@ -15,6 +15,10 @@ pub struct SweepReport {
     /// For a shard of a sweep (`sweep --shard I/N`), which one; `None` for
     /// a whole sweep.
     pub shard: Option<SweepShard>,
+    /// The share of sequences within the token limits that `goodput_rps`
+    /// asks for (the project's `goodput_share`).
+    #[serde(default = "default_goodput_share")]
+    pub goodput_share: f64,
     /// One curve per scenario, in project order.
     pub scenarios: Vec<SweepScenario>,
 }
@@ -80,4 +84,10 @@ pub struct SweepPoint {
     /// The share of LLM sequences meeting the `ttft` and `tpot` objectives'
     /// limits, over every class with such objectives; `null` without them.
     pub attainment: Option<f64>,
+}
+
+/// A report written before the share was recorded asked for 90% (the
+/// model's `GOODPUT_SHARE`).
+fn default_goodput_share() -> f64 {
+    0.9
 }

@@ -450,7 +450,8 @@ pub fn write_sweep(
                 if s.points.iter().any(|p| p.attainment.is_some()) {
                     writeln!(
                         out,
-                        "  LLM goodput (90% of sequences within the ttft and tpot limits): {}",
+                        "  LLM goodput ({:.0}% of sequences within the ttft and tpot limits): {}",
+                        report.goodput_share * 100.0,
                         rps(s.goodput_rps)
                     )?;
                 }
@@ -649,6 +650,7 @@ mod tests {
             project: "p".into(),
             axis: "rate".into(),
             shard: None,
+            goodput_share: 0.9,
             scenarios: vec![SweepScenario {
                 scenario: "s".into(),
                 points: vec![point(100.0, 99.5), point(5000.0, 0.0)],

@@ -126,6 +126,7 @@ pub fn open_project(
             interval: TimeSpan::from_secs_f64(1.0),
         },
         objectives: Vec::new(),
+        goodput_share: archbench::model::GOODPUT_SHARE,
         scenarios: vec![Scenario {
             name: "test".into(),
             description: String::new(),

@@ -383,6 +383,7 @@ fn blank_project() -> Project {
         },
         run: RunSettings::default(),
         objectives: Vec::new(),
+        goodput_share: crate::model::GOODPUT_SHARE,
         scenarios: Vec::new(),
     };
     Edit::AddScenario.apply(&mut project);

@@ -134,4 +134,11 @@ pub(super) fn run(problems: &mut Problems, project: &Project) {
             );
         }
     }
+    let share = project.goodput_share;
+    if !(share > 0.0 && share <= 1.0) {
+        problems.add(
+            Place::project(["goodput_share"]),
+            format!("a share of sequences, above 0 and at most 1, like 0.9; got {share}"),
+        );
+    }
 }

@@ -431,6 +431,7 @@ fn build(
         },
         run: RunSettings::default(),
         objectives: Vec::new(),
+        goodput_share: crate::model::GOODPUT_SHARE,
         scenarios: vec![scenario],
     };
     Ok(Import {
