@@ -452,3 +452,48 @@ fn the_time_series_shows_the_kv_cache_filling_and_its_preemptions() {
     let plain = archbench::sim::simulate_scenario(&plain, 0).unwrap();
     assert!(plain.timeseries.services[0].kv_utilization.is_none());
 }
+
+#[test]
+fn a_scenarios_token_timings_gather_its_classes() {
+    // Two classes at one server, 100- and 300-token prompts, 4 answers
+    // tokens: the scenario's figures are theirs together.
+    let step = StepTime {
+        base: us(5000),
+        per_prefill_token: us(20),
+        per_decode_token: us(500),
+        prefill_table: Vec::new(),
+    };
+    let mut project = llm_project(20.0, 8, step, ("100", "4"), 4000);
+    let mut long = project.workload.classes[0].clone();
+    long.name = "long".into();
+    long.tokens = Some(TokenLengths {
+        prompt: "300".parse().unwrap(),
+        output: "4".parse().unwrap(),
+    });
+    project.workload.classes.push(long);
+    let report = archbench::sim::simulate_scenario(&project, 0).unwrap();
+    let [short, long] = [0, 1].map(|i| report.classes[i].llm.clone().unwrap());
+    let all = report.llm.as_ref().unwrap();
+    assert_eq!(all.sequences, short.sequences + long.sequences);
+    let weighted = (short.ttft_ms.mean * short.sequences as f64
+        + long.ttft_ms.mean * long.sequences as f64)
+        / all.sequences as f64;
+    assert!((all.ttft_ms.mean - weighted).abs() < 1e-9, "{all:?}");
+    assert!((all.tokens_in_per_s - short.tokens_in_per_s - long.tokens_in_per_s).abs() < 1e-9);
+    assert!(all.ttft_ms.max >= short.ttft_ms.max.max(long.ttft_ms.max) - 1e-9);
+    assert!(all.attainment.is_none());
+    // Without an LLM server there is none.
+    let plain = crate::support::single_station(
+        10.0,
+        "1ms",
+        1,
+        archbench::model::QueueCapacity::Unbounded,
+        100,
+    );
+    assert!(
+        archbench::sim::simulate_scenario(&plain, 0)
+            .unwrap()
+            .llm
+            .is_none()
+    );
+}

@@ -154,6 +154,7 @@ impl Totals {
             analytic_outside_interval: false,
             objectives: Vec::new(),
             slo_pass: true,
+            llm: scenario_llm(&classes),
             classes,
             services,
             links: self.links(plan),
@@ -305,4 +306,31 @@ fn merge_all<T: Default>(into: &mut Vec<T>, from: Vec<T>, merge: impl Fn(&mut T,
     for (a, b) in into.iter_mut().zip(&from) {
         merge(a, b);
     }
+}
+
+/// The token timings of every class that reaches an LLM server, together:
+/// counts and rates added, histograms merged, attainment over all their
+/// sequences (of the classes with token objectives).
+fn scenario_llm(classes: &[ClassReport]) -> Option<LlmClassReport> {
+    let mut with = classes.iter().filter_map(|c| c.llm.as_ref());
+    let mut all = with.next()?.clone();
+    let attained = |l: &LlmClassReport| l.attainment.map(|a| (a * l.sequences as f64, l.sequences));
+    let mut attainment = attained(&all);
+    for llm in with {
+        all.sequences += llm.sequences;
+        all.tokens_in_per_s += llm.tokens_in_per_s;
+        all.tokens_out_per_s += llm.tokens_out_per_s;
+        all.ttft.merge(&llm.ttft);
+        all.tpot.merge(&llm.tpot);
+        all.itl.merge(&llm.itl);
+        attainment = match (attainment, attained(llm)) {
+            (Some((a, n)), Some((b, m))) => Some((a + b, n + m)),
+            (a, b) => a.or(b),
+        };
+    }
+    all.ttft_ms = all.ttft.summary();
+    all.tpot_ms = all.tpot.summary();
+    all.itl_ms = all.itl.summary();
+    all.attainment = attainment.map(|(a, n)| a / n.max(1) as f64);
+    Some(all)
 }

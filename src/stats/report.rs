@@ -129,6 +129,9 @@ pub struct ScenarioReport {
     pub slo_pass: bool,
     /// Per request class.
     pub classes: Vec<ClassReport>,
+    /// The classes' token timings at LLM servers together; `null` when no
+    /// class reaches one.
+    pub llm: Option<LlmClassReport>,
     /// Per service, in the scenario's order.
     pub services: Vec<ServiceReport>,
     /// What the timeouts, retries, breakers and bulkheads did, for each link
