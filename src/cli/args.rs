@@ -205,9 +205,10 @@ pub struct LoadArgs {
     /// Connections sending the open-loop schedule.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub connections: u32,
-    /// Per-request timeout.
-    #[arg(long, default_value = "10s")]
-    pub timeout: TimeSpan,
+    /// Per-request timeout, the whole answer included (default 10s, or
+    /// 120s with --llm: a long answer streams for a while).
+    #[arg(long)]
+    pub timeout: Option<TimeSpan>,
     /// Send each request on time to the microsecond, on a timer thread,
     /// instead of to tokio's millisecond (which sends requests due in the
     /// same millisecond together: burstier than asked for).

@@ -11,6 +11,10 @@ use crate::stats::{OutputFormat, write_hgrm, write_load};
 use super::args::{LoadArgs, LoadFormat};
 use super::{emit, exit, load_valid};
 
+/// The timeout of a streamed LLM answer when none is given: long answers
+/// take tens of seconds.
+pub const LLM_TIMEOUT: Duration = Duration::from_mins(2);
+
 /// Builds the plan for a URL.
 fn url_plan(args: &LoadArgs) -> anyhow::Result<(Vec<Target>, Pacing, Duration)> {
     let body = match &args.body {
@@ -186,7 +190,14 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<u8> {
         duration,
         precise: args.precise,
         warmup: Duration::ZERO,
-        timeout: args.timeout.into(),
+        timeout: args.timeout.map_or(
+            if args.llm {
+                LLM_TIMEOUT
+            } else {
+                Duration::from_secs(10)
+            },
+            Into::into,
+        ),
         http2: args.http2,
         insecure: args.insecure,
         thresholds,

@@ -227,7 +227,11 @@ async fn drive(
     });
     let tls = Tls::new(plan.insecure, plan.http2);
     let (snapshots, inbox) = mpsc::channel::<Snapshot>(SNAPSHOT_QUEUE);
-    let collector = tokio::spawn(collect(inbox, start, plan.timeout.as_secs() + 2, live));
+    // A second closes once no answer can still be in flight for it, but
+    // at most 32 s late, so the live view keeps up with long (streamed)
+    // answers; data that comes later still counts in the totals.
+    let lag = plan.timeout.as_secs().min(30) + 2;
+    let collector = tokio::spawn(collect(inbox, start, lag, live));
     let heartbeat = tokio::spawn(heartbeat(start, end, halted.clone()));
     let schedule = schedule(&plan);
     let workers = match &plan.pacing {

@@ -207,6 +207,7 @@ impl LivePanel {
                 text.parse::<TokenCount>()
                     .map_err(|e| format!("{what} tokens: {e}"))
             };
+            plan.timeout = Duration::from_mins(2);
             plan.llm = Some(loadgen::LlmRequests {
                 prompt: parse(prompt, "prompt")?,
                 max_tokens: parse(output, "output")?,
