@@ -98,15 +98,10 @@ impl<T> Batcher<T> {
         }
     }
 
-    /// Whether a request of these lengths can never run here: its whole
-    /// context does not fit the cache with the watermark free, or, without
-    /// chunking, its context does not fit one step (a preempted sequence
-    /// is computed again in one step, prompt and output so far: vLLM's
-    /// `max_model_len` rule).
+    /// Whether a request of these lengths can never run here (see
+    /// [`LlmPlan::never_fits`]).
     pub fn never_fits(&self, prompt: u64, output: u64) -> bool {
-        let plan = &self.plan;
-        blocks(prompt + output) + plan.watermark_blocks > plan.kv_blocks
-            || (!plan.chunked_prefill && prompt + output > plan.max_batched_tokens)
+        self.plan.never_fits(prompt, output)
     }
 
     /// A request joins the back of the queue. Lengths of at least one

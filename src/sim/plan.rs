@@ -165,6 +165,17 @@ impl LlmPlan {
         }
     }
 
+    /// Whether a request of these lengths can never run on a replica: its
+    /// whole context does not fit the cache with the watermark free, or,
+    /// without chunking, its context does not fit one step (a preempted
+    /// sequence is computed again in one step, prompt and output so far:
+    /// vLLM's `max_model_len` rule).
+    pub fn never_fits(&self, prompt: u64, output: u64) -> bool {
+        (prompt + output).div_ceil(crate::model::KV_BLOCK_TOKENS) + self.watermark_blocks
+            > self.kv_blocks
+            || (!self.chunked_prefill && prompt + output > self.max_batched_tokens)
+    }
+
     /// The prefill time of `chunk` prompt tokens computed after the first
     /// `from`, in nanoseconds: `per_prefill × chunk`, or with a table
     /// `T(from + chunk) − T(from)`.

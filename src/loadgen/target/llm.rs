@@ -123,7 +123,7 @@ impl Replicas {
             .find_map(|k| json.get(k).and_then(serde_json::Value::as_u64))
             .unwrap_or(DEFAULT_MAX_TOKENS)
             .max(1);
-        if Batcher::<()>::new(self.plan.clone()).never_fits(prompt, output) {
+        if self.plan.never_fits(prompt, output) {
             return error(
                 400,
                 &format!(
