@@ -762,11 +762,13 @@ fn the_emulator_writes_otlp_traces_that_rebuild_each_request() {
 /// The imported project has the same services and calls (parallel groups
 /// and async calls recovered), each service's mean service time within 5%
 /// of the model's and its coefficient of variation within 20% (within 0.1
-/// of a constant's 0), each probability within 0.02 and each count equal.
-/// (The latency of the links is the loopback's as measured, which is
-/// noise on a shared machine; docs/traces.md gives simulated figures.)
+/// of a constant's 0), each probability within 0.02 and each count equal;
+/// simulated alike, its p50 and p99 are within 10% of the original's; and
+/// calibrating the original from the traces changes little. docs/traces.md
+/// has the 60 s runs of `benches/roundtrip.sh`.
 #[test]
 fn traces_of_an_emulated_example_import_back_to_its_model() {
+    const SECONDS: f64 = 8.0;
     use archbench::model::traces::{self, ImportOptions};
     let _serial = serial();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -778,7 +780,7 @@ fn traces_of_an_emulated_example_import_back_to_its_model() {
             .project;
         let path = dir.join(format!("{file}.jsonl"));
         let mut emulation = start_traced(&original, Some(path.clone()));
-        let report = drive(&emulation, &original, poisson(rate), 8.0);
+        let report = drive(&emulation, &original, poisson(rate), SECONDS);
         std::thread::sleep(Duration::from_millis(200));
         let (_, dropped) = emulation.finish_traces().unwrap().unwrap();
         emulation.stop();
@@ -860,6 +862,49 @@ fn traces_of_an_emulated_example_import_back_to_its_model() {
             }
         }
         assert!(archbench::model::validate(&import.project).is_empty());
+        // Simulated alike (the same seed, warm-up and length; the original
+        // at the rate it was driven at), the imported project predicts the
+        // original's p50 and p99 within 10%. The links' latencies are the
+        // loopback's as measured, so a host that takes more than 2% of the
+        // machine's CPU in the run (steal time) makes them longer than the
+        // model's (docs/traces.md saw +24% at 13%): then only the lower
+        // bound, which a slow host cannot help, is asserted.
+        let predict = |project: &Project, rate: Option<f64>| {
+            let mut project = project.clone();
+            if let Some(rate) = rate {
+                assert!(project.workload.scale_to_rate(rate));
+            }
+            project.run.stop =
+                archbench::model::StopCondition::Duration(TimeSpan::from_secs_f64(120.0));
+            project.run.warmup = Some(TimeSpan::from_secs_f64(5.0));
+            (project.run.seed, project.run.replications) = (1, 1);
+            archbench::sim::simulate_scenario(&project, 0)
+                .unwrap()
+                .latency_ms
+        };
+        let (want, got) = (
+            predict(&original, Some(rate)),
+            predict(&import.project, None),
+        );
+        let cpu_ms =
+            SECONDS * 1000.0 * std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
+        let stolen = report.steal_ms.unwrap_or(0.0) / cpu_ms;
+        for (what, want, got) in [("p50", want.p50, got.p50), ("p99", want.p99, got.p99)] {
+            let error = got / want - 1.0;
+            assert!(
+                error >= -0.10 && (error <= 0.10 || stolen > 0.02),
+                "{file}: the imported project's {what} {got:.3} ms against the original's {want:.3} ms ({:.1}% of the CPU stolen)",
+                stolen * 100.0
+            );
+        }
+        eprintln!(
+            "{file}: p50 {:.3} against {:.3} ms, p99 {:.3} against {:.3} ms ({:.1}% of the CPU stolen)",
+            got.p50,
+            want.p50,
+            got.p99,
+            want.p99,
+            stolen * 100.0
+        );
         // Calibrating the original from the same traces: the service
         // times' means move by less than 5%, and nothing is missing.
         let mut calibrated = original.clone();
