@@ -265,7 +265,7 @@ fn hand_built_traces_give_back_their_architecture() {
     assert_eq!(cache.parallel_group, None, "three calls in a row");
     assert_eq!(cache.latency, constant(0.5));
 
-    // The workload: a class per entry operation, weighted by its count,
+    // The workload: a class per entry operation, weighted by its share,
     // at 99 gaps over 99 s.
     let classes: Vec<(&str, f64, &str)> = project
         .workload
@@ -276,8 +276,8 @@ fn hand_built_traces_give_back_their_architecture() {
     assert_eq!(
         classes,
         [
-            ("api-gateway GET /a", 75.0, "api-gateway"),
-            ("api-gateway GET /b", 25.0, "api-gateway")
+            ("api-gateway GET /a", 0.75, "api-gateway"),
+            ("api-gateway GET /b", 0.25, "api-gateway")
         ]
     );
     let archbench::model::Arrivals::Open { rate_rps, .. } = project.workload.arrivals else {

@@ -372,7 +372,9 @@ fn build(
     }
     let (project_links, link_reports): (Vec<Link>, Vec<LinkReport>) = ordered.into_iter().unzip();
 
-    // The workload: a class per entry service and operation.
+    // The workload: a class per entry service and operation, weighted by
+    // its share of the requests.
+    let classified: u64 = classes.values().sum();
     let mut class_names: HashMap<String, u32> = HashMap::new();
     let workload_classes = class_order
         .iter()
@@ -391,7 +393,7 @@ fn build(
                 } else {
                     format!("{base} ({seen})")
                 },
-                weight: classes[key] as f64,
+                weight: fit::round3(classes[key] as f64 / classified.max(1) as f64),
                 entry: names[*service].clone(),
                 tokens: None,
             }
