@@ -1634,6 +1634,126 @@ fn published_presets_set_an_llm_server_and_a_classs_lengths() {
     assert!(archbench::sim::simulate_scenario(harness.state().project(), 0).is_ok());
 }
 
+/// Every setting of an LLM server can be edited in the inspector: the KV
+/// cache switched between tokens and the model's shape (whose rows then
+/// show), a prefill table typed (replacing the per-token cost, a bad point
+/// refused where it is typed), and the watermark dragged with the pointer,
+/// held within vLLM's 0 to 50%.
+#[test]
+fn an_llm_servers_cache_prefill_table_and_watermark_are_edited() {
+    let _cpu = crate::support::cpu_heavy();
+    let dir = scratch("llm-settings");
+    let (mut harness, _) = app(&dir, None);
+    harness
+        .get_by_role_and_label(Role::Button, "LLM server")
+        .click();
+    harness.run();
+    let added = services(harness.state()).pop().unwrap();
+    let llm = |harness: &Harness<'_, App>| {
+        let app = harness.state();
+        app.project().scenarios[app.scenario()]
+            .services
+            .iter()
+            .find(|s| s.name == added)
+            .unwrap()
+            .llm
+            .clone()
+            .unwrap()
+    };
+    // The example derives its cache from the model: its rows are shown.
+    assert!(harness.query_by_label_contains("layers").is_some());
+    let derived = llm(&harness).kv_tokens().unwrap();
+    harness.get_by_label("set").click();
+    harness.run();
+    assert_eq!(llm(&harness).kv_cache, model::KvCache::Tokens(derived));
+    assert!(harness.query_by_label_contains("layers").is_none());
+    harness.get_by_label("from model").click();
+    harness.run();
+    assert_eq!(
+        llm(&harness).kv_cache,
+        model::KvCache::Model(model::ModelMemory::llama_8b())
+    );
+
+    // A prefill table replaces the per-token cost.
+    let field = harness.get_by_role_and_label(Role::TextInput, "prefill table");
+    field.scroll_to_me();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "prefill table")
+        .focus();
+    harness
+        .get_by_role_and_label(Role::TextInput, "prefill table")
+        .type_text("512:30ms, 2048:150ms");
+    harness.key_press(Key::Enter);
+    harness.run();
+    let step = llm(&harness).step;
+    assert_eq!(
+        step.prefill_table,
+        [
+            (512, model::TimeSpan::from_nanos(30_000_000)),
+            (2048, model::TimeSpan::from_nanos(150_000_000))
+        ]
+    );
+    assert_eq!(step.per_prefill_token, model::TimeSpan::ZERO);
+    assert!(harness.query_by_label("per prompt token").is_none());
+    assert!(model::validate(harness.state().project()).is_empty());
+    // A point without its time is refused, and the table kept.
+    harness
+        .get_by_role_and_label(Role::TextInput, "prefill table")
+        .focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "prefill table")
+        .type_text("512:30ms, 2048");
+    harness.key_press(Key::Enter);
+    harness.run();
+    assert!(harness.query_by_label_contains("point 2:").is_some());
+    assert_eq!(llm(&harness).step.prefill_table, step.prefill_table);
+
+    // The watermark, dragged to the right by the pointer, rises from 1%,
+    // and however far it is dragged, stops at 50%.
+    let label = harness.get_by_label("  watermark");
+    label.scroll_to_me();
+    harness.run();
+    let row = harness.get_by_label("  watermark").rect();
+    let spin = harness
+        .get_all_by_role(Role::SpinButton)
+        .find(|node| (node.rect().center().y - row.center().y).abs() < 4.0)
+        .expect("the watermark's value")
+        .rect()
+        .center();
+    assert!((llm(&harness).watermark - 0.01).abs() < 1e-12);
+    for (right, check) in [(40.0, 0), (3000.0, 1)] {
+        harness.event(eframe::egui::Event::PointerMoved(spin));
+        harness.step();
+        press(&harness, spin, true);
+        harness.step();
+        for i in 1..=10 {
+            let at = spin + eframe::egui::vec2(right * i as f32 / 10.0, 0.0);
+            harness.event(eframe::egui::Event::PointerMoved(at));
+            harness.step();
+        }
+        press(&harness, spin + eframe::egui::vec2(right, 0.0), false);
+        harness.run();
+        let watermark = llm(&harness).watermark;
+        if check == 0 {
+            assert!(watermark > 0.02 && watermark < 0.5, "{watermark}");
+        } else {
+            assert!((watermark - 0.5).abs() < 1e-12, "{watermark}");
+        }
+    }
+    assert!(model::validate(harness.state().project()).is_empty());
+}
+
+fn press(harness: &Harness<'_, App>, pos: eframe::egui::Pos2, pressed: bool) {
+    harness.event(eframe::egui::Event::PointerButton {
+        pos,
+        button: eframe::egui::PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    });
+}
+
 #[test]
 fn the_workload_takes_bursty_gamma_arrivals() {
     let _cpu = crate::support::cpu_heavy();

@@ -171,6 +171,49 @@ pub fn prefill_ns(table: &[(u64, TimeSpan)], per_token: TimeSpan, tokens: u64) -
     0.0
 }
 
+/// A prefill table as the app shows it: `tokens:time` points separated by
+/// commas, like `512:30ms, 2048:150ms`; empty for none.
+pub fn prefill_table_text(table: &[(u64, TimeSpan)]) -> String {
+    table
+        .iter()
+        .map(|(tokens, time)| format!("{tokens}:{time}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads [`prefill_table_text`]'s form back; empty text is no table. Only
+/// the syntax is checked here: validation says whether the points rise.
+pub fn parse_prefill_table(text: &str) -> Result<Vec<(u64, TimeSpan)>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .enumerate()
+        .map(|(i, point)| {
+            let point = point.trim();
+            let (tokens, time) = point.split_once(':').ok_or_else(|| {
+                format!(
+                    "point {}: `{point}` is not tokens:time, like 512:30ms",
+                    i + 1
+                )
+            })?;
+            let tokens = tokens.trim().parse::<u64>().map_err(|_| {
+                format!(
+                    "point {}: `{}` is not a whole number of tokens",
+                    i + 1,
+                    tokens.trim()
+                )
+            })?;
+            let time = time
+                .trim()
+                .parse::<TimeSpan>()
+                .map_err(|e| format!("point {}: {e}", i + 1))?;
+            Ok((tokens, time))
+        })
+        .collect()
+}
+
 /// The token lengths of a request class's requests, for the LLM servers
 /// they reach.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -313,6 +356,22 @@ fn memory_fraction() -> f64 {
     0.9
 }
 
+impl ModelMemory {
+    /// Llama 3.1 8B's shape (32 layers, 8 KV heads of 128 dimensions, BF16,
+    /// 15 GiB of weights) on one 80 GiB GPU, 90% of it used.
+    pub fn llama_8b() -> Self {
+        Self {
+            layers: 32,
+            kv_heads: 8,
+            head_dim: 128,
+            bytes_per_value: 2,
+            gpu_memory_gib: 80.0,
+            weights_gib: 15.0,
+            memory_fraction: memory_fraction(),
+        }
+    }
+}
+
 impl LlmServing {
     /// An 8-billion-parameter model of Llama 3.1's shape (32 layers, 8 KV
     /// heads of 128 dimensions, BF16) on one 80 GiB GPU, with step
@@ -324,15 +383,7 @@ impl LlmServing {
         Self {
             max_num_seqs: max_num_seqs(),
             max_batched_tokens: max_batched_tokens(),
-            kv_cache: KvCache::Model(ModelMemory {
-                layers: 32,
-                kv_heads: 8,
-                head_dim: 128,
-                bytes_per_value: 2,
-                gpu_memory_gib: 80.0,
-                weights_gib: 15.0,
-                memory_fraction: memory_fraction(),
-            }),
+            kv_cache: KvCache::Model(ModelMemory::llama_8b()),
             step: StepTime {
                 base: TimeSpan::from_nanos(5_000_000),
                 per_prefill_token: TimeSpan::from_nanos(30_000),
@@ -469,5 +520,23 @@ mod tests {
         assert_eq!(TokenCount::tokens_of(1_400), 1);
         assert_eq!(TokenCount::tokens_of(2_500), 3);
         assert_eq!(TokenCount::tokens_of(0), 1);
+    }
+
+    #[test]
+    fn a_prefill_table_reads_back_what_it_writes_and_names_a_bad_point() {
+        let table = vec![
+            (512, TimeSpan::from_nanos(30_000_000)),
+            (2048, TimeSpan::from_nanos(150_500_000)),
+        ];
+        let text = prefill_table_text(&table);
+        assert_eq!(text, "512:30ms, 2048:150.5ms");
+        assert_eq!(parse_prefill_table(&text), Ok(table));
+        assert_eq!(parse_prefill_table("  "), Ok(Vec::new()));
+        let error = parse_prefill_table("512:30ms, 2048").unwrap_err();
+        assert!(error.starts_with("point 2:"), "{error}");
+        let error = parse_prefill_table("5.5:30ms").unwrap_err();
+        assert!(error.contains("whole number"), "{error}");
+        let error = parse_prefill_table("512:thirty").unwrap_err();
+        assert!(error.starts_with("point 1:"), "{error}");
     }
 }

@@ -46,7 +46,7 @@ pub use error::{LoadError, OpenError, Problem, SaveError};
 pub use file::ProjectFile;
 pub use llm::{
     KV_BLOCK_TOKENS, KvCache, LlmPhase, LlmServing, ModelMemory, StepTime, TokenCount,
-    TokenLengths, prefill_ns as llm_prefill_ns,
+    TokenLengths, parse_prefill_table, prefill_ns as llm_prefill_ns, prefill_table_text,
 };
 pub use objective::{LatencyMeasure, LatencyStatistic, LatencyTarget, Objective};
 pub use place::{Part, Place};

@@ -182,8 +182,12 @@ impl Preview {
 
 /// Starts a grid of label | editor | unit rows.
 pub fn grid(ui: &mut Ui, id: &str, rows: impl FnOnce(&mut Ui)) {
+    // No column takes more than 40% of the width, so a long checkbox text
+    // or combo wraps and leaves the units room.
+    let widest = (ui.available_width() * 0.4).max(100.0);
     egui::Grid::new(id)
         .num_columns(3)
+        .max_col_width(widest)
         .spacing([8.0, 4.0])
         .striped(false)
         .show(ui, rows);
@@ -193,7 +197,9 @@ pub fn grid(ui: &mut Ui, id: &str, rows: impl FnOnce(&mut Ui)) {
 pub fn row(ui: &mut Ui, label: &str, unit: &str, editor: impl FnOnce(&mut Ui)) {
     ui.label(label);
     editor(ui);
-    ui.colored_label(theme::MUTED, unit);
+    // A narrow inspector cuts the unit short with an ellipsis (the whole
+    // of it on hover) rather than clipping it at the panel's edge.
+    ui.add(egui::Label::new(egui::RichText::new(unit).color(theme::MUTED)).truncate());
     ui.end_row();
 }
 
@@ -400,13 +406,18 @@ pub fn count_row(
     });
 }
 
-/// A row editing a fraction in (0, 1] as a percentage from `min_percent`.
-pub fn percent_row(ui: &mut Ui, (label, unit): (&str, &str), fraction: &mut f64, min_percent: f64) {
+/// A row editing a fraction as a percentage within `percents`.
+pub fn percent_row(
+    ui: &mut Ui,
+    (label, unit): (&str, &str),
+    fraction: &mut f64,
+    percents: std::ops::RangeInclusive<f64>,
+) {
     row(ui, label, unit, |ui| {
         let mut percent = *fraction * 100.0;
         ui.add(
             egui::DragValue::new(&mut percent)
-                .range(min_percent..=100.0)
+                .range(percents)
                 .speed(0.1),
         );
         if (percent / 100.0 - *fraction).abs() > 1e-12 {

@@ -203,7 +203,7 @@ fn breaker_rows(
         ui,
         ("  opens at", "% failed"),
         &mut breaker.failure_ratio,
-        0.1,
+        0.1..=100.0,
     );
     time_row(
         ui,
@@ -308,7 +308,7 @@ pub fn autoscale_rows(
             ui,
             ("  target", "% busy"),
             &mut scale.target_utilization,
-            1.0,
+            1.0..=100.0,
         );
         count_row(
             ui,
