@@ -87,6 +87,19 @@ fn services(app: &App) -> Vec<String> {
         .collect()
 }
 
+/// Clicks the palette's `button`; the name of the service it added.
+fn add_from_palette(harness: &mut Harness<'_, App>, button: &str) -> String {
+    harness.get_by_role_and_label(Role::Button, button).click();
+    harness.run();
+    services(harness.state()).pop().unwrap()
+}
+
+/// The service called `name` in the scenario shown.
+fn service_named(app: &App, name: &str) -> model::Service {
+    let scenario = &app.project().scenarios[app.scenario()];
+    scenario.services[scenario.service_index(name).expect("the service")].clone()
+}
+
 #[test]
 fn add_connect_edit_then_undo_and_redo() {
     let _cpu = crate::support::cpu_heavy();
@@ -720,11 +733,7 @@ fn a_service_that_fails_validation_shows_a_badge() {
             .count()
     };
     assert_eq!(badges(&harness), 0, "the example is valid");
-    harness
-        .get_by_role_and_label(Role::Button, "service")
-        .click();
-    harness.run();
-    let added = services(harness.state()).pop().unwrap();
+    let added = add_from_palette(&mut harness, "service");
     harness.get_by_label("bound to a URL").click();
     harness.run();
     // Break the URL: text before "http://".
@@ -738,11 +747,8 @@ fn a_service_that_fails_validation_shows_a_badge() {
     harness.run();
     harness.key_press(Key::Escape);
     harness.run();
-    let endpoint = harness.state().project().scenarios[0]
-        .services
-        .iter()
-        .find(|s| s.name == added)
-        .and_then(|s| s.endpoint.clone())
+    let endpoint = service_named(harness.state(), &added)
+        .endpoint
         .expect("the new service is bound to a URL");
     assert!(endpoint.url.starts_with("xhttp://"), "{}", endpoint.url);
     // The node carries the badge; it names the field and gives `archbench
@@ -1082,19 +1088,8 @@ fn the_inspector_edits_service_patterns() {
     let _cpu = crate::support::cpu_heavy();
     let dir = scratch("service-patterns");
     let (mut harness, _) = app(&dir, None);
-    harness
-        .get_by_role_and_label(Role::Button, "model server")
-        .click();
-    harness.run();
-    let added = services(harness.state()).pop().unwrap();
-    let service = |app: &App| {
-        app.project().scenarios[0]
-            .services
-            .iter()
-            .find(|s| s.name == added)
-            .cloned()
-            .unwrap()
-    };
+    let added = add_from_palette(&mut harness, "model server");
+    let service = |app: &App| service_named(app, &added);
     for label in [
         "token bucket",
         "add replicas under load",
@@ -1524,17 +1519,8 @@ fn an_llm_server_is_added_and_a_class_given_token_lengths() {
     let dir = scratch("llm");
     let (mut harness, _) = app(&dir, None);
     assert!(harness.query_by_label("+ token lengths").is_none());
-    harness
-        .get_by_role_and_label(Role::Button, "LLM server")
-        .click();
-    harness.run();
-    let added = services(harness.state()).pop().unwrap();
-    let server = harness.state().project().scenarios[harness.state().scenario()]
-        .services
-        .iter()
-        .find(|s| s.name == added)
-        .unwrap()
-        .clone();
+    let added = add_from_palette(&mut harness, "LLM server");
+    let server = service_named(harness.state(), &added);
     assert_eq!(server.kind, ServiceKind::LlmServer);
     assert_eq!(server.llm, Some(model::LlmServing::example()));
     assert!(harness.query_by_label_contains("max sequences").is_some());
@@ -1590,24 +1576,14 @@ fn published_presets_set_an_llm_server_and_a_classs_lengths() {
     let _cpu = crate::support::cpu_heavy();
     let dir = scratch("llm-presets");
     let (mut harness, _) = app(&dir, None);
-    harness
-        .get_by_role_and_label(Role::Button, "LLM server")
-        .click();
-    harness.run();
-    let added = services(harness.state()).pop().unwrap();
+    let added = add_from_palette(&mut harness, "LLM server");
     harness.get_by_label("preset…").click();
     harness.run();
     harness
         .get_by_label("Llama-3.1-8B on H100 (vLLM 0.8.4)")
         .click();
     harness.run();
-    let server = harness.state().project().scenarios[harness.state().scenario()]
-        .services
-        .iter()
-        .find(|s| s.name == added)
-        .unwrap()
-        .clone();
-    let llm = server.llm.unwrap();
+    let llm = service_named(harness.state(), &added).llm.unwrap();
     // BLIS's fitted coefficients: 5,752.7 µs, 17.25 µs a prompt token,
     // 6.0 µs a decoding sequence; 29,205 blocks.
     assert_eq!(llm.step.base.as_nanos(), 5_752_705);
@@ -1644,22 +1620,8 @@ fn an_llm_servers_cache_prefill_table_and_watermark_are_edited() {
     let _cpu = crate::support::cpu_heavy();
     let dir = scratch("llm-settings");
     let (mut harness, _) = app(&dir, None);
-    harness
-        .get_by_role_and_label(Role::Button, "LLM server")
-        .click();
-    harness.run();
-    let added = services(harness.state()).pop().unwrap();
-    let llm = |harness: &Harness<'_, App>| {
-        let app = harness.state();
-        app.project().scenarios[app.scenario()]
-            .services
-            .iter()
-            .find(|s| s.name == added)
-            .unwrap()
-            .llm
-            .clone()
-            .unwrap()
-    };
+    let added = add_from_palette(&mut harness, "LLM server");
+    let llm = |harness: &Harness<'_, App>| service_named(harness.state(), &added).llm.unwrap();
     // The example derives its cache from the model: its rows are shown.
     assert!(harness.query_by_label_contains("layers").is_some());
     let derived = llm(&harness).kv_tokens().unwrap();
