@@ -312,3 +312,107 @@ fn the_llm_target_answers_unstreamed_and_refuses_what_cannot_fit() {
     let broken = ask("/v1/completions", "{not json");
     assert!(broken.starts_with("HTTP/1.1 400"), "{broken}");
 }
+
+/// A gateway in front of two LLM replicas (64 sequences, 2 ms steps plus
+/// 5 µs a prompt token and 50 µs a decoding sequence; prompts of 50 to 150
+/// tokens, answers of 20 on average, exponential), entered at the gateway;
+/// a KV cache of `kv_tokens` a replica.
+fn gateway_project(rate_rps: f64, kv_tokens: u64) -> Project {
+    let text = format!(
+        "(format: 1, name: \"llm emulated\",
+          workload: (arrivals: Open(rate_rps: {rate_rps}, process: Poisson),
+            classes: [(name: \"chat\", entry: \"gateway\",
+                       tokens: (prompt: \"uniform:50..150\", output: \"exp:20\"))]),
+          run: (stop: Duration(\"600s\"), warmup: \"10s\", seed: 3),
+          scenarios: [(name: \"one\", services: [
+            (name: \"gateway\", kind: Gateway, workers: 256, service_time: \"300us\"),
+            (name: \"llm\", kind: LlmServer, replicas: 2, workers: 64, service_time: \"0ms\",
+             llm: (max_num_seqs: 64, max_batched_tokens: 2048, kv_cache: Tokens({kv_tokens}),
+                   chunked_prefill: true,
+                   step: (base: \"2ms\", per_prefill_token: \"5us\",
+                          per_decode_token: \"50us\")))],
+            links: [(from: \"gateway\", to: \"llm\", latency: \"500us\")])])"
+    );
+    archbench::model::file::parse(&text, std::path::Path::new("llm-emulated.ron"))
+        .unwrap()
+        .project
+}
+
+fn emulate(project: &Project) -> archbench::loadgen::emulate::Emulation {
+    archbench::loadgen::emulate::Emulation::start(
+        archbench::model::Validated::new(project).unwrap(),
+        0,
+        &archbench::loadgen::emulate::EmulateConfig {
+            seed: 5,
+            base_port: None,
+            threads: Some(1),
+            traces: None,
+            only: None,
+        },
+    )
+    .unwrap()
+}
+
+/// The emulator runs an LLM server's replicas with the simulator's batching
+/// rules on the wall clock, drawing each request's lengths from its class:
+/// driven by plain requests at its gateway (which name no class: the one
+/// entering there is taken), the end-to-end mean and median match the
+/// simulation of the same project.
+#[test]
+fn an_emulated_llm_server_answers_as_the_simulation_predicts() {
+    let _serial = crate::support::timing_sensitive();
+    let (rate, seconds) = (60.0, 20.0);
+    let project = gateway_project(rate, 20_000);
+    let emulation = emulate(&project);
+    let report = loadgen::run(LoadPlan {
+        warmup: Duration::from_secs(2),
+        ..LoadPlan::new(
+            emulation.targets(&project).unwrap(),
+            poisson(rate),
+            Duration::from_secs_f64(seconds),
+        )
+    })
+    .unwrap();
+    assert_eq!(failures(&report), 0, "{:?}", report.errors);
+    assert!(report.requests > 800, "{} requests", report.requests);
+    let drawn = report.scheduled as f64 / seconds;
+    let simulated = archbench::sim::simulate_scenario(&gateway_project(drawn, 20_000), 0)
+        .unwrap()
+        .latency_ms;
+    // A request's time is mostly its 20 tokens on average, exponential:
+    // the mean of 1,000 has a standard error near 3%. Within 12%, and the
+    // generator's own lateness on a loaded host.
+    let lag = report.generator_lag_ms.p99;
+    for (what, measured, simulated) in [
+        ("mean", report.latency_ms.mean, simulated.mean),
+        ("p50", report.latency_ms.p50, simulated.p50),
+    ] {
+        assert!(
+            (measured - simulated).abs() <= 0.12 * simulated + lag,
+            "{what}: measured {measured:.2} ms, simulated {simulated:.2} ms (lag p99 {lag:.2} ms)"
+        );
+        eprintln!("{what}: measured {measured:.2} ms, simulated {simulated:.2} ms");
+    }
+    emulation.stop();
+}
+
+/// A sequence that can never fit a replica's KV cache (here a prompt of at
+/// least 50 tokens against a 32-token cache) is refused, as the simulator
+/// refuses it: every request fails, the gateway answering 502.
+#[test]
+fn an_emulated_llm_server_refuses_what_cannot_fit() {
+    let _serial = crate::support::timing_sensitive();
+    let project = gateway_project(20.0, 32);
+    let simulated = archbench::sim::simulate_scenario(&project, 0).unwrap();
+    assert_eq!(simulated.requests, 0, "the simulator refuses them all");
+    let emulation = emulate(&project);
+    let report = loadgen::run(LoadPlan::new(
+        emulation.targets(&project).unwrap(),
+        poisson(20.0),
+        Duration::from_secs(1),
+    ))
+    .unwrap();
+    assert!(report.scheduled > 5);
+    assert_eq!(report.status.get("502").copied(), Some(report.scheduled));
+    emulation.stop();
+}

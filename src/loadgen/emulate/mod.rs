@@ -17,6 +17,7 @@
 //! compiles the scenario with the simulator's own plan and draws from the
 //! simulator's own samplers, so both read a project the same way.
 
+mod llm;
 mod request;
 mod server;
 mod station;
@@ -124,8 +125,13 @@ pub fn unsupported(project: &Project, scenario: usize) -> Vec<Problem> {
         if !service.crashes.is_empty() {
             refuse("crashes", "replica crashes");
         }
-        if service.llm.is_some() {
-            refuse("llm", "an LLM server's continuous batching");
+        if let Some(llm) = &service.llm {
+            if llm.phase != crate::model::LlmPhase::Both {
+                refuse("llm.phase", "a prefill/decode split");
+            }
+            if service.queue != crate::model::QueueCapacity::Unbounded {
+                refuse("queue", "a bounded queue at an LLM server");
+            }
         }
     }
     problems
@@ -171,6 +177,8 @@ struct Emulated {
     /// By station, the address (`host:port`) of a service run elsewhere
     /// (in one-service mode); `None` for the services run here.
     peers: Vec<Option<String>>,
+    /// By station, an LLM server's replicas (each a batcher's thread).
+    llm: Vec<Option<crate::loadgen::target::llm::Replicas>>,
 }
 
 /// The header marking a synchronous call, whose caller waits for the
@@ -324,6 +332,8 @@ impl Emulation {
                     .collect()
             })
             .collect();
+        let here = only.as_ref().map(|(station, _)| *station);
+        let llm = llm::start(&plan, here)?;
         let peers = only.map_or_else(|| vec![None; plan.stations.len()], |(_, peers)| peers);
         let mut listeners = Vec::new();
         for (station, b) in plan.stations.iter().zip(&bound) {
@@ -381,6 +391,7 @@ impl Emulation {
             next_request: AtomicU64::new(1),
             tracer,
             peers,
+            llm,
         });
         let threads = config.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)

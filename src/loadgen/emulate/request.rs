@@ -13,7 +13,7 @@ use crate::sim::guard::{self, Refusal};
 use crate::sim::plan::{CachePlan, Call, LinkPlan};
 
 use super::super::client::Plain;
-use super::station::{Outcome, lock};
+use super::station::{Outcome, Replica, lock};
 use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, SYNC_HEADER, header_value, trace};
 
 /// What travels with a request from hop to hop.
@@ -43,39 +43,48 @@ pub(super) struct Served {
     pub finished: Instant,
 }
 
-/// Serves one request at `replica` of `station`.
+/// A request arriving at `replica` of `station`: counted, and let through
+/// the service's rate limit (its arrival instant) or refused by it.
+pub(super) fn arrive(shared: &Emulated, station: usize, replica: usize) -> Result<Instant, Served> {
+    let service = &shared.services[station];
+    let here = &service.replicas[replica];
+    let arrived = now();
+    here.arrived();
+    if service.admit_rate(arrived) {
+        return Ok(arrived);
+    }
+    Err(refused(here, arrived, Outcome::RateLimited))
+}
+
+/// A request `here` refused with `outcome` (it got no worker), counted.
+pub(super) fn refused(here: &Replica, arrived: Instant, outcome: Outcome) -> Served {
+    let finished = now();
+    here.answered(arrived, finished, outcome);
+    Served {
+        outcome,
+        arrived,
+        granted: None,
+        finished,
+    }
+}
+
+/// Serves one request at `replica` of `station`, which `arrive` let in
+/// at `arrived`.
 pub(super) async fn serve(
     shared: Arc<Emulated>,
-    station: usize,
-    replica: usize,
+    (station, replica): (usize, usize),
+    arrived: Instant,
     context: Context,
 ) -> Served {
     let spec = &shared.plan.stations[station];
     let service = &shared.services[station];
     let here = &service.replicas[replica];
-    let arrived = now();
-    here.arrived();
-    if !service.admit_rate(arrived) {
-        here.answered(arrived, now(), Outcome::RateLimited);
-        return Served {
-            outcome: Outcome::RateLimited,
-            arrived,
-            granted: None,
-            finished: now(),
-        };
-    }
     let admission = service.admission(replica);
     let Ok(grant) = admission
         .worker(arrived, |at, delta| here.queued(at, delta))
         .await
     else {
-        here.answered(arrived, now(), Outcome::Rejected);
-        return Served {
-            outcome: Outcome::Rejected,
-            arrived,
-            granted: None,
-            finished: now(),
-        };
+        return refused(here, arrived, Outcome::Rejected);
     };
     here.busy(grant, 1);
     // The worker is freed at the end of the work as timed, not when this
@@ -149,18 +158,18 @@ pub(super) async fn serve(
 }
 
 /// What the calls of a request came to.
-struct Called {
+pub(super) struct Called {
     /// None failed.
-    ok: bool,
+    pub ok: bool,
     /// When the last step the request waited for answered; `None` when it
     /// waited for none.
-    answered: Option<Instant>,
+    pub answered: Option<Instant>,
 }
 
 /// Makes the calls of a request at `replica` of `station`, step by step;
 /// stops after a step where one failed (the step still finishes first).
 /// `from` is when the work ended: the first step's calls leave from then.
-async fn calls(
+pub(super) async fn calls(
     shared: &Arc<Emulated>,
     station: usize,
     replica: usize,

@@ -18,8 +18,9 @@ use crate::sim::plan::Plan;
 
 use super::super::client::HANDLED_HEADER;
 use super::super::error::LoadError;
+use super::llm;
 use super::request::{self, Context};
-use super::station::Outcome;
+use super::station::{Outcome, lock};
 use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, SYNC_HEADER, trace};
 
 /// One service's bound listeners. In one-service mode the service run
@@ -212,19 +213,38 @@ async fn handle(
         }
     }
     let replica = replica.unwrap_or_else(|| shared.services[station].choose());
+    // A request from outside names no class: it is one of the classes that
+    // enter here, drawn by their weights, as the simulator draws it.
+    let class = if shared.plan.classes.iter().any(|c| c.name == class) {
+        class
+    } else {
+        entering_class(&shared, station, replica)
+    };
     // The work runs on its own task: a caller that gives up (a timeout)
     // closes its connection, but the service finishes the request, holding
     // its worker, as the model says.
-    let work = tokio::spawn(request::serve(
-        Arc::clone(&shared),
-        station,
-        replica,
-        Context {
-            id,
-            class,
-            parent: traced.map(|(this, ..)| this),
-        },
-    ));
+    let context = Context {
+        id,
+        class,
+        parent: traced.map(|(this, ..)| this),
+    };
+    let work = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let arrived = match request::arrive(&shared, station, replica) {
+                Ok(arrived) => arrived,
+                Err(refused) => return refused,
+            };
+            match &shared.llm[station] {
+                Some(replicas) => {
+                    llm::serve(&shared, (station, replica), &context, arrived, replicas).await
+                }
+                None => {
+                    request::serve(Arc::clone(&shared), (station, replica), arrived, context).await
+                }
+            }
+        })
+    };
     let served = work.await.unwrap_or(request::Served {
         outcome: Outcome::Error,
         arrived,
@@ -291,4 +311,28 @@ fn respond(status: u16, body: &'static str) -> Response<Full<Bytes>> {
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response
+}
+
+/// One of the classes entering at `station`, drawn by weight with
+/// `replica`'s random stream; empty when none enters there.
+fn entering_class(shared: &Emulated, station: usize, replica: usize) -> String {
+    let mut previous = 0.0;
+    let mut entering = Vec::new();
+    for class in &shared.plan.classes {
+        let weight = class.cumulative_weight - previous;
+        previous = class.cumulative_weight;
+        if class.entry.index() == station {
+            let total = entering.last().map_or(0.0, |&(_, c)| c) + weight;
+            entering.push((class.name.as_str(), total));
+        }
+    }
+    let Some(&(_, total)) = entering.last() else {
+        return String::new();
+    };
+    if entering.len() == 1 {
+        return entering[0].0.to_owned();
+    }
+    let rng = &shared.services[station].replicas[replica].rng;
+    let index = lock(rng).weighted(&entering, |&(_, c)| c / total);
+    entering[index].0.to_owned()
 }

@@ -42,8 +42,9 @@ const MAX_BODY: usize = 16 << 20;
 /// `max_tokens` when a request gives none (as the `OpenAI` API does).
 const DEFAULT_MAX_TOKENS: u64 = 16;
 
-/// The replicas of an LLM target, each a thread running one batcher.
-pub(super) struct Replicas {
+/// The replicas of an LLM server, each a thread running one batcher: the
+/// target's LLM mode, and the emulator's LLM servers.
+pub(crate) struct Replicas {
     queues: Vec<std_mpsc::SyncSender<Job>>,
     next: AtomicU64,
     plan: LlmPlan,
@@ -74,7 +75,7 @@ enum Format {
 
 impl Replicas {
     /// Starts `replicas` replica threads running `plan`.
-    pub(super) fn start(plan: &LlmPlan, replicas: u32) -> std::io::Result<Self> {
+    pub(crate) fn start(plan: &LlmPlan, replicas: u32) -> std::io::Result<Self> {
         let mut queues = Vec::new();
         for index in 0..replicas.max(1) {
             let (jobs, queue) = std_mpsc::sync_channel(MAX_QUEUED);
@@ -89,6 +90,40 @@ impl Replicas {
             next: AtomicU64::new(0),
             plan: plan.clone(),
         })
+    }
+
+    /// The plan the replicas run.
+    pub(crate) fn plan(&self) -> &LlmPlan {
+        &self.plan
+    }
+
+    /// Queues a sequence of `prompt` and `output` tokens at `replica`; the
+    /// receiver gets each of its tokens when the step that produced it
+    /// ends, and closes after the last. `None` when the replica's queue is
+    /// full or the replica has stopped.
+    pub(crate) fn submit(
+        &self,
+        replica: usize,
+        prompt: u64,
+        output: u64,
+    ) -> Option<mpsc::UnboundedReceiver<Bytes>> {
+        let (frames, tokens) = mpsc::unbounded_channel();
+        let stream = Stream {
+            frames,
+            format: Format::Whole,
+        };
+        self.queue(replica % self.queues.len(), prompt, output, stream)
+            .then_some(tokens)
+    }
+
+    fn queue(&self, replica: usize, prompt: u64, output: u64, stream: Stream) -> bool {
+        self.queues[replica]
+            .try_send(Job {
+                prompt,
+                output,
+                stream,
+            })
+            .is_ok()
     }
 
     /// Answers one request.
@@ -152,14 +187,10 @@ impl Replicas {
                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}],
             })));
         }
-        let replica = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len() as u64;
-        let job = Job {
-            prompt,
-            output,
-            stream: Stream { frames, format },
-        };
         #[expect(clippy::cast_possible_truncation, reason = "below the replica count")]
-        if self.queues[replica as usize].try_send(job).is_err() {
+        let replica =
+            (self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len() as u64) as usize;
+        if !self.queue(replica, prompt, output, Stream { frames, format }) {
             return error(
                 503,
                 "the server is shutting down, or has 65,536 requests waiting",

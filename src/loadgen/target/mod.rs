@@ -36,7 +36,7 @@ use crate::sim::{Rng, Sampler};
 
 use super::error::LoadError;
 
-mod llm;
+pub(crate) mod llm;
 
 /// A response of the target: whole, or an LLM answer streamed.
 type Answer = Response<http_body_util::Either<Full<Bytes>, llm::TokenBody>>;

@@ -1,0 +1,96 @@
+//! The emulator's LLM servers: each replica is a thread running continuous
+//! batching on the wall clock with the simulator's own rules and step
+//! times (the target's LLM mode, [`Replicas`]). A request's prompt and
+//! output lengths are drawn from its class's token lengths, as the
+//! simulator draws them; it is answered when its last token is out, then
+//! makes the server's calls like any service's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::request::{Context, Served, calls, refused};
+use super::station::{Outcome, lock};
+use super::{Emulated, LoadError};
+use crate::loadgen::target::llm::Replicas;
+use crate::model::TokenCount;
+use crate::sim::plan::Plan;
+
+#[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
+fn now() -> Instant {
+    Instant::now()
+}
+
+/// The replicas of each LLM server run here (`only`: the one service run
+/// in one-service mode); `None` for other services.
+pub(super) fn start(plan: &Plan, only: Option<usize>) -> Result<Vec<Option<Replicas>>, LoadError> {
+    (0..)
+        .zip(&plan.stations)
+        .map(|(index, station)| {
+            let Some(llm) = &station.llm else {
+                return Ok(None);
+            };
+            if only.is_some_and(|one| one != index) {
+                return Ok(None);
+            }
+            Replicas::start(llm, station.replicas)
+                .map(Some)
+                .map_err(|cause| LoadError::Io {
+                    what: format!("cannot start LLM server {:?}'s replicas", station.name),
+                    cause,
+                })
+        })
+        .collect()
+}
+
+/// Serves one request at `replica` of LLM server `station`, arrived at
+/// `arrived`: its sequence through the replica's batcher, then its calls.
+/// A class without token lengths, or a sequence that could never fit the
+/// replica, is rejected as the simulator rejects it.
+pub(super) async fn serve(
+    shared: &Arc<Emulated>,
+    (station, replica): (usize, usize),
+    context: &Context,
+    arrived: Instant,
+    replicas: &Replicas,
+) -> Served {
+    let here = &shared.services[station].replicas[replica];
+    let lengths = shared
+        .plan
+        .classes
+        .iter()
+        .find(|class| class.name == context.class)
+        .and_then(|class| class.tokens.as_ref())
+        .map(|(prompt, output)| {
+            let mut rng = lock(&here.rng);
+            (
+                u64::from(TokenCount::tokens_of(prompt.sample(&mut rng))),
+                u64::from(TokenCount::tokens_of(output.sample(&mut rng))),
+            )
+        });
+    let queued = lengths
+        .filter(|&(prompt, output)| !replicas.plan().never_fits(prompt, output))
+        .and_then(|(prompt, output)| replicas.submit(replica, prompt, output));
+    let Some(mut tokens) = queued else {
+        return refused(here, arrived, Outcome::Rejected);
+    };
+    // Busy, for the replica's counters, while its sequence is in the
+    // server: their mean over the workers (max sequences) is the share of
+    // the batch used.
+    here.busy(arrived, 1);
+    while tokens.recv().await.is_some() {}
+    let done = now();
+    here.busy(done, -1);
+    let called = calls(shared, station, replica, context, done).await;
+    let outcome = if called.ok {
+        Outcome::Ok
+    } else {
+        Outcome::Downstream
+    };
+    here.answered(arrived, now(), outcome);
+    Served {
+        outcome,
+        arrived,
+        granted: Some(arrived),
+        finished: called.answered.unwrap_or(done),
+    }
+}
