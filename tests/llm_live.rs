@@ -318,6 +318,16 @@ fn the_llm_target_answers_unstreamed_and_refuses_what_cannot_fit() {
 /// tokens, answers of 20 on average, exponential), entered at the gateway;
 /// a KV cache of `kv_tokens` a replica.
 fn gateway_project(rate_rps: f64, kv_tokens: u64) -> Project {
+    gateway_project_with(rate_rps, kv_tokens, (2, 64, "Unbounded"))
+}
+
+/// [`gateway_project`] with `replicas` replicas of `max_num_seqs`
+/// sequences and the LLM server's `queue`.
+fn gateway_project_with(
+    rate_rps: f64,
+    kv_tokens: u64,
+    (replicas, max_num_seqs, queue): (u32, u32, &str),
+) -> Project {
     let text = format!(
         "(format: 1, name: \"llm emulated\",
           workload: (arrivals: Open(rate_rps: {rate_rps}, process: Poisson),
@@ -326,8 +336,10 @@ fn gateway_project(rate_rps: f64, kv_tokens: u64) -> Project {
           run: (stop: Duration(\"600s\"), warmup: \"10s\", seed: 3),
           scenarios: [(name: \"one\", services: [
             (name: \"gateway\", kind: Gateway, workers: 256, service_time: \"300us\"),
-            (name: \"llm\", kind: LlmServer, replicas: 2, workers: 64, service_time: \"0ms\",
-             llm: (max_num_seqs: 64, max_batched_tokens: 2048, kv_cache: Tokens({kv_tokens}),
+            (name: \"llm\", kind: LlmServer, replicas: {replicas}, workers: {max_num_seqs},
+             service_time: \"0ms\", queue: {queue},
+             llm: (max_num_seqs: {max_num_seqs}, max_batched_tokens: 2048,
+                   kv_cache: Tokens({kv_tokens}),
                    chunked_prefill: true,
                    step: (base: \"2ms\", per_prefill_token: \"5us\",
                           per_decode_token: \"50us\")))],
@@ -415,4 +427,46 @@ fn an_emulated_llm_server_refuses_what_cannot_fit() {
     assert!(report.scheduled > 5);
     assert_eq!(report.status.get("502").copied(), Some(report.scheduled));
     emulation.stop();
+}
+
+/// An LLM server with a bounded queue refuses a sequence that arrives when
+/// its waiting room is full, as the simulator does: one replica of two
+/// sequences (about 47 req/s) with one waiting place, at 60 req/s, refuses
+/// the same share of requests emulated as simulated, within 5 points.
+#[test]
+fn an_emulated_llm_servers_bounded_queue_refuses_as_the_simulation_does() {
+    let _serial = crate::support::timing_sensitive();
+    let (rate, seconds, server) = (60.0, 20.0, (1, 2, "Bounded(1)"));
+    let project = gateway_project_with(rate, 20_000, server);
+    let emulation = emulate(&project);
+    let report = loadgen::run(LoadPlan {
+        warmup: Duration::from_secs(2),
+        ..LoadPlan::new(
+            emulation.targets(&project).unwrap(),
+            poisson(rate),
+            Duration::from_secs_f64(seconds),
+        )
+    })
+    .unwrap();
+    emulation.stop();
+    // Of the answers after the warm-up, those refused.
+    let refused = report.status.get("502").copied().unwrap_or(0);
+    let answered: u64 = report.status.values().sum();
+    let measured = refused as f64 / answered as f64;
+    let drawn = report.scheduled as f64 / seconds;
+    let simulated =
+        archbench::sim::simulate_scenario(&gateway_project_with(drawn, 20_000, server), 0).unwrap();
+    let predicted = simulated.failed as f64 / simulated.arrived as f64;
+    assert!(
+        predicted > 0.1,
+        "the queue overflows in the simulation: {predicted}"
+    );
+    assert!(
+        (measured - predicted).abs() <= 0.05,
+        "refused {measured:.3} emulated against {predicted:.3} simulated ({refused} of {answered})"
+    );
+    eprintln!(
+        "refused {measured:.3} emulated against {predicted:.3} simulated ({refused} of {answered}, {} scheduled)",
+        report.scheduled
+    );
 }

@@ -44,8 +44,9 @@ pub(super) fn start(plan: &Plan, only: Option<usize>) -> Result<Vec<Option<Repli
 
 /// Serves one request at `replica` of LLM server `station`, arrived at
 /// `arrived`: its sequence through the replica's batcher, then its calls.
-/// A class without token lengths, or a sequence that could never fit the
-/// replica, is rejected as the simulator rejects it.
+/// A class without token lengths, a sequence that could never fit the
+/// replica, or one arriving when its bounded queue is full, is rejected as
+/// the simulator rejects it.
 pub(super) async fn serve(
     shared: &Arc<Emulated>,
     (station, replica): (usize, usize),
@@ -67,9 +68,12 @@ pub(super) async fn serve(
                 u64::from(TokenCount::tokens_of(output.sample(&mut rng))),
             )
         });
+    let waiting_room = shared.plan.stations[station]
+        .queue_capacity
+        .map(|room| room as usize);
     let queued = lengths
         .filter(|&(prompt, output)| !replicas.plan().never_fits(prompt, output))
-        .and_then(|(prompt, output)| replicas.submit(replica, prompt, output));
+        .and_then(|lengths| replicas.submit(replica, lengths, waiting_room));
     let Some(mut tokens) = queued else {
         return refused(here, arrived, Outcome::Rejected);
     };
@@ -77,9 +81,16 @@ pub(super) async fn serve(
     // server: their mean over the workers (max sequences) is the share of
     // the batch used.
     here.busy(arrived, 1);
-    while tokens.recv().await.is_some() {}
+    let mut produced = 0_u64;
+    while tokens.recv().await.is_some() {
+        produced += 1;
+    }
     let done = now();
     here.busy(done, -1);
+    if produced == 0 {
+        // The waiting room was full.
+        return refused(here, arrived, Outcome::Rejected);
+    }
     let called = calls(shared, station, replica, context, done).await;
     let outcome = if called.ok {
         Outcome::Ok

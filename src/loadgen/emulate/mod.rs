@@ -125,13 +125,12 @@ pub fn unsupported(project: &Project, scenario: usize) -> Vec<Problem> {
         if !service.crashes.is_empty() {
             refuse("crashes", "replica crashes");
         }
-        if let Some(llm) = &service.llm {
-            if llm.phase != crate::model::LlmPhase::Both {
-                refuse("llm.phase", "a prefill/decode split");
-            }
-            if service.queue != crate::model::QueueCapacity::Unbounded {
-                refuse("queue", "a bounded queue at an LLM server");
-            }
+        if service
+            .llm
+            .as_ref()
+            .is_some_and(|llm| llm.phase != crate::model::LlmPhase::Both)
+        {
+            refuse("llm.phase", "a prefill/decode split");
         }
     }
     problems

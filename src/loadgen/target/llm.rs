@@ -54,6 +54,9 @@ pub(crate) struct Replicas {
 struct Job {
     prompt: u64,
     output: u64,
+    /// The most sequences that may wait for admission when it arrives; it
+    /// is refused (its stream closed without a token) past that.
+    waiting_room: Option<usize>,
     stream: Stream,
 }
 
@@ -99,31 +102,34 @@ impl Replicas {
 
     /// Queues a sequence of `prompt` and `output` tokens at `replica`; the
     /// receiver gets each of its tokens when the step that produced it
-    /// ends, and closes after the last. `None` when the replica's queue is
-    /// full or the replica has stopped.
+    /// ends, and closes after the last, or at once, without a token, when
+    /// `waiting_room` sequences already wait for admission. `None` when the
+    /// replica's queue is full or the replica has stopped.
     pub(crate) fn submit(
         &self,
         replica: usize,
-        prompt: u64,
-        output: u64,
+        (prompt, output): (u64, u64),
+        waiting_room: Option<usize>,
     ) -> Option<mpsc::UnboundedReceiver<Bytes>> {
         let (frames, tokens) = mpsc::unbounded_channel();
         let stream = Stream {
             frames,
             format: Format::Whole,
         };
-        self.queue(replica % self.queues.len(), prompt, output, stream)
-            .then_some(tokens)
-    }
-
-    fn queue(&self, replica: usize, prompt: u64, output: u64, stream: Stream) -> bool {
-        self.queues[replica]
-            .try_send(Job {
+        self.queue(
+            replica % self.queues.len(),
+            Job {
                 prompt,
                 output,
+                waiting_room,
                 stream,
-            })
-            .is_ok()
+            },
+        )
+        .then_some(tokens)
+    }
+
+    fn queue(&self, replica: usize, job: Job) -> bool {
+        self.queues[replica].try_send(job).is_ok()
     }
 
     /// Answers one request.
@@ -190,7 +196,13 @@ impl Replicas {
         #[expect(clippy::cast_possible_truncation, reason = "below the replica count")]
         let replica =
             (self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len() as u64) as usize;
-        if !self.queue(replica, prompt, output, Stream { frames, format }) {
+        let job = Job {
+            prompt,
+            output,
+            waiting_room: None,
+            stream: Stream { frames, format },
+        };
+        if !self.queue(replica, job) {
             return error(
                 503,
                 "the server is shutting down, or has 65,536 requests waiting",
@@ -348,11 +360,11 @@ fn serve(plan: LlmPlan, queue: &std_mpsc::Receiver<Job>) {
         if step_end.is_none() {
             // Idle: wait for a request.
             let Ok(job) = queue.recv() else { return };
-            batch.push(job.stream, job.prompt, job.output);
+            take(&mut batch, job);
         }
         loop {
             match queue.try_recv() {
-                Ok(job) => batch.push(job.stream, job.prompt, job.output),
+                Ok(job) => take(&mut batch, job),
                 Err(std_mpsc::TryRecvError::Empty) => break,
                 Err(std_mpsc::TryRecvError::Disconnected) => return,
             }
@@ -363,13 +375,15 @@ fn serve(plan: LlmPlan, queue: &std_mpsc::Receiver<Job>) {
             continue;
         }
         // Back to back: a step starts when the last one was due to end, so
-        // the timer's small oversleeps do not add up over a busy period.
+        // the timer's small errors do not add up over a busy period: not
+        // when the thread woke, which is early about as often as late (an
+        // early start each time ran the server about 5% fast).
         #[expect(
             clippy::disallowed_methods,
             reason = "the target runs on the wall clock"
         )]
         let now = Instant::now();
-        let start = step_end.map_or(now, |end| end.min(now));
+        let start = step_end.unwrap_or(now);
         let end = start + Duration::from_nanos(step.time_ns);
         sleep.sleep_for(end.saturating_duration_since(now));
         step_end = Some(end);
@@ -378,6 +392,15 @@ fn serve(plan: LlmPlan, queue: &std_mpsc::Receiver<Job>) {
         });
         drop(finished);
     }
+}
+
+/// Puts an arrived job in the batcher's queue, or refuses it when its
+/// waiting room is full (as the simulator checks a bounded queue).
+fn take(batch: &mut Batcher<Stream>, job: Job) {
+    if job.waiting_room.is_some_and(|room| batch.waiting() >= room) {
+        return;
+    }
+    batch.push(job.stream, job.prompt, job.output);
 }
 
 /// The event (or, unstreamed, the text) of a sequence's `n`-th token.
