@@ -365,6 +365,23 @@ fn emulate(project: &Project) -> archbench::loadgen::emulate::Emulation {
     .unwrap()
 }
 
+/// Emulates `project` and drives its entry with Poisson arrivals at `rate`
+/// for `seconds`, the first two a warm-up.
+fn drive_emulated(project: &Project, rate: f64, seconds: f64) -> LoadReport {
+    let emulation = emulate(project);
+    let report = loadgen::run(LoadPlan {
+        warmup: Duration::from_secs(2),
+        ..LoadPlan::new(
+            emulation.targets(project).unwrap(),
+            poisson(rate),
+            Duration::from_secs_f64(seconds),
+        )
+    })
+    .unwrap();
+    emulation.stop();
+    report
+}
+
 /// The emulator runs an LLM server's replicas with the simulator's batching
 /// rules on the wall clock, drawing each request's lengths from its class:
 /// driven by plain requests at its gateway (which name no class: the one
@@ -375,16 +392,7 @@ fn an_emulated_llm_server_answers_as_the_simulation_predicts() {
     let _serial = crate::support::timing_sensitive();
     let (rate, seconds) = (60.0, 20.0);
     let project = gateway_project(rate, 20_000);
-    let emulation = emulate(&project);
-    let report = loadgen::run(LoadPlan {
-        warmup: Duration::from_secs(2),
-        ..LoadPlan::new(
-            emulation.targets(&project).unwrap(),
-            poisson(rate),
-            Duration::from_secs_f64(seconds),
-        )
-    })
-    .unwrap();
+    let report = drive_emulated(&project, rate, seconds);
     assert_eq!(failures(&report), 0, "{:?}", report.errors);
     assert!(report.requests > 800, "{} requests", report.requests);
     let drawn = report.scheduled as f64 / seconds;
@@ -405,7 +413,6 @@ fn an_emulated_llm_server_answers_as_the_simulation_predicts() {
         );
         eprintln!("{what}: measured {measured:.2} ms, simulated {simulated:.2} ms");
     }
-    emulation.stop();
 }
 
 /// A sequence that can never fit a replica's KV cache (here a prompt of at
@@ -438,17 +445,7 @@ fn an_emulated_llm_servers_bounded_queue_refuses_as_the_simulation_does() {
     let _serial = crate::support::timing_sensitive();
     let (rate, seconds, server) = (60.0, 20.0, (1, 2, "Bounded(1)"));
     let project = gateway_project_with(rate, 20_000, server);
-    let emulation = emulate(&project);
-    let report = loadgen::run(LoadPlan {
-        warmup: Duration::from_secs(2),
-        ..LoadPlan::new(
-            emulation.targets(&project).unwrap(),
-            poisson(rate),
-            Duration::from_secs_f64(seconds),
-        )
-    })
-    .unwrap();
-    emulation.stop();
+    let report = drive_emulated(&project, rate, seconds);
     // Of the answers after the warm-up, those refused.
     let refused = report.status.get("502").copied().unwrap_or(0);
     let answered: u64 = report.status.values().sum();
