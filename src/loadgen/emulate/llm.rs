@@ -3,7 +3,10 @@
 //! times (the target's LLM mode, [`Replicas`]). A request's prompt and
 //! output lengths are drawn from its class's token lengths, as the
 //! simulator draws them; it is answered when its last token is out, then
-//! makes the server's calls like any service's.
+//! makes the server's calls like any service's. Split over two pools, a
+//! prefill-only server computes the prompt and first token, then calls its
+//! decode-only server with the lengths ([`super::LLM_HEADER`]), which takes
+//! the sequence as prefilled and generates the rest.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +15,7 @@ use super::request::{Context, Served, calls, refused};
 use super::station::{Outcome, lock};
 use super::{Emulated, LoadError};
 use crate::loadgen::target::llm::Replicas;
-use crate::model::TokenCount;
+use crate::model::{LlmPhase, TokenCount};
 use crate::sim::plan::Plan;
 
 #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
@@ -55,25 +58,40 @@ pub(super) async fn serve(
     replicas: &Replicas,
 ) -> Served {
     let here = &shared.services[station].replicas[replica];
-    let lengths = shared
-        .plan
-        .classes
-        .iter()
-        .find(|class| class.name == context.class)
-        .and_then(|class| class.tokens.as_ref())
-        .map(|(prompt, output)| {
-            let mut rng = lock(&here.rng);
-            (
-                u64::from(TokenCount::tokens_of(prompt.sample(&mut rng))),
-                u64::from(TokenCount::tokens_of(output.sample(&mut rng))),
-            )
-        });
+    let phase = replicas.plan().phase;
+    // A decode-only server takes the lengths its prefill server sent; the
+    // others draw them from the request's class.
+    let lengths = if phase == LlmPhase::Decode {
+        context.prefilled
+    } else {
+        shared
+            .plan
+            .classes
+            .iter()
+            .find(|class| class.name == context.class)
+            .and_then(|class| class.tokens.as_ref())
+            .map(|(prompt, output)| {
+                let mut rng = lock(&here.rng);
+                (
+                    u64::from(TokenCount::tokens_of(prompt.sample(&mut rng))),
+                    u64::from(TokenCount::tokens_of(output.sample(&mut rng))),
+                )
+            })
+    };
     let waiting_room = shared.plan.stations[station]
         .queue_capacity
         .map(|room| room as usize);
+    // A prefill-only server keeps a sequence for its first token.
+    let kept = |(prompt, output): (u64, u64)| match phase {
+        LlmPhase::Prefill => (prompt, 1),
+        LlmPhase::Both | LlmPhase::Decode => (prompt, output),
+    };
     let queued = lengths
+        .map(kept)
         .filter(|&(prompt, output)| !replicas.plan().never_fits(prompt, output))
-        .and_then(|lengths| replicas.submit(replica, lengths, waiting_room));
+        .and_then(|lengths| {
+            replicas.submit(replica, lengths, phase == LlmPhase::Decode, waiting_room)
+        });
     let Some(mut tokens) = queued else {
         return refused(here, arrived, Outcome::Rejected);
     };
@@ -91,7 +109,13 @@ pub(super) async fn serve(
         // The waiting room was full.
         return refused(here, arrived, Outcome::Rejected);
     }
-    let called = calls(shared, station, replica, context, done).await;
+    // A prefill-only server's calls (to its decode server) carry the
+    // sequence's lengths.
+    let context = Context {
+        prefilled: lengths.filter(|_| phase == LlmPhase::Prefill),
+        ..context.clone()
+    };
+    let called = calls(shared, station, replica, &context, done).await;
     let outcome = if called.ok {
         Outcome::Ok
     } else {

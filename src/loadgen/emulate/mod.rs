@@ -47,6 +47,10 @@ pub const MAX_LISTENERS: usize = 4096;
 pub const REQUEST_HEADER: &str = "x-archbench-request";
 /// The header that carries a request's class from hop to hop.
 pub const CLASS_HEADER: &str = "x-archbench-class";
+/// The header that carries a prefilled sequence's prompt and output
+/// lengths (`prompt,output`) from a prefill-only LLM server to the
+/// decode-only server it calls.
+pub const LLM_HEADER: &str = "x-archbench-llm";
 /// The path of every listener's counters.
 pub const STATS_PATH: &str = "/_archbench/stats";
 
@@ -124,13 +128,6 @@ pub fn unsupported(project: &Project, scenario: usize) -> Vec<Problem> {
         }
         if !service.crashes.is_empty() {
             refuse("crashes", "replica crashes");
-        }
-        if service
-            .llm
-            .as_ref()
-            .is_some_and(|llm| llm.phase != crate::model::LlmPhase::Both)
-        {
-            refuse("llm.phase", "a prefill/decode split");
         }
     }
     problems

@@ -14,7 +14,7 @@ use crate::sim::plan::{CachePlan, Call, LinkPlan};
 
 use super::super::client::Plain;
 use super::station::{Outcome, Replica, lock};
-use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, SYNC_HEADER, header_value, trace};
+use super::{CLASS_HEADER, Emulated, LLM_HEADER, REQUEST_HEADER, SYNC_HEADER, header_value, trace};
 
 /// What travels with a request from hop to hop.
 #[derive(Clone, Debug)]
@@ -24,6 +24,9 @@ pub(super) struct Context {
     /// The span of this request's handling, when traces are written: its
     /// calls are its children.
     pub parent: Option<trace::Parent>,
+    /// For a decode-only LLM server: the prompt and output lengths of the
+    /// sequence its caller prefilled.
+    pub prefilled: Option<(u64, u64)>,
 }
 
 #[expect(clippy::disallowed_methods, reason = "the emulator runs in real time")]
@@ -405,6 +408,9 @@ async fn exchange(
     );
     if sync {
         let _ = write!(request, "{SYNC_HEADER}: 1\r\n");
+    }
+    if let Some((prompt, output)) = context.prefilled {
+        let _ = write!(request, "{LLM_HEADER}: {prompt},{output}\r\n");
     }
     if let Some(span) = span {
         let _ = write!(request, "{}: {}\r\n", trace::TRACEPARENT, span.header());

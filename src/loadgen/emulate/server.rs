@@ -21,7 +21,7 @@ use super::super::error::LoadError;
 use super::llm;
 use super::request::{self, Context};
 use super::station::{Outcome, lock};
-use super::{CLASS_HEADER, Emulated, REQUEST_HEADER, STATS_PATH, SYNC_HEADER, trace};
+use super::{CLASS_HEADER, Emulated, LLM_HEADER, REQUEST_HEADER, STATS_PATH, SYNC_HEADER, trace};
 
 /// One service's bound listeners. In one-service mode the service run
 /// here has its balancer's listener only (its replicas' addresses are that
@@ -188,6 +188,7 @@ async fn handle(
     let arrived = Instant::now();
     let class = header(CLASS_HEADER).unwrap_or_default();
     let sync = header(SYNC_HEADER).is_some();
+    let prefilled = prefilled_lengths(header(LLM_HEADER).as_deref());
     let id = header(REQUEST_HEADER)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| shared.next_request.fetch_add(1, Ordering::Relaxed));
@@ -227,6 +228,7 @@ async fn handle(
         id,
         class,
         parent: traced.map(|(this, ..)| this),
+        prefilled,
     };
     let work = {
         let shared = Arc::clone(&shared);
@@ -335,4 +337,10 @@ fn entering_class(shared: &Emulated, station: usize, replica: usize) -> String {
     let rng = &shared.services[station].replicas[replica].rng;
     let index = lock(rng).weighted(&entering, |&(_, c)| c / total);
     entering[index].0.to_owned()
+}
+
+/// The `prompt,output` lengths of [`LLM_HEADER`], when well formed.
+fn prefilled_lengths(value: Option<&str>) -> Option<(u64, u64)> {
+    let (prompt, output) = value?.split_once(',')?;
+    Some((prompt.trim().parse().ok()?, output.trim().parse().ok()?))
 }

@@ -57,6 +57,9 @@ struct Job {
     /// The most sequences that may wait for admission when it arrives; it
     /// is refused (its stream closed without a token) past that.
     waiting_room: Option<usize>,
+    /// Its prompt's KV cache and first token came from a prefill server:
+    /// it takes blocks but no prefill, and generates the rest.
+    prefilled: bool,
     stream: Stream,
 }
 
@@ -100,7 +103,8 @@ impl Replicas {
         &self.plan
     }
 
-    /// Queues a sequence of `prompt` and `output` tokens at `replica`; the
+    /// Queues a sequence of `prompt` and `output` tokens at `replica`
+    /// (`prefilled`: its prompt and first token already computed); the
     /// receiver gets each of its tokens when the step that produced it
     /// ends, and closes after the last, or at once, without a token, when
     /// `waiting_room` sequences already wait for admission. `None` when the
@@ -109,6 +113,7 @@ impl Replicas {
         &self,
         replica: usize,
         (prompt, output): (u64, u64),
+        prefilled: bool,
         waiting_room: Option<usize>,
     ) -> Option<mpsc::UnboundedReceiver<Bytes>> {
         let (frames, tokens) = mpsc::unbounded_channel();
@@ -122,6 +127,7 @@ impl Replicas {
                 prompt,
                 output,
                 waiting_room,
+                prefilled,
                 stream,
             },
         )
@@ -200,6 +206,7 @@ impl Replicas {
             prompt,
             output,
             waiting_room: None,
+            prefilled: false,
             stream: Stream { frames, format },
         };
         if !self.queue(replica, job) {
@@ -400,7 +407,11 @@ fn take(batch: &mut Batcher<Stream>, job: Job) {
     if job.waiting_room.is_some_and(|room| batch.waiting() >= room) {
         return;
     }
-    batch.push(job.stream, job.prompt, job.output);
+    if job.prefilled {
+        batch.push_prefilled(job.stream, job.prompt, job.output, 1);
+    } else {
+        batch.push(job.stream, job.prompt, job.output);
+    }
 }
 
 /// The event (or, unstreamed, the text) of a sequence's `n`-th token.
