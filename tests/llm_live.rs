@@ -311,6 +311,12 @@ fn the_llm_target_answers_unstreamed_and_refuses_what_cannot_fit() {
     assert!(refused.contains("do not fit"), "{refused}");
     let broken = ask("/v1/completions", "{not json");
     assert!(broken.starts_with("HTTP/1.1 400"), "{broken}");
+    // The most tokens a u64 holds: refused, not added past the top.
+    let huge = ask(
+        "/v1/completions",
+        r#"{"prompt": "a b c", "max_tokens": 18446744073709551615}"#,
+    );
+    assert!(huge.contains("do not fit"), "{huge}");
 }
 
 /// A gateway in front of two LLM replicas (64 sequences, 2 ms steps plus

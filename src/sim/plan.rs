@@ -170,10 +170,15 @@ impl LlmPlan {
     /// without chunking, its context does not fit one step (a preempted
     /// sequence is computed again in one step, prompt and output so far:
     /// vLLM's `max_model_len` rule).
+    /// Lengths from outside (a request's `max_tokens`, a header) may be
+    /// as large as a u64 holds: such never fit, rather than overflow.
     pub fn never_fits(&self, prompt: u64, output: u64) -> bool {
-        (prompt + output).div_ceil(crate::model::KV_BLOCK_TOKENS) + self.watermark_blocks
+        let context = prompt.saturating_add(output);
+        context
+            .div_ceil(crate::model::KV_BLOCK_TOKENS)
+            .saturating_add(self.watermark_blocks)
             > self.kv_blocks
-            || (!self.chunked_prefill && prompt + output > self.max_batched_tokens)
+            || (!self.chunked_prefill && context > self.max_batched_tokens)
     }
 
     /// The prefill time of `chunk` prompt tokens computed after the first
