@@ -87,6 +87,18 @@ fn services(app: &App) -> Vec<String> {
         .collect()
 }
 
+/// Replaces the text of the field labelled `label` with `text`, as a
+/// person does: focus, select all, type.
+fn retype(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness
+        .get_by_role_and_label(Role::TextInput, label)
+        .focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+}
+
 /// Clicks the palette's `button`; the name of the service it added.
 fn add_from_palette(harness: &mut Harness<'_, App>, button: &str) -> String {
     harness.get_by_role_and_label(Role::Button, button).click();
@@ -587,12 +599,7 @@ fn a_live_test_asks_for_the_hosts_then_measures_and_joins_the_results() {
 
     harness.get_by_label("⏺ Live test").click();
     harness.run();
-    let field = harness.get_by_role_and_label(Role::TextInput, "target URL");
-    field.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness
-        .get_by_role_and_label(Role::TextInput, "target URL")
-        .type_text(&url);
+    retype(&mut harness, "target URL", &url);
     harness.run();
     harness.get_by_role_and_label(Role::Button, "Start").click();
     harness.run();
@@ -1535,12 +1542,7 @@ fn an_llm_server_is_added_and_a_class_given_token_lengths() {
         class.tokens.as_ref().map(|t| t.output.to_string()),
         Some("exp:200".to_owned())
     );
-    let field = harness.get_by_role_and_label(Role::TextInput, "prompt tokens");
-    field.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness
-        .get_by_role_and_label(Role::TextInput, "prompt tokens")
-        .type_text("uniform:100..300");
+    retype(&mut harness, "prompt tokens", "uniform:100..300");
     harness.run();
     harness.key_press(Key::Enter);
     harness.run();
@@ -1550,12 +1552,7 @@ fn an_llm_server_is_added_and_a_class_given_token_lengths() {
         Some("uniform:100..300".to_owned())
     );
     // Units are refused where they are typed, and the project keeps its value.
-    let field = harness.get_by_role_and_label(Role::TextInput, "output tokens");
-    field.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness
-        .get_by_role_and_label(Role::TextInput, "output tokens")
-        .type_text("200ms");
+    retype(&mut harness, "output tokens", "200ms");
     harness.run();
     harness.key_press(Key::Enter);
     harness.run();
@@ -1763,12 +1760,7 @@ fn a_live_llm_test_streams_tokens_and_joins_the_token_table() {
     let (mut harness, _) = app(&dir, None);
     harness.get_by_label("⏺ Live test").click();
     harness.run();
-    let field = harness.get_by_role_and_label(Role::TextInput, "target URL");
-    field.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness
-        .get_by_role_and_label(Role::TextInput, "target URL")
-        .type_text(&url);
+    retype(&mut harness, "target URL", &url);
     harness.run();
     harness
         .get_by_label("stream completions, time each token")
